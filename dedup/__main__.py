@@ -1,0 +1,5 @@
+"""``python -m dedup``: the same as the ``dedup`` command."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,289 @@
+"""Stage 8: the members of a group -> a ranking, cleanest first, with human reasons.
+
+In:  the member documents' texts (re-read: the corpus is not kept in memory), a count of
+     how many documents of the whole corpus hold each short line, and the config.
+Out: one ``Pick`` per member: a penalty (lower is cleaner) and the reasons for it.
+
+The cleanest copy holds the whole shared article with the least else. What the members
+share (shingles found in at least two of them) is the article; around it, each copy may
+carry extra text (navigation, comment widgets, teasers of other posts), lack part of it
+(a truncated copy), or spoil it (mojibake, replacement characters, leftover markup,
+typos and OCR errors, which show as words no other copy has). The penalty adds these up:
+
+    penalty = 1.0 * missing share of the shared text
+            + 1.0 * truncated (ends with "Read more", "…", or mid-line where another copy goes on)
+            + 0.5 * share of words outside the shared text
+            + 0.3 * share of words in chrome lines (capped at 0.3)
+            + 3.0 * noise per word (mojibake, replacement characters, leftover markup)
+            + 0.5 * share of words no other copy has (typos and OCR errors make such words)
+
+Ties go to the document that comes first in the run's order.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .config import ScanConfig
+from .records import Pick
+from .shingle import SHORT_LINE_TOKENS, line_hash, normalize, sequence, tokens
+
+W_MISSING = 1.0
+W_TRUNCATED = 1.0
+W_EXTRA = 0.5
+W_CHROME = 0.3
+W_NOISE = 3.0
+W_NOVEL = 0.5
+
+#: Lines of page chrome, normalised (lower case, plain quotes), in the languages scraped
+#: pages most often come in. A short line equal to or starting with one of these is chrome.
+CHROME_PHRASES = (
+    "skip to main content", "skip to content", "skip to navigation", "jump to content",
+    "comments", "comment", "leave a comment", "leave a reply", "post a comment", "add comment",
+    "0 comments", "no comments", "share", "share on facebook", "share on twitter", "tweet",
+    "email", "print", "popular posts", "related posts", "related articles", "recent posts",
+    "you may also like", "read more", "continue reading", "subscribe", "sign up", "sign in",
+    "log in", "login", "register", "newsletter", "advertisement", "sponsored", "menu", "home",
+    "search", "cookie", "we use cookies", "accept cookies", "privacy policy", "terms of use",
+    "terms", "all rights reserved", "copyright", "©", "follow us", "back to top", "next post",
+    "previous post", "older posts", "newer posts", "tags", "categories", "posted by",
+    "跳至主要内容", "跳到主要内容", "评论", "發表評論", "发表评论", "此博客中的热门博文", "热门博文",
+    "分享", "相关文章", "阅读更多", "メインコンテンツにスキップ", "コメント", "関連記事",
+    "zum inhalt springen", "kommentare", "teilen", "aller au contenu", "commentaires",
+    "partager", "ir al contenido", "comentarios", "compartir",
+)  # fmt: skip
+_CHROME = tuple(sorted({" ".join(tokens(p)) or p for p in CHROME_PHRASES}))
+_CHROME_MAX_TOKENS = 8
+_TRUNCATION_END = re.compile(
+    r"(\.\.\.|…|\[\s*\.\.\.\s*\]|read more|continue reading|subscribe to (read|continue)|"
+    r"read the full (story|article)|click here to read|阅读全文|阅读更多|続きを読む)\W*$",
+    re.IGNORECASE,
+)
+_MOJIBAKE = re.compile(
+    "[ÃÂâ][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013-\u203a\u20ac\u2122]"
+)
+_MARKUP = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(\s[^<>]*)?/?>|&(#\d{1,7}|#x[0-9a-fA-F]{1,6}|[a-zA-Z]{2,8});")
+#: A line longer than this is article text, never chrome; it is not tokenised for chrome.
+_SHORT_LINE_CHARS = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Features:
+    """What the penalty is made of, for one member."""
+
+    words: int
+    missing: float
+    extra_words: int
+    chrome_lines: tuple[str, ...]
+    chrome_words: int
+    teasers: int
+    truncated: str | None
+    mojibake: int
+    replacement: int
+    markup: int
+    novel_words: int
+
+
+def _is_chrome_phrase(norm_tokens: str) -> bool:
+    return any(norm_tokens == p or norm_tokens.startswith(p + " ") for p in _CHROME)
+
+
+def _covered(shingles_in_core: NDArray[np.bool_], n_tokens: int, size: int) -> NDArray[np.bool_]:
+    """Tokens covered by at least one shingle of the shared text."""
+    diff = np.zeros(n_tokens + 1, dtype=np.int64)
+    starts = np.flatnonzero(shingles_in_core)
+    diff[starts] += 1
+    np.subtract.at(diff, np.minimum(starts + size, n_tokens), 1)
+    return np.cumsum(diff[:-1]) > 0
+
+
+def features(texts: Sequence[str], line_docs: Callable[[int], int], config: ScanConfig) -> list[Features]:
+    """Measure every member of one group (texts in member order)."""
+    seqs = [sequence(t, config.shingle_size, config.char_shingle_size) for t in texts]
+    sets = [np.unique(win) for _, win, _ in seqs]
+    counts = Counter[int]()
+    for s in sets:
+        counts.update(s.tolist())
+    core = np.array(sorted(h for h, c in counts.items() if c >= 2), dtype=np.uint64)
+    token_sets = [np.unique(tok) for tok, _, _ in seqs]
+    token_counts = Counter[int]()
+    for s in token_sets:
+        token_counts.update(s.tolist())
+
+    # Short lines of each member, and how many members hold each: a line is chrome when
+    # documents *outside* this group hold it too, or when it is a known chrome phrase.
+    member_lines = [_short_lines(t) for t in texts]
+    in_group = Counter[int]()
+    for lines in member_lines:
+        in_group.update({h for h, _, _ in lines})
+
+    out: list[Features] = []
+    for i, text in enumerate(texts):
+        tok, win, size = seqs[i]
+        words = len(tok)
+        in_core = np.isin(win, core) if len(core) else np.zeros(len(win), bool)
+        covered = _covered(in_core, words, size) if words else np.zeros(0, bool)
+        missing = 1.0 - (int(np.count_nonzero(np.isin(core, sets[i]))) / len(core)) if len(core) else 0.0
+        chrome: list[str] = []
+        chrome_words = 0
+        for h, display, n_tok in member_lines[i]:
+            outside = line_docs(h) - in_group[h]
+            if outside >= 2 or _is_chrome_phrase(" ".join(tokens(display))):
+                chrome.append(display)
+                chrome_words += n_tok
+        novel = sum(1 for t in token_sets[i].tolist() if token_counts[t] == 1) if len(texts) > 1 else 0
+        out.append(
+            Features(
+                words=words,
+                missing=max(0.0, missing),
+                extra_words=int(words - np.count_nonzero(covered)),
+                chrome_lines=tuple(chrome),
+                chrome_words=chrome_words,
+                teasers=_teasers(text),
+                truncated=None,
+                mojibake=len(_MOJIBAKE.findall(text)),
+                replacement=text.count("\ufffd"),
+                markup=len(_MARKUP.findall(text)),
+                novel_words=novel,
+            )
+        )
+    return _with_truncation(texts, out)
+
+
+def _short_lines(text: str) -> list[tuple[int, str, int]]:
+    """(hash, the line as written, tokens) of each distinct short line of a text."""
+    seen: dict[int, tuple[int, str, int]] = {}
+    for line in text.split("\n"):
+        if not line.strip() or len(line) > _SHORT_LINE_CHARS:
+            continue
+        toks = tokens(line)
+        if not toks or len(toks) > SHORT_LINE_TOKENS:
+            continue
+        h = line_hash(line)
+        if h is not None and h not in seen:
+            seen[h] = (h, " ".join(line.split()), len(toks))
+    return list(seen.values())
+
+
+def _teasers(text: str) -> int:
+    """Paragraphs cut off with an ellipsis: teasers of other posts (or the cut-off end)."""
+    lines = [ln.strip() for ln in text.split("\n") if ln.strip()]
+    return sum(1 for ln in lines if len(ln.split()) >= 8 and ln.endswith(("...", "…")))
+
+
+def _with_truncation(texts: Sequence[str], feats: list[Features]) -> list[Features]:
+    """Mark copies cut short: their last line, less any "Read more"-style marker, stops
+    part-way through a longer line that another copy has. (An ellipsis alone is not
+    enough: teasers of other posts end with one too.)
+    """
+    norm_lines = [[normalize(ln).strip() for ln in t.split("\n") if ln.strip()] for t in texts]
+    out: list[Features] = []
+    for i, f in enumerate(feats):
+        marker = None
+        lines = norm_lines[i]
+        if lines:
+            last = lines[-1]
+            label = None
+            for _ in range(3):  # "… Read more" is two markers
+                found = _TRUNCATION_END.search(last[-80:])
+                if not found:
+                    break
+                label = label or found.group(1)
+                last = last[: len(last) - len(found.group(0))].rstrip()
+            if not last and len(lines) > 1:  # the marker stood on a line of its own
+                last = lines[-2]
+            if len(last) >= 20 and any(
+                j != i and any(len(ln) > len(last) + 10 and ln.startswith(last) for ln in other)
+                for j, other in enumerate(norm_lines)
+            ):
+                marker = label or "mid-sentence"
+        if marker is not None and f.teasers and lines[-1].endswith(("...", "…")):
+            f = _replace_teasers(f, f.teasers - 1)  # that ellipsis is the cut, not a teaser
+        out.append(_replace_truncated(f, marker))
+    return out
+
+
+def _replace_truncated(f: Features, marker: str | None) -> Features:
+    return dataclasses.replace(f, truncated=marker)
+
+
+def _replace_teasers(f: Features, teasers: int) -> Features:
+    return dataclasses.replace(f, teasers=teasers)
+
+
+def penalty(f: Features) -> float:
+    """The number members are ranked by; see the module docstring for the weights."""
+    words = max(f.words, 1)
+    noise = (f.mojibake + f.replacement + f.markup) / words
+    return (
+        W_MISSING * f.missing
+        + W_TRUNCATED * (f.truncated is not None)
+        + W_EXTRA * f.extra_words / words
+        + min(W_CHROME, W_CHROME * f.chrome_words / words * 10)
+        + W_NOISE * noise
+        + W_NOVEL * f.novel_words / words
+    )
+
+
+def _quote(line: str, width: int = 30) -> str:
+    return "'" + (line if len(line) <= width else line[: width - 1] + "…") + "'"
+
+
+def reasons(f: Features, *, best: bool) -> tuple[str, ...]:
+    """Short human reasons, most important first."""
+    out: list[str] = []
+    if f.truncated:
+        out.append(
+            f"truncated (ends {'mid-sentence' if f.truncated == 'mid-sentence' else 'with ' + _quote(f.truncated)})"
+        )
+    if f.missing >= 0.01:
+        out.append(f"lacks {f.missing:.0%} of the shared text")
+    if f.extra_words:
+        teaser = f" incl. {f.teasers} teaser{'s' if f.teasers != 1 else ''} of other posts" if f.teasers else ""
+        out.append(f"+{f.extra_words} words outside the shared text{teaser}")
+    if f.chrome_lines:
+        shown = ", ".join(_quote(c) for c in f.chrome_lines[:3])
+        more = f" +{len(f.chrome_lines) - 3} more" if len(f.chrome_lines) > 3 else ""
+        out.append(f"chrome: {shown}{more}")
+    for count, label in (
+        (f.mojibake, "mojibake"),
+        (f.replacement, "replacement characters"),
+        (f.markup, "leftover markup"),
+    ):
+        if count:
+            out.append(f"{label} ×{count}")
+    if f.novel_words and not best and f.extra_words < 2 * f.novel_words:  # not just the extra text
+        out.append(f"{f.novel_words} words no other copy has")
+    if best:
+        head = "whole shared text" if f.missing < 0.01 and not f.truncated else "most of the shared text"
+        out.insert(0, f"{head}, least extra text and noise")
+    return tuple(out)
+
+
+def rank(
+    members: Sequence[int], texts: Sequence[str], line_docs: Callable[[int], int], config: ScanConfig
+) -> list[Pick]:
+    """Rank the members of one group, cleanest first.
+
+    Args:
+        members: document indices, in run order.
+        texts: their texts, in the same order.
+        line_docs: how many documents of the corpus hold a short line (by ``line_hash``).
+        config: shingle sizes.
+
+    Returns:
+        One Pick per member, the cleanest first; ties keep run order.
+    """
+    feats = features(texts, line_docs, config)
+    scored = sorted(range(len(members)), key=lambda i: (round(penalty(feats[i]), 9), members[i]))
+    return [
+        Pick(members[i], round(penalty(feats[i]), 4), reasons(feats[i], best=(pos == 0)))
+        for pos, i in enumerate(scored)
+    ]

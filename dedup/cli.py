@@ -1,0 +1,174 @@
+"""The ``dedup`` command: options -> ScanConfig -> scan() -> report and exports.
+
+Exit codes, as diff and grep use them: 0 the run finished (skipped files are reported,
+not failures); 1 duplicates were found and ``--fail-on-duplicates`` was given; 2 a usage
+error or a fatal one (a missing path, an export that cannot be written).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from . import __version__, export, report
+from .config import ScanConfig
+from .errors import DedupError
+from .pipeline import scan
+from .records import ScanResult
+
+F = TypeVar("F", bound=Callable[..., Any])
+_DEFAULTS = ScanConfig()
+
+
+class FatalError(click.ClickException):
+    """A run that cannot go on: "Error: ..." on stderr and exit 2."""
+
+    exit_code = 2
+
+
+class _RichProgress:
+    """Adapts the pipeline's progress callbacks to a rich progress display on stderr."""
+
+    def __init__(self, progress: Progress) -> None:
+        self._progress = progress
+        self._task: Any = None
+
+    def start(self, stage: str, total: int | None) -> None:
+        if self._task is not None:
+            self._progress.update(self._task, visible=False)
+        self._task = self._progress.add_task(stage, total=total)
+
+    def advance(self, n: int = 1) -> None:
+        if self._task is not None:
+            self._progress.advance(self._task, n)
+
+
+def scan_options(func: F) -> F:
+    """The options that shape a scan, shared by `scan` and `eval`; defaults from ScanConfig."""
+    options = [
+        click.option("--include", multiple=True, metavar="GLOB", help="Read only files matching GLOB (repeatable)."),
+        click.option("--exclude", multiple=True, metavar="GLOB", help="Skip files matching GLOB (repeatable)."),
+        click.option("--hidden", is_flag=True, help="Read hidden files and folders too."),
+        click.option("--text-field", default=_DEFAULTS.text_field, show_default=True, help="JSON/JSONL field with the text."),
+        click.option("--id-field", default=_DEFAULTS.id_field, show_default=True, help="JSON/JSONL field with the record id."),
+        click.option("--max-bytes", type=click.IntRange(min=1), default=_DEFAULTS.max_bytes, show_default=True, help="Skip larger files."),
+        click.option("--shingle-size", type=click.IntRange(1, 64), default=_DEFAULTS.shingle_size, show_default=True, help="Words per shingle."),
+        click.option("--char-shingle-size", type=click.IntRange(1, 64), default=_DEFAULTS.char_shingle_size, show_default=True, help="Characters per shingle for CJK/Thai text."),
+        click.option("--num-perm", type=click.IntRange(1, 1024), default=_DEFAULTS.num_perm, show_default=True, help="MinHash permutations."),
+        click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=_DEFAULTS.seed, show_default=True, help="MinHash seed."),
+        click.option("--bands", type=click.IntRange(min=1), default=_DEFAULTS.bands, show_default=True, help="LSH bands (num-perm must be a multiple)."),
+        click.option("--jaccard", "jaccard_threshold", type=click.FloatRange(0, 1, min_open=True), default=_DEFAULTS.jaccard_threshold, show_default=True, help="Jaccard at or above which two documents are copies."),
+        click.option("--containment", "containment_threshold", type=click.FloatRange(0, 1, min_open=True), default=_DEFAULTS.containment_threshold, show_default=True, help="Share of the smaller document inside the larger at or above which they are copies."),
+        click.option("--min-shingles", type=click.IntRange(min=1), default=_DEFAULTS.min_shingles, show_default=True, help="Smallest document a containment match may start from."),
+        click.option("--min-size-ratio", type=click.FloatRange(0, 1), default=_DEFAULTS.min_size_ratio, show_default=True, help="Smallest size of the contained document relative to the larger."),
+        click.option("--cluster", "cluster_mode", type=click.Choice(["star", "components"]), default=_DEFAULTS.cluster_mode, show_default=True, help="star: members match the cleanest copy; components: chains allowed."),
+        click.option("-j", "--jobs", type=click.IntRange(min=0), default=_DEFAULTS.jobs, show_default=True, help="Worker processes; 0 means all cores."),
+    ]  # fmt: skip
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def config_from(options: dict[str, Any]) -> ScanConfig:
+    """Build the ScanConfig from parsed options; contradictions become usage errors."""
+    fields = {k: v for k, v in options.items() if k in ScanConfig.__dataclass_fields__}
+    fields["include"] = tuple(fields.get("include", ()))
+    fields["exclude"] = tuple(fields.get("exclude", ()))
+    try:
+        return ScanConfig(**fields)
+    except DedupError as exc:
+        raise click.UsageError(str(exc)) from exc
+
+
+def run_scan(paths: tuple[Path, ...], config: ScanConfig, quiet: bool) -> ScanResult:
+    """scan() with a progress display on stderr when it is a terminal."""
+    err = Console(stderr=True)
+    show = not quiet and err.is_terminal
+    try:
+        if not show:
+            return scan(paths, config)
+        columns = (
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+        )
+        with Progress(*columns, console=err, transient=True) as bar:
+            return scan(paths, config, progress=_RichProgress(bar))
+    except DedupError as exc:
+        raise FatalError(str(exc)) from exc
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="dedup")
+def main() -> None:
+    """Find near-duplicate documents in scraped files, and the cleanest copy of each."""
+
+
+@main.command("scan")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@scan_options
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(allow_dash=True, path_type=Path),
+    help="Write the clusters to FILE (.json, .jsonl, .csv; - for stdout).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "jsonl", "csv"]),
+    help="Export format when FILE's extension does not say.",
+)
+@click.option(
+    "--keep-list",
+    type=click.Path(path_type=Path),
+    help="Write the ids to keep (one cleanest copy per cluster, and every unique document).",
+)
+@click.option(
+    "--drop-list", type=click.Path(path_type=Path), help="Write the ids of the duplicates (every non-cleanest member)."
+)
+@click.option("--fail-on-duplicates", is_flag=True, help="Exit 1 when any duplicates are found.")
+@click.option("-q", "--quiet", is_flag=True, help="No report and no progress: only exports and errors.")
+@click.option("-v", "--verbose", is_flag=True, help="List every skipped file in the report.")
+def scan_command(
+    paths: tuple[Path, ...],
+    output: Path | None,
+    fmt: str | None,
+    keep_list: Path | None,
+    drop_list: Path | None,
+    fail_on_duplicates: bool,
+    quiet: bool,
+    verbose: bool,
+    **options: Any,
+) -> None:
+    """Scan PATHS (folders and files) for near-duplicate documents."""
+    config = config_from(options)
+    if fmt and output is None:
+        raise click.UsageError("--format needs --output")
+    if output is not None and str(output) == "-":
+        fmt = fmt or "json"
+    elif output is not None:
+        try:
+            export.format_for(output, fmt)
+        except DedupError as exc:
+            raise click.UsageError(str(exc)) from exc
+    result = run_scan(paths, config, quiet)
+    try:
+        if output is not None:
+            export.write_export(result, output, fmt, version=__version__)
+        if keep_list is not None or drop_list is not None:
+            export.write_lists(result, keep_list, drop_list)
+    except DedupError as exc:
+        raise FatalError(str(exc)) from exc
+    if not quiet and str(output) != "-":
+        report.render(result, Console(highlight=False), verbose=verbose)
+    if fail_on_duplicates and result.summary.duplicates:
+        sys.exit(1)

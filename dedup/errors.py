@@ -1,0 +1,49 @@
+"""Errors and skip reasons.
+
+Two kinds of trouble, kept apart on purpose:
+
+* A bad *input file* is not an exception. It becomes a ``Skipped`` record with a
+  ``SkipReason`` and a one-line detail, is counted, reported, and the run goes on.
+* A problem with the *run itself* raises a ``DedupError``:
+
+    DedupError                 base class; the CLI turns it into "Error: ..." and exit 2
+    ├── ConfigError            options that contradict each other or are out of range
+    ├── InputError             a path given on the command line does not exist / cannot be walked
+    └── ExportError            the export file cannot be written
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class DedupError(Exception):
+    """Base class of every error that stops a run."""
+
+
+class ConfigError(DedupError, ValueError):
+    """Options that contradict each other or are out of range."""
+
+
+class InputError(DedupError):
+    """A path named by the user cannot be read at all."""
+
+
+class ExportError(DedupError):
+    """The export file could not be written."""
+
+
+class SkipReason(str, Enum):
+    """Why a file or record was left out; the value is what reports and exports show."""
+
+    UNREADABLE = "unreadable"  # the OS refused: permissions, vanished file, I/O error
+    BINARY = "binary"  # NUL bytes or a binary signature: not text
+    EMPTY = "empty"  # no text left after decoding and extraction
+    TOO_LARGE = "too-large"  # bigger than --max-bytes
+    SYMLINK_LOOP = "symlink-loop"  # a link that leads back into a folder already walked
+    BAD_RECORD = "bad-record"  # a JSON Lines line that is not JSON or has no text field
+    DUPLICATE_ID = "duplicate-id"  # a record id already used by an earlier record
+    EXTRACT_FAILED = "extract-failed"  # an unexpected parser error, caught at the file boundary
+
+    def __str__(self) -> str:
+        return self.value

@@ -1,0 +1,425 @@
+"""ScanResult -> JSON, JSON Lines or CSV, and keep/drop lists; every file written atomically.
+
+A file is written to a temporary file beside the target, flushed, fsynced and then
+renamed over the target with ``os.replace``, so the target holds either its old content or
+the complete new export, never half of one. On failure the temporary file is removed and
+``ExportError("cannot write <path>: <reason>")`` is raised. The path ``-`` means stdout.
+
+Export formats
+--------------
+
+``--format json`` (schema ``dedup.scan/1``): one JSON document, UTF-8, indented by 2,
+ending with a newline (the ``#`` comments explain fields; they are not in the file)::
+
+    {
+      "schema": "dedup.scan/1",        # name/version of this layout; bumped on any breaking change
+      "version": "0.1.0",              # the dedup version that wrote the file
+      "roots": ["scraped/"],           # the folders scanned, as given
+      "params": {...},                 # every parameter that shapes results (ScanConfig.params())
+      "summary": {
+        "files": 120,                  # files read (not skipped)
+        "documents": 131,              # documents: whole files, and each record of JSON Lines/JSON files
+        "skipped": 4,                  # files and records left out (listed under "skipped")
+        "clusters": 2,                 # groups of near-duplicate documents
+        "duplicates": 3,               # cluster members that are not the cleanest copy
+        "bytes_saved": 17321,          # bytes of those duplicates: what dropping them saves
+        "candidates": 57,              # candidate pairs proposed by LSH and the containment path
+        "matches": 4                   # candidate pairs verified as near-duplicates
+      },
+      "clusters": [
+        {
+          "cluster": 1,                # cluster number, from 1, in report order
+          "size": 2,                   # number of members
+          "cleanest": "news/a.html",   # id of the cleanest member (members[0])
+          "members": [                 # the cleanest first, then the others
+            {
+              "id": "news/a.html",     # document id: the relative path, or a record's id
+              "path": "news/a.html",   # relative path of the source file
+              "record": null,          # 1-based line (JSON Lines) or index (JSON array); null for files
+              "cleanest": true,
+              "jaccard": 1.0,          # exact shingle Jaccard with the cleanest copy (1.0 for itself)
+              "containment": 1.0,      # share of the cleanest copy's shingles found in this member
+              "words": 612,
+              "bytes": 6975,           # bytes of source this document accounts for
+              "penalty": 0.12,         # lower is cleaner
+              "reasons": ["..."]       # why it won (cleanest) or lost (others)
+            }
+          ]
+        }
+      ],
+      "skipped": [
+        {"path": "img/logo.png", "reason": "binary", "detail": "NUL byte at offset 12"}
+      ]
+    }
+
+``reason`` is one of: unreadable, binary, empty, too-large, symlink-loop, bad-record,
+duplicate-id, extract-failed. Floats are rounded to 4 decimals.
+
+``--format jsonl``: one JSON object per line per cluster member, clusters in order and the
+cleanest member first: ``{"cluster": 1, "id", "path", "record", "cleanest", "jaccard",
+"containment", "words", "bytes", "penalty", "reasons"}`` with the meanings above.
+
+``--format csv``: a header row, then one row per cluster member in the same order, columns
+``cluster,id,path,record,cleanest,jaccard,containment,words,bytes,penalty,reasons``;
+``record`` is empty for files, ``cleanest`` is ``true``/``false`` and ``reasons`` are
+joined with ``"; "``. Written by Python's csv module (RFC 4180 quoting, CRLF rows). Values
+are not altered to defuse spreadsheet formulas: open untrusted names as text.
+
+Names that are not valid UTF-8 (file names Python decoded with surrogateescape) are written
+in every format with the bad bytes as backslash escapes: the byte 0xff becomes the four
+characters ``\\xff``.
+
+Keep and drop lists (:func:`write_lists`) hold one document id per line: the drop list the
+non-cleanest members in cluster order, the keep list every other document in scan order.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import json
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
+from enum import Enum
+from pathlib import Path, PurePath
+from typing import IO, Any
+
+from .errors import ConfigError, ExportError, InputError
+from .records import Cluster, Member, ScanResult
+
+__all__ = [
+    "CSV_COLUMNS",
+    "FORMATS",
+    "SCHEMA",
+    "SCHEMA_VERSION",
+    "export_text",
+    "format_for",
+    "member_rows",
+    "read_export",
+    "to_dict",
+    "write_export",
+    "write_lists",
+]
+
+SCHEMA_VERSION = 1
+SCHEMA = f"dedup.scan/{SCHEMA_VERSION}"
+FORMATS = ("json", "jsonl", "csv")
+CSV_COLUMNS = (
+    "cluster",
+    "id",
+    "path",
+    "record",
+    "cleanest",
+    "jaccard",
+    "containment",
+    "words",
+    "bytes",
+    "penalty",
+    "reasons",
+)
+
+_SUFFIXES = {".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
+_DIGITS = 4  # decimals kept for floats: enough to rank, short enough to read
+
+# Surrogates that surrogateescape cannot turn back into a byte (it owns U+DC80..U+DCFF).
+_ODD_SURROGATE = re.compile("[\ud800-\udc7f\udd00-\udfff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# Characters str.splitlines() breaks on that json.dumps leaves raw: a JSON Lines reader
+# using splitlines() would cut a record in two.
+_LINE_BREAKS_IN_JSON = {0x85: "\\u0085", 0x2028: "\\u2028", 0x2029: "\\u2029"}
+# Every character str.splitlines() breaks on, escaped in keep/drop lists.
+_LINE_BREAKS = {cp: f"\\x{cp:02x}" for cp in (0x0B, 0x0C, 0x1C, 0x1D, 0x1E, 0x85)}
+_LINE_BREAKS |= {0x0A: "\\n", 0x0D: "\\r", 0x2028: "\\u2028", 0x2029: "\\u2029"}
+
+
+def export_text(s: str) -> str:
+    """A string that encodes as UTF-8: escaped bytes of undecodable names become ``\\xNN``.
+
+    Example:
+        >>> export_text("caf\\udce9.txt")
+        'caf\\\\xe9.txt'
+    """
+    if not _SURROGATE.search(s):
+        return s
+    s = _ODD_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", s)
+    return s.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def _jsonable(value: object) -> object:
+    """Params as plain JSON values; a value JSON cannot hold raises TypeError."""
+    if value is None or isinstance(value, (bool, int)):
+        return value
+    if isinstance(value, float):
+        return round(value, _DIGITS)
+    if isinstance(value, Enum):
+        return _jsonable(value.value)
+    if isinstance(value, str):
+        return export_text(value)
+    if isinstance(value, PurePath):
+        return export_text(value.as_posix())
+    if isinstance(value, Mapping):
+        return {export_text(str(k)): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (set, frozenset)):
+        return sorted((_jsonable(v) for v in value), key=repr)
+    raise TypeError(f"a params value of type {type(value).__name__} cannot be written as JSON")
+
+
+def _member(member: Member) -> dict[str, object]:
+    """One member as exported (without its cluster number)."""
+    return {
+        "id": export_text(member.doc_id),
+        "path": export_text(member.rel),
+        "record": member.record,
+        "cleanest": member.cleanest,
+        "jaccard": round(member.jaccard, _DIGITS),
+        "containment": round(member.containment, _DIGITS),
+        "words": member.words,
+        "bytes": member.size,
+        "penalty": round(member.penalty, _DIGITS),
+        "reasons": [export_text(r) for r in member.reasons],
+    }
+
+
+def _cluster(cluster: Cluster) -> dict[str, object]:
+    """One cluster as exported."""
+    return {
+        "cluster": cluster.cluster_id,
+        "size": len(cluster.members),
+        "cleanest": export_text(cluster.members[0].doc_id) if cluster.members else None,
+        "members": [_member(m) for m in cluster.members],
+    }
+
+
+def to_dict(result: ScanResult, version: str) -> dict[str, object]:
+    """The JSON export of a scan as a dict (the layout in this module's docstring).
+
+    Args:
+        result: the scan.
+        version: the dedup version writing the export.
+
+    Returns:
+        A dict of JSON values only.
+
+    Raises:
+        TypeError: a params value that JSON cannot hold.
+    """
+    s = result.summary
+    return {
+        "schema": SCHEMA,
+        "version": version,
+        "roots": [export_text(r) for r in result.roots],
+        "params": _jsonable(result.params),
+        "summary": {
+            "files": s.files,
+            "documents": s.documents,
+            "skipped": s.skipped,
+            "clusters": s.clusters,
+            "duplicates": s.duplicates,
+            "bytes_saved": s.bytes_saved,
+            "candidates": s.candidates,
+            "matches": s.matches,
+        },
+        "clusters": [_cluster(c) for c in result.clusters],
+        "skipped": [
+            {"path": export_text(k.rel), "reason": str(k.reason), "detail": export_text(k.detail)}
+            for k in result.skipped
+        ],
+    }
+
+
+def member_rows(result: ScanResult) -> Iterator[dict[str, object]]:
+    """One flat dict per cluster member, clusters in order, the cleanest first (JSONL and CSV)."""
+    for cluster in result.clusters:
+        for member in cluster.members:
+            yield {"cluster": cluster.cluster_id, **_member(member)}
+
+
+def _write_json(result: ScanResult, version: str, out: IO[str]) -> None:
+    json.dump(to_dict(result, version), out, ensure_ascii=False, indent=2, allow_nan=False)
+    out.write("\n")
+
+
+def _write_jsonl(result: ScanResult, out: IO[str]) -> None:
+    for row in member_rows(result):
+        out.write(json.dumps(row, ensure_ascii=False, allow_nan=False).translate(_LINE_BREAKS_IN_JSON))
+        out.write("\n")
+
+
+def _write_csv(result: ScanResult, out: IO[str]) -> None:
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for cluster in result.clusters:
+        for m in cluster.members:
+            writer.writerow(
+                [
+                    cluster.cluster_id,
+                    export_text(m.doc_id),
+                    export_text(m.rel),
+                    "" if m.record is None else m.record,
+                    "true" if m.cleanest else "false",
+                    round(m.jaccard, _DIGITS),
+                    round(m.containment, _DIGITS),
+                    m.words,
+                    m.size,
+                    round(m.penalty, _DIGITS),
+                    "; ".join(export_text(r) for r in m.reasons),
+                ]
+            )
+
+
+def format_for(path: Path | str, fmt: str | None = None) -> str:
+    """The export format: ``fmt`` if given, else the one the file suffix names.
+
+    Raises:
+        ConfigError: an unknown ``fmt``, or no ``fmt`` and a suffix that names no format.
+    """
+    if fmt is not None:
+        if fmt not in FORMATS:
+            raise ConfigError(f"unknown export format {fmt!r}: use json, jsonl or csv")
+        return fmt
+    found = _SUFFIXES.get(Path(str(path)).suffix.lower()) if str(path) != "-" else None
+    if found is None:
+        raise ConfigError(f"cannot tell the export format from '{path}': use --format json|jsonl|csv")
+    return found
+
+
+def _reason(exc: BaseException) -> str:
+    """A one-line reason for a failed write."""
+    text = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc) or type(exc).__name__
+    return " ".join(text.split())
+
+
+def _write_atomic(path: Path | str, write: Callable[[IO[str]], None]) -> None:
+    """Write a text file via a temp file in the same folder, fsync and os.replace.
+
+    ``-`` writes to stdout instead. A failure removes the temp file and raises ExportError;
+    the target keeps its old content.
+    """
+    if str(path) == "-":
+        try:
+            write(sys.stdout)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            raise  # the reader went away (| head): the CLI decides how quiet to be
+        except (OSError, UnicodeError, ValueError, TypeError) as exc:
+            raise ExportError(f"cannot write {path}: {_reason(exc)}") from exc
+        return
+
+    target = Path(path)
+    tmp: str | None = None
+    try:
+        with tempfile.NamedTemporaryFile(
+            "w",
+            encoding="utf-8",
+            newline="",  # write "\n" as is; csv writes its own CRLF
+            dir=target.parent,
+            prefix=f".{target.name}.",
+            suffix=".tmp",
+            delete=False,
+        ) as out:
+            tmp = out.name
+            write(out)
+            out.flush()
+            os.fsync(out.fileno())
+        # mkstemp creates 0600; give the export the mode a plain open() would have.
+        os.chmod(tmp, _mode_for(target))
+        os.replace(tmp, target)
+        tmp = None
+    except BaseException as exc:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        if isinstance(exc, Exception):
+            raise ExportError(f"cannot write {path}: {_reason(exc)}") from exc
+        raise
+
+
+def _mode_for(target: Path) -> int:
+    """The permission bits for the new file: the old file's, else 0666 less the umask."""
+    with contextlib.suppress(OSError):
+        return target.stat().st_mode & 0o777
+    umask = os.umask(0o077)  # read the umask; the stricter value in between only narrows
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def write_export(result: ScanResult, path: Path | str, fmt: str | None = None, *, version: str) -> None:
+    """Write a scan as JSON, JSON Lines or CSV, atomically.
+
+    Args:
+        result: the scan.
+        path: the file to write; ``-`` for stdout.
+        fmt: ``json``, ``jsonl`` or ``csv``; None to tell it from the suffix of ``path``
+            (``.json``, ``.jsonl``/``.ndjson``, ``.csv``).
+        version: the dedup version, recorded in the JSON export.
+
+    Raises:
+        ConfigError: the format is unknown or cannot be told from the suffix.
+        ExportError: the file could not be written; the target is left as it was.
+
+    Example:
+        >>> write_export(result, "scan.json", version="0.1.0")  # doctest: +SKIP
+    """
+    kind = format_for(path, fmt)
+    if kind == "json":
+        _write_atomic(path, lambda out: _write_json(result, version, out))
+    elif kind == "jsonl":
+        _write_atomic(path, lambda out: _write_jsonl(result, out))
+    else:
+        _write_atomic(path, lambda out: _write_csv(result, out))
+
+
+def _list_line(doc_id: str) -> str:
+    """An id as one list line: line breaks escaped, so one line is never two ids."""
+    return export_text(doc_id).translate(_LINE_BREAKS) + "\n"
+
+
+def write_lists(result: ScanResult, keep: Path | None, drop: Path | None) -> None:
+    """Write the ids to keep and the ids to drop, one per line, atomically.
+
+    The drop list holds every cluster member that is not its cluster's cleanest copy, in
+    cluster order; the keep list every other document, in ``result.docs`` order. Ids
+    holding a line break are written with it escaped (``\\n``), so such a line names no
+    real file rather than two.
+
+    Args:
+        result: the scan; the keep list needs ``result.docs``.
+        keep: where to write the keep list, or None.
+        drop: where to write the drop list, or None.
+
+    Raises:
+        ExportError: a list could not be written, or a keep list was asked of a result that
+            holds no document list.
+    """
+    dropped = [m for cluster in result.clusters for m in cluster.members if not m.cleanest]
+    if keep is not None:
+        if not result.docs and result.summary.documents:
+            raise ExportError(f"cannot write {keep}: the scan result holds no document list")
+        gone = {(m.doc_id, m.rel, m.record) for m in dropped}
+        kept = [d.doc_id for d in result.docs if (d.doc_id, d.rel, d.record) not in gone]
+        _write_atomic(keep, lambda out: out.writelines(_list_line(i) for i in kept))
+    if drop is not None:
+        _write_atomic(drop, lambda out: out.writelines(_list_line(m.doc_id) for m in dropped))
+
+
+def read_export(path: Path | str) -> dict[str, Any]:
+    """Read a JSON export back, checking it is one.
+
+    Raises:
+        InputError: the file cannot be read, is not JSON, or is not a ``dedup.scan`` export.
+    """
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot read {path}: {_reason(exc)}") from exc
+    if not isinstance(data, dict) or not str(data.get("schema", "")).startswith("dedup.scan/"):
+        raise InputError(f'{path} is not a dedup scan export (no "schema": "{SCHEMA}")')
+    if data["schema"] != SCHEMA:
+        raise InputError(f"{path} uses schema {data['schema']}; this dedup reads {SCHEMA}")
+    return data

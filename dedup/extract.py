@@ -1,0 +1,784 @@
+"""Stage 2: ``SourceFile`` -> ``Document | Skipped``: bytes to visible text.
+
+In:  one file found by the walk.
+Out: one ``Document`` per file, or one per record of a JSON Lines / JSON file, or a
+     ``Skipped`` naming what a user can fix (binary, empty, bad record, unreadable).
+
+Kinds, by file ending: ``.html .htm .xhtml`` are HTML; ``.md .markdown`` Markdown;
+``.jsonl .ndjson`` JSON Lines; ``.json`` a JSON array of objects (or one object) with
+``config.text_field``. Anything else is sniffed: binary is skipped, a page that starts
+with ``<!doctype html`` or ``<html`` is HTML, the rest is plain text.
+
+Decoding never fails (trafilatura's way): a BOM, then BOM-less UTF-16 spotted by its NUL
+pattern, then strict UTF-8, then an HTML page's declared charset, then UTF-8 with a few
+broken bytes, then charset-normalizer's guess (cp1252 preferred for Western-looking bytes,
+which it mislabels), then cp1252 with replacement characters. ``Document.encoding`` is
+the Python codec name used. Line ends (CRLF, CR, NEL, U+2028, U+2029) become ``\\n`` in
+every kind.
+
+HTML keeps all visible text, page chrome included (navigation, footers, comment sections):
+the cleanest-copy stage needs the chrome to score a copy, so nothing is cut as
+boilerplate here. Block elements become line breaks, so paragraphs stay lines.
+
+Re-reading (``load_text``) uses ``Document.locator``:
+
+* ``length >= 0``: a JSON Lines record, the bytes ``[offset, offset + length)`` of its line
+  (newline included);
+* ``length == -1``: the whole file (for a ``.json`` file: the file holds one object);
+* ``length == JSON_ARRAY_ITEM`` (-2): item ``offset`` (0-based) of the JSON array in the file.
+
+Record ids are unique within a file here; ids repeated across files are the pipeline's to
+catch (it sees every file).
+"""
+
+from __future__ import annotations
+
+import codecs
+import errno
+import json
+import os
+import re
+import stat
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import BinaryIO
+
+import charset_normalizer
+from selectolax.lexbor import LexborHTMLParser
+
+from .config import ScanConfig
+from .errors import SkipReason
+from .records import DocKind, Document, Locator, Skipped, SourceFile
+
+__all__ = [
+    "JSON_ARRAY_ITEM",
+    "binary_kind",
+    "decode_bytes",
+    "extract",
+    "html_to_text",
+    "load_text",
+    "normalize_newlines",
+]
+
+#: ``Locator.length`` of a JSON array item; its ``offset`` is then the item's 0-based index.
+JSON_ARRAY_ITEM = -2
+
+_HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
+_MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})
+_JSONL_SUFFIXES = frozenset({".jsonl", ".ndjson"})
+
+#: Bytes looked at for binary signatures and NULs: what git and ripgrep look at (8 KiB).
+SNIFF_BYTES = 8192
+#: Bytes given to charset-normalizer: it samples anyway, this bounds its cost on huge files.
+_GUESS_BYTES = 1 << 20
+#: Bytes searched for ``<meta charset>``: the HTML standard's prescan reads 1024; pages
+#: with long heads put it later, so look a little further.
+_PRESCAN_BYTES = 4096
+#: Longest detail kept in a Skipped record (a one-line message, not a dump).
+_DETAIL_CHARS = 200
+
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", "PNG image"),
+    (b"\xff\xd8\xff", "JPEG image"),
+    (b"GIF87a", "GIF image"),
+    (b"GIF89a", "GIF image"),
+    (b"%PDF-", "PDF document"),
+    (b"PK\x03\x04", "ZIP archive"),
+    (b"PK\x05\x06", "ZIP archive"),
+    (b"\x1f\x8b", "gzip data"),
+    (b"\xfd7zXZ\x00", "xz data"),
+    (b"\x28\xb5\x2f\xfd", "zstd data"),
+    (b"7z\xbc\xaf\x27\x1c", "7z archive"),
+    (b"\x7fELF", "ELF executable"),
+)
+
+# Longest first: the UTF-32 LE BOM starts with the UTF-16 LE one.
+_BOMS: tuple[tuple[bytes, str], ...] = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+# Charset labels as browsers read them (WHATWG Encoding): Latin-1 and ASCII labels mean
+# windows-1252, GB2312 means GBK (decoded with its superset gb18030), Shift_JIS means cp932.
+_CHARSET_LABELS = {
+    "iso-8859-1": "cp1252",
+    "iso8859-1": "cp1252",
+    "latin1": "cp1252",
+    "latin-1": "cp1252",
+    "l1": "cp1252",
+    "ascii": "cp1252",
+    "us-ascii": "cp1252",
+    "windows-1252": "cp1252",
+    "iso-8859-9": "cp1254",
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "x-gbk": "gb18030",
+    "shift_jis": "cp932",
+    "shift-jis": "cp932",
+    "sjis": "cp932",
+    "x-sjis": "cp932",
+    "windows-31j": "cp932",
+    "euc-kr": "cp949",
+    "ks_c_5601-1987": "cp949",
+    "tis-620": "cp874",
+}
+# Codecs a page may not choose: not charsets (escape codecs), or ones a declaration in the
+# page's own bytes cannot mean (UTF-16/32 have no ASCII bytes to declare them with).
+_NOT_CHARSETS = frozenset(
+    {"unicode_escape", "raw_unicode_escape", "idna", "punycode", "undefined", "utf-7", "mbcs"}
+    | {"utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"}
+)
+# Decodings of single-byte Latin text that mean the same as cp1252 for real text.
+_CP1252_LIKE = frozenset({"cp1252", "iso8859-1", "iso8859-15"})
+# Character categories that real text rarely puts next to letters: what a wrong single-byte
+# code page produces (cp1252 reads Polish "ą ł" as "¹ ³").
+_ODD_CATEGORIES = frozenset({"Cc", "Cf", "Cn", "Co", "Cs", "Lm", "Sk", "Sm", "So", "No"})
+
+_META_CHARSET = re.compile(rb"""<meta\b[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
+_XML_ENCODING = re.compile(rb"""<\?xml\b[^>]*?encoding\s*=\s*["']([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
+_HIGH_RUN = re.compile(rb"[\x80-\xff]{3,}")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_FRONT_MATTER = re.compile(r"---[ \t]*\n[A-Za-z_][\w -]*:.*?\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
+
+# --- HTML -------------------------------------------------------------------------------
+# Subtrees that are never shown as text. <head> goes whole (title included): the title is
+# metadata, and copies of one article often differ only there.
+_DROP_TAGS = [
+    "head", "script", "style", "noscript", "template", "svg", "iframe", "object", "embed",
+    "canvas", "audio", "video",
+]  # fmt: skip
+# Elements a browser lays out as blocks (or table cells): each starts and ends a line.
+_BLOCK_TAGS = (
+    "address", "article", "aside", "blockquote", "caption", "center", "dd", "details", "dialog",
+    "dir", "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2",
+    "h3", "h4", "h5", "h6", "header", "hgroup", "hr", "legend", "li", "listing", "main", "menu",
+    "nav", "ol", "optgroup", "option", "p", "pre", "section", "summary", "table", "tbody", "td",
+    "textarea", "tfoot", "th", "thead", "tr", "ul", "xmp",
+)  # fmt: skip
+_BLOCK_SELECTOR = ",".join(_BLOCK_TAGS)
+# Line marks put into the tree as text: the HTML parser drops NUL from text, so a NUL in the
+# extracted text can only be ours. A soft break ends a line if it has text (blocks); a hard
+# break always does (<br>, newlines in <pre>), so <br><br> leaves a blank line.
+_SOFT = "\x00s"
+_HARD = "\x00h"
+_MARK = re.compile("\x00([sh])")
+_LINE_SEPARATORS = ("\x85", "\u2028", "\u2029")  # NEL, LINE SEPARATOR, PARAGRAPH SEPARATOR
+
+
+class _BadRecord(ValueError):
+    """A record (or a whole JSON file) that cannot become a document; the message says why."""
+
+    def __init__(self, detail: str, reason: SkipReason = SkipReason.BAD_RECORD) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.reason = reason
+
+
+# --- the stage --------------------------------------------------------------------------
+
+
+def extract(source: SourceFile, config: ScanConfig) -> Iterator[Document | Skipped]:
+    """Turn one file into documents, or say why it cannot be read.
+
+    Never raises for a bad file: OS errors become ``UNREADABLE`` and anything unexpected
+    ``EXTRACT_FAILED`` (this is the project's one broad ``except``, at the file boundary).
+    A JSON Lines file that fails midway keeps the documents already yielded.
+
+    Args:
+        source: a file from ``read.walk``.
+        config: ``text_field``, ``id_field`` and ``max_bytes`` are used.
+
+    Returns:
+        An iterator of ``Document`` and ``Skipped`` records, in record order.
+
+    Example:
+        >>> next(extract(SourceFile(Path("a.txt"), "a.txt", 5), ScanConfig())).text  # doctest: +SKIP
+        'hello'
+    """
+    try:
+        yield from _extract(source, config)
+    except OSError as exc:
+        yield Skipped(source.rel, SkipReason.UNREADABLE, _os_detail(exc))
+    except Exception as exc:  # the per-file boundary: one bad file must not stop a run
+        yield Skipped(source.rel, SkipReason.EXTRACT_FAILED, _one_line(f"{type(exc).__name__}: {exc}"))
+
+
+def load_text(locator: Locator, kind: DocKind, config: ScanConfig) -> str:
+    """Read a document's text again, exactly as ``extract`` gave it.
+
+    The cleanest-copy stage calls this for cluster members, so the corpus text need not
+    stay in memory. See the module docstring for how ``locator`` addresses records.
+
+    Raises:
+        OSError: the file cannot be read any more.
+        ValueError: the file no longer holds a usable document at ``locator``.
+    """
+    path = locator.path
+    if kind == "jsonl" and locator.length >= 0:
+        with _open_regular(path) as (f, _):
+            f.seek(locator.offset)
+            raw = f.read(locator.length)
+        value, _encoding = _parse_line(raw, first=locator.offset == 0)
+        return _record_text(value, config)
+    with _open_regular(path) as (f, _):
+        data = f.read()
+    if kind == "jsonl":
+        value, _encoding = _parse_json_file(data)
+        if locator.length == JSON_ARRAY_ITEM:
+            if not isinstance(value, list) or not 0 <= locator.offset < len(value):
+                raise ValueError(f"no JSON array item {locator.offset} in {path}")
+            value = value[locator.offset]
+        return _record_text(value, config)
+    return _file_text(data, kind)[0]
+
+
+def _extract(source: SourceFile, config: ScanConfig) -> Iterator[Document | Skipped]:
+    """The work of ``extract``, free to raise."""
+    suffix = source.path.suffix.lower()
+    if suffix in _JSONL_SUFFIXES:
+        yield from _jsonl_documents(source, config)
+        return
+    with _open_regular(source.path) as (f, size):
+        if size > config.max_bytes:
+            yield _too_large(source.rel, size, config)
+            return
+        data = f.read()
+    why = binary_kind(data[:SNIFF_BYTES])
+    if why is not None:
+        yield Skipped(source.rel, SkipReason.BINARY, why)
+        return
+    if suffix == ".json":
+        yield from _json_documents(source, data, config)
+        return
+    kind: DocKind
+    if suffix in _HTML_SUFFIXES:
+        kind = "html"
+    elif suffix in _MARKDOWN_SUFFIXES:
+        kind = "markdown"
+    else:
+        kind = "text"
+    text, encoding = _file_text(data, kind)
+    if kind == "text" and _looks_like_html(text):
+        kind = "html"
+        text, encoding = _file_text(data, kind)
+    if not text or text.isspace():
+        yield Skipped(source.rel, SkipReason.EMPTY, "no text")
+        return
+    yield Document(source.rel, source.rel, text, encoding, kind, len(data), Locator(source.path))
+
+
+def _file_text(data: bytes, kind: DocKind) -> tuple[str, str]:
+    """A whole file's text and encoding for a kind: shared by extract and load_text."""
+    text, encoding = decode_bytes(data, html=kind == "html")
+    if kind == "html":
+        return html_to_text(text), encoding
+    text = normalize_newlines(text)
+    if kind == "markdown":
+        text = _strip_front_matter(text)
+    return text, encoding
+
+
+def _looks_like_html(text: str) -> bool:
+    """A page saved with a text ending: it starts with a doctype or an <html> tag."""
+    head = text[:256].lstrip(" \t\r\n\f\ufeff")[:14].lower()
+    return head.startswith(("<!doctype html", "<html"))
+
+
+def _strip_front_matter(text: str) -> str:
+    """Drop a ``---`` YAML block at the top: metadata, not the document's prose."""
+    if not text.startswith("---"):
+        return text
+    found = _FRONT_MATTER.match(text)
+    return text[found.end() :] if found else text
+
+
+# --- binary sniffing and decoding -------------------------------------------------------
+
+
+def binary_kind(head: bytes) -> str | None:
+    """Why the first bytes of a file say it is not text, or None if they may be text.
+
+    A known signature names the type; otherwise a NUL byte means binary, unless the bytes
+    are UTF-16 or UTF-32 (a BOM, or the every-other-byte NULs of BOM-less UTF-16).
+
+    Example:
+        >>> binary_kind(b"\\x89PNG\\r\\n\\x1a\\n...")
+        'PNG image'
+    """
+    for magic, name in _MAGIC:
+        if head.startswith(magic):
+            return name
+    if b"\x00" in head and _unicode_codec(head) is None:
+        return "binary data (NUL bytes)"
+    return None
+
+
+def decode_bytes(data: bytes, *, html: bool = False) -> tuple[str, str]:
+    """Decode bytes to text without ever failing; return the text and the codec used.
+
+    Order: BOM; BOM-less UTF-16; strict UTF-8; for HTML the declared ``<meta charset>``
+    (or XML ``encoding``); UTF-8 with U+FFFD if the bytes are UTF-8 but for a few stray
+    bytes; charset-normalizer's guess, checked against a cp1252 reading (see ``_guess``);
+    cp1252 with U+FFFD for its five undefined bytes.
+
+    Example:
+        >>> decode_bytes("caf\\u00e9 \\u20ac5".encode("cp1252"))
+        ('café €5', 'cp1252')
+    """
+    unicode_codec = _unicode_codec(data[:SNIFF_BYTES])
+    if unicode_codec is not None:
+        return data.decode(unicode_codec, errors="replace"), unicode_codec
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    if html:
+        declared = _declared_charset(data[:_PRESCAN_BYTES])
+        if declared is not None:
+            text = _try_decode(data, declared)
+            if text is not None:
+                return text, declared
+    if _mostly_utf8(_sample(data)):
+        return data.decode("utf-8", errors="replace"), "utf-8"
+    guessed = _guess(data)
+    if guessed is not None:
+        return guessed
+    return data.decode("cp1252", errors="replace"), "cp1252"
+
+
+def _unicode_codec(head: bytes) -> str | None:
+    """The UTF-8/16/32 codec a BOM or the NUL pattern of BOM-less UTF-16 announces."""
+    for bom, codec in _BOMS:
+        if head.startswith(bom):
+            return codec
+    pairs = len(head) // 2
+    if pairs < 2 or b"\x00" not in head:
+        return None
+    even_nuls = head[0 : pairs * 2 : 2].count(0)
+    odd_nuls = head[1 : pairs * 2 : 2].count(0)
+    # ASCII-range UTF-16 has a NUL in every other byte; a few zero bytes elsewhere come from
+    # characters such as U+0100 or U+4E00.
+    if odd_nuls >= 0.4 * pairs and even_nuls <= 0.05 * pairs:
+        return "utf-16-le"
+    if even_nuls >= 0.4 * pairs and odd_nuls <= 0.05 * pairs:
+        return "utf-16-be"
+    return None
+
+
+def _declared_charset(head: bytes) -> str | None:
+    """The codec a page names in ``<meta charset>``, http-equiv or ``<?xml encoding>``."""
+    found = _META_CHARSET.search(head) or _XML_ENCODING.search(head)
+    if found is None:
+        return None
+    label = found.group(1).decode("ascii").strip().lower()
+    name = _codec_name(_CHARSET_LABELS.get(label, label))
+    return None if name is None or name in _NOT_CHARSETS else name
+
+
+def _codec_name(label: str) -> str | None:
+    """Python's own name for a codec label ('latin_1' -> 'iso8859-1'), None if unknown."""
+    try:
+        return codecs.lookup(label).name
+    except LookupError:
+        return None
+
+
+def _try_decode(data: bytes, codec: str) -> str | None:
+    """The strict decoding, or None if the bytes are not in this codec."""
+    try:
+        return data.decode(codec)
+    except (UnicodeError, LookupError):
+        return None
+
+
+def _guess(data: bytes) -> tuple[str, str] | None:
+    """charset-normalizer's guess, unless cp1252 reads the bytes at least as plausibly.
+
+    charset-normalizer mislabels short Latin text: measured, it read a cp1252 sentence with
+    curly quotes and a euro sign as cp852, "Café crème" as cp1250 and "naïve" as cp1006.
+    So bytes that look Western (valid cp1252, high bytes mostly alone between ASCII, unlike
+    CJK or Cyrillic where they come in runs) are read as cp1252 unless the guess gives fewer
+    odd characters (Polish in cp1250: cp1252 shows "¹" and "³" for "ą" and "ł").
+    """
+    sample = _sample(data)
+    best = charset_normalizer.from_bytes(sample).best()
+    guess: tuple[str, str] | None = None
+    if best is not None:
+        name = _codec_name(best.encoding)
+        text = None if name is None or name in _NOT_CHARSETS else _try_decode(data, name)
+        if name is not None and text is not None:
+            guess = (text, name)
+    western = _try_decode(data, "cp1252") if _looks_western(sample) else None
+    if western is None:
+        return guess
+    if guess is None or guess[1] in _CP1252_LIKE:
+        return western, "cp1252"
+    window = slice(0, _GUESS_BYTES)
+    if _odd_characters(guess[0][window]) < _odd_characters(western[window]):
+        return guess
+    return western, "cp1252"
+
+
+def _sample(data: bytes) -> bytes:
+    """At most ``_GUESS_BYTES``, cut after a byte below 0x40, which no multi-byte code page
+    uses inside a character (GBK, Shift-JIS, Big5 and EUC trail bytes are 0x40 or more)."""
+    if len(data) <= _GUESS_BYTES:
+        return data
+    cut = max(data.rfind(bytes([b]), _GUESS_BYTES - 4096, _GUESS_BYTES) for b in b"\n ,.")
+    return data[: cut + 1] if cut > 0 else data[:_GUESS_BYTES]
+
+
+def _mostly_utf8(sample: bytes) -> bool:
+    """UTF-8 with a few broken bytes (a truncated or spliced scrape), not another charset.
+
+    Measured on real sentences, other charsets read as UTF-8 give two to nine broken
+    sequences per valid one (GBK 119:30, Shift-JIS 69:21, EUC-KR 66:10, cp1251 90:0), so
+    twice as many valid characters as broken ones is UTF-8.
+    """
+    text = sample.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd")
+    good = len(_NON_ASCII.findall(text)) - bad
+    return good >= 2 * bad
+
+
+def _looks_western(data: bytes) -> bool:
+    """High bytes stand alone or in pairs among ASCII (accented letters, quotes, "üß"),
+    not in the long runs of CJK, Cyrillic or Greek text."""
+    high = len(data) - len(data.translate(None, bytes(range(0x80, 0x100))))
+    if high == 0:
+        return False
+    in_runs = sum(len(run) for run in _HIGH_RUN.findall(data))
+    return in_runs <= 0.5 * high
+
+
+def _odd_characters(text: str) -> int:
+    """How many non-ASCII characters are of a kind real prose rarely holds."""
+    counts = Counter(_NON_ASCII.findall(text))
+    return sum(n for ch, n in counts.items() if unicodedata.category(ch) in _ODD_CATEGORIES)
+
+
+def normalize_newlines(text: str) -> str:
+    """CRLF, CR, NEL, U+2028 and U+2029 to ``\\n``: one line end for every later stage.
+
+    Example:
+        >>> normalize_newlines("a\\r\\nb\\rc\\x85d")
+        'a\\nb\\nc\\nd'
+    """
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    for separator in _LINE_SEPARATORS:
+        if separator in text:
+            text = text.replace(separator, "\n")
+    return text
+
+
+# --- HTML -------------------------------------------------------------------------------
+
+
+def html_to_text(html: str) -> str:
+    """The visible text of a page, one block per line.
+
+    Lexbor parses (entities decoded, broken markup repaired as browsers do); hidden
+    subtrees are dropped; block elements end lines, ``<br>`` and newlines in ``<pre>``
+    force them; spaces collapse within a line and blank lines to one. About 2 ms for a
+    50 KB page: the tree is marked up in C and read back as one string.
+
+    Example:
+        >>> html_to_text("<p>Fish &amp; chips</p><script>x()</script><p>two <b>words</b></p>")
+        'Fish & chips\\ntwo words'
+    """
+    tree = LexborHTMLParser(html)
+    tree.strip_tags(_DROP_TAGS)
+    root = tree.body or tree.root
+    if root is None:
+        return ""
+    for node in tree.css(_BLOCK_SELECTOR):
+        node.insert_before(_SOFT)
+        node.insert_after(_SOFT)
+    for node in tree.css("br"):
+        node.insert_after(_HARD)
+    # Innermost first, so an outer <pre> reads the marks its inner one left.
+    for node in reversed(tree.css("pre, listing, xmp, textarea")):
+        node.replace_with(node.text().replace("\n", _HARD))
+    return _marked_to_lines(root.text())
+
+
+def _marked_to_lines(marked: str) -> str:
+    """Text with line marks -> lines: collapse spaces, at most one blank line in a row."""
+    for separator in _LINE_SEPARATORS:
+        if separator in marked:
+            marked = marked.replace(separator, _HARD)
+    parts = _MARK.split(marked)
+    lines: list[str] = []
+    line = " ".join(parts[0].split())
+    for i in range(1, len(parts), 2):
+        if line or parts[i] == "h":
+            lines.append(line)
+        line = " ".join(parts[i + 1].split())
+    lines.append(line)
+    out: list[str] = []
+    for line in lines:
+        if line or (out and out[-1]):
+            out.append(line)
+    while out and not out[-1]:
+        out.pop()
+    return "\n".join(out)
+
+
+# --- JSON Lines and JSON records --------------------------------------------------------
+
+
+def _jsonl_documents(source: SourceFile, config: ScanConfig) -> Iterator[Document | Skipped]:
+    """One document per line, read a line at a time: a 2 GB file never sits in memory."""
+    with _open_regular(source.path) as (f, size):
+        if size > config.max_bytes:
+            yield _too_large(source.rel, size, config)
+            return
+        head = f.read(SNIFF_BYTES)
+        why = binary_kind(head)
+        if why is not None:
+            yield Skipped(source.rel, SkipReason.BINARY, why)
+            return
+        codec = _unicode_codec(head)
+        if codec is not None and codec != "utf-8-sig":
+            detail = f"JSON Lines must be UTF-8, this file is {codec.upper()}: convert it (iconv -t UTF-8)"
+            yield Skipped(source.rel, SkipReason.BAD_RECORD, detail)
+            return
+        f.seek(0)
+        yield from _records(source, config, _jsonl_lines(source.path, f), "line", empty="no records")
+
+
+def _jsonl_lines(path: Path, lines: Iterable[bytes]) -> Iterator[tuple[int, object, str, int, Locator]]:
+    """(line number, parsed value or _BadRecord, encoding, size, locator) of non-blank lines."""
+    offset = 0
+    for lineno, raw in enumerate(lines, start=1):
+        start, offset = offset, offset + len(raw)
+        if not raw.strip():
+            continue
+        try:
+            value, encoding = _parse_line(raw, first=start == 0)
+        except _BadRecord as bad:
+            yield lineno, bad, "", len(raw), Locator(path)
+            continue
+        yield lineno, value, encoding, len(raw), Locator(path, start, len(raw))
+
+
+def _parse_line(raw: bytes, *, first: bool) -> tuple[object, str]:
+    """One JSON Lines line -> its value and encoding (UTF-8, else cp1252 as scraped files
+    mislabelled as UTF-8 usually are; guessing per line would cost a detector call each)."""
+    if first and raw.startswith(codecs.BOM_UTF8):
+        raw = raw[len(codecs.BOM_UTF8) :]
+    try:
+        line, encoding = raw.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        line, encoding = raw.decode("cp1252", errors="replace"), "cp1252"
+    try:
+        return json.loads(line), encoding
+    except json.JSONDecodeError as exc:
+        raise _BadRecord(f"not valid JSON ({exc.msg} at column {exc.colno})") from None
+    except RecursionError:
+        raise _BadRecord("not valid JSON (nested too deeply)") from None
+
+
+def _json_documents(source: SourceFile, data: bytes, config: ScanConfig) -> Iterator[Document | Skipped]:
+    """A .json file: an array of record objects, or a single object with the text field."""
+    try:
+        value, encoding = _parse_json_file(data)
+    except _BadRecord as bad:
+        yield Skipped(source.rel, bad.reason, bad.detail)
+        return
+    field = config.text_field
+    expected = f"expected an array of objects or an object with a {field!r} field"
+    if isinstance(value, dict):
+        if field not in value:
+            detail = f"not records: an object with {_fields(value)}; {expected}"
+            yield Skipped(source.rel, SkipReason.BAD_RECORD, detail)
+            return
+        try:
+            text = _record_text(value, config)
+        except _BadRecord as bad:
+            yield Skipped(source.rel, bad.reason, bad.detail)
+            return
+        doc_id = _record_id(value, config) or source.rel
+        yield Document(doc_id, source.rel, text, encoding, "jsonl", len(data), Locator(source.path))
+        return
+    if not isinstance(value, list):
+        yield Skipped(source.rel, SkipReason.BAD_RECORD, f"not records: the JSON is {_json_type(value)}; {expected}")
+        return
+    if not value:
+        yield Skipped(source.rel, SkipReason.EMPTY, "no records (an empty array)")
+        return
+    if not any(isinstance(item, dict) for item in value):
+        detail = f"not records: an array of {_json_type(value[0])} and no objects; {expected}"
+        yield Skipped(source.rel, SkipReason.BAD_RECORD, detail)
+        return
+    items = (
+        (i, item, encoding, _json_size(item), Locator(source.path, i - 1, JSON_ARRAY_ITEM))
+        for i, item in enumerate(value, start=1)
+    )
+    yield from _records(source, config, items, "record", empty="no records")
+
+
+def _parse_json_file(data: bytes) -> tuple[object, str]:
+    """A whole .json file -> its value and encoding."""
+    text, encoding = decode_bytes(data)
+    try:
+        return json.loads(text), encoding
+    except json.JSONDecodeError as exc:
+        raise _BadRecord(f"not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
+    except RecursionError:
+        raise _BadRecord("not valid JSON (nested too deeply)") from None
+
+
+def _records(
+    source: SourceFile,
+    config: ScanConfig,
+    items: Iterable[tuple[int, object, str, int, Locator]],
+    unit: str,
+    *,
+    empty: str,
+) -> Iterator[Document | Skipped]:
+    """Records -> documents, with the file's rel and number for every skipped one.
+
+    Ids are checked within the file only; the pipeline checks them across files.
+    """
+    seen: dict[str, int] = {}
+    any_record = False
+    for number, value, encoding, size, locator in items:
+        any_record = True
+        where = f"{source.rel}:{number}"
+        try:
+            text = _record_text(value, config)
+        except _BadRecord as bad:
+            yield Skipped(where, bad.reason, f"{unit} {number}: {bad.detail}")
+            continue
+        doc_id = _record_id(value, config) or where
+        if doc_id in seen:
+            detail = f"{unit} {number}: id {_short(doc_id)!r} already used by {unit} {seen[doc_id]}"
+            yield Skipped(where, SkipReason.DUPLICATE_ID, detail)
+            continue
+        seen[doc_id] = number
+        yield Document(doc_id, source.rel, text, encoding, "jsonl", size, locator, record=number)
+    if not any_record:
+        yield Skipped(source.rel, SkipReason.EMPTY, empty)
+
+
+def _record_text(value: object, config: ScanConfig) -> str:
+    """The text of one record object, or _BadRecord naming what is wrong."""
+    field = config.text_field
+    if isinstance(value, _BadRecord):
+        raise value  # a line that did not parse
+    if not isinstance(value, dict):
+        raise _BadRecord(f"not a JSON object ({_json_type(value)})")
+    if field not in value:
+        raise _BadRecord(f"no {field!r} field ({_fields(value)})")
+    text = value[field]
+    if not isinstance(text, str):
+        raise _BadRecord(f"{field!r} is {_json_type(text)}, not a string")
+    text = normalize_newlines(_clean_surrogates(text))
+    if not text or text.isspace():
+        raise _BadRecord("no text", SkipReason.EMPTY)
+    return text
+
+
+def _record_id(value: object, config: ScanConfig) -> str | None:
+    """The record's own id as a string (numbers as written in JSON), if it has one."""
+    if not isinstance(value, dict):
+        return None
+    raw = value.get(config.id_field)
+    if raw is None or raw == "":
+        return None
+    text = raw if isinstance(raw, str) else json.dumps(raw, ensure_ascii=False, sort_keys=True)
+    return _clean_surrogates(text)
+
+
+def _json_size(value: object) -> int:
+    """A JSON array item's size: its bytes as compact UTF-8 JSON (the parser keeps no spans)."""
+    return len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass"))
+
+
+def _fields(record: dict[object, object]) -> str:
+    """'fields: id, body, url' so the user can pick --text-field; the first ten only."""
+    if not record:
+        return "no fields"
+    names = [_short(str(k), 40) if str(k).isprintable() else repr(k) for k in record]
+    shown = ", ".join(names[:10])
+    return f"fields: {shown}" if len(names) <= 10 else f"fields: {shown}, … ({len(names)} in all)"
+
+
+def _json_type(value: object) -> str:
+    """A value's JSON type, with an article, for messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"
+
+
+def _clean_surrogates(text: str) -> str:
+    """JSON may escape lone surrogates ("\\ud800"); they cannot be written as UTF-8 later."""
+    if _LONE_SURROGATE.search(text) is None:
+        return text
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
+# --- files and messages -----------------------------------------------------------------
+
+
+@contextmanager
+def _open_regular(path: Path) -> Iterator[tuple[BinaryIO, int]]:
+    """Open a regular file for reading, with its size. Non-blocking open, so a FIFO put
+    where a file was cannot hang the run; it is refused like a folder."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as f:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise IsADirectoryError(errno.EISDIR, "is a folder", str(path))
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
+        yield f, st.st_size
+
+
+def _too_large(rel: str, size: int, config: ScanConfig) -> Skipped:
+    """A file that grew past the limit after the walk measured it."""
+    detail = f"{size:,} bytes > {config.max_bytes:,} byte limit (--max-bytes)"
+    return Skipped(rel, SkipReason.TOO_LARGE, detail)
+
+
+_ERRNO_DETAIL = {
+    errno.ENOENT: "no such file",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+    errno.EISDIR: "is a folder",
+    errno.ELOOP: "too many levels of symbolic links",
+    errno.EIO: "input/output error",
+}
+
+
+def _os_detail(exc: OSError) -> str:
+    """A short, lower-case reason for an OS error, without the path (rel names it)."""
+    if exc.errno in _ERRNO_DETAIL:
+        return _ERRNO_DETAIL[exc.errno]
+    return _one_line((exc.strerror or str(exc) or type(exc).__name__).lower())
+
+
+def _one_line(text: str) -> str:
+    """A message on one line and of bounded length, whatever an exception put in it."""
+    return _short(" ".join(text.split()), _DETAIL_CHARS)
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

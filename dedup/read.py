@@ -1,0 +1,344 @@
+"""Stage 1: paths -> ``SourceFile | Skipped``, sorted by relative path.
+
+In:  the folders and files named by the user, and the reading options of ``ScanConfig``.
+Out: one ``SourceFile`` per regular file (no bytes read), or a ``Skipped`` saying why a
+     file or folder was left out. Hidden and excluded files are left out silently, as
+     ripgrep does: the user asked for that.
+
+Ids: ``rel`` is the stable id and the sort key, so results never depend on file-system
+order. With one folder argument it is the path relative to that folder; with several
+arguments each folder's files are prefixed with the folder as given (``a/x.txt``,
+``b/x.txt``), and a file argument is named relative to the working directory. Either way,
+with several arguments every ``rel`` is a path that leads to its file, so two different
+files cannot share one.
+
+Symlinks are followed. A folder that is already on the current descent path (a link back
+to an ancestor, or a bind mount) is a loop and is reported, not entered. A real file
+reached twice (two arguments, a link, a hard link) is yielded once, under the first of
+its paths that goes through no symlink, else the first path in sort order.
+
+Globs (``--include``/``--exclude``): ``*`` and ``?`` stay inside one path segment, ``**``
+crosses them (``**/tmp/**`` matches ``tmp/x`` and ``a/tmp/b/x``). A pattern without ``/``
+matches a file's name or any folder name above it (``*.html``, ``drafts``); a pattern with
+``/`` matches the path below the argument or ``rel`` (``drafts/*``); a trailing ``/``
+matches folders only. An excluded folder is not walked at all. Files named directly on
+the command line are read whatever the globs say.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import re
+import stat
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path, PurePath
+
+from .config import ScanConfig
+from .errors import InputError, SkipReason
+from .records import Skipped, SourceFile
+
+__all__ = ["walk"]
+
+_FileKey = tuple[int, int]  # (st_dev, st_ino): what makes a file or folder "the same"
+
+_ERRNO_DETAIL = {
+    errno.ENOENT: "no such file",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+    errno.ELOOP: "too many levels of symbolic links",
+    errno.EIO: "input/output error",
+}
+
+
+def walk(paths: Sequence[Path], config: ScanConfig) -> Iterator[SourceFile | Skipped]:
+    """Find every file to read under ``paths``, sorted by ``rel``.
+
+    The whole walk happens in this call (sorting needs it; only small records are held),
+    so a missing path raises here rather than at the first ``next()``.
+
+    Args:
+        paths: folders (walked recursively) and files, as the user gave them.
+        config: ``include``, ``exclude``, ``hidden`` and ``max_bytes`` are used.
+
+    Returns:
+        An iterator of ``SourceFile`` and ``Skipped`` records in ``rel`` order.
+
+    Raises:
+        InputError: a path does not exist, or a folder argument cannot be listed.
+
+    Example:
+        >>> [f.rel for f in walk([Path("samples")], ScanConfig())][:1]  # doctest: +SKIP
+        ['000_8bcd120cc8060ff3.txt']
+    """
+    roots = [Path(p) for p in paths]
+    for root in roots:
+        if not root.exists():
+            kind = "broken symbolic link" if root.is_symlink() else "no such file or folder"
+            raise InputError(f"{kind}: {_quoted(root)}")
+    walker = _Walker(
+        config=config,
+        include=tuple(_Glob.compile(p) for p in config.include),
+        exclude=tuple(_Glob.compile(p) for p in config.exclude),
+    )
+    for root in roots:
+        if root.is_dir():
+            prefix = "" if len(roots) == 1 else _folder_prefix(root)
+            walker.walk_folder(root, prefix)
+        else:
+            walker.add_root_file(root)
+    return iter(walker.results())
+
+
+@dataclass(frozen=True, slots=True)
+class _Glob:
+    """One include/exclude pattern, compiled once."""
+
+    regex: re.Pattern[str]
+    has_slash: bool  # match paths, not names
+    folders_only: bool  # the pattern ended in "/"
+
+    @classmethod
+    def compile(cls, pattern: str) -> _Glob:
+        body = pattern.rstrip("/")
+        if body.startswith("./"):
+            body = body[2:]
+        # A leading "/" anchors the pattern at the argument, which a pattern with "/" is anyway.
+        return cls(_glob_regex(body.lstrip("/")), "/" in body, pattern.endswith("/"))
+
+    def matches(self, name: str, paths: tuple[str, ...], is_folder: bool) -> bool:
+        """True if this pattern selects a file or folder called ``name`` at ``paths``."""
+        if self.folders_only and not is_folder:
+            return False
+        if self.has_slash:
+            return any(self.regex.match(p) for p in paths)
+        return self.regex.match(name) is not None
+
+
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    """Translate a glob with ``**`` into an anchored regex (fnmatch lets ``*`` cross ``/``)."""
+    out: list[str] = []
+    i, n = 0, len(pattern)
+    while i < n:
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("/**", i) and i + 3 == n:
+            out.append("(?:/.*)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        elif pattern[i] == "[":
+            j = i + 1
+            if j < n and pattern[j] in "!^":
+                j += 1
+            if j < n and pattern[j] == "]":
+                j += 1  # a "]" first in a class is a literal, as in fnmatch
+            end = pattern.find("]", j)
+            if end < 0:
+                out.append(re.escape("["))
+                i += 1
+                continue
+            out.append(_char_class(pattern[i + 1 : end]))
+            i = end + 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return re.compile("(?s:" + "".join(out) + r")\Z")
+
+
+def _char_class(inner: str) -> str:
+    """A glob ``[...]`` body as a regex class: ranges kept, everything else literal."""
+    negate = inner[0] in "!^"
+    chars = inner[1:] if negate else inner
+    body = "".join(c if c == "-" else re.escape(c) for c in chars)
+    return f"[^{body}]" if negate else f"[{body}]"
+
+
+@dataclass(slots=True)
+class _Found:
+    """A regular file met during the walk, before duplicates are merged."""
+
+    rel: str
+    path: Path
+    size: int
+    via_link: bool  # reached through a symlinked file or folder
+
+    def preference(self) -> tuple[bool, str]:
+        """Lower is the better name for the file: no symlinks, then sort order."""
+        return (self.via_link, self.rel)
+
+
+@dataclass(frozen=True, slots=True)
+class _Folder:
+    """A folder waiting to be listed, with what its descendants inherit."""
+
+    path: Path
+    sub: str  # path below the argument ("" for the argument itself)
+    rel: str  # sub with the argument's prefix
+    ancestors: dict[_FileKey, str]  # folders on the descent path -> their rel, for loops
+    included: bool  # an include pattern matched this folder or one above it
+    via_link: bool
+
+
+@dataclass(slots=True)
+class _Walker:
+    """Collects files and skips from every argument; the results are sorted at the end."""
+
+    config: ScanConfig
+    include: tuple[_Glob, ...]
+    exclude: tuple[_Glob, ...]
+    found: dict[_FileKey, _Found] = field(default_factory=dict)
+    skipped: dict[str, Skipped] = field(default_factory=dict)
+
+    def results(self) -> list[SourceFile | Skipped]:
+        """Merge files and skips, too-large checked once per real file, sorted by rel."""
+        out: list[SourceFile | Skipped] = list(self.skipped.values())
+        limit = self.config.max_bytes
+        for item in self.found.values():
+            if item.size > limit:
+                detail = f"{_size_text(item.size)} > {_size_text(limit)} limit (--max-bytes)"
+                out.append(Skipped(item.rel, SkipReason.TOO_LARGE, detail))
+            else:
+                out.append(SourceFile(path=item.path, rel=item.rel, size=item.size))
+        out.sort(key=lambda r: (r.rel, isinstance(r, Skipped)))
+        return out
+
+    def add_root_file(self, path: Path) -> None:
+        """A file named on the command line: read whatever the globs and dots say."""
+        st = path.stat()
+        if not stat.S_ISREG(st.st_mode):
+            raise InputError(f"not a regular file or folder: {_quoted(path)}")
+        self._add(_Found(_cwd_rel(path), path, st.st_size, via_link=False), st)
+
+    def walk_folder(self, root: Path, prefix: str) -> None:
+        """Walk one folder argument depth-first (no recursion: trees can be deep)."""
+        st = root.stat()
+        start = _Folder(
+            path=root,
+            sub="",
+            rel=prefix,
+            ancestors={(st.st_dev, st.st_ino): prefix or "."},
+            included=not self.include,
+            via_link=False,
+        )
+        try:
+            entries = _list_folder(root)
+        except OSError as exc:
+            raise InputError(f"cannot read folder {_quoted(root)}: {_os_detail(exc)}") from exc
+        stack = [(start, entries)]
+        while stack:
+            folder, entries = stack.pop()
+            for entry in reversed(entries):  # the stack pops last-in first: keep name order
+                child = self._visit(folder, entry)
+                if child is None:
+                    continue
+                try:
+                    stack.append((child, _list_folder(child.path)))
+                except OSError as exc:
+                    self._skip(child.rel, SkipReason.UNREADABLE, f"cannot list folder: {_os_detail(exc)}")
+
+    def _visit(self, folder: _Folder, entry: os.DirEntry[str]) -> _Folder | None:
+        """Handle one folder entry; return a sub-folder to walk, if it is one."""
+        name = entry.name
+        if name.startswith(".") and not self.config.hidden:
+            return None
+        sub = f"{folder.sub}/{name}" if folder.sub else name
+        rel = f"{folder.rel}/{name}" if folder.rel else name
+        paths = (sub, rel)
+        try:
+            is_link = entry.is_symlink()
+            st = entry.stat()  # follows symlinks
+        except OSError as exc:
+            self._skip(rel, *_stat_failure(exc, is_link=entry.is_symlink()))
+            return None
+        via_link = folder.via_link or is_link
+        if stat.S_ISDIR(st.st_mode):
+            if any(g.matches(name, paths, is_folder=True) for g in self.exclude):
+                return None
+            key = (st.st_dev, st.st_ino)
+            if key in folder.ancestors:
+                self._skip(rel, SkipReason.SYMLINK_LOOP, f"link leads back to {folder.ancestors[key]}")
+                return None
+            included = folder.included or any(g.matches(name, paths, is_folder=True) for g in self.include)
+            return _Folder(Path(entry.path), sub, rel, {**folder.ancestors, key: rel}, included, via_link)
+        if not stat.S_ISREG(st.st_mode):
+            return None  # FIFOs, sockets and devices hold no documents
+        if any(g.matches(name, paths, is_folder=False) for g in self.exclude):
+            return None
+        if not folder.included and not any(g.matches(name, paths, is_folder=False) for g in self.include):
+            return None
+        self._add(_Found(rel, Path(entry.path), st.st_size, via_link), st)
+        return None
+
+    def _add(self, item: _Found, st: os.stat_result) -> None:
+        """Keep one name per real file: the preferred one, whatever order they came in."""
+        key = (st.st_dev, st.st_ino)
+        known = self.found.get(key)
+        if known is None or item.preference() < known.preference():
+            self.found[key] = item
+
+    def _skip(self, rel: str, reason: SkipReason, detail: str) -> None:
+        self.skipped.setdefault(rel, Skipped(rel, reason, detail))
+
+
+def _stat_failure(exc: OSError, *, is_link: bool) -> tuple[SkipReason, str]:
+    """Why an entry could not be looked at: a broken link, a loop of links, or the OS said no."""
+    if is_link and exc.errno == errno.ENOENT:
+        return SkipReason.UNREADABLE, "broken symbolic link"
+    if exc.errno == errno.ELOOP:
+        return SkipReason.SYMLINK_LOOP, "symbolic link leads back to itself"
+    return SkipReason.UNREADABLE, _os_detail(exc)
+
+
+def _list_folder(path: Path) -> list[os.DirEntry[str]]:
+    """The folder's entries in name order, so the walk itself is deterministic."""
+    with os.scandir(path) as it:
+        return sorted(it, key=lambda e: e.name)
+
+
+def _folder_prefix(root: Path) -> str:
+    """The folder argument as given, POSIX, as a prefix for its files' rels ("." adds none)."""
+    text = PurePath(root).as_posix()
+    return "" if text == "." else text
+
+
+def _cwd_rel(path: Path) -> str:
+    """A file argument's id: relative to the working directory if below it, else as given."""
+    absolute = Path(os.path.abspath(path))
+    try:
+        return absolute.relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return PurePath(path).as_posix()
+
+
+def _size_text(size: int) -> str:
+    """Bytes for people, 1024-based as file managers show them: '52.4 MB'."""
+    if size < 1024:
+        return f"{size} B"
+    value = float(size)
+    for unit in ("KB", "MB", "GB", "TB"):
+        value /= 1024
+        if value < 1024 or unit == "TB":
+            break
+    return f"{value:.1f} {unit}"
+
+
+def _os_detail(exc: OSError) -> str:
+    """A short, lower-case reason for an OS error, without the path (rel names it)."""
+    if exc.errno in _ERRNO_DETAIL:
+        return _ERRNO_DETAIL[exc.errno]
+    return " ".join((exc.strerror or str(exc) or type(exc).__name__).lower().split())
+
+
+def _quoted(path: Path) -> str:
+    """A path for a one-line message: repr escapes newlines and undecodable bytes."""
+    return repr(str(path))

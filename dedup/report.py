@@ -1,0 +1,232 @@
+"""ScanResult -> rich renderables, and the one place that sanitises display strings.
+
+Everything here formats; nothing computes results. Every string that came from disk (file
+names, record ids, skip details, reasons that quote text) goes through :func:`display`
+before it meets the terminal, because rich strips only BEL, BS, VT, FF and CR: ESC, the
+other C0/C1 controls and bidi overrides would otherwise reach the terminal, and a plain
+``str`` cell would be parsed as ``[markup]``.
+
+Example:
+    >>> import io
+    >>> from rich.console import Console
+    >>> console = Console(file=io.StringIO(), width=100, color_system=None)
+    >>> render(result, console)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+
+from rich import box
+from rich.console import Console, Group, RenderableType
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from .records import Cluster, Member, ScanResult, Skipped
+
+__all__ = ["MAX_SKIPPED", "display", "human_bytes", "percent", "render", "renderables"]
+
+#: Skipped files listed in the terminal unless ``verbose``; the export holds them all.
+MAX_SKIPPED = 20
+
+CLEANEST_MARK = "★ cleanest"
+
+# Lone surrogates that surrogateescape cannot turn back into bytes (not U+DC80..U+DCFF).
+_ODD_SURROGATE = re.compile("[\ud800-\udc7f\udd00-\udfff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _control_table() -> dict[int, str]:
+    """Code point -> visible replacement for every character a terminal would act on."""
+    table: dict[int, str] = {}
+    for cp in [*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0)]:
+        table[cp] = f"\\x{cp:02x}"
+    # Bidi embeddings/overrides/isolates reorder what follows them (CVE-2021-42574), and the
+    # line/paragraph separators break lines in some terminals.
+    for cp in [*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x2028, 0x2029]:
+        table[cp] = f"\\u{cp:04x}"
+    table[0x09] = " "
+    table[0x0A] = "⏎"
+    return table
+
+
+_CONTROLS = _control_table()
+
+
+def _fix_surrogates(s: str) -> str:
+    """Lone surrogates -> U+FFFD, decoding escaped bytes back as click.format_filename does."""
+    if not _SURROGATE.search(s):
+        return s
+    s = _ODD_SURROGATE.sub("\ufffd", s)
+    return s.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def display(s: str, style: str = "") -> Text:
+    """Make a string from disk safe to print: no controls, no markup, no lone surrogates.
+
+    Tab becomes a space, a line break becomes ``⏎``, every other C0/C1 control, DEL, bidi
+    override/isolate and line/paragraph separator becomes a visible backslash escape
+    (``\\x1b``, ``\\u202e``), and lone surrogates (undecodable file names) become U+FFFD.
+    A ``Text`` is never parsed as markup, so ``[bold]`` prints as written.
+
+    Args:
+        s: a file name, record id, skip detail or reason.
+        style: a rich style for the whole text.
+
+    Returns:
+        A ``Text`` holding only printable characters.
+
+    Example:
+        >>> display("a\\x1b[31mb[bold]").plain
+        'a\\\\x1b[31mb[bold]'
+    """
+    s = _fix_surrogates(s).replace("\r\n", "\n").translate(_CONTROLS)
+    return Text(s, style=style)
+
+
+def human_bytes(n: int) -> str:
+    """Bytes in decimal units with one decimal ("3.4 KB"), as file managers show them."""
+    if n < 1000:
+        return f"{n} B"
+    value = float(n)
+    for unit in ("KB", "MB", "GB", "TB"):
+        value /= 1000
+        if value < 999.95:
+            return f"{value:.1f} {unit}"
+    return f"{value / 1000:.1f} PB"
+
+
+def percent(x: float) -> str:
+    """A share as a percentage with one decimal; never "100.0%" for a share below 1."""
+    text = f"{x * 100:.1f}%"
+    if text == "100.0%" and x < 1.0:
+        return ">99.9%"
+    return text
+
+
+def _summary(result: ScanResult) -> Panel:
+    """The header: what was read, what was left out, what was found."""
+    s = result.summary
+    by_reason = Counter(str(item.reason) for item in result.skipped)
+    skipped = Text(f"{s.skipped:,}")
+    if by_reason:
+        parts = ", ".join(f"{reason} {n:,}" for reason, n in sorted(by_reason.items(), key=lambda kv: (-kv[1], kv[0])))
+        skipped.append(f" ({parts})")
+    roots = Text(", ").join(display(root) for root in result.roots) if result.roots else Text("—")
+
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column(overflow="fold")
+    rows: list[tuple[str, Text]] = [
+        ("Roots", roots),
+        ("Files read", Text(f"{s.files:,}")),
+        ("Documents", Text(f"{s.documents:,}")),
+        ("Skipped", skipped),
+        ("Clusters", Text(f"{s.clusters:,}")),
+        ("Duplicate documents", Text(f"{s.duplicates:,}")),
+        ("Dropping them saves", Text(human_bytes(s.bytes_saved))),
+        ("Candidate pairs", Text(f"{s.candidates:,}")),
+        ("Verified pairs", Text(f"{s.matches:,}")),
+    ]
+    for label, value in rows:
+        grid.add_row(Text(label), value)
+    return Panel(grid, title=Text("dedup scan"), title_align="left", expand=False, box=box.ROUNDED)
+
+
+def _member_name(member: Member) -> Text:
+    """The id, plus where a record lives when the id does not already say so."""
+    name = display(member.doc_id)
+    if member.record is not None and member.doc_id != f"{member.rel}:{member.record}":
+        name.append("\n")
+        name.append_text(display(f"{member.rel}:{member.record}", style="dim"))
+    return name
+
+
+def _cluster_table(cluster: Cluster, *, verbose: bool) -> Table:
+    """One cluster: the cleanest copy first and marked, the others measured against it."""
+    n = len(cluster.members)
+    table = Table(
+        title=Text(f"Cluster {cluster.cluster_id} · {n} {'copy' if n == 1 else 'copies'}", style="bold"),
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        padding=(0, 1, 0, 0),
+        show_edge=False,
+    )
+    table.add_column(Text(""), no_wrap=True)
+    table.add_column(Text("copy"), overflow="fold", ratio=1)
+    table.add_column(Text("words"), justify="right", no_wrap=True)
+    table.add_column(Text("Jaccard"), justify="right", no_wrap=True)
+    table.add_column(Text("containment"), justify="right", no_wrap=True)
+    for member in cluster.members:
+        if member.cleanest:
+            mark, jaccard, containment = Text(CLEANEST_MARK, style="bold green"), Text("—"), Text("—")
+        else:
+            mark, jaccard, containment = Text(""), Text(percent(member.jaccard)), Text(percent(member.containment))
+        table.add_row(mark, _member_name(member), Text(f"{member.words:,}"), jaccard, containment, style="bold" if member.cleanest else None)
+        # The reasons go on a row of their own under the id, where there is room to read them.
+        notes = [f"penalty {member.penalty:.2f}", *member.reasons] if verbose else list(member.reasons)
+        if notes:
+            why = Text("; ", style="dim").join(display(note, style="dim") for note in notes)
+            table.add_row(Text(""), why, Text(""), Text(""), Text(""))
+    return table
+
+
+def _skipped_table(skipped: Iterable[Skipped], total: int, *, verbose: bool) -> Group:
+    """Files left out and why; long lists are cut in the terminal, never in the export."""
+    items = list(skipped)
+    shown = items if verbose else items[:MAX_SKIPPED]
+    table = Table(
+        title=Text("Skipped", style="bold"),
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        padding=(0, 1, 0, 0),
+        show_edge=False,
+    )
+    table.add_column(Text("file"), overflow="fold", min_width=16)
+    table.add_column(Text("reason"), no_wrap=True)
+    table.add_column(Text("detail"), overflow="fold", min_width=12)
+    for item in shown:
+        table.add_row(display(item.rel), display(str(item.reason)), display(item.detail))
+    parts: list[RenderableType] = [table]
+    more = max(total, len(items)) - len(shown)
+    if more > 0:
+        parts.append(Text(f"… and {more:,} more (see --output)"))
+    return Group(*parts)
+
+
+def renderables(result: ScanResult, *, verbose: bool = False) -> list[RenderableType]:
+    """The report as rich renderables, in print order (for callers that lay them out).
+
+    Args:
+        result: the scan to show.
+        verbose: list every skipped file and show each member's penalty.
+
+    Returns:
+        The summary panel, one table per cluster (or a "No near-duplicates" line), and the
+        skipped-files table when anything was skipped.
+    """
+    out: list[RenderableType] = [_summary(result)]
+    if result.clusters:
+        out.extend(_cluster_table(cluster, verbose=verbose) for cluster in result.clusters)
+    else:
+        out.append(Text(f"No near-duplicates found among {result.summary.documents:,} documents."))
+    if result.skipped:
+        out.append(_skipped_table(result.skipped, result.summary.skipped, verbose=verbose))
+    return out
+
+
+def render(result: ScanResult, console: Console, *, verbose: bool = False) -> None:
+    """Print the report of a scan to ``console``.
+
+    Args:
+        result: the scan to show.
+        console: where to print (the CLI passes stdout's console; tests a StringIO one).
+        verbose: list every skipped file and show each member's penalty.
+    """
+    for i, renderable in enumerate(renderables(result, verbose=verbose)):
+        if i:
+            console.print()  # a blank line between sections
+        console.print(renderable)

@@ -1,0 +1,77 @@
+"""Stage 6: candidate pairs -> verified matches, on the real shingle sets.
+
+In:  ``CandidatePairs`` from candidates.py, ``Shingles`` of the run.
+Out: ``Match`` records for the pairs that pass a rule; never more than the candidates.
+
+An LSH collision is only a reason to look: every pair is measured exactly here.
+
+* ``jaccard``: |A ∩ B| / |A ∪ B| >= jaccard_threshold. Copies with light edits.
+* ``containment``: |A ∩ B| / min(|A|, |B|) >= containment_threshold, when the smaller set
+  has at least ``min_shingles`` shingles and is at least ``min_size_ratio`` of the larger.
+  A copy wrapped in page chrome (samples 000 in 001: containment 0.998, Jaccard 0.53), or
+  cut short. The two guards keep a comment widget or a one-line quote from attaching to
+  every page that contains it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .config import ScanConfig
+from .records import Match, MatchRule
+from .shingle import Shingles
+
+
+def overlap(x: NDArray[np.uint64], y: NDArray[np.uint64]) -> int:
+    """Size of the intersection of two sorted arrays of unique values."""
+    if len(x) > len(y):
+        x, y = y, x
+    if len(x) == 0:
+        return 0
+    pos = np.searchsorted(y, x)
+    pos[pos == len(y)] = 0
+    return int(np.count_nonzero(y[pos] == x))
+
+
+def similarity(x: NDArray[np.uint64], y: NDArray[np.uint64]) -> tuple[float, float]:
+    """Exact (Jaccard, containment of the smaller set in the larger) of two shingle sets."""
+    inter = overlap(x, y)
+    union = len(x) + len(y) - inter
+    small = min(len(x), len(y))
+    return (inter / union if union else 0.0, inter / small if small else 0.0)
+
+
+def judge(jaccard: float, containment: float, size_a: int, size_b: int, config: ScanConfig) -> MatchRule | None:
+    """The rule a measured pair passes, or None: the whole decision, in one place."""
+    if jaccard >= config.jaccard_threshold:
+        return "jaccard"
+    small, large = min(size_a, size_b), max(size_a, size_b)
+    if (
+        containment >= config.containment_threshold
+        and small >= config.min_shingles
+        and small >= config.min_size_ratio * large
+    ):
+        return "containment"
+    return None
+
+
+def verify(pairs: NDArray[np.int64], shingles: Shingles, config: ScanConfig) -> list[Match]:
+    """Measure every candidate pair exactly and keep those that pass a rule.
+
+    Args:
+        pairs: (m, 2) document index pairs, a < b.
+        shingles: the run's shingle sets.
+        config: thresholds and guards.
+
+    Returns:
+        Matches in the order of `pairs`.
+    """
+    matches: list[Match] = []
+    for a, b in pairs.tolist():
+        x, y = shingles.get(a), shingles.get(b)
+        jac, con = similarity(x, y)
+        rule = judge(jac, con, len(x), len(y), config)
+        if rule is not None:
+            matches.append(Match(a, b, jac, con, rule))
+    return matches

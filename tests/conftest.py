@@ -1,0 +1,35 @@
+"""Shared fixtures: the shipped samples, copied so no test can touch the originals."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLES = REPO / "samples"
+PLAIN = "000_8bcd120cc8060ff3.txt"
+WRAPPED = "001_288da1160778f453.txt"
+OTHERS = ("002_9e8087d3640a9bf4.txt", "003_43b52356814ea5f4.txt", "004_f149d07a8263552c.txt")
+
+
+def _digests(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+
+
+@pytest.fixture
+def samples_dir(tmp_path: Path) -> Iterator[Path]:
+    """A copy of samples/; after the test, the copy must be byte-for-byte unchanged."""
+    target = tmp_path / "samples"
+    shutil.copytree(SAMPLES, target)
+    before = _digests(target)
+    yield target
+    assert _digests(target) == before, "a scan modified its input files"
+
+
+@pytest.fixture
+def sample_texts() -> dict[str, str]:
+    return {p.name: p.read_text(encoding="utf-8") for p in sorted(SAMPLES.iterdir())}

@@ -1,0 +1,87 @@
+"""The cleanest copy: must / must-not on the samples and on copies made from them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from conftest import PLAIN, WRAPPED
+
+from dedup.cleanest import features, penalty, rank
+from dedup.config import ScanConfig
+
+CFG = ScanConfig()
+
+
+def no_corpus(h: int) -> int:
+    return 0
+
+
+def corpus_of(texts: list[str]) -> Callable[[int], int]:
+    from dedup.shingle import line_hash
+
+    counts: dict[int, int] = {}
+    for t in texts:
+        for h in {line_hash(ln) for ln in t.split("\n")} - {None}:
+            assert h is not None
+            counts[h] = counts.get(h, 0) + 1
+    return lambda h: counts.get(h, 0)
+
+
+def test_plain_beats_wrapped_sample_with_reasons(sample_texts: dict[str, str]) -> None:
+    texts = [sample_texts[WRAPPED], sample_texts[PLAIN]]
+    picks = rank([1, 0], texts, corpus_of(list(sample_texts.values())), CFG)
+    assert [p.index for p in picks] == [0, 1]  # index 0 is the plain copy
+    loser = " ".join(picks[1].reasons)
+    assert "words outside the shared text" in loser
+    assert "跳至主要内容" in loser  # the skip-to-content line counts against 001
+    assert "teasers of other posts" in loser
+    assert "truncated" not in loser  # a teaser's "..." is not a cut-off article
+    assert picks[0].reasons[0].startswith("whole shared text")
+
+
+def test_truncated_copy_loses_even_without_chrome(sample_texts: dict[str, str]) -> None:
+    plain = sample_texts[PLAIN]
+    cut = plain[: len(plain) // 2].rsplit(" ", 1)[0] + " … Read more"
+    picks = rank([0, 1], [cut, plain], no_corpus, CFG)
+    assert picks[0].index == 1
+    assert any(r.startswith("truncated") for r in picks[1].reasons)
+
+
+def test_wrapped_full_copy_beats_truncated_plain(sample_texts: dict[str, str]) -> None:
+    plain, wrapped = sample_texts[PLAIN], sample_texts[WRAPPED]
+    cut = plain[: len(plain) // 3].rsplit(" ", 1)[0] + "…"
+    picks = rank([0, 1], [cut, wrapped], no_corpus, CFG)
+    assert picks[0].index == 1
+
+
+def test_mojibake_and_markup_count_against_a_copy(sample_texts: dict[str, str]) -> None:
+    plain = sample_texts[PLAIN]
+    mojibake = plain.encode("utf-8").decode("cp1252", errors="replace")
+    picks = rank([0, 1], [mojibake, plain], no_corpus, CFG)
+    assert picks[0].index == 1
+    assert any(r.startswith("mojibake") for r in picks[1].reasons)
+    tagged = plain.replace("\n", "</p>\n<p>")
+    assert rank([0, 1], [tagged, plain], no_corpus, CFG)[0].index == 1
+
+
+def test_typos_break_a_tie(sample_texts: dict[str, str]) -> None:
+    plain = sample_texts[PLAIN]
+    # Typos hit single occurrences: the misspelt word is new, the right one still appears.
+    typo = plain.replace("Trump", "Trupm", 1).replace("Putin", "Ptuin", 1).replace("Kyiv", "Kyvi", 1)
+    picks = rank([0, 1], [typo, plain], no_corpus, CFG)
+    assert picks[0].index == 1
+    assert any("no other copy has" in r for r in picks[1].reasons)
+
+
+def test_lines_seen_across_the_corpus_are_chrome(sample_texts: dict[str, str]) -> None:
+    plain = sample_texts[PLAIN]
+    nav = "Home | World | Politics | Tech"
+    wrapped = nav + "\n" + plain
+    f_plain, f_wrapped = features([plain, wrapped], lambda h: 9, CFG)
+    assert "Home | World | Politics | Tech" in f_wrapped.chrome_lines
+    assert penalty(f_plain) < penalty(f_wrapped)
+
+
+def test_ties_keep_run_order() -> None:
+    text = "one two three four five six seven eight nine ten eleven twelve"
+    assert [p.index for p in rank([3, 8], [text, text], no_corpus, CFG)] == [3, 8]

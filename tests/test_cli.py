@@ -1,0 +1,177 @@
+"""The command line: exit codes, streams, exports and bad input, through CliRunner and a real process."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import PLAIN, SAMPLES, WRAPPED
+
+from dedup import __version__
+from dedup.cli import main
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def test_help_lists_commands(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["--help"], catch_exceptions=False)
+    assert result.exit_code == 0
+    assert "scan" in result.stdout
+
+
+def test_version(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["--version"], catch_exceptions=False)
+    assert result.stdout == f"dedup, version {__version__}\n"
+
+
+def test_scan_samples_report(runner: CliRunner, samples_dir: Path) -> None:
+    result = runner.invoke(main, ["scan", str(samples_dir)], catch_exceptions=False, terminal_width=100)
+    assert result.exit_code == 0
+    lines = [line.rstrip() for line in result.stdout.splitlines()]
+    assert "Cluster 1 · 2 copies" in lines
+    cleanest = next(line for line in lines if line.startswith("★ cleanest"))
+    assert PLAIN in cleanest
+    wrapped = next(line for line in lines if WRAPPED in line)
+    assert "51.9%" in wrapped and "99.3%" in wrapped
+    assert "跳至主要内容" in result.stdout
+    assert "Cluster 2" not in result.stdout
+    assert result.stderr == ""  # not a terminal: no progress bars
+
+
+def test_json_to_stdout_is_machine_output_only(runner: CliRunner, samples_dir: Path) -> None:
+    result = runner.invoke(main, ["scan", str(samples_dir), "--output", "-"], catch_exceptions=False)
+    assert result.exit_code == 0
+    doc = json.loads(result.stdout)
+    assert doc["schema"] == "dedup.scan/1"
+    assert [[(m["id"], m["cleanest"]) for m in c["members"]] for c in doc["clusters"]] == [
+        [(PLAIN, True), (WRAPPED, False)]
+    ]
+    assert doc["summary"]["documents"] == 5 and doc["skipped"] == []
+    assert doc["params"]["num_perm"] == 128
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl", "csv"])
+def test_exports_and_lists(runner: CliRunner, samples_dir: Path, tmp_path: Path, fmt: str) -> None:
+    out = tmp_path / f"clusters.{fmt}"
+    keep, drop = tmp_path / "keep.txt", tmp_path / "drop.txt"
+    args = ["scan", str(samples_dir), "-q", "-o", str(out), "--keep-list", str(keep), "--drop-list", str(drop)]
+    result = runner.invoke(main, args, catch_exceptions=False)
+    assert result.exit_code == 0 and result.stdout == ""
+    text = out.read_text(encoding="utf-8")
+    if fmt == "json":
+        ids = [m["id"] for c in json.loads(text)["clusters"] for m in c["members"]]
+    elif fmt == "jsonl":
+        ids = [json.loads(line)["id"] for line in text.splitlines()]
+    else:
+        ids = [row["id"] for row in csv.DictReader(text.splitlines())]
+    assert ids == [PLAIN, WRAPPED]
+    assert drop.read_text() == f"{WRAPPED}\n"
+    assert WRAPPED not in keep.read_text() and len(keep.read_text().splitlines()) == 4
+
+
+def test_format_flag_overrides_extension(runner: CliRunner, samples_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "clusters.txt"
+    result = runner.invoke(main, ["scan", str(samples_dir), "-q", "-o", str(out), "--format", "jsonl"])
+    assert result.exit_code == 0
+    assert json.loads(out.read_text().splitlines()[0])["id"] == PLAIN
+
+
+def test_fail_on_duplicates_exit_codes(runner: CliRunner, samples_dir: Path, tmp_path: Path) -> None:
+    assert runner.invoke(main, ["scan", str(samples_dir), "-q", "--fail-on-duplicates"]).exit_code == 1
+    unique = tmp_path / "unique"
+    unique.mkdir()
+    shutil.copy(SAMPLES / PLAIN, unique)
+    result = runner.invoke(main, ["scan", str(unique), "--fail-on-duplicates"])
+    assert result.exit_code == 0
+    assert "No near-duplicates found among 1 documents." in result.stdout
+
+
+def test_missing_path_is_an_error_exit_2(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(main, ["scan", str(tmp_path / "nope")])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: ") and "nope" in result.stderr
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_contradicting_options_are_usage_errors(runner: CliRunner, samples_dir: Path) -> None:
+    result = runner.invoke(main, ["scan", str(samples_dir), "--num-perm", "100", "--bands", "32"])
+    assert result.exit_code == 2
+    assert "Error: num_perm (100) must be a multiple of bands (32)" in result.stderr
+
+
+def test_unknown_export_extension_is_a_usage_error(runner: CliRunner, samples_dir: Path, tmp_path: Path) -> None:
+    result = runner.invoke(main, ["scan", str(samples_dir), "-o", str(tmp_path / "x.txt")])
+    assert result.exit_code == 2
+    assert "--format" in result.stderr
+
+
+def test_unwritable_export_is_an_error_exit_2(runner: CliRunner, samples_dir: Path, tmp_path: Path) -> None:
+    result = runner.invoke(main, ["scan", str(samples_dir), "-q", "-o", str(tmp_path / "no" / "dir" / "x.json")])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: cannot write")
+
+
+def test_bad_inputs_are_reported_and_the_run_goes_on(runner: CliRunner, tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name in (PLAIN, WRAPPED):
+        shutil.copy(SAMPLES / name, corpus / name)
+    (corpus / "empty.txt").write_bytes(b"")
+    (corpus / "image.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
+    (corpus / "bad.jsonl").write_bytes(b'{"id": "r1", "text": "fine"}\nnot json\n')
+    # Two copies of one text under hostile names: they form a cluster, so the report names them.
+    twin = "the same short note saved twice under two odd names, with \x1b[2J an escape inside"
+    (corpus / "[bold]markup[link=x].txt").write_text(twin, encoding="utf-8")
+    (corpus / "esc\x1b[31m.txt").write_text(twin, encoding="utf-8")
+    (corpus / "loop").symlink_to(corpus)
+    before = {p.name: p.read_bytes() for p in corpus.iterdir() if p.is_file() and not p.is_symlink()}
+    result = runner.invoke(main, ["scan", str(corpus), "--verbose"], terminal_width=160)
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "Traceback" not in result.output
+    assert "\x1b" not in result.output
+    assert "[bold]markup[link=x].txt" in out  # printed literally, not as markup
+    assert "esc\\x1b[31m.txt" in out  # the escape is shown, never sent
+    for reason in ("empty", "binary", "bad-record", "symlink-loop"):
+        assert reason in out
+    assert "Cluster 1 · 2 copies" in out and "Cluster 2 · 2 copies" in out
+    after = {p.name: p.read_bytes() for p in corpus.iterdir() if p.is_file() and not p.is_symlink()}
+    assert after == before
+
+
+def test_installed_entry_point_runs(samples_dir: Path, tmp_path: Path) -> None:
+    exe = shutil.which("dedup")
+    cmd = [exe] if exe else [sys.executable, "-m", "dedup"]
+    out = tmp_path / "out.json"
+    proc = subprocess.run(
+        [*cmd, "scan", str(samples_dir), "--output", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "COLUMNS": "100"},
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert PLAIN in proc.stdout and proc.stderr == ""
+    assert json.loads(out.read_text())["clusters"][0]["cleanest"] == PLAIN
+
+
+def test_python_dash_m(samples_dir: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "dedup", "scan", str(samples_dir), "-q", "--fail-on-duplicates"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 1 and proc.stdout == "" and proc.stderr == ""
