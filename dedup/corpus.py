@@ -71,16 +71,16 @@ KINDS = (
 # Chance that a base article gets each copy (plain is always written). With 60 bases this
 # makes ~5 files per base; a final pass adds any kind no base drew, so all kinds appear.
 _KIND_P = {
-    "wrapped": 0.55,
-    "html": 0.45,
+    "wrapped": 0.6,
+    "html": 0.5,
     "html-cp1252": 0.15,
-    "markdown": 0.3,
-    "truncated": 0.4,
-    "edited": 0.4,
-    "ocr": 0.25,
+    "markdown": 0.35,
+    "truncated": 0.45,
+    "edited": 0.45,
+    "ocr": 0.3,
     "mojibake": 0.2,
     "cp1252": 0.2,
-    "utf16": 0.15,
+    "utf16": 0.2,
     "gbk": 0.5,
     "latin1-nel": 0.3,
     "jsonl": 0.2,
@@ -95,6 +95,7 @@ _LANG_CYCLE = ("en", "en", "zh", "en", "de", "en", "en", "fr", "en", "en", "es",
                "fr", "en", "es")  # fmt: skip
 
 _SLOT = re.compile(r"\{([A-Z0-9]+)\}")
+_STRAIGHT = {ord("“"): '"', ord("”"): '"', ord("’"): "'", ord("‘"): "'"}
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
 
@@ -214,11 +215,9 @@ class _Writer:
 
 
 def _capitalise(text: str) -> str:
-    """Upper-case the first letter (after any opening quote or bracket)."""
-    for i, ch in enumerate(text):
-        if ch.isalpha():
-            return text[:i] + ch.upper() + text[i + 1 :]
-    return text
+    """Upper-case the first letter, after any opening quote ("59 percent" stays as it is)."""
+    i = len(text) - len(text.lstrip("“\"‘'«„¿¡ "))
+    return text[:i] + text[i : i + 1].upper() + text[i + 1 :]
 
 
 _AN = re.compile(r"\b([Aa]) (?=[aeioAEIO]|u[^n]|un[^i]|Ö|Ó)")
@@ -277,14 +276,14 @@ def _story(lang: _Lang, rng: random.Random) -> dict[str, list[str]]:
         city = rng.choice(v["city"])
         orgs = [f"{city}{'' if k.startswith('市') else '市'}{k}" for k in rng.sample(v["orgkind"], 2)]
         orgs.append(f"{city}{rng.choice(v['surname'])}氏{rng.choice(v['company'])}")
-        people = [(rng.choice(v["surname"]), rng.choice(v["given"]), rng.choice(v["role"])) for _ in range(3)]
+        officials = [(rng.choice(v["surname"]), rng.choice(v["given"]), rng.choice(v["role"])) for _ in range(3)]
         slots |= {
             "CITY": [city],
             "ORG": orgs,
             "ORG2": orgs[::-1],
-            "PERSON": [s + g for s, g, _ in people],
-            "PL": [s for s, _, _ in people],
-            "PERSONROLE": [f"{rng.choice(orgs)}{r}{s}{g}" for s, g, r in people],
+            "PERSON": [s + g for s, g, _ in officials],
+            "PL": [s for s, _, _ in officials],
+            "PERSONROLE": [f"{rng.choice(orgs)}{r}{s}{g}" for s, g, r in officials],
         }
         return slots
     city = rng.choice(v["city"])
@@ -299,8 +298,10 @@ def _story(lang: _Lang, rng: random.Random) -> dict[str, list[str]]:
         orgs = rng.sample(v["org"], 3)
     people = [(f"{rng.choice(v['first'])} {rng.choice(v['last'])}", rng.choice(v["role"])) for _ in range(3)]
     if lang.code == "en":
-        roles = [rng.choice([f"the {r} of {rng.choice(orgs)}", f"a {r} at {rng.choice(orgs)}", f"{city}’s {r}"])
-                 for _, r in people]  # fmt: skip
+        roles = [
+            rng.choice([f"the {r} of {rng.choice(orgs)}", f"a {r} at {rng.choice(orgs)}", f"{city}’s {r}"])
+            for _, r in people
+        ]
         person_roles = [f"{n}, {r}" for (n, _), r in zip(people, roles, strict=True)]
         slots["COUNTRY"] = [rng.choice(v["country"])]
     elif lang.code == "de":
@@ -333,10 +334,18 @@ def _compose(
     writer = _Writer(lang, story, rng)
     en = _lang("en").vocab
     title = _tidy(writer.expand("{TITLE}"), code).rstrip(".")
-    paras = tuple(
-        tuple(_tidy(writer.expand("{S}"), code) for _ in range(rng.randint(*sentences)))
-        for _ in range(rng.randint(*paragraphs))
-    )
+    used: set[str] = set()
+
+    def sentence() -> str:
+        """A sentence not yet in the article (small grammars repeat themselves otherwise)."""
+        for _ in range(5):
+            text = _tidy(writer.expand("{S}"), code)
+            if text not in used:
+                break
+        used.add(text)
+        return text
+
+    paras = tuple(tuple(sentence() for _ in range(rng.randint(*sentences))) for _ in range(rng.randint(*paragraphs)))
     byline = f"{rng.choice(en['first'])} {rng.choice(en['last'])}"
     date = f"2025-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
     article = _Article(key, code, title, paras, byline, date, role, story)
@@ -345,12 +354,11 @@ def _compose(
 
 def _straighten(article: _Article) -> _Article:
     """The same article with straight quotes and apostrophes (some sites never curl them)."""
-    table = str.maketrans({"“": '"', "”": '"', "’": "'", "‘": "'"})
     return dataclasses.replace(
         article,
-        title=article.title.translate(table) if article.title else None,
-        paragraphs=tuple(tuple(s.translate(table) for s in p) for p in article.paragraphs),
-        byline=article.byline.translate(table),
+        title=article.title.translate(_STRAIGHT) if article.title else None,
+        paragraphs=tuple(tuple(s.translate(_STRAIGHT) for s in p) for p in article.paragraphs),
+        byline=article.byline.translate(_STRAIGHT),
     )
 
 
@@ -372,8 +380,9 @@ def _sibling(seed: int, base: _Article, n: int) -> _Article:
     rng = _rng(seed, key, "text")
     curly = "“" in base.text() or base.lang != "en"
     shape = ((5, 7), (3, 5)) if base.lang == "zh" else ((5, 8), (2, 4))
-    return _compose(key, base.lang, base.story, rng, role="sibling", paragraphs=shape[0], sentences=shape[1],
-                    curly=curly)  # fmt: skip
+    return _compose(
+        key, base.lang, base.story, rng, role="sibling", paragraphs=shape[0], sentences=shape[1], curly=curly
+    )
 
 
 def _template_article(seed: int, n: int) -> _Article:
@@ -398,13 +407,13 @@ def _split_sentences(paragraph: str) -> tuple[str, ...]:
     return tuple(p for p in parts if p)
 
 
-def _sample_article(text: str, title: str | None) -> _Article:
-    """A base article from a sample file, without the trailing comment widget lines."""
+def _sample_article(key: str, text: str, title: str | None) -> _Article:
+    """An article from a sample file, without the trailing comment widget lines."""
     lines = text.splitlines()
     while lines and lines[-1].strip() in {"", "评论", "发表评论"}:
         lines.pop()
     paras = tuple(_split_sentences(line) for line in lines if line.strip())
-    return _Article("samples-000", "en", title, paras, "Staff", "2025-08-16", "sample")
+    return _Article(key, "en", title, paras, "Staff", "2025-08-16", "sample")
 
 
 # --- sites and chrome ------------------------------------------------------------------------
@@ -454,8 +463,19 @@ def _sites(seed: int) -> tuple[list[_Site], _Site]:
     for k in range(_BLOG_SITES):
         sites.insert(
             _NEWS_SITES,
-            _Site(f"blog{k + 1}", "", zh["skip"], (), (), tuple(zh["comments"][: k + 1]), zh["popular"], "", (),
-                  blogger=True, domain=f"blog{k + 1}.example.net"),  # fmt: skip
+            _Site(
+                f"blog{k + 1}",
+                "",
+                zh["skip"],
+                (),
+                (),
+                tuple(zh["comments"][: k + 1]),
+                zh["popular"],
+                "",
+                (),
+                blogger=True,
+                domain=f"blog{k + 1}.example.net",
+            ),
         )
     return sites[:-1], sites[-1]
 
@@ -524,9 +544,7 @@ document.querySelectorAll('.share button').forEach(function (button) {{
 """
 
 
-def _html(
-    article: _Article, site: _Site, related: Sequence[_Article], rng: random.Random, *, charset: str
-) -> str:
+def _html(article: _Article, site: _Site, related: Sequence[_Article], rng: random.Random, *, charset: str) -> str:
     """A full page: head with style and script, nav, header, the article, share, footer."""
 
     def esc(text: str) -> str:
@@ -600,7 +618,7 @@ def _truncated(article: _Article, rng: random.Random) -> str:
         markers: list[str] = _chrome()["truncation_zh"]
     else:
         cut = body.find(" ", cut)
-        while cut > 0 and body[cut - 1] in ".!?”\"":
+        while cut > 0 and body[cut - 1] in '.!?”"':
             cut = body.find(" ", cut + 1)
         markers = _chrome()["truncation"]
     head = body[: cut if cut > 0 else len(body) // 2].rstrip(",;: ")
@@ -630,7 +648,7 @@ def _edited(article: _Article, rng: random.Random) -> str:
             words[k] = _typo(words[k], rng)
         body = " ".join(words)
         if "“" in body or "’" in body:
-            body = body.translate(str.maketrans({"“": '"', "”": '"', "’": "'", "‘": "'"}))
+            body = body.translate(_STRAIGHT)
         else:
             body = re.sub(r'"([^"\n]*)"', r"“\1”", body).replace("'", "’")
     numbers = list(re.finditer(r"(?<![\d.,])\d+(?![\d.,]\d)", body))
@@ -730,3 +748,380 @@ def _eligible(kind: str, article: _Article) -> bool:
     return True
 
 
+# --- the corpus ------------------------------------------------------------------------------
+
+
+@dataclass
+class _Truth:
+    """One truth line being built."""
+
+    article: _Article
+    ids: list[str] = field(default_factory=list)
+    variants: dict[str, str] = field(default_factory=dict)
+    cleanest: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        ids = sorted(self.ids)
+        obj = {
+            "cluster": self.article.key,
+            "ids": ids,
+            "cleanest": sorted(self.cleanest),
+            "variants": {i: self.variants[i] for i in ids},
+            "role": self.article.role,
+            "lang": self.article.lang,
+        }
+        return json.dumps(obj, ensure_ascii=False)
+
+
+class _Corpus:
+    """Renders copies, writes files and records, and keeps the truth and counts as it goes."""
+
+    def __init__(self, out_dir: Path, seed: int, pool: Sequence[_Article]) -> None:
+        self.out_dir, self.seed, self.pool = out_dir, seed, pool
+        self.sites, self.heavy = _sites(seed)
+        self.news = [s for s in self.sites if not s.blogger]
+        self.truth: dict[str, _Truth] = {}
+        self.records: list[str] = []
+        self.files = 0
+        self.bytes = 0
+        self.line_ends: Counter[str] = Counter()
+
+    def name(self, key: str, kind: str) -> str:
+        """A neutral file name: a hash, so names tell a detector nothing."""
+        return hashlib.sha1(f"{self.seed}:{key}:{kind}".encode()).hexdigest()[:12]
+
+    def others(self, article: _Article, rng: random.Random, n: int) -> list[_Article]:
+        """Up to n articles of other stories, in the same language if there are enough."""
+        story = article.key.split("-s")[0]
+        choices = [a for a in self.pool if a.key.split("-s")[0] != story]
+        same = [a for a in choices if a.lang == article.lang]
+        choices = same if len(same) >= n else choices
+        return rng.sample(choices, min(n, len(choices)))
+
+    def add_file(
+        self, article: _Article, kind: str, rel: str, data: bytes, line_end: str = "lf", *, cleanest: bool | None = None
+    ) -> None:
+        """Write one document file and put it in its article's truth line."""
+        path = self.out_dir / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        self.files += 1
+        self.bytes += len(data)
+        self.line_ends[line_end] += 1
+        self._label(article, rel, kind, kind == "plain" if cleanest is None else cleanest)
+
+    def add_record(self, article: _Article, kind: str, text: str, site: _Site) -> None:
+        """Add one JSON Lines record (written to records.jsonl by ``finish``)."""
+        rid = f"r-{self.name(article.key, kind)[:10]}"
+        url = f"https://{site.domain}/{article.date.replace('-', '/')}/{rid}"
+        record = {"id": rid, "url": url, "title": article.heading(), "text": text}
+        self.records.append(json.dumps(record, ensure_ascii=False))
+        self._label(article, rid, kind, False)
+
+    def _label(self, article: _Article, doc_id: str, kind: str, cleanest: bool) -> None:
+        truth = self.truth.setdefault(article.key, _Truth(article))
+        truth.ids.append(doc_id)
+        truth.variants[doc_id] = kind
+        if cleanest:
+            truth.cleanest.append(doc_id)
+
+    def copy(self, article: _Article, kind: str) -> None:
+        """Render one copy of ``article`` and write it as a file or a record."""
+        rng = _rng(self.seed, article.key, kind, "render")
+        name = self.name(article.key, kind)
+        blogs = [s for s in self.sites if s.blogger]
+        if kind == "wrapped" and blogs and rng.random() < (0.6 if article.lang == "zh" else 0.15):
+            site = rng.choice(blogs)  # Blogger's Chinese chrome, as in samples/001
+        else:
+            site = rng.choice(self.news)
+        folder = site.folder
+        text = article.text() + "\n"
+        if kind == "plain":
+            self.add_file(article, kind, f"{folder}/{name}.txt", text.encode("utf-8"))
+        elif kind == "wrapped":
+            teasers = [_teaser(t, rng) for t in self.others(article, rng, rng.randint(1, 3))]
+            page, end = _line_end(_wrapped(article, site, teasers, rng), rng)
+            self.add_file(article, kind, f"{folder}/{name}.txt", page.encode("utf-8"), end)
+        elif kind in {"html", "html-cp1252"}:
+            self._html(article, kind, site, rng, f"{folder}/{name}")
+        elif kind == "jsonl":
+            self.add_record(article, kind, article.body(), site)
+        elif kind == "utf16":
+            self.add_file(article, kind, f"{folder}/{name}.txt", b"\xff\xfe" + text.encode("utf-16-le"))
+        elif kind == "latin1-nel":
+            data = text.replace("\n", "\x85").encode("latin-1")
+            self.add_file(article, kind, f"{folder}/{name}.txt", data, "nel")
+        elif kind in {"cp1252", "gbk"}:
+            self.add_file(article, kind, f"{folder}/{name}.txt", text.encode(kind))
+        else:
+            body = _mojibake(text) if kind == "mojibake" else _RENDER[kind](article, rng)
+            body, end = _line_end(body, rng)
+            ext = "md" if kind == "markdown" else "txt"
+            self.add_file(article, kind, f"{folder}/{name}.{ext}", body.encode("utf-8"), end)
+
+    def _html(self, article: _Article, kind: str, site: _Site, rng: random.Random, stem: str) -> None:
+        cp1252 = kind == "html-cp1252"
+        page = _html(
+            article,
+            site,
+            self.others(article, rng, rng.randint(2, 4)),
+            rng,
+            charset="windows-1252" if cp1252 else "utf-8",
+        )
+        if cp1252:  # characters outside the code page become references, as browsers send them
+            data = page.encode("cp1252", errors="xmlcharrefreplace")
+        elif rng.random() < 0.3:  # many pages spell every non-ASCII letter as a reference
+            data = page.encode("ascii", errors="xmlcharrefreplace")
+        else:
+            data = page.encode("utf-8")
+        end = "crlf" if rng.random() < _CRLF_P else "lf"
+        if end == "crlf":
+            data = data.replace(b"\n", b"\r\n")
+        self.add_file(article, kind, f"{stem}.{rng.choice(['html', 'html', 'htm'])}", data, end)
+
+    def finish(self) -> CorpusStats:
+        """Write records.jsonl and truth.jsonl; count what was written."""
+        if self.records:
+            data = "".join(r + "\n" for r in self.records).encode("utf-8")
+            (self.out_dir / "records.jsonl").write_bytes(data)
+            self.files += 1
+            self.bytes += len(data)
+            self.line_ends["lf"] += 1
+        truth = sorted(self.truth.values(), key=lambda t: t.article.key)
+        (self.out_dir / "truth.jsonl").write_text("".join(t.line() + "\n" for t in truth), encoding="utf-8")
+        sizes = [len(t.ids) for t in truth]
+        kinds = Counter(k for t in truth for k in t.variants.values())
+        order = {k: n for n, k in enumerate(KINDS)}
+        return CorpusStats(
+            out_dir=self.out_dir,
+            files=self.files,
+            records=len(self.records),
+            documents=sum(sizes),
+            bases=len(truth),
+            clusters=sum(1 for s in sizes if s > 1),
+            singletons=sum(1 for s in sizes if s == 1),
+            duplicate_pairs=sum(s * (s - 1) // 2 for s in sizes),
+            bytes=self.bytes,
+            kinds=dict(sorted(kinds.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0]))),
+            roles=dict(sorted(Counter(t.article.role for t in truth).items())),
+            languages=dict(sorted(Counter(t.article.lang for t in truth).items())),
+            line_ends=dict(sorted(self.line_ends.items())),
+        )
+
+
+_RENDER = {"markdown": _markdown, "truncated": _truncated, "edited": _edited, "ocr": _ocr}
+
+
+def _line_end(text: str, rng: random.Random) -> tuple[str, str]:
+    """The text with LF kept, or turned into CRLF or CR; and which."""
+    roll = rng.random()
+    if roll < _CRLF_P:
+        return text.replace("\n", "\r\n"), "crlf"
+    if roll < _CRLF_P + _CR_P:
+        return text.replace("\n", "\r"), "cr"
+    return text, "lf"
+
+
+def _draw_kinds(article: _Article, rng: random.Random, chances: dict[str, float]) -> list[str]:
+    return [k for k in KINDS if k in chances and _eligible(k, article) and rng.random() < chances[k]]
+
+
+def generate(
+    out_dir: Path | str,
+    *,
+    seed: int = 0,
+    articles: int = 60,
+    samples: Path | str | None = SAMPLES_DIR,
+) -> CorpusStats:
+    """Write a labelled corpus into a new or empty folder.
+
+    Args:
+        out_dir: where to write; created if missing, and must be empty (a corpus is written
+            whole, so stale files of an earlier run cannot leak into the truth).
+        seed: the same seed writes byte-identical files.
+        articles: procedurally generated base articles. Each gets a plain copy and ~4 others,
+            a quarter get sibling articles, and one in ten a page in the template site.
+        samples: the repository's samples/ folder (000–004 are copied in and 000's article is
+            a base); None leaves them out.
+
+    Returns:
+        CorpusStats with the counts of what was written.
+
+    Raises:
+        ConfigError: ``articles`` is negative, or ``out_dir`` is not empty.
+        InputError: ``samples`` is missing or lacks one of 000_*.txt to 004_*.txt.
+
+    Example:
+        >>> import tempfile
+        >>> stats = generate(Path(tempfile.mkdtemp()) / "c", seed=1, articles=3, samples=None)
+        >>> stats.documents == sum(stats.kinds.values())
+        True
+    """
+    out_dir = Path(out_dir)
+    if articles < 0:
+        raise ConfigError(f"articles must be 0 or more, not {articles}")
+    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
+        raise ConfigError(f"{out_dir} is not an empty folder: the corpus is written into a new or empty one")
+    sample_files = _read_samples(Path(samples)) if samples is not None else {}
+
+    bases = [_generated(seed, i) for i in range(articles)]
+    siblings: dict[str, list[_Article]] = {}
+    for base in bases:
+        rng = _rng(seed, base.key, "siblings")
+        if base.lang in {"en", "zh"} and rng.random() < 0.25:
+            siblings[base.key] = [_sibling(seed, base, n + 1) for n in range(rng.randint(1, 2))]
+    quotes = _snippets(seed)
+    bases = _insert_snippets(seed, bases, quotes)
+    real = {
+        p: _sample_article(f"samples-{p}", text, _sample_title(sample_files) if p == "000" else None)
+        for p, (_, text) in sample_files.items()
+        if p != "001"
+    }
+    # Teasers and related links point at the articles a reader could be sent to next.
+    pool = [*bases, *(s for group in siblings.values() for s in group), *real.values()]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    corpus = _Corpus(out_dir, seed, pool)
+
+    # The copies each base gets; a kind nobody drew goes to the first base that can take it.
+    copied = [*bases, *([real["000"]] if "000" in real else [])]
+    plans = {b.key: _draw_kinds(b, _rng(seed, b.key, "kinds"), _KIND_P) for b in copied}
+    for kind in KINDS[1:]:
+        if not any(kind in p for p in plans.values()):
+            taker = next((b for b in copied if _eligible(kind, b)), None)
+            if taker is not None:
+                plans[taker.key].append(kind)
+    for base in copied:
+        for kind in ([] if base.role == "sample" else ["plain"]) + plans[base.key]:
+            corpus.copy(base, kind)
+        for sibling in siblings.get(base.key, []):
+            for kind in ["plain", *_draw_kinds(sibling, _rng(seed, sibling.key, "kinds"), _SIBLING_P)]:
+                corpus.copy(sibling, kind)
+
+    _write_template_site(corpus, max(4, articles // 10))
+    _write_snippets(corpus, quotes)
+    if sample_files:
+        _write_samples(corpus, sample_files, real)
+    return corpus.finish()
+
+
+def _snippets(seed: int) -> list[_Article]:
+    """A quote and a slogan (10–25 words) that several articles will carry."""
+    chrome = _chrome()
+    rng = _rng(seed, "snippets")
+    texts = [("snippet-quote", rng.choice(chrome["quotes"])), ("snippet-slogan", rng.choice(chrome["slogans"]))]
+    return [_Article(key, "en", None, ((text,),), "", "2025-01-01", "snippet") for key, text in texts]
+
+
+def _insert_snippets(seed: int, bases: list[_Article], snippets: Sequence[_Article]) -> list[_Article]:
+    """Quote each snippet, as its own paragraph, in three to five English articles."""
+    rng = _rng(seed, "snippet-hosts")
+    english = [i for i, b in enumerate(bases) if b.lang == "en"]
+    out = list(bases)
+    for snippet in snippets:
+        for i in rng.sample(english, min(len(english), rng.randint(3, 5))):
+            base = out[i]
+            quoted = snippet.body()
+            quoted = f"“{quoted}”" if "“" in base.text() else f'"{quoted}"'
+            at = rng.randint(1, len(base.paragraphs))
+            paragraphs = (*base.paragraphs[:at], (quoted,), *base.paragraphs[at:])
+            out[i] = dataclasses.replace(base, paragraphs=paragraphs)
+    return out
+
+
+def _write_template_site(corpus: _Corpus, pages: int) -> None:
+    """Short different articles in one heavy template: the chrome outweighs each article."""
+    site = corpus.heavy
+    rng = _rng(corpus.seed, "template-site")
+    city = rng.choice(_lang("en").vocab["city"])
+    about = _chrome()["about"].format(SITE=site.name, CITY=city, FOUNDED=rng.randint(1990, 2015))
+    english = [a for a in corpus.pool if a.lang == "en"] or list(corpus.pool)
+    teasers = [_teaser(t, rng) for t in rng.sample(english, min(3, len(english)))]
+    for n in range(pages):
+        article = _template_article(corpus.seed, n)
+        page = _template_page(article, site, about, teasers)
+        rel = f"{site.folder}/{corpus.name(article.key, 'template')}.txt"
+        corpus.add_file(article, "template", rel, page.encode("utf-8"))
+
+
+def _write_snippets(corpus: _Corpus, quotes: Sequence[_Article]) -> None:
+    """The quote and slogan files, and comment widgets alone in a file (en, and zh as in samples/)."""
+    widgets = [
+        ("snippet-widget-en", "\n".join(_chrome()["comments"][0])),
+        ("snippet-widget-zh", "\n".join(_chrome()["blogger_zh"]["comments"])),
+    ]
+    articles = [*quotes, *(_Article(k, k[-2:], None, ((t,),), "", "2025-01-01", "snippet") for k, t in widgets)]
+    rng = _rng(corpus.seed, "snippet-files")
+    for article in articles:
+        kind = "widget" if "widget" in article.key else "quote"
+        rel = f"{rng.choice(corpus.news).folder}/{corpus.name(article.key, kind)}.txt"
+        corpus.add_file(article, kind, rel, (article.body() + "\n").encode("utf-8"))
+
+
+def _read_samples(folder: Path) -> dict[str, tuple[str, str]]:
+    """samples/000_*.txt … 004_*.txt: prefix -> (file name, text)."""
+    if not folder.is_dir():
+        raise InputError(f"samples folder not found: {folder} (give --samples DIR, or --no-samples)")
+    out: dict[str, tuple[str, str]] = {}
+    for prefix in ("000", "001", "002", "003", "004"):
+        found = sorted(folder.glob(f"{prefix}_*.txt"))
+        if not found:
+            raise InputError(f"samples folder {folder} has no {prefix}_*.txt")
+        try:
+            out[prefix] = (found[0].name, found[0].read_bytes().decode("utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"cannot read sample {found[0]}: {exc}") from exc
+    return out
+
+
+def _sample_title(sample_files: dict[str, tuple[str, str]]) -> str | None:
+    """The title 001's blog gave the summit article: the line before 000's first line."""
+    first = next((line for line in sample_files["000"][1].splitlines() if line.strip()), "")
+    lines = [line.strip() for line in sample_files["001"][1].splitlines() if line.strip()]
+    if first.strip() in lines:
+        at = lines.index(first.strip())
+        return lines[at - 1] if at > 1 else None
+    return None
+
+
+def _write_samples(corpus: _Corpus, files: dict[str, tuple[str, str]], real: dict[str, _Article]) -> None:
+    """samples/ copied byte for byte: {000, 001} one cluster (000 cleanest), 002–004 singletons."""
+    for prefix, (name, text) in files.items():
+        article = real["000" if prefix == "001" else prefix]
+        kind = "wrapped" if prefix == "001" else "plain"
+        corpus.add_file(article, kind, f"samples/{name}", text.encode("utf-8"), cleanest=prefix == "000")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m dedup.corpus OUT [--seed N] [--articles N] [--samples DIR | --no-samples]``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m dedup.corpus",
+        description="Write a labelled near-duplicate corpus (files, records.jsonl, truth.jsonl) into OUT.",
+    )
+    parser.add_argument("out", type=Path, metavar="OUT", help="a new or empty folder")
+    parser.add_argument("--seed", type=int, default=0, help="same seed, same bytes (default 0)")
+    parser.add_argument("--articles", type=int, default=60, help="generated base articles (default 60)")
+    parser.add_argument(
+        "--samples",
+        type=Path,
+        default=SAMPLES_DIR,
+        metavar="DIR",
+        help="the repository's samples/ folder (default: next to the package)",
+    )
+    parser.add_argument("--no-samples", action="store_true", help="leave samples/ out")
+    args = parser.parse_args(argv)
+    try:
+        samples = None if args.no_samples else args.samples
+        stats = generate(args.out, seed=args.seed, articles=args.articles, samples=samples)
+    except DedupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(
+        f"wrote {stats.documents} documents ({stats.files} files, {stats.records} records) from {stats.bases} "
+        f"articles into {stats.out_dir}: {stats.clusters} clusters of copies, {stats.singletons} singletons; "
+        f"truth in {stats.out_dir / 'truth.jsonl'}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

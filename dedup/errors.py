@@ -14,6 +14,7 @@ Two kinds of trouble, kept apart on purpose:
 
 from __future__ import annotations
 
+import errno
 from enum import Enum
 
 
@@ -47,3 +48,20 @@ class SkipReason(str, Enum):
 
     def __str__(self) -> str:
         return self.value
+
+
+_ERRNO_DETAIL = {
+    errno.ENOENT: "no such file",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+    errno.EISDIR: "is a folder",
+    errno.ELOOP: "too many levels of symbolic links",
+    errno.EIO: "input/output error",
+}
+
+
+def os_detail(exc: OSError) -> str:
+    """A short, lower-case, one-line reason for an OS error, without the path (rel names it)."""
+    if exc.errno in _ERRNO_DETAIL:
+        return _ERRNO_DETAIL[exc.errno]
+    return " ".join((exc.strerror or str(exc) or type(exc).__name__).lower().split())

@@ -27,8 +27,11 @@ Re-reading (``load_text``) uses ``Document.locator``:
 * ``length == -1``: the whole file (for a ``.json`` file: the file holds one object);
 * ``length == JSON_ARRAY_ITEM`` (-2): item ``offset`` (0-based) of the JSON array in the file.
 
-Record ids are unique within a file here; ids repeated across files are the pipeline's to
-catch (it sees every file).
+Records (JSON Lines lines, JSON array items, a lone JSON object) all have kind "jsonl".
+``Document.record`` is the 1-based line or item number, ``size`` the line's bytes (an
+array item: its compact UTF-8 JSON), ``doc_id`` the ``id_field`` value (numbers as
+written) or "rel:number". Ids are unique within a file here; ids repeated across files are
+the pipeline's to catch (it sees every file).
 """
 
 from __future__ import annotations
@@ -50,7 +53,7 @@ import charset_normalizer
 from selectolax.lexbor import LexborHTMLParser
 
 from .config import ScanConfig
-from .errors import SkipReason
+from .errors import SkipReason, os_detail
 from .records import DocKind, Document, Locator, Skipped, SourceFile
 
 __all__ = [
@@ -205,7 +208,7 @@ def extract(source: SourceFile, config: ScanConfig) -> Iterator[Document | Skipp
     try:
         yield from _extract(source, config)
     except OSError as exc:
-        yield Skipped(source.rel, SkipReason.UNREADABLE, _os_detail(exc))
+        yield Skipped(source.rel, SkipReason.UNREADABLE, _one_line(os_detail(exc)))
     except Exception as exc:  # the per-file boundary: one bad file must not stop a run
         yield Skipped(source.rel, SkipReason.EXTRACT_FAILED, _one_line(f"{type(exc).__name__}: {exc}"))
 
@@ -580,11 +583,11 @@ def _parse_line(raw: bytes, *, first: bool) -> tuple[object, str]:
     except UnicodeDecodeError:
         line, encoding = raw.decode("cp1252", errors="replace"), "cp1252"
     try:
-        return json.loads(line), encoding
+        return json.loads(line.rstrip("\r\n")), encoding
     except json.JSONDecodeError as exc:
-        raise _BadRecord(f"not valid JSON ({exc.msg} at column {exc.colno})") from None
-    except RecursionError:
-        raise _BadRecord("not valid JSON (nested too deeply)") from None
+        raise _BadRecord(f"not valid JSON ({exc.msg.removesuffix(' at')} at column {exc.colno})") from None
+    except (ValueError, RecursionError) as exc:
+        raise _BadRecord(f"not valid JSON ({_json_limit(exc)})") from None
 
 
 def _json_documents(source: SourceFile, data: bytes, config: ScanConfig) -> Iterator[Document | Skipped]:
@@ -629,12 +632,22 @@ def _json_documents(source: SourceFile, data: bytes, config: ScanConfig) -> Iter
 def _parse_json_file(data: bytes) -> tuple[object, str]:
     """A whole .json file -> its value and encoding."""
     text, encoding = decode_bytes(data)
+    if not text or text.isspace():
+        raise _BadRecord("no text", SkipReason.EMPTY)
     try:
         return json.loads(text), encoding
     except json.JSONDecodeError as exc:
-        raise _BadRecord(f"not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
-    except RecursionError:
-        raise _BadRecord("not valid JSON (nested too deeply)") from None
+        where = f"at line {exc.lineno} column {exc.colno}"
+        raise _BadRecord(f"not valid JSON ({exc.msg.removesuffix(' at')} {where})") from None
+    except (ValueError, RecursionError) as exc:
+        raise _BadRecord(f"not valid JSON ({_json_limit(exc)})") from None
+
+
+def _json_limit(exc: ValueError | RecursionError) -> str:
+    """The parser's limits, said short: nesting depth, or digits in a number (Python 3.11+)."""
+    if isinstance(exc, RecursionError):
+        return "nested too deeply"
+    return _one_line(str(exc).split(":")[0])
 
 
 def _records(
@@ -756,23 +769,6 @@ def _too_large(rel: str, size: int, config: ScanConfig) -> Skipped:
     """A file that grew past the limit after the walk measured it."""
     detail = f"{size:,} bytes > {config.max_bytes:,} byte limit (--max-bytes)"
     return Skipped(rel, SkipReason.TOO_LARGE, detail)
-
-
-_ERRNO_DETAIL = {
-    errno.ENOENT: "no such file",
-    errno.EACCES: "permission denied",
-    errno.EPERM: "permission denied",
-    errno.EISDIR: "is a folder",
-    errno.ELOOP: "too many levels of symbolic links",
-    errno.EIO: "input/output error",
-}
-
-
-def _os_detail(exc: OSError) -> str:
-    """A short, lower-case reason for an OS error, without the path (rel names it)."""
-    if exc.errno in _ERRNO_DETAIL:
-        return _ERRNO_DETAIL[exc.errno]
-    return _one_line((exc.strerror or str(exc) or type(exc).__name__).lower())
 
 
 def _one_line(text: str) -> str:

@@ -36,21 +36,12 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 
 from .config import ScanConfig
-from .errors import InputError, SkipReason
+from .errors import InputError, SkipReason, os_detail
 from .records import Skipped, SourceFile
 
 __all__ = ["walk"]
 
 _FileKey = tuple[int, int]  # (st_dev, st_ino): what makes a file or folder "the same"
-
-_ERRNO_DETAIL = {
-    errno.ENOENT: "no such file",
-    errno.EACCES: "permission denied",
-    errno.EPERM: "permission denied",
-    errno.ELOOP: "too many levels of symbolic links",
-    errno.EIO: "input/output error",
-}
-
 
 def walk(paths: Sequence[Path], config: ScanConfig) -> Iterator[SourceFile | Skipped]:
     """Find every file to read under ``paths``, sorted by ``rel``.
@@ -233,7 +224,7 @@ class _Walker:
         try:
             entries = _list_folder(root)
         except OSError as exc:
-            raise InputError(f"cannot read folder {_quoted(root)}: {_os_detail(exc)}") from exc
+            raise InputError(f"cannot read folder {_quoted(root)}: {os_detail(exc)}") from exc
         stack = [(start, entries)]
         while stack:
             folder, entries = stack.pop()
@@ -244,7 +235,7 @@ class _Walker:
                 try:
                     stack.append((child, _list_folder(child.path)))
                 except OSError as exc:
-                    self._skip(child.rel, SkipReason.UNREADABLE, f"cannot list folder: {_os_detail(exc)}")
+                    self._skip(child.rel, SkipReason.UNREADABLE, f"cannot list folder: {os_detail(exc)}")
 
     def _visit(self, folder: _Folder, entry: os.DirEntry[str]) -> _Folder | None:
         """Handle one folder entry; return a sub-folder to walk, if it is one."""
@@ -296,7 +287,7 @@ def _stat_failure(exc: OSError, *, is_link: bool) -> tuple[SkipReason, str]:
         return SkipReason.UNREADABLE, "broken symbolic link"
     if exc.errno == errno.ELOOP:
         return SkipReason.SYMLINK_LOOP, "symbolic link leads back to itself"
-    return SkipReason.UNREADABLE, _os_detail(exc)
+    return SkipReason.UNREADABLE, os_detail(exc)
 
 
 def _list_folder(path: Path) -> list[os.DirEntry[str]]:
@@ -330,13 +321,6 @@ def _size_text(size: int) -> str:
         if value < 1024 or unit == "TB":
             break
     return f"{value:.1f} {unit}"
-
-
-def _os_detail(exc: OSError) -> str:
-    """A short, lower-case reason for an OS error, without the path (rel names it)."""
-    if exc.errno in _ERRNO_DETAIL:
-        return _ERRNO_DETAIL[exc.errno]
-    return " ".join((exc.strerror or str(exc) or type(exc).__name__).lower().split())
 
 
 def _quoted(path: Path) -> str:

@@ -321,7 +321,9 @@ def test_metrics_match_brute_force(case: tuple[list[str], list[list[str]], list[
 
 @settings(max_examples=100, deadline=None)
 @given(partitions(), st.randoms(use_true_random=False))
-def test_report_ignores_every_order(case: tuple[list[str], list[list[str]], list[list[str]]], rnd: random.Random) -> None:
+def test_report_ignores_every_order(
+    case: tuple[list[str], list[list[str]], list[list[str]]], rnd: random.Random
+) -> None:
     ids, pred, true = case
     truth = [TruthCluster(str(k), tuple(c), (c[-1],), {i: f"k{len(i) % 3}" for i in c}) for k, c in enumerate(true)]
     picks = [c[0] for c in pred]

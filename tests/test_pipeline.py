@@ -7,6 +7,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from conftest import OTHERS, PLAIN, SAMPLES, WRAPPED
 
 from dedup import ScanConfig, scan
@@ -66,3 +68,38 @@ def test_components_mode_also_finds_the_pair(samples_dir: Path) -> None:
 def test_jaccard_alone_misses_the_wrapped_copy(samples_dir: Path) -> None:
     # The reason containment exists: with it switched off (threshold 1.0) the pair is lost.
     assert shape(scan([samples_dir], ScanConfig(containment_threshold=1.0))) == []
+
+
+def test_short_widget_does_not_attach_to_pages_that_hold_it(tmp_path: Path, sample_texts: dict[str, str]) -> None:
+    widget = "Comments\nLeave a comment\n0 comments\nShare on Facebook\nTweet\n"
+    (tmp_path / "widget.txt").write_text(widget, encoding="utf-8")
+    for name in OTHERS:  # three different articles, each carrying the widget
+        (tmp_path / name).write_text(sample_texts[name] + "\n" + widget, encoding="utf-8")
+    assert scan([tmp_path]).clusters == ()
+
+
+def test_quote_inside_articles_is_not_a_copy(tmp_path: Path, sample_texts: dict[str, str]) -> None:
+    quote = " ".join(sample_texts[PLAIN].split()[:40])  # a 40-word quote of the article
+    (tmp_path / "quote.txt").write_text(quote, encoding="utf-8")
+    (tmp_path / "article.txt").write_text(sample_texts[PLAIN], encoding="utf-8")
+    (tmp_path / "other.txt").write_text(quote + "\n" + sample_texts[OTHERS[0]], encoding="utf-8")
+    assert shape(scan([tmp_path])) == []
+
+
+names_st = st.permutations([PLAIN, WRAPPED, *OTHERS])
+folders_st = st.lists(st.sampled_from(["", "a", "b/c", "z"]), min_size=5, max_size=5)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(order=names_st, folders=folders_st)
+def test_property_result_independent_of_creation_order_and_folders(
+    tmp_path_factory: pytest.TempPathFactory, order: list[str], folders: list[str]
+) -> None:
+    root = tmp_path_factory.mktemp("order")
+    for name, folder in zip(order, folders, strict=True):
+        (root / folder).mkdir(parents=True, exist_ok=True)
+        shutil.copy(SAMPLES / name, root / folder / name)
+    result = scan([root])
+    assert shape(result)[0] == [PLAIN, WRAPPED] and len(result.clusters) == 1
+    again = scan([root])
+    assert again.clusters == result.clusters

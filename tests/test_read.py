@@ -53,7 +53,7 @@ def test_sourcefile_fields(tmp_path: Path) -> None:
 
 
 def test_walk_raises_at_call_not_at_first_next(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="no such file or folder: .*missing"):
+    with pytest.raises(InputError, match=r"no such file or folder: .*missing"):
         walk([tmp_path / "missing"], ScanConfig())
 
 
@@ -161,7 +161,9 @@ TREE = ("a.html", "a.txt", "drafts/d.txt", "drafts/sub/e.html", "x/tmp/t.txt", "
         ((), ("*",), []),
     ],
 )
-def test_include_and_exclude(tmp_path: Path, include: tuple[str, ...], exclude: tuple[str, ...], expected: list[str]) -> None:
+def test_include_and_exclude(
+    tmp_path: Path, include: tuple[str, ...], exclude: tuple[str, ...], expected: list[str]
+) -> None:
     for rel in TREE:
         make(tmp_path, rel)
     found = walk([tmp_path], ScanConfig(include=include, exclude=exclude))
@@ -249,7 +251,9 @@ def test_too_large_is_skipped_with_sizes_people_read(tmp_path: Path) -> None:
         f.truncate(round(52.4 * 1024 * 1024))
     make(tmp_path, "small.txt")
     config = ScanConfig(max_bytes=32 * 1024 * 1024)
-    assert skips([tmp_path], config) == [Skipped("big.txt", SkipReason.TOO_LARGE, "52.4 MB > 32.0 MB limit (--max-bytes)")]
+    assert skips([tmp_path], config) == [
+        Skipped("big.txt", SkipReason.TOO_LARGE, "52.4 MB > 32.0 MB limit (--max-bytes)")
+    ]
 
 
 @pytest.mark.parametrize(
@@ -259,7 +263,7 @@ def test_too_large_is_skipped_with_sizes_people_read(tmp_path: Path) -> None:
 def test_too_large_small_limits(tmp_path: Path, size: int, limit: int, detail: str) -> None:
     (tmp_path / "f.txt").write_bytes(b"x" * size)
     (tmp_path / "ok.txt").write_bytes(b"x" * limit)  # exactly at the limit is fine
-    assert list(walk([tmp_path], ScanConfig(max_bytes=limit)))[0] == Skipped("f.txt", SkipReason.TOO_LARGE, detail)
+    assert next(walk([tmp_path], ScanConfig(max_bytes=limit))) == Skipped("f.txt", SkipReason.TOO_LARGE, detail)
     assert rels([tmp_path], ScanConfig(max_bytes=limit)) == ["f.txt", "ok.txt"]
 
 

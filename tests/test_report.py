@@ -145,19 +145,21 @@ EXPECTED_SMALL = """\
 ╰────────────────────────────────────────────╯
 
 Cluster 1 · 2 copies
-            id                            words  Jaccard  containment  notes
-────────────────────────────────────────────────────────────────────────────────────────────────────
-★ cleanest  news/2024/storm.html            612        —            —  least boilerplate; longest
-                                                                       text
-            mirror/[bold]storm[/bold].ht  1,204    53.1%        99.8%  wrapped in page chrome
-            ml
+            copy                             words  Jaccard  containment
+─────────────────────────────────────────────────────────────────────────
+★ cleanest  news/2024/storm.html               612        —            —
+            least boilerplate; longest text
+            mirror/[bold]storm[/bold].html   1,204    53.1%        99.8%
+            wrapped in page chrome
 
 Cluster 2 · 2 copies
-            id                 words  Jaccard  containment  notes
-─────────────────────────────────────────────────────────────────────────
-★ cleanest  rec-17               120        —            —  cleanest
+            copy               words  Jaccard  containment
+───────────────────────────────────────────────────────────
+★ cleanest  rec-17               120        —            —
             dump/feed.jsonl:3
-            dump/feed.jsonl:9    118    90.0%        95.0%  truncated
+            cleanest
+            dump/feed.jsonl:9    118    90.0%        95.0%
+            truncated
 
 Skipped
 file              reason  detail
@@ -167,6 +169,8 @@ notes/empty.txt   empty   no text after extraction
 """
 
 
+# Without a notes column the small tables fit in 80 columns, so nothing folds here; folding
+# at 80 columns is covered by test_long_ids_fold_and_fit.
 EXPECTED_SMALL_80 = """\
 ╭─ dedup scan ───────────────────────────────╮
 │ Roots                scraped               │
@@ -181,19 +185,21 @@ EXPECTED_SMALL_80 = """\
 ╰────────────────────────────────────────────╯
 
 Cluster 1 · 2 copies
-            id                  words  Jaccard  containment  notes
-────────────────────────────────────────────────────────────────────────────────
-★ cleanest  news/2024/storm.ht    612        —            —  least boilerplate;
-            ml                                               longest text
-            mirror/[bold]storm  1,204    53.1%        99.8%  wrapped in page
-            [/bold].html                                     chrome
+            copy                             words  Jaccard  containment
+─────────────────────────────────────────────────────────────────────────
+★ cleanest  news/2024/storm.html               612        —            —
+            least boilerplate; longest text
+            mirror/[bold]storm[/bold].html   1,204    53.1%        99.8%
+            wrapped in page chrome
 
 Cluster 2 · 2 copies
-            id                 words  Jaccard  containment  notes
-─────────────────────────────────────────────────────────────────────────
-★ cleanest  rec-17               120        —            —  cleanest
+            copy               words  Jaccard  containment
+───────────────────────────────────────────────────────────
+★ cleanest  rec-17               120        —            —
             dump/feed.jsonl:3
-            dump/feed.jsonl:9    118    90.0%        95.0%  truncated
+            cleanest
+            dump/feed.jsonl:9    118    90.0%        95.0%
+            truncated
 
 Skipped
 file              reason  detail
@@ -211,22 +217,30 @@ def test_complete_output_at_width_80_folds_ids() -> None:
     assert rendered(small_result(), width=80) == EXPECTED_SMALL_80
 
 
-def id_column(out: str) -> list[str]:
-    """The ids of a one-cluster table, with folded ids joined back (ids without spaces)."""
+MEMBER_ROW = re.compile(r"(\S+) +[\d,]+ +(?:—|[\d.]+%) +(?:—|[\d.]+%)")
+
+
+def copy_column(out: str) -> list[list[str]]:
+    """The "copy" cells of a one-cluster table, grouped per member (ids without spaces).
+
+    Each group starts with the id piece on the member's row (the one with the numbers),
+    followed by the lines under it: the rest of a folded id, then the reasons.
+    """
     lines = out.splitlines()
-    header = next(i for i, line in enumerate(lines) if " id " in line and "words" in line)
-    start = lines[header].index(" id ") + 1
-    ids: list[str] = []
+    header = next(i for i, line in enumerate(lines) if " copy " in line and "words" in line)
+    start = lines[header].index(" copy ") + 1
+    members: list[list[str]] = []
     for line in lines[header + 2 :]:
         if not line.strip():
             break
-        piece, _, rest = line[start:].partition(" ")
-        words = rest.split()
-        if words and re.fullmatch(r"[\d,]+", words[0]):
-            ids.append(piece)
+        cell = line[start:]
+        row = MEMBER_ROW.fullmatch(cell)
+        if row:
+            members.append([row.group(1)])
         else:
-            ids[-1] += piece
-    return ids
+            assert line[:start].strip() == ""  # nothing but the copy column on a line under a member
+            members[-1].append(cell.strip())
+    return members
 
 
 @pytest.mark.parametrize("width", [80, 100])
@@ -241,18 +255,26 @@ def test_long_ids_fold_and_fit(width: int) -> None:
     )
     out = rendered(make_result((c,)), width=width)
     assert max(len(line) for line in out.splitlines()) <= width
-    assert id_column(out) == [long_id, "b/[x].html"]  # folded over lines, never cut off
+    members = copy_column(out)
+    assert len(members[0]) > 2  # the long id is folded over several lines ...
+    # ... never cut off, with each member's reasons on the line after its id
+    assert [("".join(cells[:-1]), cells[-1]) for cells in members] == [
+        (long_id, "least boilerplate; longest text"),
+        ("b/[x].html", "shorter"),
+    ]
     assert "Cluster 4 · 2 copies" in out
 
 
 def test_cleanest_first_then_others_with_percentages() -> None:
     lines = rendered(small_result()).splitlines()
     first = next(i for i, line in enumerate(lines) if "★ cleanest" in line)
-    assert "news/2024/storm.html" in lines[first]
-    assert "—" in lines[first]  # no similarity of the cleanest copy to itself
-    other = next(line for line in lines if "mirror/" in line)
-    assert "53.1%" in other and "99.8%" in other and "wrapped in page chrome" in other
-    assert lines.index(other) > first
+    assert lines[first].split() == ["★", "cleanest", "news/2024/storm.html", "612", "—", "—"]  # no self-similarity
+    column = lines[first].index("news/")
+    assert lines[first + 1] == " " * column + "least boilerplate; longest text"  # reasons under the id
+    other = next(i for i, line in enumerate(lines) if "mirror/" in line)
+    assert other > first
+    assert lines[other].split() == ["mirror/[bold]storm[/bold].html", "1,204", "53.1%", "99.8%"]
+    assert lines[other + 1] == " " * column + "wrapped in page chrome"  # under its member, in the copy column
 
 
 def test_verbose_shows_penalties() -> None:
