@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from . import __version__, export, report
+from . import cache as sigcache
 from .config import ScanConfig
 from .errors import DedupError
 from .pipeline import scan
@@ -86,24 +87,37 @@ def config_from(options: dict[str, Any]) -> ScanConfig:
         raise click.UsageError(str(exc)) from exc
 
 
-def run_scan(paths: tuple[Path, ...], config: ScanConfig, quiet: bool) -> ScanResult:
-    """scan() with a progress display on stderr when it is a terminal."""
-    err = Console(stderr=True)
+def cache_options(func: F) -> F:
+    """Where the signature cache lives, and whether to use it."""
+    func = click.option("--no-cache", is_flag=True, help="Neither read nor update the signature cache.")(func)
+    return click.option(
+        "--cache-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        help="Folder of the signature cache.  [default: $DEDUP_CACHE_DIR or ~/.cache/dedup]",
+    )(func)
+
+
+def cache_file(cache_dir: Path | None) -> Path:
+    """The cache file in `cache_dir`, or the default one."""
+    return cache_dir / sigcache.default_path().name if cache_dir else sigcache.default_path()
+
+
+def run_scan(paths: tuple[Path, ...], config: ScanConfig, quiet: bool, cache: Path | None) -> ScanResult:
+    """scan() with a progress display on stderr when it is a terminal; warnings to stderr."""
+    err = Console(stderr=True, highlight=False)
     show = not quiet and err.is_terminal
     try:
         if not show:
-            return scan(paths, config)
-        columns = (
-            SpinnerColumn(),
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-        )
-        with Progress(*columns, console=err, transient=True) as bar:
-            return scan(paths, config, progress=_RichProgress(bar))
+            result = scan(paths, config, cache=cache)
+        else:
+            columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+            with Progress(*columns, console=err, transient=True) as bar:
+                result = scan(paths, config, progress=_RichProgress(bar), cache=cache)
     except DedupError as exc:
         raise FatalError(str(exc)) from exc
+    for warning in result.warnings:
+        err.print(report.display(f"warning: {warning}"))
+    return result
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -115,6 +129,7 @@ def main() -> None:
 @main.command("scan")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @scan_options
+@cache_options
 @click.option(
     "-o",
     "--output",
@@ -147,6 +162,8 @@ def scan_command(
     fail_on_duplicates: bool,
     quiet: bool,
     verbose: bool,
+    cache_dir: Path | None,
+    no_cache: bool,
     **options: Any,
 ) -> None:
     """Scan PATHS (folders and files) for near-duplicate documents."""
@@ -160,7 +177,7 @@ def scan_command(
             export.format_for(output, fmt)
         except DedupError as exc:
             raise click.UsageError(str(exc)) from exc
-    result = run_scan(paths, config, quiet)
+    result = run_scan(paths, config, quiet, None if no_cache else cache_file(cache_dir))
     try:
         if output is not None:
             export.write_export(result, output, fmt, version=__version__)
@@ -172,3 +189,32 @@ def scan_command(
         report.render(result, Console(highlight=False), verbose=verbose)
     if fail_on_duplicates and result.summary.duplicates:
         sys.exit(1)
+
+
+@main.group("cache")
+def cache_group() -> None:
+    """Show or clear the signature cache that makes rescans fast."""
+
+
+@cache_group.command("info")
+@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), help="Folder of the signature cache.")
+def cache_info(cache_dir: Path | None) -> None:
+    """Where the cache is and what it holds."""
+    facts = sigcache.info(cache_file(cache_dir))
+    click.echo(f"cache: {click.format_filename(str(facts['path']))}")
+    if not facts["exists"]:
+        click.echo("empty (no cache file yet)")
+        return
+    click.echo(f"files: {facts['files']:,}\ncontents: {facts['contents']:,}\nsize: {report.human_bytes(int(str(facts['bytes'])))}")
+
+
+@cache_group.command("clear")
+@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), help="Folder of the signature cache.")
+def cache_clear(cache_dir: Path | None) -> None:
+    """Delete the cache file; the next scan hashes every file again."""
+    path = cache_file(cache_dir)
+    try:
+        found = sigcache.clear(path)
+    except OSError as exc:
+        raise FatalError(f"cannot delete {click.format_filename(str(path))}: {exc.strerror}") from exc
+    click.echo(f"{'deleted' if found else 'no cache at'} {click.format_filename(str(path))}")

@@ -20,7 +20,9 @@ few to choose thresholds with. So the corpus mixes
   heavy site template, and a quote, a slogan and comment widgets that appear inside many pages.
 
 File names are hashes (``site3/5f1c0e9a2b7d.html``), so nothing but the text tells a detector
-what belongs together; the variant kinds live only in ``truth.jsonl``. Every random choice
+what belongs together; the variant kinds live only in ``truth.jsonl``. Its lines also carry
+``role`` (article, sibling, template, snippet, sample) and ``lang``, which ``read_truth``
+ignores. Scan the folder with ``truth.jsonl`` excluded (it is JSON Lines without a text field). Every random choice
 comes from ``random.Random`` seeded with a string (stable across runs and platforms), one
 stream per article and purpose, so the same seed writes byte-identical files.
 """
@@ -90,7 +92,6 @@ _SIBLING_P = {"wrapped": 0.35, "html": 0.25, "truncated": 0.2}
 # Line ends of text copies that keep UTF-8 or cp1252 bytes: CRLF, CR, else LF.
 _CRLF_P, _CR_P = 0.2, 0.08
 _NEWS_SITES, _BLOG_SITES = 8, 2
-_ROLES = ("article", "sibling", "template", "snippet", "sample")
 _LANG_CYCLE = ("en", "en", "zh", "en", "de", "en", "en", "fr", "en", "en", "es", "en", "zh", "en", "en", "de", "en",
                "fr", "en", "es")  # fmt: skip
 
@@ -249,6 +250,11 @@ class _Article:
     story: dict[str, list[str]] = field(default_factory=dict, compare=False)
 
     @property
+    def story_key(self) -> str:
+        """Siblings share their base's story: a0007-s1 is about what a0007 is about."""
+        return self.key.split("-s")[0]
+
+    @property
     def joiner(self) -> str:
         return "" if self.lang == "zh" else " "
 
@@ -332,7 +338,6 @@ def _compose(
     """Write one article for ``story`` with ``rng``: a title and paragraphs of sentences."""
     lang = _lang(code)
     writer = _Writer(lang, story, rng)
-    en = _lang("en").vocab
     title = _tidy(writer.expand("{TITLE}"), code).rstrip(".")
     used: set[str] = set()
 
@@ -346,7 +351,11 @@ def _compose(
         return text
 
     paras = tuple(tuple(sentence() for _ in range(rng.randint(*sentences))) for _ in range(rng.randint(*paragraphs)))
-    byline = f"{rng.choice(en['first'])} {rng.choice(en['last'])}"
+    names = lang.vocab
+    if code == "zh":
+        byline = rng.choice(names["surname"]) + rng.choice(names["given"])
+    else:
+        byline = f"{rng.choice(names['first'])} {rng.choice(names['last'])}"
     date = f"2025-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
     article = _Article(key, code, title, paras, byline, date, role, story)
     return article if curly or code != "en" else _straighten(article)
@@ -395,10 +404,14 @@ def _template_article(seed: int, n: int) -> _Article:
     kept: list[tuple[str, ...]] = []
     words = 0
     for para in article.paragraphs:
-        if words >= budget:
-            break
-        kept.append(para)
-        words += sum(len(s.split()) for s in para)
+        fits = []
+        for sentence in para:
+            if words >= budget or words + len(sentence.split()) > 150:
+                break
+            fits.append(sentence)
+            words += len(sentence.split())
+        if fits:
+            kept.append(tuple(fits))
     return dataclasses.replace(article, paragraphs=tuple(kept))
 
 
@@ -438,14 +451,12 @@ def _sites(seed: int) -> tuple[list[_Site], _Site]:
     """The news and blog sites copies are wrapped in, and the one heavy-template site."""
     c = _chrome()
     rng = _rng(seed, "sites")
-    names = rng.sample(c["sites"], _NEWS_SITES + 1)
-    sites: list[_Site] = []
-    for k, name in enumerate(names):
-        heavy = k == _NEWS_SITES
+    news: list[_Site] = []
+    for k, name in enumerate(rng.sample(c["sites"], _NEWS_SITES + 1)):
+        heavy = k == _NEWS_SITES  # the last one: every nav item, every footer line
         nav = tuple(c["nav"]) if heavy else tuple(rng.sample(c["nav"][:16], rng.randint(5, 8)))
-        domain = re.sub(r"[^a-z]+", "", name.lower().removeprefix("the ")) + rng.choice([".com", ".net", ".org"])
         footer = tuple(f.format(YEAR=2025, SITE=name) for f in c["footer"][: 4 if heavy else rng.randint(2, 3)])
-        sites.append(
+        news.append(
             _Site(
                 folder=f"site{k + 1}",
                 name=name,
@@ -456,28 +467,27 @@ def _sites(seed: int) -> tuple[list[_Site], _Site]:
                 teaser_head=rng.choice(c["teaser_heads"]).format(SITE=name),
                 newsletter=rng.choice(c["newsletter"]),
                 footer=footer,
-                domain=domain,
+                domain=re.sub(r"[^a-z]+", "", name.lower().removeprefix("the ")) + rng.choice([".com", ".net"]),
             )
         )
     zh = c["blogger_zh"]
-    for k in range(_BLOG_SITES):
-        sites.insert(
-            _NEWS_SITES,
-            _Site(
-                f"blog{k + 1}",
-                "",
-                zh["skip"],
-                (),
-                (),
-                tuple(zh["comments"][: k + 1]),
-                zh["popular"],
-                "",
-                (),
-                blogger=True,
-                domain=f"blog{k + 1}.example.net",
-            ),
+    blogs = [
+        _Site(
+            folder=f"blog{k}",
+            name="",
+            skip=zh["skip"],
+            nav=(),
+            share=(),
+            comments=tuple(zh["comments"][:k]),
+            teaser_head=zh["popular"],
+            newsletter="",
+            footer=(),
+            blogger=True,
+            domain=f"blog{k}.example.net",
         )
-    return sites[:-1], sites[-1]
+        for k in range(1, _BLOG_SITES + 1)
+    ]
+    return [*news[:-1], *blogs], news[-1]
 
 
 def _teaser(article: _Article, rng: random.Random) -> str:
@@ -558,7 +568,7 @@ def _html(article: _Article, site: _Site, related: Sequence[_Article], rng: rand
     links = "".join(f'<li><a href="/story/{r.key}">{esc(r.heading())}</a></li>' for r in related)
     color, accent = rng.choice(["222", "1a1a1a", "333"]), rng.choice(["c0392b", "2c3e50", "16a085", "8e44ad"])
     footer = "".join(f"<p>{esc(f)}</p>" for f in site.footer)
-    page = f"""<!DOCTYPE html>
+    return f"""<!DOCTYPE html>
 <html lang="{lang}">
 <head>
 <meta charset="{charset}">
@@ -586,7 +596,6 @@ def _html(article: _Article, site: _Site, related: Sequence[_Article], rng: rand
 </body>
 </html>
 """
-    return page
 
 
 def _markdown(article: _Article, rng: random.Random) -> str:
@@ -792,8 +801,7 @@ class _Corpus:
 
     def others(self, article: _Article, rng: random.Random, n: int) -> list[_Article]:
         """Up to n articles of other stories, in the same language if there are enough."""
-        story = article.key.split("-s")[0]
-        choices = [a for a in self.pool if a.key.split("-s")[0] != story]
+        choices = [a for a in self.pool if a.story_key != article.story_key]
         same = [a for a in choices if a.lang == article.lang]
         choices = same if len(same) >= n else choices
         return rng.sample(choices, min(n, len(choices)))
@@ -953,7 +961,8 @@ def generate(
 
     Example:
         >>> import tempfile
-        >>> stats = generate(Path(tempfile.mkdtemp()) / "c", seed=1, articles=3, samples=None)
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     stats = generate(Path(tmp) / "corpus", seed=1, articles=3, samples=None)
         >>> stats.documents == sum(stats.kinds.values())
         True
     """

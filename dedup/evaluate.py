@@ -430,7 +430,7 @@ def evaluate(
         cleanest_found=found,
         cleanest_correct=correct,
         cleanest_checked=picks is not None,
-        cleanest_similarity=sum(sims) / len(sims) if sims and similarity is not None else None,
+        cleanest_similarity=sum(sims) / len(sims) if sims else None,
         recall_by_kind=tuple(KindRecall(k, kind_pairs[k], kind_found[k]) for k in sorted(kind_pairs)),
         false_merges=_false_merges(groups, truth_of, cleanest_of, kind_of, pair_scores, top),
         missed_pairs=_missed_pairs(members, pred_of, cleanest_of, kind_of, pair_scores, top),

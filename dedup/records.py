@@ -147,3 +147,5 @@ class ScanResult:
     skipped: tuple[Skipped, ...]
     docs: tuple[DocInfo, ...] = field(repr=False, default=())
     matches: tuple[Match, ...] = field(repr=False, default=())
+    timings: dict[str, float] = field(repr=False, default_factory=dict)  # seconds per stage
+    warnings: tuple[str, ...] = ()  # problems of the run itself that did not stop it (cache)

@@ -343,6 +343,10 @@ def shingle_batch(texts: Sequence[str], k: int = 5, char_k: int | None = None) -
     char_k = k if char_k is None else char_k
     if not (1 <= k <= MAX_SHINGLE_SIZE and 1 <= char_k <= MAX_SHINGLE_SIZE):
         raise ValueError(f"shingle sizes must be between 1 and {MAX_SHINGLE_SIZE}")
+    from . import kernel  # the compiled path when built; imported here as it imports this module
+
+    if kernel.available():
+        return kernel.shingle_batch(texts, k, char_k)
     n_docs = len(texts)
     normalized = [_fold(t) for t in texts]
     # One code-point array for the batch; "\n" between documents is a separator.

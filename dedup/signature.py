@@ -78,6 +78,10 @@ def signatures(shingles: Shingles, num_perm: int = 128, seed: int = 1) -> Signat
         Signatures of the batch; an empty document's row is all ``EMPTY``.
     """
     a, b = permutations(num_perm, seed)
+    from . import kernel  # the compiled path when built; imported here as it imports shingle.py
+
+    if kernel.available():
+        return Signatures(kernel.minhash(shingles, a, b), num_perm, seed)
     n = len(shingles)
     out = np.full((num_perm, n), EMPTY, dtype=U32)
     h = fmix32((shingles.hashes & np.uint64(0xFFFFFFFF)).astype(U32))

@@ -20,6 +20,14 @@ def _digests(folder: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
 
 
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own signature cache folder: none touches the user's."""
+    folder = tmp_path_factory.mktemp("cache")
+    monkeypatch.setenv("DEDUP_CACHE_DIR", str(folder))
+    return folder
+
+
 @pytest.fixture
 def samples_dir(tmp_path: Path) -> Iterator[Path]:
     """A copy of samples/; after the test, the copy must be byte-for-byte unchanged."""

@@ -1,0 +1,121 @@
+"""Speed of the compiled kernel against the NumPy path, in one run, on one core.
+
+Measures the whole "text -> sorted unique shingle hashes + words + short-line hashes +
+MinHash signature" stage (``shingle_batch`` then ``signatures``) on deterministic ~400-word
+documents drawn from a fixed vocabulary, and how much of the kernel path's time is the
+Python-side ``_fold`` (NFKC + casefold, or ``lower()`` for ASCII) that stays in Python.
+
+Usage:
+    python benchmarks/kernel_speed.py [--docs 4096] [--words 400] [--batch 512] [--num-perm 128]
+                                      [--accented 0.0] [--repeat 3]
+
+``--accented 0.3`` makes 30% of the vocabulary non-ASCII (accents, a few Cyrillic words), so
+every document takes the NFKC + casefold branch of ``_fold``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from dedup import kernel
+from dedup.shingle import _fold, shingle_batch
+from dedup.signature import signatures
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+_ACCENTED = "éèàçüöäßñøåœ"
+_CYRILLIC = "абвгдежзиклмнопрст"
+
+
+def make_docs(n_docs: int, n_words: int, accented: float, seed: int = 20240) -> list[str]:
+    """Deterministic documents: random words of a fixed vocabulary, some punctuation and lines."""
+    rng = np.random.default_rng(seed)
+    vocab: list[str] = []
+    for _ in range(5000):
+        length = int(rng.integers(2, 11))
+        if rng.random() < accented:
+            alphabet = _CYRILLIC if rng.random() < 0.3 else _LETTERS + _ACCENTED
+        else:
+            alphabet = _LETTERS
+        word = "".join(alphabet[int(i)] for i in rng.integers(0, len(alphabet), length))
+        vocab.append(word.capitalize() if rng.random() < 0.1 else word)
+    docs: list[str] = []
+    for _ in range(n_docs):
+        count = int(rng.integers(n_words * 9 // 10, n_words * 11 // 10 + 1))
+        words = [vocab[int(i)] for i in rng.integers(0, len(vocab), count)]
+        parts: list[str] = []
+        for j, w in enumerate(words):
+            parts.append(w)
+            r = rng.random()
+            if j % 40 == 39:
+                parts.append(".\n")  # paragraphs
+            elif r < 0.06:
+                parts.append(", ")
+            elif r < 0.08:
+                parts.append(". ")
+            else:
+                parts.append(" ")
+        docs.append("Short title line\n" + "".join(parts))
+    return docs
+
+
+def run(texts: Sequence[str], batch: int, num_perm: int) -> None:
+    for i in range(0, len(texts), batch):
+        signatures(shingle_batch(texts[i : i + batch], 5, 5), num_perm, 1)
+
+
+def best_of(repeat: int, fn: Callable[[], None]) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--docs", type=int, default=4096)
+    parser.add_argument("--words", type=int, default=400)
+    parser.add_argument("--batch", type=int, default=512)
+    parser.add_argument("--num-perm", type=int, default=128)
+    parser.add_argument("--accented", type=float, default=0.0, help="share of non-ASCII vocabulary words")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+
+    texts = make_docs(args.docs, args.words, args.accented)
+    n = len(texts)
+    chars = sum(len(t) for t in texts) / n
+    ascii_share = sum(t.isascii() for t in texts) / n
+    print(f"{n} docs, {chars:.0f} characters each on average, {ascii_share:.0%} pure ASCII, "
+          f"batch {args.batch}, num_perm {args.num_perm}, best of {args.repeat}")
+
+    saved = os.environ.get("DEDUP_NO_KERNEL")
+    try:
+        os.environ["DEDUP_NO_KERNEL"] = "1"
+        run(texts[: args.batch], args.batch, args.num_perm)  # warm the lazy tables
+        t_numpy = best_of(args.repeat, lambda: run(texts, args.batch, args.num_perm))
+    finally:
+        if saved is None:
+            del os.environ["DEDUP_NO_KERNEL"]
+        else:
+            os.environ["DEDUP_NO_KERNEL"] = saved
+    print(f"numpy path : {n / t_numpy:10,.0f} docs/s")
+
+    if not kernel.available():
+        print("kernel     : not built (or disabled by DEDUP_NO_KERNEL); build with `pip install -e .`")
+        return
+    run(texts[: args.batch], args.batch, args.num_perm)
+    t_kernel = best_of(args.repeat, lambda: run(texts, args.batch, args.num_perm))
+    t_fold = best_of(args.repeat, lambda: [_fold(t) for t in texts] and None)
+    print(f"kernel path: {n / t_kernel:10,.0f} docs/s   ({t_numpy / t_kernel:.1f}x the numpy path)")
+    print(f"  of which Python-side _fold: {t_fold / t_kernel:.0%} of the kernel path's time "
+          f"({n / t_fold:,.0f} docs/s on its own)")
+
+
+if __name__ == "__main__":
+    main()

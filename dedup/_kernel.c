@@ -1,0 +1,664 @@
+/*
+ * dedup._kernel: the compiled fast path of dedup.shingle.shingle_batch and
+ * dedup.signature.signatures. Results are bit-identical to the NumPy path and to the
+ * plain-Python definitions in shingle.py (tokens, hash_token, _combine, line_hash).
+ *
+ * Division of work (see dedup/kernel.py for the Python side):
+ *   - Python folds each text (NFKC + casefold, or lower() for ASCII) and passes the
+ *     list of str. This module reads their code points in place (PyUnicode_DATA with
+ *     PyUnicode_KIND: 1, 2 or 4 bytes per code point), so nothing is re-encoded.
+ *   - Character classes come from Python's lazily filled uint8 table over all code
+ *     points (shingle._class_table(): 0 separator, 1 word, 2 solo, 255 not filled yet).
+ *     The table is the only source of class data, so the solo ranges and the Unicode
+ *     categories are defined in one place. When a text holds a code point whose entry
+ *     is 255, shingle() returns the 256-code-point blocks that need filling instead of
+ *     results; Python fills them and calls again. Blocks, not single code points, so a
+ *     corpus needs at most a few dozen such retries over a whole run.
+ *   - The `_QUOTES` map of normalize() is not applied here: it maps separators to
+ *     separators only, and a separator's code point never reaches a hash (only its
+ *     class does, and "\n"). kernel.py checks that property of `_QUOTES` before it uses
+ *     this module, so a change there turns the kernel off instead of breaking results.
+ *
+ * Both entry points release the GIL for all of their pure-C work.
+ */
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__GNUC__) || defined(__clang__)
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+#define RESTRICT __restrict__
+#elif defined(_MSC_VER)
+#define ALWAYS_INLINE __forceinline
+#define RESTRICT __restrict
+#else
+#define ALWAYS_INLINE inline
+#define RESTRICT
+#endif
+
+/* Constants of the hash construction: the same values as in dedup/shingle.py.
+ * kernel.py compares them with shingle.py's through constants() before use. */
+#define BASE 0x100000001B3ULL
+#define GOLDEN 0x9E3779B97F4A7C15ULL
+#define MAX_SHINGLE_SIZE 64
+#define SHORT_LINE_TOKENS 12
+#define N_CODEPOINTS 0x110000
+#define BLOCK_SHIFT 8 /* class-table blocks reported back to Python: 256 code points */
+#define N_BLOCKS (N_CODEPOINTS >> BLOCK_SHIFT)
+#define EMPTY_SLOT 0xFFFFFFFFu /* a MinHash slot no shingle reached (signature.EMPTY) */
+
+enum { CLS_SEP = 0, CLS_WORD = 1, CLS_SOLO = 2, CLS_UNKNOWN = 255 };
+
+/* shingle._POSITION: odd multipliers, one per position in a shingle (splitmix64 of
+ * 1..64, forced odd). Filled by init_positions() at module import. */
+static uint64_t POSITION[MAX_SHINGLE_SIZE];
+
+static void init_positions(void) {
+    for (int i = 1; i <= MAX_SHINGLE_SIZE; i++) {
+        uint64_t x = (uint64_t)i * GOLDEN;
+        uint64_t y = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+        uint64_t z = (y ^ (y >> 27)) * 0x94D049BB133111EBULL;
+        POSITION[i - 1] = (z ^ (z >> 31)) | 1;
+    }
+}
+
+/* MurmurHash3's 64-bit finaliser (shingle._fmix64). */
+static ALWAYS_INLINE uint64_t fmix64(uint64_t h) {
+    h ^= h >> 33;
+    h *= 0xFF51AFD7ED558CCDULL;
+    h ^= h >> 33;
+    h *= 0xC4CEB9FE1A85EC53ULL;
+    return h ^ (h >> 33);
+}
+
+/* MurmurHash3's 32-bit finaliser (signature.fmix32). */
+static ALWAYS_INLINE uint32_t fmix32(uint32_t h) {
+    h ^= h >> 16;
+    h *= 0x85EBCA6Bu;
+    h ^= h >> 13;
+    h *= 0xC2B2AE35u;
+    return h ^ (h >> 16);
+}
+
+/* ------------------------------------------------------------------------------------
+ * Growable arrays (plain malloc: they are filled with the GIL released)
+ * ------------------------------------------------------------------------------------ */
+
+typedef struct {
+    uint64_t *data;
+    size_t len, cap;
+} u64vec;
+
+typedef struct {
+    int64_t *data;
+    size_t len, cap;
+} i64vec;
+
+/* Make room for `extra` more items; 0 on success, -1 when out of memory. */
+static int u64_reserve(u64vec *v, size_t extra) {
+    if (v->cap - v->len >= extra)
+        return 0;
+    size_t want = v->len + extra;
+    size_t cap = v->cap ? v->cap : 1024;
+    while (cap < want)
+        cap *= 2;
+    uint64_t *p = realloc(v->data, cap * sizeof *p);
+    if (!p)
+        return -1;
+    v->data = p;
+    v->cap = cap;
+    return 0;
+}
+
+static int i64_reserve(i64vec *v, size_t extra) {
+    if (v->cap - v->len >= extra)
+        return 0;
+    size_t want = v->len + extra;
+    size_t cap = v->cap ? v->cap : 1024;
+    while (cap < want)
+        cap *= 2;
+    int64_t *p = realloc(v->data, cap * sizeof *p);
+    if (!p)
+        return -1;
+    v->data = p;
+    v->cap = cap;
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------------
+ * Sorting: in-place MSD radix sort (American flag sort) of uint64, insertion sort for
+ * small buckets. Shingle hashes are fmix64 outputs, so the first byte already splits a
+ * document's few hundred hashes into buckets of one or two: about one pass in all.
+ * Worst case (adversarial or all-equal input) is 8 passes, O(8 n), never quadratic.
+ * ------------------------------------------------------------------------------------ */
+
+static void insertion_sort_u64(uint64_t *a, size_t n) {
+    for (size_t i = 1; i < n; i++) {
+        uint64_t v = a[i];
+        size_t j = i;
+        while (j > 0 && a[j - 1] > v) {
+            a[j] = a[j - 1];
+            j--;
+        }
+        a[j] = v;
+    }
+}
+
+static void radix_sort_u64(uint64_t *a, size_t n, int shift) {
+    if (n <= 48) {
+        insertion_sort_u64(a, n);
+        return;
+    }
+    size_t next[256]; /* bucket b's next unfilled slot while permuting */
+    size_t end[256];  /* one past bucket b's last slot */
+    memset(end, 0, sizeof end);
+    for (size_t i = 0; i < n; i++)
+        end[(a[i] >> shift) & 0xFF]++;
+    size_t pos = 0;
+    for (int b = 0; b < 256; b++) {
+        next[b] = pos;
+        pos += end[b];
+        end[b] = pos;
+    }
+    /* Cycle-leader permutation: take the first misplaced value of bucket b, drop it into
+     * its own bucket's next free slot and carry on with the value displaced there, until
+     * one belongs in b. Every value moves once. */
+    for (int b = 0; b < 256; b++) {
+        while (next[b] < end[b]) {
+            uint64_t v = a[next[b]];
+            unsigned d = (unsigned)((v >> shift) & 0xFF);
+            while (d != (unsigned)b) {
+                uint64_t t = a[next[d]];
+                a[next[d]++] = v;
+                v = t;
+                d = (unsigned)((v >> shift) & 0xFF);
+            }
+            a[next[b]++] = v;
+        }
+    }
+    if (shift == 0)
+        return;
+    for (int b = 0; b < 256; b++) {
+        size_t start = b ? end[b - 1] : 0;
+        if (end[b] - start > 1)
+            radix_sort_u64(a + start, end[b] - start, shift - 8);
+    }
+}
+
+/* Sort a[0..n) and drop repeats; returns the number of distinct values kept. */
+static size_t sort_unique_u64(uint64_t *a, size_t n) {
+    if (n < 2)
+        return n;
+    radix_sort_u64(a, n, 56);
+    size_t out = 1;
+    for (size_t i = 1; i < n; i++) {
+        if (a[i] != a[out - 1])
+            a[out++] = a[i];
+    }
+    return out;
+}
+
+/* ------------------------------------------------------------------------------------
+ * Shingling
+ * ------------------------------------------------------------------------------------ */
+
+typedef struct {
+    int kind; /* PyUnicode_KIND: 1, 2 or 4 bytes per code point */
+    const void *data;
+    size_t len;
+} text_ref;
+
+typedef struct {
+    const uint8_t *table; /* class of every code point, N_CODEPOINTS entries */
+    int k, char_k;
+    u64vec tok;           /* token hashes of the current document */
+    u64vec hashes;        /* output: shingle hashes, sorted unique per document */
+    u64vec line_hashes;   /* output: short-line hashes, sorted unique per document */
+    i64vec line_docs;     /* output: the document of each line hash */
+    int64_t *offsets;     /* output: n_docs + 1 */
+    int64_t *words;       /* output: n_docs */
+    uint8_t *unknown;     /* N_BLOCKS flags: blocks with a code point of unknown class */
+    size_t n_unknown;
+} shingler;
+
+/* Per-document token and line state while scanning a text. */
+typedef struct {
+    uint64_t *tok;   /* room for one token per code point */
+    size_t n_tok;
+    size_t n_solo;
+    uint64_t *lines; /* room for one line hash per token */
+    size_t n_lines;
+    uint64_t line_acc, line_prev;
+    size_t line_tokens;
+} doc_state;
+
+/* One token of the document: store it and add it to the current line's hash
+ * (line_hash: sum of fmix64(token ^ previous token * POSITION[1]) over the line). */
+static ALWAYS_INLINE void emit_token(doc_state *ds, uint64_t h) {
+    ds->tok[ds->n_tok++] = h;
+    /* Lines longer than SHORT_LINE_TOKENS are dropped, so stop mixing past that. */
+    if (++ds->line_tokens <= SHORT_LINE_TOKENS) {
+        ds->line_acc += fmix64(h ^ (ds->line_prev * POSITION[1]));
+        ds->line_prev = h;
+    }
+}
+
+static ALWAYS_INLINE void end_line(doc_state *ds) {
+    if (ds->line_tokens >= 1 && ds->line_tokens <= SHORT_LINE_TOKENS)
+        ds->lines[ds->n_lines++] = fmix64(ds->line_acc + (uint64_t)ds->line_tokens * GOLDEN);
+    ds->line_acc = 0;
+    ds->line_prev = 0;
+    ds->line_tokens = 0;
+}
+
+/* Tokenise one text of the given kind (a compile-time constant after inlining).
+ * A word token hashes as fmix64(sum((cp_j + 1) * BASE**j) + length * GOLDEN), a solo
+ * character as a word of length one. Returns 1 if a code point of unknown class was
+ * seen (its block is flagged in `unknown`), else 0. */
+static ALWAYS_INLINE int tokenize_kind(doc_state *ds, const uint8_t *RESTRICT table, uint8_t *unknown,
+                                       size_t *n_unknown, int kind, const void *data, size_t len) {
+    uint64_t poly = 0, power = 1, wlen = 0; /* the word being read */
+    int saw_unknown = 0;
+    for (size_t i = 0; i < len; i++) {
+        uint32_t cp = kind == 1   ? ((const uint8_t *)data)[i]
+                      : kind == 2 ? ((const uint16_t *)data)[i]
+                                  : ((const uint32_t *)data)[i];
+        /* Python's str never holds a code point above 0x10FFFF, so `table[cp]` is in
+         * bounds; the check costs nothing measurable and guards a malformed object. */
+        unsigned cls = (kind == 4 && cp >= N_CODEPOINTS) ? CLS_SEP : table[cp];
+        if (cls == CLS_WORD) {
+            poly += ((uint64_t)cp + 1) * power;
+            power *= BASE;
+            wlen++;
+            continue;
+        }
+        if (wlen) {
+            emit_token(ds, fmix64(poly + wlen * GOLDEN));
+            poly = 0;
+            power = 1;
+            wlen = 0;
+        }
+        if (cls == CLS_SOLO) {
+            emit_token(ds, fmix64((uint64_t)cp + 1 + GOLDEN));
+            ds->n_solo++;
+        } else if (cp == '\n') {
+            end_line(ds);
+        } else if (cls == CLS_UNKNOWN) {
+            /* Treated as a separator for now; the caller discards this batch's results. */
+            uint8_t *flag = &unknown[cp >> BLOCK_SHIFT];
+            if (!*flag) {
+                *flag = 1;
+                (*n_unknown)++;
+            }
+            saw_unknown = 1;
+        }
+    }
+    if (wlen)
+        emit_token(ds, fmix64(poly + wlen * GOLDEN));
+    end_line(ds);
+    return saw_unknown;
+}
+
+static int tokenize(doc_state *ds, shingler *st, const text_ref *t) {
+    switch (t->kind) {
+    case 1:
+        return tokenize_kind(ds, st->table, st->unknown, &st->n_unknown, 1, t->data, t->len);
+    case 2:
+        return tokenize_kind(ds, st->table, st->unknown, &st->n_unknown, 2, t->data, t->len);
+    default:
+        return tokenize_kind(ds, st->table, st->unknown, &st->n_unknown, 4, t->data, t->len);
+    }
+}
+
+/* Only look for code points of unknown class (once results are known to be discarded). */
+static void scan_unknown(shingler *st, const text_ref *t) {
+    for (size_t i = 0; i < t->len; i++) {
+        uint32_t cp = t->kind == 1   ? ((const uint8_t *)t->data)[i]
+                      : t->kind == 2 ? ((const uint16_t *)t->data)[i]
+                                     : ((const uint32_t *)t->data)[i];
+        if (cp < N_CODEPOINTS && st->table[cp] == CLS_UNKNOWN && !st->unknown[cp >> BLOCK_SHIFT]) {
+            st->unknown[cp >> BLOCK_SHIFT] = 1;
+            st->n_unknown++;
+        }
+    }
+}
+
+/* Hash of every window of `w` consecutive token hashes (shingle._combine): out[j] =
+ * fmix64(w * GOLDEN + sum_p tok[j + p] * POSITION[p]) for j in 0 .. n_tok - w. */
+static void window_hashes(const uint64_t *RESTRICT tok, size_t n_tok, size_t w, uint64_t *RESTRICT out) {
+    size_t m = n_tok - w + 1;
+    uint64_t init = (uint64_t)w * GOLDEN;
+    for (size_t j = 0; j < m; j++)
+        out[j] = init;
+    for (size_t p = 0; p < w; p++) {
+        uint64_t mult = POSITION[p];
+        const uint64_t *src = tok + p;
+        for (size_t j = 0; j < m; j++)
+            out[j] += src[j] * mult;
+    }
+    for (size_t j = 0; j < m; j++)
+        out[j] = fmix64(out[j]);
+}
+
+/* Shingle document d; 0 on success, -1 when out of memory. */
+static int shingle_doc(shingler *st, size_t d, const text_ref *t) {
+    if (st->n_unknown) { /* results are void already: only collect unknown blocks */
+        scan_unknown(st, t);
+        st->offsets[d + 1] = (int64_t)st->hashes.len;
+        st->words[d] = 0;
+        return 0;
+    }
+    /* At most one token per code point, one short line per token. */
+    if (u64_reserve(&st->tok, t->len + 1) < 0 || u64_reserve(&st->line_hashes, t->len + 1) < 0)
+        return -1;
+    doc_state ds;
+    memset(&ds, 0, sizeof ds);
+    ds.tok = st->tok.data;
+    ds.lines = st->line_hashes.data + st->line_hashes.len;
+    tokenize(&ds, st, t);
+
+    size_t n_tok = ds.n_tok;
+    st->words[d] = (int64_t)n_tok;
+    if (n_tok) {
+        /* Character n-grams for text that is mostly unspaced script (_shingle_size);
+         * a document shorter than its shingle size has one shingle of all its tokens. */
+        size_t size = (size_t)((st->char_k != st->k && 2 * ds.n_solo > n_tok) ? st->char_k : st->k);
+        size_t w = size < n_tok ? size : n_tok;
+        size_t m = n_tok - w + 1;
+        if (u64_reserve(&st->hashes, m) < 0)
+            return -1;
+        uint64_t *out = st->hashes.data + st->hashes.len;
+        window_hashes(ds.tok, n_tok, w, out);
+        st->hashes.len += sort_unique_u64(out, m);
+    }
+    st->offsets[d + 1] = (int64_t)st->hashes.len;
+
+    size_t n_lines = sort_unique_u64(ds.lines, ds.n_lines);
+    st->line_hashes.len += n_lines;
+    if (i64_reserve(&st->line_docs, n_lines) < 0)
+        return -1;
+    for (size_t i = 0; i < n_lines; i++)
+        st->line_docs.data[st->line_docs.len++] = (int64_t)d;
+    return 0;
+}
+
+static PyObject *bytearray_of(const void *data, size_t n_bytes) {
+    return PyByteArray_FromStringAndSize(n_bytes ? (const char *)data : "", (Py_ssize_t)n_bytes);
+}
+
+PyDoc_STRVAR(shingle_doc_str,
+             "shingle(texts, k, char_k, table) -> tuple[bytearray, ...] | list[int]\n\n"
+             "Shingle a batch of folded texts (a sequence of str). `table` is the writable-or-not\n"
+             "uint8 class table over all 0x110000 code points (shingle._class_table()).\n"
+             "Returns (offsets int64, hashes uint64, words int64, line_hashes uint64, line_docs\n"
+             "int64) as native-endian bytearrays, or, when some code point's class is still\n"
+             "unknown (255), the sorted list of 256-code-point block numbers to fill first.");
+
+static PyObject *k_shingle(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *texts_in;
+    int k, char_k;
+    Py_buffer table = {0};
+    if (!PyArg_ParseTuple(args, "Oiiy*:shingle", &texts_in, &k, &char_k, &table))
+        return NULL;
+
+    PyObject *result = NULL;
+    PyObject *texts = NULL;
+    text_ref *refs = NULL;
+    shingler st;
+    memset(&st, 0, sizeof st);
+
+    if (k < 1 || k > MAX_SHINGLE_SIZE || char_k < 1 || char_k > MAX_SHINGLE_SIZE) {
+        PyErr_Format(PyExc_ValueError, "shingle sizes must be between 1 and %d", MAX_SHINGLE_SIZE);
+        goto done;
+    }
+    if (table.len != N_CODEPOINTS) {
+        PyErr_Format(PyExc_ValueError, "class table must have %d entries", N_CODEPOINTS);
+        goto done;
+    }
+    /* A tuple keeps every text alive while the GIL is released, even if the caller's
+     * list is changed by another thread meanwhile. */
+    texts = PySequence_Tuple(texts_in);
+    if (!texts)
+        goto done;
+    size_t n = (size_t)PyTuple_GET_SIZE(texts);
+    refs = PyMem_Malloc((n ? n : 1) * sizeof *refs);
+    st.offsets = PyMem_Calloc(n + 1, sizeof(int64_t));
+    st.words = PyMem_Calloc(n ? n : 1, sizeof(int64_t));
+    st.unknown = PyMem_Calloc(N_BLOCKS, 1);
+    if (!refs || !st.offsets || !st.words || !st.unknown) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        PyObject *s = PyTuple_GET_ITEM(texts, i);
+        if (!PyUnicode_Check(s)) {
+            PyErr_Format(PyExc_TypeError, "texts must be str, not %.100s", Py_TYPE(s)->tp_name);
+            goto done;
+        }
+#if PY_VERSION_HEX < 0x030C0000
+        if (PyUnicode_READY(s) < 0)
+            goto done;
+#endif
+        refs[i].kind = (int)PyUnicode_KIND(s);
+        refs[i].data = PyUnicode_DATA(s);
+        refs[i].len = (size_t)PyUnicode_GET_LENGTH(s);
+    }
+    st.table = table.buf;
+    st.k = k;
+    st.char_k = char_k;
+
+    int failed = 0;
+    Py_BEGIN_ALLOW_THREADS
+    for (size_t d = 0; d < n && !failed; d++)
+        failed = shingle_doc(&st, d, &refs[d]) < 0;
+    Py_END_ALLOW_THREADS
+    if (failed) {
+        PyErr_NoMemory();
+        goto done;
+    }
+
+    if (st.n_unknown) {
+        result = PyList_New(0);
+        for (size_t b = 0; result && b < N_BLOCKS; b++) {
+            if (!st.unknown[b])
+                continue;
+            PyObject *num = PyLong_FromSize_t(b);
+            if (!num || PyList_Append(result, num) < 0)
+                Py_CLEAR(result);
+            Py_XDECREF(num);
+        }
+        goto done;
+    }
+    PyObject *parts[5] = {
+        bytearray_of(st.offsets, (n + 1) * sizeof(int64_t)),
+        bytearray_of(st.hashes.data, st.hashes.len * sizeof(uint64_t)),
+        bytearray_of(st.words, n * sizeof(int64_t)),
+        bytearray_of(st.line_hashes.data, st.line_hashes.len * sizeof(uint64_t)),
+        bytearray_of(st.line_docs.data, st.line_docs.len * sizeof(int64_t)),
+    };
+    if (parts[0] && parts[1] && parts[2] && parts[3] && parts[4])
+        result = PyTuple_Pack(5, parts[0], parts[1], parts[2], parts[3], parts[4]);
+    for (int i = 0; i < 5; i++)
+        Py_XDECREF(parts[i]);
+
+done:
+    free(st.tok.data);
+    free(st.hashes.data);
+    free(st.line_hashes.data);
+    free(st.line_docs.data);
+    PyMem_Free(st.offsets);
+    PyMem_Free(st.words);
+    PyMem_Free(st.unknown);
+    PyMem_Free(refs);
+    Py_XDECREF(texts);
+    PyBuffer_Release(&table);
+    return result;
+}
+
+/* ------------------------------------------------------------------------------------
+ * MinHash (datasketch 2.x affine32): slot p of document d is the minimum over its
+ * shingles of a[p] * fmix32(low 32 bits of the shingle hash) + b[p] mod 2**32.
+ *
+ * The permutation loop is the innermost one: for each shingle, update all num_perm
+ * minima, a uint32 multiply, add and min per slot that the compiler vectorises. The
+ * x86 baseline (SSE2) has neither a 32-bit lane multiply nor an unsigned 32-bit min,
+ * so the same loop is also compiled for SSE4.1 and AVX2 and picked at run time with
+ * __builtin_cpu_supports; no -march flag is needed and the module runs on any x86-64.
+ * ------------------------------------------------------------------------------------ */
+
+typedef void (*minhash_fn)(const uint64_t *, const int64_t *, size_t, const uint32_t *, const uint32_t *,
+                           size_t, uint32_t *);
+
+static ALWAYS_INLINE void minhash_body(const uint64_t *RESTRICT h, const int64_t *RESTRICT off, size_t n_docs,
+                                       const uint32_t *RESTRICT a, const uint32_t *RESTRICT b, size_t n_perm,
+                                       uint32_t *RESTRICT out) {
+    for (size_t d = 0; d < n_docs; d++) {
+        uint32_t *RESTRICT row = out + d * n_perm;
+        for (size_t p = 0; p < n_perm; p++)
+            row[p] = EMPTY_SLOT;
+        for (int64_t s = off[d]; s < off[d + 1]; s++) {
+            uint32_t x = fmix32((uint32_t)h[s]);
+            for (size_t p = 0; p < n_perm; p++) {
+                uint32_t v = a[p] * x + b[p];
+                row[p] = v < row[p] ? v : row[p];
+            }
+        }
+    }
+}
+
+static void minhash_generic(const uint64_t *h, const int64_t *off, size_t n_docs, const uint32_t *a,
+                            const uint32_t *b, size_t n_perm, uint32_t *out) {
+    minhash_body(h, off, n_docs, a, b, n_perm, out);
+}
+
+#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
+#define HAVE_X86_CLONES 1
+__attribute__((target("sse4.1"))) static void minhash_sse41(const uint64_t *h, const int64_t *off, size_t n_docs,
+                                                            const uint32_t *a, const uint32_t *b, size_t n_perm,
+                                                            uint32_t *out) {
+    minhash_body(h, off, n_docs, a, b, n_perm, out);
+}
+
+__attribute__((target("avx2"))) static void minhash_avx2(const uint64_t *h, const int64_t *off, size_t n_docs,
+                                                         const uint32_t *a, const uint32_t *b, size_t n_perm,
+                                                         uint32_t *out) {
+    minhash_body(h, off, n_docs, a, b, n_perm, out);
+}
+#endif
+
+static minhash_fn minhash_impl = minhash_generic;
+static const char *minhash_isa = "generic";
+
+static void pick_minhash(void) {
+#ifdef HAVE_X86_CLONES
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2")) {
+        minhash_impl = minhash_avx2;
+        minhash_isa = "avx2";
+    } else if (__builtin_cpu_supports("sse4.1")) {
+        minhash_impl = minhash_sse41;
+        minhash_isa = "sse4.1";
+    }
+#endif
+}
+
+PyDoc_STRVAR(minhash_doc_str,
+             "minhash(hashes, offsets, a, b, out) -> None\n\n"
+             "Fill `out` (a writable C-contiguous buffer of n_docs * num_perm uint32) with the\n"
+             "MinHash rows of the CSR shingle sets (hashes uint64, offsets int64 of n_docs + 1)\n"
+             "under the permutations a, b (uint32, num_perm each). Empty sets give all-EMPTY rows.");
+
+static PyObject *k_minhash(PyObject *self, PyObject *args) {
+    (void)self;
+    Py_buffer hb = {0}, ob = {0}, ab = {0}, bb = {0}, outb = {0};
+    if (!PyArg_ParseTuple(args, "y*y*y*y*w*:minhash", &hb, &ob, &ab, &bb, &outb))
+        return NULL;
+    PyObject *result = NULL;
+    size_t n_hashes = (size_t)hb.len / sizeof(uint64_t);
+    size_t n_perm = (size_t)ab.len / sizeof(uint32_t);
+    size_t n_docs = (size_t)ob.len / sizeof(int64_t);
+    const int64_t *off = ob.buf;
+    if (hb.len % sizeof(uint64_t) || ob.len % sizeof(int64_t) || n_docs < 1 || ab.len % sizeof(uint32_t) ||
+        ab.len != bb.len) {
+        PyErr_SetString(PyExc_ValueError, "minhash: malformed hashes, offsets or permutations");
+        goto done;
+    }
+    n_docs -= 1;
+    if ((size_t)outb.len != n_docs * n_perm * sizeof(uint32_t)) {
+        PyErr_SetString(PyExc_ValueError, "minhash: output buffer must hold n_docs * num_perm uint32");
+        goto done;
+    }
+    /* Offsets index the hash array: they must be non-decreasing and in bounds. */
+    for (size_t d = 0; d <= n_docs; d++) {
+        if (off[d] < 0 || (size_t)off[d] > n_hashes || (d && off[d] < off[d - 1])) {
+            PyErr_SetString(PyExc_ValueError, "minhash: offsets must be non-decreasing within the hashes");
+            goto done;
+        }
+    }
+    Py_BEGIN_ALLOW_THREADS
+    minhash_impl(hb.buf, off, n_docs, ab.buf, bb.buf, n_perm, outb.buf);
+    Py_END_ALLOW_THREADS
+    result = Py_None;
+    Py_INCREF(result);
+done:
+    PyBuffer_Release(&hb);
+    PyBuffer_Release(&ob);
+    PyBuffer_Release(&ab);
+    PyBuffer_Release(&bb);
+    PyBuffer_Release(&outb);
+    return result;
+}
+
+PyDoc_STRVAR(constants_doc_str,
+             "constants() -> dict\n\n"
+             "The hash constants compiled in, for kernel.py to compare with dedup.shingle's.");
+
+static PyObject *k_constants(PyObject *self, PyObject *unused) {
+    (void)self;
+    (void)unused;
+    PyObject *pos = PyTuple_New(MAX_SHINGLE_SIZE);
+    if (!pos)
+        return NULL;
+    for (int i = 0; i < MAX_SHINGLE_SIZE; i++) {
+        PyObject *v = PyLong_FromUnsignedLongLong(POSITION[i]);
+        if (!v) {
+            Py_DECREF(pos);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(pos, i, v);
+    }
+    return Py_BuildValue("{s:K,s:K,s:N,s:i,s:i,s:I,s:s}", "base", (unsigned long long)BASE, "golden",
+                         (unsigned long long)GOLDEN, "position", pos, "short_line_tokens", SHORT_LINE_TOKENS,
+                         "max_shingle_size", MAX_SHINGLE_SIZE, "empty", (unsigned int)EMPTY_SLOT, "minhash_isa",
+                         minhash_isa);
+}
+
+static PyMethodDef kernel_methods[] = {
+    {"shingle", k_shingle, METH_VARARGS, shingle_doc_str},
+    {"minhash", k_minhash, METH_VARARGS, minhash_doc_str},
+    {"constants", k_constants, METH_NOARGS, constants_doc_str},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef kernel_module = {
+    PyModuleDef_HEAD_INIT,
+    "dedup._kernel",
+    "Compiled shingling and MinHash for dedup (see dedup/kernel.py).",
+    -1,
+    kernel_methods,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+};
+
+PyMODINIT_FUNC PyInit__kernel(void) {
+    init_positions();
+    pick_minhash();
+    return PyModule_Create(&kernel_module);
+}

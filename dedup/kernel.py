@@ -1,0 +1,126 @@
+"""The compiled fast path of shingling and MinHash, and the switch between it and NumPy.
+
+``dedup._kernel`` (dedup/_kernel.c, built by setup.py when a C compiler is present) computes
+exactly what ``shingle.shingle_batch`` and ``signature.signatures`` compute with NumPy, bit for
+bit, several times faster. Those two functions call `shingle_batch` and `minhash` here when
+`available()`; otherwise they run their NumPy code. Set ``DEDUP_NO_KERNEL=1`` to force the
+NumPy path (tests and benchmarks compare the two in one process this way).
+
+What stays in Python: ``shingle._fold`` per text (NFKC + casefold) and the Unicode category
+lookups that fill ``shingle._class_table()``, which the C code reads. The table is filled
+lazily, 256 code points at a time, for the blocks the C code reports it has met unfilled.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Sequence
+from functools import lru_cache
+from types import ModuleType
+
+import numpy as np
+from numpy.typing import NDArray
+
+from . import shingle as _sh
+
+_kernel: ModuleType | None
+try:
+    from . import _kernel  # type: ignore[attr-defined, no-redef, unused-ignore]
+except ImportError:  # not built: no compiler at install time, or a source tree without build_ext
+    _kernel = None
+
+_BLOCK = 256  # code points per class-table block the C code reports (BLOCK_SHIFT there)
+
+
+def built() -> bool:
+    """Whether the C extension is importable (whatever DEDUP_NO_KERNEL says)."""
+    return _kernel is not None
+
+
+def available() -> bool:
+    """Whether shingling and MinHash run in the C kernel: built, compatible, not disabled."""
+    return _kernel is not None and os.environ.get("DEDUP_NO_KERNEL", "") in ("", "0") and _compatible()
+
+
+@lru_cache(maxsize=1)
+def _compatible() -> bool:
+    """The compiled constants equal shingle.py's, and `_QUOTES` is invisible to tokens.
+
+    The C code does not apply the quote/dash map: it maps separators to separators, and a
+    separator only matters through its class (and "\\n"). If someone changes either, the
+    kernel is turned off with a warning instead of returning different hashes.
+    """
+    assert _kernel is not None
+    c = _kernel.constants()
+    same = (
+        c["base"] == _sh._BASE
+        and c["golden"] == _sh._GOLDEN
+        and tuple(c["position"]) == _sh._POSITION
+        and c["short_line_tokens"] == _sh.SHORT_LINE_TOKENS
+        and c["max_shingle_size"] == _sh.MAX_SHINGLE_SIZE
+        and c["empty"] == int(np.iinfo(np.uint32).max)
+    )
+    quotes_are_separators = all(
+        _sh._classify(cp) == _sh._SEP and cp != 10
+        for pair in _sh._QUOTES.items()
+        for cp in (pair[0], ord(str(pair[1])))
+    )
+    if not (same and quotes_are_separators):
+        warnings.warn(
+            "dedup._kernel does not match dedup.shingle (rebuild it); using the NumPy path",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        return False
+    return True
+
+
+def minhash_isa() -> str:
+    """The instruction set the MinHash loop runs with ("avx2", "sse4.1" or "generic")."""
+    return str(_kernel.constants()["minhash_isa"]) if _kernel is not None else "none"
+
+
+def _fill_blocks(table: NDArray[np.uint8], blocks: list[int]) -> None:
+    """Fill the class table for whole 256-code-point blocks (values as `_classify` gives)."""
+    for block in blocks:
+        lo = block * _BLOCK
+        table[lo : lo + _BLOCK] = [_sh._classify(cp) for cp in range(lo, lo + _BLOCK)]
+
+
+def shingle_batch(
+    texts: Sequence[str], k: int, char_k: int, table: NDArray[np.uint8] | None = None
+) -> _sh.Shingles:
+    """`shingle.shingle_batch` in C (sizes already checked; `table` for tests only)."""
+    assert _kernel is not None
+    folded = [_sh._fold(t) for t in texts]
+    if table is None:
+        table = _sh._class_table()
+    result = _kernel.shingle(folded, k, char_k, table)
+    if isinstance(result, list):  # code points of classes not looked up yet: fill, go again
+        _fill_blocks(table, result)
+        result = _kernel.shingle(folded, k, char_k, table)
+        if isinstance(result, list):
+            raise RuntimeError(f"class table blocks still unknown after filling: {result[:5]}")
+    offsets, hashes, words, line_hashes, line_docs = result
+    return _sh.Shingles(
+        np.frombuffer(offsets, dtype=np.int64),
+        np.frombuffer(hashes, dtype=np.uint64),
+        np.frombuffer(words, dtype=np.int64),
+        np.frombuffer(line_hashes, dtype=np.uint64),
+        np.frombuffer(line_docs, dtype=np.int64),
+    )
+
+
+def minhash(shingles: _sh.Shingles, a: NDArray[np.uint32], b: NDArray[np.uint32]) -> NDArray[np.uint32]:
+    """The ``(n_docs, num_perm)`` signature matrix of `signature.signatures`, in C."""
+    assert _kernel is not None
+    out = np.empty((len(shingles), len(a)), dtype=np.uint32)
+    _kernel.minhash(
+        np.ascontiguousarray(shingles.hashes, dtype=np.uint64),
+        np.ascontiguousarray(shingles.offsets, dtype=np.int64),
+        np.ascontiguousarray(a, dtype=np.uint32),
+        np.ascontiguousarray(b, dtype=np.uint32),
+        out,
+    )
+    return out
