@@ -130,11 +130,21 @@ static int i64_reserve(i64vec *v, size_t extra) {
 }
 
 /* ------------------------------------------------------------------------------------
- * Sorting: in-place MSD radix sort (American flag sort) of uint64, insertion sort for
- * small buckets. Shingle hashes are fmix64 outputs, so the first byte already splits a
- * document's few hundred hashes into buckets of one or two: about one pass in all.
- * Worst case (adversarial or all-equal input) is 8 passes, O(8 n), never quadratic.
+ * Sorting. Shingle and line hashes are fmix64 outputs, close to uniform: a counting
+ * pass on the top bits spreads n of them over about n buckets of one or two, and an
+ * insertion sort finishes the job with almost no moves. Input that does not spread
+ * (repeated shingles, or a crafted set) goes to an in-place MSD radix sort instead
+ * (American flag sort): at most 8 passes, never quadratic.
  * ------------------------------------------------------------------------------------ */
+
+#define BUCKET_BITS_MAX 16 /* largest bucket table: 65536 counters */
+#define BUCKET_LIMIT 32     /* fullest bucket that insertion sort is allowed to take */
+
+typedef struct {
+    uint64_t *tmp;   /* room for n values */
+    size_t tmp_cap;
+    uint32_t *count; /* (1 << BUCKET_BITS_MAX) + 1 counters */
+} sorter;
 
 static void insertion_sort_u64(uint64_t *a, size_t n) {
     for (size_t i = 1; i < n; i++) {
@@ -149,7 +159,7 @@ static void insertion_sort_u64(uint64_t *a, size_t n) {
 }
 
 static void radix_sort_u64(uint64_t *a, size_t n, int shift) {
-    if (n <= 48) {
+    if (n <= BUCKET_LIMIT) {
         insertion_sort_u64(a, n);
         return;
     }
@@ -189,15 +199,62 @@ static void radix_sort_u64(uint64_t *a, size_t n, int shift) {
     }
 }
 
-/* Sort a[0..n) and drop repeats; returns the number of distinct values kept. */
-static size_t sort_unique_u64(uint64_t *a, size_t n) {
+/* Sort a[0..n) by scattering on the top bits into s->tmp; 0 if some bucket is too full
+ * (a is then unchanged), 1 when the sorted values are in s->tmp. */
+static int bucket_sort_u64(sorter *s, const uint64_t *a, size_t n) {
+    int bits = 1;
+    while (((size_t)1 << bits) < n && bits < BUCKET_BITS_MAX)
+        bits++;
+    size_t n_buckets = (size_t)1 << bits;
+    int shift = 64 - bits;
+    uint32_t *count = s->count;
+    memset(count, 0, (n_buckets + 1) * sizeof *count);
+    for (size_t i = 0; i < n; i++)
+        count[(a[i] >> shift) + 1]++;
+    uint32_t fullest = 0;
+    for (size_t b = 1; b <= n_buckets; b++)
+        fullest = count[b] > fullest ? count[b] : fullest;
+    if (fullest > BUCKET_LIMIT)
+        return 0;
+    for (size_t b = 1; b <= n_buckets; b++) /* count[b]: start of bucket b */
+        count[b] += count[b - 1];
+    uint64_t *tmp = s->tmp;
+    for (size_t i = 0; i < n; i++)
+        tmp[count[a[i] >> shift]++] = a[i];
+    insertion_sort_u64(tmp, n); /* only moves values within their bucket */
+    return 1;
+}
+
+/* Sort a[0..n) and drop repeats in place; returns the number of distinct values, or
+ * (size_t)-1 when out of memory. */
+static size_t sort_unique_u64(sorter *s, uint64_t *a, size_t n) {
     if (n < 2)
         return n;
-    radix_sort_u64(a, n, 56);
+    const uint64_t *sorted = a;
+    if (n <= BUCKET_LIMIT) {
+        insertion_sort_u64(a, n);
+    } else {
+        if (s->tmp_cap < n) {
+            free(s->tmp);
+            s->tmp_cap = n > 2 * s->tmp_cap ? n : 2 * s->tmp_cap;
+            s->tmp = malloc(s->tmp_cap * sizeof *s->tmp);
+            if (!s->tmp) {
+                s->tmp_cap = 0;
+                return (size_t)-1;
+            }
+        }
+        if (!s->count && !(s->count = malloc((((size_t)1 << BUCKET_BITS_MAX) + 1) * sizeof *s->count)))
+            return (size_t)-1;
+        if (n <= ((size_t)BUCKET_LIMIT << BUCKET_BITS_MAX) / 4 && bucket_sort_u64(s, a, n))
+            sorted = s->tmp;
+        else
+            radix_sort_u64(a, n, 56);
+    }
     size_t out = 1;
+    a[0] = sorted[0];
     for (size_t i = 1; i < n; i++) {
-        if (a[i] != a[out - 1])
-            a[out++] = a[i];
+        if (sorted[i] != a[out - 1])
+            a[out++] = sorted[i];
     }
     return out;
 }
@@ -223,6 +280,7 @@ typedef struct {
     int64_t *words;       /* output: n_docs */
     uint8_t *unknown;     /* N_BLOCKS flags: blocks with a code point of unknown class */
     size_t n_unknown;
+    sorter sort;          /* scratch of sort_unique_u64 */
 } shingler;
 
 /* Per-document token and line state while scanning a text. */
@@ -373,11 +431,16 @@ static int shingle_doc(shingler *st, size_t d, const text_ref *t) {
             return -1;
         uint64_t *out = st->hashes.data + st->hashes.len;
         window_hashes(ds.tok, n_tok, w, out);
-        st->hashes.len += sort_unique_u64(out, m);
+        size_t kept = sort_unique_u64(&st->sort, out, m);
+        if (kept == (size_t)-1)
+            return -1;
+        st->hashes.len += kept;
     }
     st->offsets[d + 1] = (int64_t)st->hashes.len;
 
-    size_t n_lines = sort_unique_u64(ds.lines, ds.n_lines);
+    size_t n_lines = sort_unique_u64(&st->sort, ds.lines, ds.n_lines);
+    if (n_lines == (size_t)-1)
+        return -1;
     st->line_hashes.len += n_lines;
     if (i64_reserve(&st->line_docs, n_lines) < 0)
         return -1;
@@ -491,6 +554,8 @@ done:
     free(st.hashes.data);
     free(st.line_hashes.data);
     free(st.line_docs.data);
+    free(st.sort.tmp);
+    free(st.sort.count);
     PyMem_Free(st.offsets);
     PyMem_Free(st.words);
     PyMem_Free(st.unknown);

@@ -17,7 +17,8 @@ typos and OCR errors, which show as words no other copy has). The penalty adds t
             + 3.0 * noise per word (mojibake, replacement characters, leftover markup)
             + 0.5 * share of words no other copy has (typos and OCR errors make such words)
 
-Ties go to the document that comes first in the run's order.
+Ties go to the copy in the handiest form (a UTF-8 text file before Markdown, records, HTML
+and other encodings), then to the first in the run's order.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from numpy.typing import NDArray
 
 from .config import ScanConfig
 from .records import Pick
-from .shingle import SHORT_LINE_TOKENS, line_hash, normalize, sequence, tokens
+from .shingle import MOJIBAKE, SHORT_LINE_TOKENS, line_hash, normalize, sequence, tokens
 
 W_MISSING = 1.0
 W_TRUNCATED = 1.0
@@ -65,9 +66,6 @@ _TRUNCATION_END = re.compile(
     r"(\.\.\.|…|\[\s*\.\.\.\s*\]|read more|continue reading|subscribe to (read|continue)|"
     r"read the full (story|article)|click here to read|阅读全文|阅读更多|続きを読む)\W*$",
     re.IGNORECASE,
-)
-_MOJIBAKE = re.compile(
-    "[ÃÂâ][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013-\u203a\u20ac\u2122]"
 )
 _MARKUP = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(\s[^<>]*)?/?>|&(#\d{1,7}|#x[0-9a-fA-F]{1,6}|[a-zA-Z]{2,8});")
 #: A line longer than this is article text, never chrome; it is not tokenised for chrome.
@@ -111,7 +109,10 @@ def features(texts: Sequence[str], line_docs: Callable[[int], int], config: Scan
     counts = Counter[int]()
     for s in sets:
         counts.update(s.tolist())
-    core = np.array(sorted(h for h, c in counts.items() if c >= 2), dtype=np.uint64)
+    # The article is what most copies share: at least two of them, and at least half, so
+    # chrome that two copies from one site share does not count as the article.
+    quorum = max(2, (len(texts) + 1) // 2)
+    core = np.array(sorted(h for h, c in counts.items() if c >= quorum), dtype=np.uint64)
     token_sets = [np.unique(tok) for tok, _, _ in seqs]
     token_counts = Counter[int]()
     for s in token_sets:
@@ -134,8 +135,10 @@ def features(texts: Sequence[str], line_docs: Callable[[int], int], config: Scan
         chrome: list[str] = []
         chrome_words = 0
         for h, display, n_tok in member_lines[i]:
+            # A title repeated by teasers elsewhere is still the article: a line is chrome by
+            # its spread only when more documents outside this group hold it than inside.
             outside = line_docs(h) - in_group[h]
-            if outside >= 2 or _is_chrome_phrase(" ".join(tokens(display))):
+            if (outside >= 2 and outside > in_group[h]) or _is_chrome_phrase(" ".join(tokens(display))):
                 chrome.append(display)
                 chrome_words += n_tok
         novel = sum(1 for t in token_sets[i].tolist() if token_counts[t] == 1) if len(texts) > 1 else 0
@@ -148,7 +151,7 @@ def features(texts: Sequence[str], line_docs: Callable[[int], int], config: Scan
                 chrome_words=chrome_words,
                 teasers=_teasers(text),
                 truncated=None,
-                mojibake=len(_MOJIBAKE.findall(text)),
+                mojibake=len(MOJIBAKE.findall(text)),
                 replacement=text.count("\ufffd"),
                 markup=len(_MARKUP.findall(text)),
                 novel_words=novel,
@@ -268,7 +271,11 @@ def reasons(f: Features, *, best: bool) -> tuple[str, ...]:
 
 
 def rank(
-    members: Sequence[int], texts: Sequence[str], line_docs: Callable[[int], int], config: ScanConfig
+    members: Sequence[int],
+    texts: Sequence[str],
+    line_docs: Callable[[int], int],
+    config: ScanConfig,
+    prefer: Sequence[int] | None = None,
 ) -> list[Pick]:
     """Rank the members of one group, cleanest first.
 
@@ -277,12 +284,15 @@ def rank(
         texts: their texts, in the same order.
         line_docs: how many documents of the corpus hold a short line (by ``line_hash``).
         config: shingle sizes.
+        prefer: a tie-break per member, lower first (the pipeline prefers UTF-8 plain text
+            files over other formats of the same text); run order after that.
 
     Returns:
-        One Pick per member, the cleanest first; ties keep run order.
+        One Pick per member, the cleanest first.
     """
     feats = features(texts, line_docs, config)
-    scored = sorted(range(len(members)), key=lambda i: (round(penalty(feats[i]), 9), members[i]))
+    tie = prefer if prefer is not None else [0] * len(members)
+    scored = sorted(range(len(members)), key=lambda i: (round(penalty(feats[i]), 6), tie[i], members[i]))
     return [
         Pick(members[i], round(penalty(feats[i]), 4), reasons(feats[i], best=(pos == 0)))
         for pos, i in enumerate(scored)

@@ -7,6 +7,7 @@ error or a fatal one (a missing path, an export that cannot be written).
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -20,7 +21,8 @@ from . import __version__, export, report
 from . import cache as sigcache
 from .config import ScanConfig
 from .errors import DedupError
-from .pipeline import scan
+from .evaluate import evaluate_result, read_truth
+from .pipeline import candidate_loss, pair_measures, scan
 from .records import ScanResult
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -218,3 +220,37 @@ def cache_clear(cache_dir: Path | None) -> None:
     except OSError as exc:
         raise FatalError(f"cannot delete {click.format_filename(str(path))}: {exc.strerror}") from exc
     click.echo(f"{'deleted' if found else 'no cache at'} {click.format_filename(str(path))}")
+
+
+@main.command("eval")
+@click.argument("docs", type=click.Path(exists=True, path_type=Path))
+@click.option("--truth", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True, help="Ground truth: JSON Lines of {cluster, ids, cleanest}.")
+@scan_options
+@click.option("--exact", is_flag=True, help="Also compare every pair exhaustively and report what the candidates missed (small corpora).")
+@click.option("--top", type=click.IntRange(min=0), default=10, show_default=True, help="How many of the worst mistakes to list.")
+@click.option("--json", "json_out", type=click.Path(allow_dash=True, path_type=Path), help="Write the scores as JSON to FILE (- for stdout).")
+def eval_command(docs: Path, truth: Path, exact: bool, top: int, json_out: Path | None, **options: Any) -> None:
+    """Score a scan of DOCS (a folder or a JSON Lines file) against ground truth."""
+    if docs.is_dir() and truth.resolve().is_relative_to(docs.resolve()):
+        # The truth file sits in the corpus folder: it is not a document.
+        options["exclude"] = (*options["exclude"], truth.resolve().relative_to(docs.resolve()).as_posix())
+    config = config_from(options)
+    try:
+        labels = read_truth(truth)
+    except DedupError as exc:
+        raise FatalError(str(exc)) from exc
+    result = run_scan((docs,), config, quiet=json_out is not None and str(json_out) == "-", cache=None)
+    measure = pair_measures(result, config)
+    scores = evaluate_result(result, labels, measure, similarity=lambda a, b: measure(a, b)[0], top=top)
+    loss = candidate_loss(result, scan([docs], config, all_pairs=True)) if exact else None
+    payload = {"docs": str(docs), "truth": str(truth), "params": config.params(), **scores.to_dict()}
+    if loss is not None:
+        payload["exhaustive"] = {"verified_pairs": loss[0], "missed_by_candidates": loss[1]}
+    if json_out is not None:
+        try:
+            export.write_text_atomic(json_out, json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+        except DedupError as exc:
+            raise FatalError(str(exc)) from exc
+        if str(json_out) == "-":
+            return
+    report.render_eval(scores, Console(highlight=False), loss=loss)

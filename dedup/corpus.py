@@ -760,6 +760,11 @@ def _eligible(kind: str, article: _Article) -> bool:
 # --- the corpus ------------------------------------------------------------------------------
 
 
+#: Copies whose decoded text is the plain copy's, byte for byte: as clean as it, so a pick of
+#: any of them is right.
+_SAME_TEXT = frozenset({"plain", "utf16", "latin1-nel", "cp1252", "gbk"})
+
+
 @dataclass
 class _Truth:
     """One truth line being built."""
@@ -816,7 +821,7 @@ class _Corpus:
         self.files += 1
         self.bytes += len(data)
         self.line_ends[line_end] += 1
-        self._label(article, rel, kind, kind == "plain" if cleanest is None else cleanest)
+        self._label(article, rel, kind, kind in _SAME_TEXT if cleanest is None else cleanest)
 
     def add_record(self, article: _Article, kind: str, text: str, site: _Site) -> None:
         """Add one JSON Lines record (written to records.jsonl by ``finish``)."""

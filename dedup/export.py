@@ -102,6 +102,7 @@ __all__ = [
     "to_dict",
     "write_export",
     "write_lists",
+    "write_text_atomic",
 ]
 
 SCHEMA_VERSION = 1
@@ -337,6 +338,14 @@ def _write_atomic(path: Path | str, write: Callable[[IO[str]], None]) -> None:
         if isinstance(exc, Exception):
             raise ExportError(f"cannot write {path}: {_reason(exc)}") from exc
         raise
+
+
+def write_text_atomic(path: Path | str, text: str) -> None:
+    """Write any text (the evaluation's JSON) the same all-or-nothing way; ``-`` is stdout."""
+    def write(out: IO[str]) -> None:
+        out.write(text)
+
+    _write_atomic(path, write)
 
 
 def _mode_for(target: Path) -> int:

@@ -362,7 +362,8 @@ def scan(
 
     def ranking(group: cluster.Group) -> list[Pick]:
         if group not in rankings:
-            rankings[group] = cleanest.rank(group, [text_of(i) for i in group], line_docs, config)
+            prefer = [_FORM_RANK.get(infos[i].kind, 9) * 2 + (infos[i].encoding not in _UTF8) for i in group]
+            rankings[group] = cleanest.rank(group, [text_of(i) for i in group], line_docs, config, prefer)
         return rankings[group]
 
     groups = cluster.cluster(len(infos), matches, config.cluster_mode, lambda g: [p.index for p in ranking(g)])
@@ -392,6 +393,10 @@ def scan(
     )
 
 
+# Among copies of equal penalty, the handiest form wins: plain UTF-8 text first.
+_FORM_RANK = {"text": 0, "markdown": 1, "jsonl": 2, "html": 3}
+_UTF8 = frozenset({"utf-8", "utf_8", "ascii", "utf-8-sig"})
+
 # Reasons that mean a whole file gave nothing (as opposed to one bad record in it).
 _FILE_LEVEL = frozenset({SkipReason.UNREADABLE, SkipReason.BINARY, SkipReason.EMPTY, SkipReason.EXTRACT_FAILED})
 
@@ -419,3 +424,35 @@ def _make_cluster(cluster_id: int, picks: list[Pick], infos: Sequence[DocInfo], 
             )
         )
     return Cluster(cluster_id, tuple(members))
+
+
+def pair_measures(result: ScanResult, config: ScanConfig) -> Callable[[str, str], tuple[float, float]]:
+    """``measure(id_a, id_b) -> (Jaccard, containment)`` on the documents' shingle sets.
+
+    For the evaluation report: texts are re-read (and kept) only for the ids asked about.
+    """
+    by_id = {d.doc_id: d for d in result.docs}
+    sets: dict[str, NDArray[np.uint64]] = {}
+
+    def shingles_of(doc_id: str) -> NDArray[np.uint64]:
+        if doc_id not in sets:
+            info = by_id[doc_id]
+            text = extract.load_text(info.locator, info.kind, config)
+            sets[doc_id] = shingle_batch([text], config.shingle_size, config.char_shingle_size).get(0)
+        return sets[doc_id]
+
+    def measure(a: str, b: str) -> tuple[float, float]:
+        return verify.similarity(shingles_of(a), shingles_of(b))
+
+    return measure
+
+
+def candidate_loss(result: ScanResult, exact: ScanResult) -> tuple[int, int]:
+    """(verified pairs the exhaustive comparison found, of those the candidates missed)."""
+    ids = [d.doc_id for d in result.docs]
+
+    def pairs(r: ScanResult) -> set[tuple[str, str]]:
+        return {(ids[m.a], ids[m.b]) for m in r.matches}
+
+    reference = pairs(exact)
+    return len(reference), len(reference - pairs(result))

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from rich import box
 from rich.console import Console, Group, RenderableType
@@ -25,6 +25,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from .evaluate import EvalReport, PairMistake
 from .records import Cluster, Member, ScanResult, Skipped
 
 __all__ = ["MAX_SKIPPED", "display", "human_bytes", "percent", "render", "renderables"]
@@ -229,4 +230,68 @@ def render(result: ScanResult, console: Console, *, verbose: bool = False) -> No
     for i, renderable in enumerate(renderables(result, verbose=verbose)):
         if i:
             console.print()  # a blank line between sections
+        console.print(renderable)
+
+
+def _mistakes_table(title: str, mistakes: Sequence[PairMistake]) -> Table:
+    table = Table(title=Text(title, style="bold"), title_justify="left", box=box.SIMPLE_HEAD, show_edge=False)
+    table.add_column(Text("document"), overflow="fold", ratio=1)
+    table.add_column(Text("document"), overflow="fold", ratio=1)
+    table.add_column(Text("kinds"), overflow="fold")
+    table.add_column(Text("Jaccard"), justify="right", no_wrap=True)
+    table.add_column(Text("containment"), justify="right", no_wrap=True)
+    for m in mistakes:
+        kinds = " / ".join(k or "?" for k in (m.kind_a, m.kind_b))
+        jac = percent(m.jaccard) if m.jaccard is not None else "—"
+        con = percent(m.containment) if m.containment is not None else "—"
+        table.add_row(display(m.a), display(m.b), display(kinds), Text(jac), Text(con))
+    return table
+
+
+def eval_renderables(scores: EvalReport, *, loss: tuple[int, int] | None = None) -> list[RenderableType]:
+    """The evaluation report: headline scores, recall per kind, the worst mistakes."""
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column()
+    rows = [
+        ("Documents", f"{scores.documents:,}"),
+        ("Pair precision", f"{scores.precision:.4f}  ({scores.true_pairs:,} of {scores.predicted_pairs:,} predicted pairs)"),
+        ("Pair recall", f"{scores.recall:.4f}  ({scores.true_pairs:,} of {scores.truth_pairs:,} true pairs)"),
+        ("Pair F1", f"{scores.f1:.4f}"),
+        ("Adjusted Rand index", f"{scores.ari:.4f}"),
+    ]
+    accuracy = scores.cleanest_accuracy
+    if accuracy is not None:
+        rows.append(("Cleanest copy", f"{accuracy:.4f}  ({scores.cleanest_correct} of {scores.cleanest_evaluated} labelled clusters)"))
+    if scores.cleanest_similarity is not None:
+        rows.append(("Pick vs labelled", f"{scores.cleanest_similarity:.4f} mean word 5-gram Jaccard"))
+    if loss is not None:
+        share = loss[1] / loss[0] if loss[0] else 0.0
+        rows.append(("Candidates lose", f"{loss[1]:,} of {loss[0]:,} verified pairs ({share:.2%}) vs all pairs"))
+    if scores.unknown_truth_ids:
+        rows.append(("Not scanned", f"{scores.unknown_truth_ids:,} ids of the truth"))
+    for label, value in rows:
+        grid.add_row(Text(label), Text(value))
+    out: list[RenderableType] = [Panel(grid, title=Text("dedup eval"), title_align="left", expand=False, box=box.ROUNDED)]
+    if scores.recall_by_kind:
+        kinds = Table(title=Text("Recall by kind of copy", style="bold"), title_justify="left", box=box.SIMPLE_HEAD, show_edge=False)
+        kinds.add_column(Text("kind"))
+        kinds.add_column(Text("pairs"), justify="right")
+        kinds.add_column(Text("found"), justify="right")
+        kinds.add_column(Text("recall"), justify="right")
+        for k in scores.recall_by_kind:
+            kinds.add_row(display(k.kind), Text(f"{k.pairs:,}"), Text(f"{k.found:,}"), Text(f"{k.recall:.3f}"))
+        out.append(kinds)
+    if scores.false_merges:
+        out.append(_mistakes_table("Worst false merges", scores.false_merges))
+    if scores.missed_pairs:
+        out.append(_mistakes_table("Missed pairs, most similar first", scores.missed_pairs))
+    return out
+
+
+def render_eval(scores: EvalReport, console: Console, *, loss: tuple[int, int] | None = None) -> None:
+    """Print the evaluation report to ``console``."""
+    for i, renderable in enumerate(eval_renderables(scores, loss=loss)):
+        if i:
+            console.print()
         console.print(renderable)

@@ -18,11 +18,13 @@ give ``datasketch.MinHash`` for signatures equal to ours (see signature.py).
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+import ftfy
 import numpy as np
 from numpy.typing import NDArray
 
@@ -105,14 +107,26 @@ def _classes(cps: NDArray[np.uint32]) -> NDArray[np.uint8]:
 
 
 def normalize(text: str) -> str:
-    """NFKC, case folding, plain quotes and dashes: what two copies of a text agree on."""
+    """Mojibake repaired, NFKC, case folding, plain quotes and dashes: what copies agree on."""
     return _fold(text).translate(_QUOTES)
 
 
+#: Two or three characters that UTF-8 bytes become when decoded as cp1252 or Latin-1
+#: ("â€™" for ’, "Ã©" for é, "ä¸­" for 中): a cheap test before asking ftfy to repair.
+MOJIBAKE = re.compile(
+    "[\u00c2-\u00f4][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192"
+    "\u02c6\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]"
+)
+
+
 def _fold(text: str) -> str:
-    """NFKC and case folding (the part of `normalize` done on strings in the fast path)."""
+    """Mojibake repair, NFKC and case folding (the part of `normalize` done on strings)."""
     if text.isascii():
         return text.lower()  # the same as NFKC + casefold for ASCII, and faster
+    if MOJIBAKE.search(text):
+        # A copy saved after a wrong decoding compares as the text it was (ftfy undoes the
+        # cp1252/Latin-1 misreading); the cleanest-copy stage still counts the mojibake.
+        text = ftfy.fix_encoding(text)
     return unicodedata.normalize("NFKC", text).casefold()
 
 

@@ -1,0 +1,1063 @@
+"""End-to-end and signature-stage benchmark of dedup, against references measured in the same run.
+
+Prints figures and ratios; never asserts a timing. One run does, in order:
+
+1. corpus     a deterministic synthetic corpus per ``--docs`` N (~400 Zipf-distributed pseudo-words
+              per document, ~10% near-duplicates: word edits, copies wrapped in page boilerplate,
+              truncated copies), written as a folder of N ``.txt`` files (1,000 per subfolder) and as
+              one JSON Lines file ``{"id", "text"}``. Cached in ``--workdir`` by (N, seed, generator
+              version); generation time is shown apart and is not part of any figure.
+2. signature  the signature stage (text -> MinHash, 128 permutations) on ``--sample`` documents, one
+              core, the same texts for every contender, shingle strings built inside each timed
+              region with ``dedup.shingle.shingle_strings`` (so every contender hashes the same
+              shingles): datasketch ``update()`` loops (hash_shingle32, sha1), ``MinHash.bulk`` (sha1,
+              xxhash), rensa (if installed), and dedup's ``shingle_batch`` + ``signatures``.
+3. processes  dedup's signature stage in a ``multiprocessing.Pool(2)`` against one process.
+4. e2e        ``python -m dedup scan`` as a child process on the folder and on the JSON Lines file:
+              wall time, peak memory, docs/s, MB/s; per-stage times from ``scan().timings`` in a
+              separate child; a rescan of the unchanged folder if ``dedup scan`` has a cache option.
+5. linearity  end-to-end docs/s per N when several ``--docs`` are given.
+
+Usage:
+    python benchmarks/bench.py                                  # N=10,000, about 2 minutes on 2 cores
+    python benchmarks/bench.py --docs 10000 --docs 100000 --json bench.json
+    python benchmarks/bench.py --docs 1000000 --inputs jsonl --sections e2e --keep
+
+See benchmarks/README.md for every option and docs/benchmarks.md for measured results.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gc
+import importlib.metadata
+import json
+import multiprocessing
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+# rensa parallelises with rayon; the signature section is single-core, so pin it before any import.
+os.environ.setdefault("RAYON_NUM_THREADS", "1")
+
+from dedup.shingle import hash_shingle32, shingle_batch, shingle_strings
+from dedup.signature import signatures
+
+GENERATOR_VERSION = 1  # bump when the corpus generator changes: it is part of the cache key
+VOCAB_SIZE = 20_000
+MEAN_WORDS = 400
+DUP_SHARE = 0.10
+FILES_PER_DIR = 1_000
+NUM_PERM = 128
+SEED_MINHASH = 1
+SHINGLE_K = 5
+BATCH = 512
+MB = 1_000_000
+SECTIONS = ("signature", "processes", "e2e")
+
+
+# ======================================================================================
+# Output helpers
+# ======================================================================================
+
+
+def heading(title: str) -> None:
+    print(f"\n== {title} " + "=" * max(0, 86 - len(title)), flush=True)
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    """A plain-text table: first column left-aligned, the others right-aligned."""
+    cells = [[str(h) for h in headers]] + [[_cell(v) for v in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+
+    def line(row: Sequence[str]) -> str:
+        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True)))
+
+    print(line(cells[0]))
+    print("  ".join("-" * w for w in widths))
+    for row in cells[1:]:
+        print(line(row))
+    sys.stdout.flush()
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, float):
+        if value >= 100:
+            return f"{value:,.0f}"
+        if value >= 10:
+            return f"{value:.1f}"
+        return f"{value:.2f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def ratio(a: float | None, b: float | None) -> str:
+    if not a or not b:
+        return "n/a"
+    return f"{a / b:,.1f}x" if a / b >= 10 else f"{a / b:.2f}x"
+
+
+def mib(kib: float | None) -> float | None:
+    return None if kib is None else kib / 1024
+
+
+# ======================================================================================
+# 1. Corpus
+# ======================================================================================
+
+
+class Generator:
+    """Deterministic documents: block b of BLOCK documents is a pure function of (seed, b).
+
+    So a corpus of N documents is a prefix of one of M > N. Originals are ~400 words drawn from a
+    Zipf-Mandelbrot distribution over a pseudo-word vocabulary, in capitalised sentences with commas
+    and paragraphs. About DUP_SHARE of the documents are near-duplicates of an earlier original of
+    their block: a few word edits, a copy wrapped in site boilerplate (the same for every copy from
+    that site), or a truncated copy (35-80% of the words).
+    """
+
+    KINDS = ("edit", "wrap", "truncate")
+    BLOCK = 1_000
+    TABLE_BITS = 20  # Zipf sampling by table lookup: 2**20 slots, the rarest words still get one
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+        rng = np.random.default_rng([seed, 0x70CAB])
+        letters = np.array(list("etaoinshrdlcumwfgypbvkjxqz"))
+        weights = 1.0 / np.arange(1, 27) ** 0.9  # English-like letter skew
+        words: list[str] = []
+        seen: set[str] = set()
+        while len(words) < VOCAB_SIZE:
+            # Frequent words are short, as in text.
+            lengths = np.where(
+                np.arange(len(words), len(words) + 4096) < 200, rng.integers(1, 5, 4096), rng.integers(3, 12, 4096)
+            )
+            chars = "".join(rng.choice(letters, size=int(lengths.sum()), p=weights / weights.sum()).tolist())
+            pos = 0
+            for length in lengths.tolist():
+                word = chars[pos : pos + length]
+                pos += length
+                if word not in seen and len(words) < VOCAB_SIZE:
+                    seen.add(word)
+                    words.append(word)
+        self.vocab = np.array(words, dtype=object)
+        p = 1.0 / (np.arange(VOCAB_SIZE) + 2.7) ** 1.07
+        cdf = np.cumsum(p / p.sum())
+        slots = (np.arange(1 << self.TABLE_BITS) + 0.5) / (1 << self.TABLE_BITS)
+        self.table = np.minimum(np.searchsorted(cdf, slots), VOCAB_SIZE - 1)
+        self.sites = [self._site(rng, s) for s in range(12)]
+
+    def _site(self, rng: np.random.Generator, s: int) -> tuple[str, str]:
+        name = " ".join(self._words(rng, 2)).title()
+        nav = " | ".join(w.title() for w in self._words(rng, 7))
+        header = f"{name} | Home | {nav}\nSubscribe to our newsletter | Sign in\n\n"
+        footer = (
+            "\n\nShare this article: Facebook | Twitter | Email\n"
+            f"Copyright {2000 + s} {name}. All rights reserved. Terms of use | Privacy policy | Cookie settings\n"
+            f"We use cookies to improve your experience on {name.lower().replace(' ', '')}.example.\n"
+        )
+        return header, footer
+
+    def _words(self, rng: np.random.Generator, n: int) -> list[str]:
+        return self.vocab[self.table[rng.integers(0, 1 << self.TABLE_BITS, n)]].tolist()  # type: ignore[no-any-return]
+
+    def block(self, b: int) -> list[tuple[str, int, str]]:
+        """The (text, source index, kind) of documents b*BLOCK .. (b+1)*BLOCK-1; kind "original" or a copy kind."""
+        rng = np.random.default_rng([self.seed, b])
+        base = b * self.BLOCK
+        counts = np.clip(rng.normal(MEAN_WORDS, MEAN_WORDS * 0.15, self.BLOCK), 100, 3 * MEAN_WORDS).astype(np.int64)
+        bounds = np.concatenate([[0], np.cumsum(counts)]).tolist()
+        words = self._words(rng, bounds[-1])
+        # After each word: 0 a space, 1 a comma, 2 a full stop, 3 a full stop and a paragraph break.
+        u = rng.random(bounds[-1])
+        codes = np.where(u < 1 / 15, np.where(u < 1 / 75, 3, 2), np.where(u < 1 / 15 + 0.04, 1, 0))
+        marks = np.flatnonzero(codes).tolist()
+        mark_codes = codes[marks].tolist()
+        dup = rng.random(self.BLOCK) < DUP_SHARE
+        dup[0] = False  # the first document of a block has no earlier original to copy
+        originals: dict[int, str] = {}
+        out: list[tuple[str, int, str]] = []
+        m = 0
+        for d in range(self.BLOCK):
+            a, z = bounds[d], bounds[d + 1]
+            m0 = m
+            while m < len(marks) and marks[m] < z:
+                m += 1
+            if dup[d]:
+                earlier = [j for j in range(max(0, d - 200), d) if not dup[j]] or [0]
+                source = earlier[int(rng.integers(0, len(earlier)))]
+                kind = self.KINDS[int(rng.integers(0, len(self.KINDS)))]
+                out.append((self._copy(rng, originals[source], kind), base + source, kind))
+                continue
+            w = words[a:z]
+            w[0] = w[0].capitalize()
+            paragraphs: list[str] = []
+            start = 0
+            for pos, code in zip(marks[m0:m], mark_codes[m0:m], strict=True):
+                e = pos - a
+                if e == z - a - 1:
+                    break
+                if code == 1:
+                    w[e] += ","
+                    continue
+                w[e] += "."
+                w[e + 1] = w[e + 1].capitalize()
+                if code == 3:
+                    paragraphs.append(" ".join(w[start : e + 1]))
+                    start = e + 1
+            w[-1] += "."
+            paragraphs.append(" ".join(w[start:]))
+            text = "\n\n".join(paragraphs) + "\n"
+            originals[d] = text
+            out.append((text, base + d, "original"))
+        return out
+
+    def _copy(self, rng: np.random.Generator, text: str, kind: str) -> str:
+        pieces = text.split(" ")
+        if kind == "edit":
+            new_words = iter(self._words(rng, 16))
+            for op, where in zip(rng.random(int(rng.integers(2, 9))).tolist(), rng.random(8).tolist(), strict=False):
+                at = int(where * len(pieces))
+                if op < 0.5:
+                    pieces[at] = next(new_words)
+                elif op < 0.75:
+                    pieces.insert(at, next(new_words))
+                elif len(pieces) > 10:
+                    del pieces[at]
+            return " ".join(pieces)
+        if kind == "wrap":
+            header, footer = self.sites[int(rng.integers(0, len(self.sites)))]
+            related = "\n".join(
+                " ".join(self._words(rng, int(rng.integers(6, 12)))).capitalize()
+                for _ in range(int(rng.integers(3, 9)))
+            )
+            return f"{header}{text}\nRelated articles:\n{related}{footer}"
+        keep = max(10, int(len(pieces) * rng.uniform(0.35, 0.8)))
+        return " ".join(pieces[:keep]) + "\n"
+
+    def documents(self, n: int) -> Iterator[tuple[str, int, str]]:
+        """The first n documents as (text, source index, kind)."""
+        for b in range((n + self.BLOCK - 1) // self.BLOCK):
+            yield from self.block(b)[: n - b * self.BLOCK]
+
+    def texts(self, n: int) -> Iterator[str]:
+        for text, _source, _kind in self.documents(n):
+            yield text
+
+
+@dataclass
+class Corpus:
+    docs: int
+    seed: int
+    root: Path
+    folder: Path
+    jsonl: Path
+    folder_bytes: int = 0
+    jsonl_bytes: int = 0
+    text_bytes: int = 0
+    planted: int = 0  # near-duplicate documents
+    kinds: dict[str, int] = field(default_factory=dict)
+    generated_seconds: float | None = None  # None: reused from the cache
+    created: bool = False  # this run created the directory (removed at the end unless --keep)
+
+
+def corpus_paths(workdir: Path, docs: int, seed: int) -> Corpus:
+    root = workdir / f"corpus-v{GENERATOR_VERSION}-n{docs}-seed{seed}"
+    return Corpus(docs, seed, root, root / "docs", root / "corpus.jsonl")
+
+
+def file_name(i: int) -> str:
+    return f"{i // FILES_PER_DIR:05d}/{i:07d}.txt"
+
+
+def ensure_corpus(gen: Generator, corpus: Corpus, inputs: Sequence[str]) -> Corpus:
+    """Load the cached corpus, generating whichever of its folder and JSON Lines file is missing."""
+    meta_path = corpus.root / "meta.json"
+    meta: dict[str, Any] = json.loads(meta_path.read_text()) if meta_path.exists() else {}
+    want_folder = "folder" in inputs and "folder_bytes" not in meta
+    want_jsonl = "jsonl" in inputs and "jsonl_bytes" not in meta
+    if want_folder or want_jsonl:
+        corpus.created = not corpus.root.exists()
+        corpus.root.mkdir(parents=True, exist_ok=True)
+        start = time.perf_counter()
+        folder_bytes = jsonl_bytes = text_bytes = planted = 0
+        kinds: dict[str, int] = {}
+        if want_folder and corpus.folder.exists():
+            shutil.rmtree(corpus.folder)  # a half-written folder from an interrupted run
+        tmp_jsonl = corpus.jsonl.with_suffix(".jsonl.part")
+        with open(tmp_jsonl if want_jsonl else os.devnull, "w", encoding="utf-8") as out:
+            for i, (text, _source, kind) in enumerate(gen.documents(corpus.docs)):
+                raw = text.encode("utf-8")
+                text_bytes += len(raw)
+                kinds[kind] = kinds.get(kind, 0) + 1
+                planted += kind != "original"
+                if want_folder:
+                    path = corpus.folder / file_name(i)
+                    if i % FILES_PER_DIR == 0:
+                        path.parent.mkdir(parents=True, exist_ok=True)
+                    path.write_bytes(raw)
+                    folder_bytes += len(raw)
+                if want_jsonl:
+                    out.write(json.dumps({"id": f"doc{i:07d}", "text": text}, ensure_ascii=False))
+                    out.write("\n")
+                if (i + 1) % 100_000 == 0:
+                    print(f"  generated {i + 1:,} / {corpus.docs:,} documents", flush=True)
+        if want_jsonl:
+            tmp_jsonl.replace(corpus.jsonl)
+            jsonl_bytes = corpus.jsonl.stat().st_size
+        meta.update(
+            {"docs": corpus.docs, "seed": corpus.seed, "text_bytes": text_bytes, "planted": planted, "kinds": kinds}
+        )
+        if want_folder:
+            meta["folder_bytes"] = folder_bytes
+        if want_jsonl:
+            meta["jsonl_bytes"] = jsonl_bytes
+        meta_path.write_text(json.dumps(meta, indent=2))
+        corpus.generated_seconds = time.perf_counter() - start
+    corpus.folder_bytes = int(meta.get("folder_bytes", 0))
+    corpus.jsonl_bytes = int(meta.get("jsonl_bytes", 0))
+    corpus.text_bytes = int(meta["text_bytes"])
+    corpus.planted = int(meta["planted"])
+    corpus.kinds = dict(meta["kinds"])
+    return corpus
+
+
+# ======================================================================================
+# 2. Signature stage, one core
+# ======================================================================================
+
+
+@dataclass
+class Measured:
+    """One contender's best run: wall and CPU seconds, and where the time went."""
+
+    name: str
+    docs: int
+    text_bytes: int
+    wall: float
+    cpu: float
+    shingling: float
+    minhash: float
+    runs: int
+    note: str = ""
+
+    @property
+    def docs_per_s(self) -> float:
+        return self.docs / self.wall
+
+    @property
+    def mb_per_s(self) -> float:
+        return self.text_bytes / MB / self.wall
+
+
+#: A contender takes the texts and returns (seconds shingling, seconds MinHashing) it spent.
+Contender = Callable[[Sequence[str]], tuple[float, float]]
+
+
+def measure(name: str, fn: Contender, texts: Sequence[str], *, min_seconds: float = 1.0, max_runs: int = 3) -> Measured:
+    """Best of up to max_runs runs (repeats only while the total is under min_seconds)."""
+    text_bytes = sum(len(t.encode("utf-8")) for t in texts)
+    best: Measured | None = None
+    total = 0.0
+    runs = 0
+    while runs < max_runs and (runs == 0 or total < min_seconds):
+        gc.collect()
+        c0, t0 = time.process_time(), time.perf_counter()
+        sh, mh = fn(texts)
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+        runs += 1
+        total += wall
+        if best is None or wall < best.wall:
+            best = Measured(name, len(texts), text_bytes, wall, cpu, sh, mh, runs)
+    assert best is not None
+    best.runs = runs
+    return best
+
+
+def _encoded_shingles(text: str) -> list[bytes]:
+    return [s.encode("utf-8") for s in shingle_strings(text, SHINGLE_K)]
+
+
+def datasketch_update(hashfunc: Callable[[bytes], int] | None) -> Contender:
+    """The reference update loop: one MinHash per document, ``update()`` per shingle."""
+    from datasketch import MinHash
+
+    kwargs: dict[str, Any] = {} if hashfunc is None else {"hashfunc": hashfunc}
+
+    def run(texts: Sequence[str]) -> tuple[float, float]:
+        sh = mh = 0.0
+        for text in texts:
+            t0 = time.perf_counter()
+            shingles = _encoded_shingles(text)
+            t1 = time.perf_counter()
+            m = MinHash(num_perm=NUM_PERM, seed=SEED_MINHASH, **kwargs)
+            for s in shingles:
+                m.update(s)
+            sh += t1 - t0
+            mh += time.perf_counter() - t1
+        return sh, mh
+
+    return run
+
+
+def datasketch_bulk(hashfunc: Callable[[bytes], int] | None) -> Contender:
+    """``MinHash.bulk`` over a generator of shingle lists (shingling timed inside the generator)."""
+    from datasketch import MinHash
+
+    kwargs: dict[str, Any] = {} if hashfunc is None else {"hashfunc": hashfunc}
+
+    def run(texts: Sequence[str]) -> tuple[float, float]:
+        sh = 0.0
+
+        def shingle_lists() -> Iterator[list[bytes]]:
+            nonlocal sh
+            for text in texts:
+                t0 = time.perf_counter()
+                out = _encoded_shingles(text)
+                sh += time.perf_counter() - t0
+                yield out
+
+        t0 = time.perf_counter()
+        MinHash.bulk(shingle_lists(), num_perm=NUM_PERM, seed=SEED_MINHASH, **kwargs)
+        return sh, time.perf_counter() - t0 - sh
+
+    return run
+
+
+def rensa_matrix(split_words: bool = False) -> Contender:
+    """rensa's fastest API here: ``RMinHash.digest_matrix_from_token_sets`` (one call per batch)."""
+    rensa = optional_module("rensa")
+
+    def shingles(text: str) -> list[str]:
+        if not split_words:
+            return shingle_strings(text, SHINGLE_K)
+        words = text.lower().split()
+        return [" ".join(words[i : i + SHINGLE_K]) for i in range(max(1, len(words) - SHINGLE_K + 1))]
+
+    def run(texts: Sequence[str]) -> tuple[float, float]:
+        sh = mh = 0.0
+        for i in range(0, len(texts), BATCH):
+            t0 = time.perf_counter()
+            sets = [shingles(t) for t in texts[i : i + BATCH]]
+            t1 = time.perf_counter()
+            rensa.RMinHash.digest_matrix_from_token_sets(sets, NUM_PERM, SEED_MINHASH)
+            sh += t1 - t0
+            mh += time.perf_counter() - t1
+        return sh, mh
+
+    return run
+
+
+def dedup_stage(texts: Sequence[str]) -> tuple[float, float]:
+    """dedup's signature stage: ``shingle_batch`` then ``signatures``, 512 documents at a time."""
+    sh = mh = 0.0
+    for i in range(0, len(texts), BATCH):
+        t0 = time.perf_counter()
+        shingles = shingle_batch(texts[i : i + BATCH], SHINGLE_K, SHINGLE_K)
+        t1 = time.perf_counter()
+        signatures(shingles, NUM_PERM, SEED_MINHASH)
+        sh += t1 - t0
+        mh += time.perf_counter() - t1
+    return sh, mh
+
+
+def signatures_equal(texts: Sequence[str]) -> bool:
+    """datasketch's update loop with hash_shingle32 gives exactly dedup's signature rows."""
+    from datasketch import MinHash
+
+    rows = signatures(shingle_batch(texts, SHINGLE_K, SHINGLE_K), NUM_PERM, SEED_MINHASH).matrix
+    for text, row in zip(texts, rows, strict=True):
+        m = MinHash(num_perm=NUM_PERM, seed=SEED_MINHASH, hashfunc=hash_shingle32, scheme="affine32")
+        for s in _encoded_shingles(text):
+            m.update(s)
+        if not np.array_equal(np.asarray(m.hashvalues, dtype=np.uint64), row.astype(np.uint64)):
+            return False
+    return True
+
+
+def optional_module(name: str) -> Any:
+    try:
+        return __import__(name)
+    except ImportError:
+        return None
+
+
+def signature_section(gen: Generator, sample: int) -> dict[str, Any]:
+    heading(f"2. Signature stage, one core: {sample:,} documents, {NUM_PERM} permutations, word {SHINGLE_K}-grams")
+    texts = list(gen.texts(sample))
+    mb = sum(len(t.encode()) for t in texts) / MB
+    print(f"sample: the first {sample:,} corpus documents, {mb:.2f} MB of text; shingle strings for datasketch")
+    print("and rensa come from dedup.shingle.shingle_strings (identical shingles), built inside the timed region.")
+    equal = signatures_equal(texts[:5])
+    print(
+        f"signatures equal: {'yes' if equal else 'NO'}  (datasketch update() with hash_shingle32 vs dedup rows, 5 docs)"
+    )
+
+    # Warm up lazily built tables and imports so no contender pays them.
+    dedup_stage(texts[:8])
+    notes: list[str] = []
+    contenders: list[tuple[str, Contender]] = [
+        ("datasketch update() loop, hash_shingle32", datasketch_update(hash_shingle32)),
+        ("datasketch update() loop, sha1 (default)", datasketch_update(None)),
+        ("datasketch MinHash.bulk, sha1 (default)", datasketch_bulk(None)),
+    ]
+    xxhash = optional_module("xxhash")
+    if xxhash is not None:
+        contenders.append(("datasketch MinHash.bulk, xxh32", datasketch_bulk(xxhash.xxh32_intdigest)))
+    else:
+        notes.append("xxhash not importable: MinHash.bulk with xxhash skipped (pip install xxhash)")
+    rensa = optional_module("rensa")
+    if rensa is not None:
+        contenders.append(("rensa RMinHash.digest_matrix_from_token_sets", rensa_matrix()))
+    else:
+        notes.append("rensa not installed: skipped (pip install rensa to measure it; the script never installs it)")
+    results: list[Measured] = []
+    for name, fn in contenders:
+        print(f"  running {name} ...", flush=True)
+        results.append(measure(name, fn, texts))
+    dedup = measure("dedup shingle_batch + signatures", dedup_stage, texts)
+    results.append(dedup)
+    extra: list[Measured] = []
+    if rensa is not None:
+        extra.append(measure("rensa, str.split() 5-grams (other shingles)", rensa_matrix(split_words=True), texts))
+
+    rows = [
+        (
+            m.name,
+            m.docs_per_s,
+            m.mb_per_s,
+            m.shingling,
+            m.minhash,
+            m.wall,
+            m.cpu / m.wall,
+            "-" if m is dedup else ratio(dedup.docs_per_s, m.docs_per_s),
+            "-" if m is dedup else ratio(m.minhash, dedup.minhash),
+        )
+        for m in [*results, *extra]
+    ]
+    print()
+    table(
+        [
+            "contender",
+            "docs/s",
+            "MB/s",
+            "shingle s",
+            "minhash s",
+            "total s",
+            "cpu/wall",
+            "dedup faster",
+            "minhash-only",
+        ],
+        rows,
+    )
+    print("'dedup faster': dedup docs/s / contender docs/s (whole stage); 'minhash-only': contender minhash s /")
+    print("dedup signatures() s. cpu/wall ~1.0 means one core was used. Best of up to 3 runs while under 1 s.")
+    if extra:
+        print("The last row is not a like-for-like contender: rensa fed with a plain str.split() shingler, shown to")
+        print("separate the cost of dedup's reference shingle_strings (pure Python) from the MinHash itself.")
+    for n in notes:
+        print(f"note: {n}")
+    return {
+        "sample": sample,
+        "text_mb": mb,
+        "signatures_equal": equal,
+        "results": [asdict(m) | {"docs_per_s": m.docs_per_s, "mb_per_s": m.mb_per_s} for m in [*results, *extra]],
+        "notes": notes,
+    }
+
+
+# ======================================================================================
+# 3. Two processes
+# ======================================================================================
+
+
+def _sign_batch(texts: Sequence[str]) -> tuple[NDArray[np.uint32], NDArray[np.uint64], NDArray[np.int64]]:
+    """What a pipeline worker sends back for a batch: signatures and the shingle hashes (CSR)."""
+    sh = shingle_batch(texts, SHINGLE_K, SHINGLE_K)
+    return signatures(sh, NUM_PERM, SEED_MINHASH).matrix, sh.hashes, sh.offsets
+
+
+def processes_section(gen: Generator, docs: int) -> dict[str, Any]:
+    heading(f"3. Signature stage, 1 process vs multiprocessing.Pool(2): {docs:,} documents")
+    texts = list(gen.texts(docs))
+    batches = [texts[i : i + BATCH] for i in range(0, len(texts), BATCH)]
+    _sign_batch(batches[0][:8])  # warm the lazily built tables before forking
+    gc.collect()
+    t0 = time.perf_counter()
+    for b in batches:
+        _sign_batch(b)
+    one = time.perf_counter() - t0
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("fork" if "fork" in methods else methods[0])
+    gc.collect()
+    t0 = time.perf_counter()
+    with ctx.Pool(2) as pool:
+        for _ in pool.imap(_sign_batch, batches):
+            pass
+    two = time.perf_counter() - t0
+    mb = sum(len(t.encode()) for t in texts) / MB
+    table(
+        ["run", "docs/s", "MB/s", "seconds"],
+        [
+            ("1 process", docs / one, mb / one, one),
+            ("Pool(2), pool start and stop included", docs / two, mb / two, two),
+        ],
+    )
+    print(f"speedup with 2 processes: {one / two:.2f}x on {os.cpu_count()} cores ({ctx.get_start_method()} start;")
+    print("workers return signatures and shingle hashes, as the pipeline's do)")
+    return {
+        "docs": docs,
+        "one_process_s": one,
+        "two_processes_s": two,
+        "speedup": one / two,
+        "start_method": ctx.get_start_method(),
+    }
+
+
+# ======================================================================================
+# 4. End to end (child processes)
+# ======================================================================================
+
+
+@dataclass
+class ChildRun:
+    command: list[str]
+    returncode: int
+    wall: float
+    max_rss_kib: int | None  # largest single process of the tree (wait4 rusage)
+    peak_tree_rss_kib: int | None  # largest sampled sum of RSS over the process tree
+    stdout: str
+    stderr: str
+
+
+def _children_of(pid: int) -> list[int]:
+    """Direct children of pid, via /proc/<pid>/task/*/children, or a scan of /proc/*/stat."""
+    task_dir = Path(f"/proc/{pid}/task")
+    try:
+        files = list(task_dir.glob("*/children"))
+        if files:
+            return [int(c) for f in files for c in f.read_text().split()]
+    except OSError:
+        return []
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
+def _tree_rss_kib(pid: int) -> int:
+    total = 0
+    stack = [pid]
+    while stack:
+        p = stack.pop()
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+                    break
+        except OSError:
+            continue
+        stack.extend(_children_of(p))
+    return total
+
+
+def run_child(command: list[str], interval: float = 0.05) -> ChildRun:
+    """Run a command, timing it and tracking its process tree's memory; stdout/stderr go to files."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(command, stdout=out, stderr=err)
+        peak = 0
+        can_poll = Path(f"/proc/{proc.pid}/status").exists()
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if can_poll:
+                peak = max(peak, _tree_rss_kib(proc.pid))
+            time.sleep(interval)
+        wall = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return ChildRun(
+            command, proc.returncode, wall, int(usage.ru_maxrss) or None, peak or None, out.read(), err.read()
+        )
+
+
+STAGES_CODE = """
+import json, sys, time
+import dedup
+t = time.perf_counter()
+r = dedup.scan([sys.argv[1]], dedup.ScanConfig(jobs=int(sys.argv[2])))
+wall = time.perf_counter() - t
+print(json.dumps({"timings": dict(r.timings), "scan_s": wall, "documents": r.summary.documents,
+                  "duplicates": r.summary.duplicates, "clusters": r.summary.clusters,
+                  "candidates": r.summary.candidates, "matches": r.summary.matches}))
+"""
+
+
+@dataclass
+class CacheOption:
+    """How `dedup scan` caches, if it does: an option taking a folder, or a plain flag."""
+
+    flag: str
+    takes_path: bool
+
+
+def cache_option() -> CacheOption | None:
+    """Read `dedup scan --help` for a cache option (none existed when this script was written)."""
+    res = subprocess.run([sys.executable, "-m", "dedup", "scan", "--help"], capture_output=True, text=True, check=False)
+    text = res.stdout
+    with_value = re.search(r"(--cache(?:-dir)?)\s+(?:PATH|DIR|DIRECTORY|FOLDER|FILE|TEXT)\b", text)
+    if with_value:
+        return CacheOption(with_value.group(1), True)
+    if re.search(r"--cache\b", text):
+        return CacheOption("--cache", False)
+    if "--no-cache" in text:
+        return CacheOption("", False)  # cached by default
+    return None
+
+
+def dedup_cli(path: Path, out: Path, jobs: int, extra: Sequence[str] = ()) -> list[str]:
+    return [sys.executable, "-m", "dedup", "scan", str(path), "-q", "--output", str(out), "--jobs", str(jobs), *extra]
+
+
+def e2e_section(
+    corpus: Corpus, inputs: Sequence[str], jobs: int, workdir: Path, stages: bool, cache: CacheOption | None
+) -> list[dict[str, Any]]:
+    heading(f"4. End to end, N = {corpus.docs:,}: python -m dedup scan -q --output FILE --jobs {jobs}")
+    results: list[dict[str, Any]] = []
+    rows = []
+    stage_rows: list[tuple[str, dict[str, Any]]] = []
+    notes: list[str] = []
+    for kind in inputs:
+        path = corpus.folder if kind == "folder" else corpus.jsonl
+        size = corpus.folder_bytes if kind == "folder" else corpus.jsonl_bytes
+        out = workdir / f"out-n{corpus.docs}-{kind}.json"
+        print(f"  scanning {kind} ({size / MB:,.0f} MB) ...", flush=True)
+        run = run_child(dedup_cli(path, out, jobs))
+        found = None
+        if run.returncode == 0:
+            found = json.loads(out.read_text())["summary"]
+        else:
+            notes.append(f"{kind}: dedup exited {run.returncode}: {run.stderr.strip()[-300:]}")
+        entry: dict[str, Any] = {
+            "docs": corpus.docs,
+            "input": kind,
+            "bytes": size,
+            "jobs": jobs,
+            "command": " ".join(run.command),
+            "returncode": run.returncode,
+            "wall_s": run.wall,
+            "docs_per_s": corpus.docs / run.wall,
+            "mb_per_s": size / MB / run.wall,
+            "max_rss_mib": mib(run.max_rss_kib),
+            "peak_tree_rss_mib": mib(run.peak_tree_rss_kib),
+            "planted_duplicates": corpus.planted,
+            "summary": found,
+        }
+        rows.append(
+            (
+                kind,
+                corpus.docs / run.wall,
+                size / MB / run.wall,
+                run.wall,
+                mib(run.peak_tree_rss_kib),
+                mib(run.max_rss_kib),
+                f"{found['duplicates']:,} / {corpus.planted:,}" if found else "n/a",
+            )
+        )
+        if kind == "folder" and cache is not None and run.returncode == 0:
+            entry["rescan"] = rescan(path, out, jobs, workdir, cache, corpus.docs)
+        if stages:
+            print(f"  per-stage run on {kind} (dedup.scan() in a child) ...", flush=True)
+            st = run_child([sys.executable, "-c", STAGES_CODE, str(path), str(jobs)])
+            if st.returncode == 0:
+                info = json.loads(st.stdout.strip().splitlines()[-1])
+                info |= {
+                    "wall_s": st.wall,
+                    "peak_tree_rss_mib": mib(st.peak_tree_rss_kib),
+                    "max_rss_mib": mib(st.max_rss_kib),
+                }
+                entry["stages"] = info
+                stage_rows.append((kind, info))
+            else:
+                notes.append(f"per-stage run on {kind} failed: {st.stderr.strip()[-300:]}")
+        results.append(entry)
+    table(
+        ["input", "docs/s", "MB/s", "wall s", "peak RSS MiB (tree)", "max RSS MiB (1 proc)", "dups found / planted"],
+        rows,
+    )
+    print(
+        "wall includes interpreter start, imports and writing the JSON export; peak RSS (tree) is the largest sampled"
+    )
+    print("sum of RSS over the CLI process and its workers (shared pages counted in each); max RSS is the largest")
+    print("single process (wait4 rusage). 'planted' counts generated near-duplicate documents.")
+    if cache is None and "folder" in inputs:
+        print("rescan: no cache option yet")
+    for entry in results:
+        if "rescan" in entry:
+            r = entry["rescan"]
+            print(
+                f"rescan of the unchanged folder: first {r['first_s']:.2f} s, second {r['second_s']:.2f} s, first/second {r['first_s'] / r['second_s']:.2f}x ({r['how']})"
+            )
+    if stage_rows:
+        print_stages(stage_rows, notes)
+    for n in notes:
+        print(f"note: {n}")
+    return results
+
+
+def print_stages(stage_rows: Sequence[tuple[str, dict[str, Any]]], notes: list[str]) -> None:
+    print(
+        "\nper-stage seconds (ScanResult.timings from dedup.scan() in a separate child process, same corpus and jobs):"
+    )
+    names: list[str] = []
+    for _, info in stage_rows:
+        for k in info["timings"]:
+            if k not in names:
+                names.append(k)
+    if not names:
+        print("per-stage times: n/a (ScanResult.timings is empty in this version of dedup)")
+        notes.append("ScanResult.timings was empty: per-stage times n/a")
+        names = []
+    headers = ["input", *names, "scan() s", "peak RSS MiB (tree)"]
+    table(
+        headers,
+        [
+            (kind, *(info["timings"].get(n) for n in names), info["scan_s"], info["peak_tree_rss_mib"])
+            for kind, info in stage_rows
+        ],
+    )
+
+
+def rescan(path: Path, out: Path, jobs: int, workdir: Path, cache: CacheOption, docs: int) -> dict[str, Any]:
+    extra: list[str] = []
+    how = "cached by default (--no-cache exists); the first run may find an older cache"
+    if cache.takes_path:
+        cache_dir = workdir / f"cache-n{docs}"
+        shutil.rmtree(cache_dir, ignore_errors=True)
+        extra = [cache.flag, str(cache_dir)]
+        how = f"{cache.flag} {cache_dir}, emptied before the first run"
+    elif cache.flag:
+        extra = [cache.flag]
+        how = f"{cache.flag} (cache location not controlled: the first run may find an older cache)"
+    print(f"  rescan: two runs with {' '.join(extra) or 'the default cache'} ...", flush=True)
+    first = run_child(dedup_cli(path, out, jobs, extra))
+    second = run_child(dedup_cli(path, out, jobs, extra))
+    return {
+        "first_s": first.wall,
+        "second_s": second.wall,
+        "how": how,
+        "returncodes": [first.returncode, second.returncode],
+    }
+
+
+# ======================================================================================
+# Driver
+# ======================================================================================
+
+
+def versions() -> dict[str, str | None]:
+    out: dict[str, str | None] = {}
+    for name in ("dedup", "numpy", "datasketch", "xxhash", "rensa"):
+        try:
+            out[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def git_commit() -> str | None:
+    here = Path(__file__).resolve().parent
+    try:
+        rev = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=here, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=here,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return rev + ("+uncommitted changes" if dirty else "")
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument(
+        "--docs",
+        type=int,
+        action="append",
+        metavar="N",
+        help="corpus size; repeat for a linearity table (default 10000)",
+    )
+    p.add_argument(
+        "--workdir",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "dedup-bench",
+        help="corpora and outputs (default: %(default)s)",
+    )
+    p.add_argument("--jobs", type=int, default=0, help="--jobs for dedup scan (0 = all cores, the default)")
+    p.add_argument("--sample", type=int, default=2000, help="documents in the signature section (default %(default)s)")
+    p.add_argument("--pool-docs", type=int, help="documents in the two-process section (default 10 x --sample)")
+    p.add_argument("--seed", type=int, default=0, help="corpus seed (default %(default)s)")
+    p.add_argument(
+        "--inputs", default="folder,jsonl", help="end-to-end inputs: folder, jsonl or both (default %(default)s)"
+    )
+    p.add_argument(
+        "--sections", default=",".join(SECTIONS), help=f"sections to run, of {', '.join(SECTIONS)} (default all)"
+    )
+    p.add_argument("--no-stages", action="store_true", help="skip the per-stage scan() runs of the end-to-end section")
+    p.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep corpora generated by this run in --workdir (cached corpora are always kept)",
+    )
+    p.add_argument("--json", type=Path, metavar="FILE", help="also save every figure as JSON")
+    args = p.parse_args(argv)
+    args.docs = args.docs or [10_000]
+    args.inputs = [s.strip() for s in args.inputs.split(",") if s.strip()]
+    args.sections = [s.strip() for s in args.sections.split(",") if s.strip()]
+    for bad in set(args.inputs) - {"folder", "jsonl"}:
+        p.error(f"unknown input {bad!r}")
+    for bad in set(args.sections) - set(SECTIONS):
+        p.error(f"unknown section {bad!r}")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = parse_args(argv)
+    started = time.perf_counter()
+    jobs = args.jobs if args.jobs > 0 else (os.cpu_count() or 1)
+    machine: dict[str, Any] = {
+        "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "command": " ".join(["python", *sys.argv]),
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "versions": versions(),
+        "git": git_commit(),
+        "rayon_num_threads": os.environ.get("RAYON_NUM_THREADS"),
+    }
+    print(
+        f"dedup benchmark {machine['date']}  |  {machine['cores']} cores, Python {machine['python']}, {machine['platform']}"
+    )
+    print(
+        "versions: "
+        + ", ".join(f"{k} {v or 'not installed'}" for k, v in machine["versions"].items())
+        + f"  |  git {machine['git']}"
+    )
+    print(f"command: {machine['command']}")
+    report: dict[str, Any] = {"machine": machine, "args": {k: str(v) for k, v in vars(args).items()}}
+
+    heading("1. Corpus (generation is not part of any figure)")
+    gen = Generator(args.seed)
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    corpora = []
+    rows = []
+    for n in args.docs if "e2e" in args.sections else []:
+        corpus = ensure_corpus(gen, corpus_paths(args.workdir, n, args.seed), args.inputs)
+        corpora.append(corpus)
+        took = "cached" if corpus.generated_seconds is None else f"{corpus.generated_seconds:.1f} s"
+        kinds = ", ".join(f"{k} {v:,}" for k, v in sorted(corpus.kinds.items()) if k != "original")
+        rows.append(
+            (
+                f"{n:,}",
+                corpus.text_bytes / MB,
+                corpus.folder_bytes / MB or None,
+                corpus.jsonl_bytes / MB or None,
+                f"{corpus.planted:,} ({kinds})",
+                took,
+                str(corpus.root),
+            )
+        )
+    if rows:
+        table(["N", "text MB", "folder MB", "JSONL MB", "near-duplicates planted", "generation", "where"], rows)
+    else:
+        print("no end-to-end section: no corpus written (the other sections generate their texts in memory)")
+    report["corpora"] = [{k: str(v) if isinstance(v, Path) else v for k, v in asdict(c).items()} for c in corpora]
+
+    try:
+        if "signature" in args.sections:
+            report["signature"] = signature_section(gen, args.sample)
+        if "processes" in args.sections:
+            report["processes"] = processes_section(gen, args.pool_docs or 10 * args.sample)
+        if "e2e" in args.sections:
+            cache = cache_option()
+            report["cache_option"] = None if cache is None else asdict(cache)
+            startup = run_child([sys.executable, "-m", "dedup", "--version"])
+            report["cli_startup_s"] = startup.wall
+            e2e: list[dict[str, Any]] = []
+            for corpus in corpora:
+                e2e.extend(e2e_section(corpus, args.inputs, jobs, args.workdir, not args.no_stages, cache))
+            report["end_to_end"] = e2e
+            print(f"\nCLI start-up alone (python -m dedup --version): {startup.wall:.2f} s")
+            if len(corpora) > 1:
+                heading("5. Linearity: end-to-end docs/s per N")
+                base = {e["input"]: e["docs_per_s"] for e in e2e if e["docs"] == corpora[0].docs}
+                table(
+                    [
+                        "input",
+                        "N",
+                        "docs/s",
+                        "MB/s",
+                        "wall s",
+                        "peak RSS MiB (tree)",
+                        f"docs/s vs N={corpora[0].docs:,}",
+                    ],
+                    [
+                        (
+                            e["input"],
+                            e["docs"],
+                            e["docs_per_s"],
+                            e["mb_per_s"],
+                            e["wall_s"],
+                            e["peak_tree_rss_mib"],
+                            ratio(e["docs_per_s"], base[e["input"]]),
+                        )
+                        for e in sorted(e2e, key=lambda e: (e["input"], e["docs"]))
+                    ],
+                )
+    finally:
+        for corpus in corpora:
+            if corpus.created and not args.keep:
+                shutil.rmtree(corpus.root, ignore_errors=True)
+        for out in args.workdir.glob("out-n*.json"):
+            out.unlink()
+    report["total_s"] = time.perf_counter() - started
+    print(f"\nbenchmark took {report['total_s']:.0f} s (generation included)")
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2, default=str))
+        print(f"figures saved to {args.json}")
+
+
+if __name__ == "__main__":
+    main()
