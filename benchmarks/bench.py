@@ -29,6 +29,7 @@ See benchmarks/README.md for every option and docs/benchmarks.md for measured re
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import gc
 import importlib.metadata
@@ -97,6 +98,8 @@ def _cell(value: object) -> str:
     if value is None:
         return "n/a"
     if isinstance(value, float):
+        if value < 1:
+            return f"{value:.3f}"
         if value >= 100:
             return f"{value:,.0f}"
         if value >= 10:
@@ -498,7 +501,7 @@ def optional_module(name: str) -> Any:
         return None
 
 
-def signature_section(gen: Generator, sample: int) -> dict[str, Any]:
+def signature_section(gen: Generator, sample: int, loop_sample: int) -> dict[str, Any]:
     heading(f"2. Signature stage, one core: {sample:,} documents, {NUM_PERM} permutations, word {SHINGLE_K}-grams")
     texts = list(gen.texts(sample))
     mb = sum(len(t.encode()) for t in texts) / MB
@@ -527,10 +530,13 @@ def signature_section(gen: Generator, sample: int) -> dict[str, Any]:
         contenders.append(("rensa RMinHash.digest_matrix_from_token_sets", rensa_matrix()))
     else:
         notes.append("rensa not installed: skipped (pip install rensa to measure it; the script never installs it)")
+    loops = min(loop_sample, sample) if loop_sample > 0 else sample
     results: list[Measured] = []
     for name, fn in contenders:
-        print(f"  running {name} ...", flush=True)
-        results.append(measure(name, fn, texts))
+        few = "update() loop" in name and loops < sample
+        label = f"{name} (first {loops:,} docs)" if few else name
+        print(f"  running {label} ...", flush=True)
+        results.append(measure(label, fn, texts[:loops] if few else texts))
     dedup = measure("dedup shingle_batch + signatures", dedup_stage, texts)
     results.append(dedup)
     extra: list[Measured] = []
@@ -593,39 +599,59 @@ def _sign_batch(texts: Sequence[str]) -> tuple[NDArray[np.uint32], NDArray[np.ui
     return signatures(sh, NUM_PERM, SEED_MINHASH).matrix, sh.hashes, sh.offsets
 
 
+def _sign_batch_only(texts: Sequence[str]) -> NDArray[np.uint32]:
+    """The same work, sending back the signatures alone (to show what shipping shingles costs)."""
+    return signatures(shingle_batch(texts, SHINGLE_K, SHINGLE_K), NUM_PERM, SEED_MINHASH).matrix
+
+
+def _best_of(runs: int, fn: Callable[[], object]) -> float:
+    best = float("inf")
+    for _ in range(runs):
+        gc.collect()
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
 def processes_section(gen: Generator, docs: int) -> dict[str, Any]:
     heading(f"3. Signature stage, 1 process vs multiprocessing.Pool(2): {docs:,} documents")
     texts = list(gen.texts(docs))
     batches = [texts[i : i + BATCH] for i in range(0, len(texts), BATCH)]
     _sign_batch(batches[0][:8])  # warm the lazily built tables before forking
-    gc.collect()
-    t0 = time.perf_counter()
-    for b in batches:
-        _sign_batch(b)
-    one = time.perf_counter() - t0
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("fork" if "fork" in methods else methods[0])
-    gc.collect()
-    t0 = time.perf_counter()
-    with ctx.Pool(2) as pool:
-        for _ in pool.imap(_sign_batch, batches):
-            pass
-    two = time.perf_counter() - t0
+
+    def pooled(fn: Callable[[Sequence[str]], object]) -> Callable[[], object]:
+        def run() -> None:
+            with ctx.Pool(2) as pool:
+                for _ in pool.imap(fn, batches):
+                    pass
+
+        return run
+
+    one = _best_of(3, lambda: [_sign_batch(b) for b in batches])
+    two = _best_of(3, pooled(_sign_batch))
+    two_sigs = _best_of(3, pooled(_sign_batch_only))
     mb = sum(len(t.encode()) for t in texts) / MB
     table(
-        ["run", "docs/s", "MB/s", "seconds"],
+        ["run (best of 3)", "docs/s", "MB/s", "seconds", "speedup"],
         [
-            ("1 process", docs / one, mb / one, one),
-            ("Pool(2), pool start and stop included", docs / two, mb / two, two),
+            ("1 process", docs / one, mb / one, one, "1.00x"),
+            ("Pool(2): signatures + shingle hashes back", docs / two, mb / two, two, ratio(one, two)),
+            ("Pool(2): signatures only back", docs / two_sigs, mb / two_sigs, two_sigs, ratio(one, two_sigs)),
         ],
     )
-    print(f"speedup with 2 processes: {one / two:.2f}x on {os.cpu_count()} cores ({ctx.get_start_method()} start;")
-    print("workers return signatures and shingle hashes, as the pipeline's do)")
+    print(f"speedup with 2 processes: {one / two:.2f}x on {os.cpu_count()} cores ({ctx.get_start_method()} start, pool")
+    print("start and stop included; texts are sent to the workers in batches of 512; the pipeline's workers")
+    print("send back signatures and shingle hashes, as in the second row)")
     return {
         "docs": docs,
         "one_process_s": one,
         "two_processes_s": two,
+        "two_processes_signatures_only_s": two_sigs,
         "speedup": one / two,
+        "speedup_signatures_only": one / two_sigs,
         "start_method": ctx.get_start_method(),
     }
 
@@ -640,7 +666,7 @@ class ChildRun:
     command: list[str]
     returncode: int
     wall: float
-    max_rss_kib: int | None  # largest single process of the tree (wait4 rusage)
+    max_rss_kib: int | None  # largest single process of the tree
     peak_tree_rss_kib: int | None  # largest sampled sum of RSS over the process tree
     stdout: str
     stderr: str
@@ -648,9 +674,8 @@ class ChildRun:
 
 def _children_of(pid: int) -> list[int]:
     """Direct children of pid, via /proc/<pid>/task/*/children, or a scan of /proc/*/stat."""
-    task_dir = Path(f"/proc/{pid}/task")
     try:
-        files = list(task_dir.glob("*/children"))
+        files = list(Path(f"/proc/{pid}/task").glob("*/children"))
         if files:
             return [int(c) for f in files for c in f.read_text().split()]
     except OSError:
@@ -666,8 +691,9 @@ def _children_of(pid: int) -> list[int]:
     return out
 
 
-def _tree_rss_kib(pid: int) -> int:
-    total = 0
+def _tree_memory_kib(pid: int) -> tuple[int, int]:
+    """(sum of VmRSS, largest VmHWM) over pid and its descendants, in KiB."""
+    total = hwm = 0
     stack = [pid]
     while stack:
         p = stack.pop()
@@ -675,41 +701,61 @@ def _tree_rss_kib(pid: int) -> int:
             for line in Path(f"/proc/{p}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
                     total += int(line.split()[1])
-                    break
+                elif line.startswith("VmHWM:"):
+                    hwm = max(hwm, int(line.split()[1]))
         except OSError:
             continue
         stack.extend(_children_of(p))
-    return total
+    return total, hwm
 
 
-def run_child(command: list[str], interval: float = 0.05) -> ChildRun:
-    """Run a command, timing it and tracking its process tree's memory; stdout/stderr go to files."""
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(command, stdout=out, stderr=err)
-        peak = 0
-        can_poll = Path(f"/proc/{proc.pid}/status").exists()
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            if can_poll:
-                peak = max(peak, _tree_rss_kib(proc.pid))
-            time.sleep(interval)
-        wall = time.perf_counter() - t0
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        return ChildRun(
-            command, proc.returncode, wall, int(usage.ru_maxrss) or None, peak or None, out.read(), err.read()
-        )
+GNU_TIME = Path("/usr/bin/time")
 
 
+def run_child(command: list[str], env: dict[str, str] | None = None, interval: float = 0.05) -> ChildRun:
+    """Run a command, timing it and tracking its process tree's memory; stdout/stderr go to files.
+
+    The largest single process comes from GNU time (``%M``: the wait4 rusage of the command, which
+    covers the worker processes it reaped) when /usr/bin/time exists, else from the largest VmHWM
+    seen while polling /proc. Not the wait4 rusage of our own child: Linux carries the forking
+    process's high-water mark into it across exec, so it would report this script's size.
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        rss_file = Path(tmp) / "maxrss"
+        full = [str(GNU_TIME), "-o", str(rss_file), "-f", "%M", *command] if GNU_TIME.exists() else command
+        with open(Path(tmp) / "out", "w+") as out, open(Path(tmp) / "err", "w+") as err:
+            t0 = time.perf_counter()
+            proc = subprocess.Popen(full, stdout=out, stderr=err, env=env)
+            peak = hwm = 0
+            while True:
+                pid, status, _usage = os.wait4(proc.pid, os.WNOHANG)
+                if pid:
+                    break
+                total, high = _tree_memory_kib(proc.pid)
+                peak, hwm = max(peak, total), max(hwm, high)
+                time.sleep(interval)
+            wall = time.perf_counter() - t0
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            out.seek(0)
+            err.seek(0)
+            stdout, stderr = out.read(), err.read()
+        max_rss = hwm
+        if GNU_TIME.exists():
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                max_rss = int(rss_file.read_text().split()[-1])
+        # The sum over the tree is never below its largest process: polling may miss a short peak.
+        peak = max(peak, max_rss)
+        return ChildRun(command, proc.returncode, wall, max_rss or None, peak or None, stdout, stderr)
+
+
+#: Runs dedup.scan() and prints its timings; argv: path, jobs, [cache file].
 STAGES_CODE = """
 import json, sys, time
+from pathlib import Path
 import dedup
+kwargs = {"cache": Path(sys.argv[3])} if len(sys.argv) > 3 else {}
 t = time.perf_counter()
-r = dedup.scan([sys.argv[1]], dedup.ScanConfig(jobs=int(sys.argv[2])))
+r = dedup.scan([sys.argv[1]], dedup.ScanConfig(jobs=int(sys.argv[2])), **kwargs)
 wall = time.perf_counter() - t
 print(json.dumps({"timings": dict(r.timings), "scan_s": wall, "documents": r.summary.documents,
                   "duplicates": r.summary.duplicates, "clusters": r.summary.clusters,
@@ -718,45 +764,60 @@ print(json.dumps({"timings": dict(r.timings), "scan_s": wall, "documents": r.sum
 
 
 @dataclass
-class CacheOption:
-    """How `dedup scan` caches, if it does: an option taking a folder, or a plain flag."""
+class CacheSupport:
+    """What `dedup scan` offers for caching (read from its --help)."""
 
-    flag: str
-    takes_path: bool
+    dir_option: str | None  # an option taking the cache folder, e.g. --cache-dir
+    off_flag: str | None  # a flag turning the cache off, e.g. --no-cache
+    api_file: str | None  # name of the cache file in that folder, for scan(cache=...)
 
 
-def cache_option() -> CacheOption | None:
-    """Read `dedup scan --help` for a cache option (none existed when this script was written)."""
+def cache_support() -> CacheSupport | None:
     res = subprocess.run([sys.executable, "-m", "dedup", "scan", "--help"], capture_output=True, text=True, check=False)
     text = res.stdout
     with_value = re.search(r"(--cache(?:-dir)?)\s+(?:PATH|DIR|DIRECTORY|FOLDER|FILE|TEXT)\b", text)
-    if with_value:
-        return CacheOption(with_value.group(1), True)
-    if re.search(r"--cache\b", text):
-        return CacheOption("--cache", False)
-    if "--no-cache" in text:
-        return CacheOption("", False)  # cached by default
-    return None
+    off = re.search(r"--no-cache\b", text)
+    if not with_value and not off:
+        return None
+    api_file = None
+    try:
+        from dedup import cache as dedup_cache  # the module behind --cache-dir, when there is one
+
+        api_file = dedup_cache.default_path().name
+    except (ImportError, AttributeError):
+        pass
+    return CacheSupport(with_value.group(1) if with_value else None, off.group(0) if off else None, api_file)
 
 
 def dedup_cli(path: Path, out: Path, jobs: int, extra: Sequence[str] = ()) -> list[str]:
     return [sys.executable, "-m", "dedup", "scan", str(path), "-q", "--output", str(out), "--jobs", str(jobs), *extra]
 
 
-def e2e_section(
-    corpus: Corpus, inputs: Sequence[str], jobs: int, workdir: Path, stages: bool, cache: CacheOption | None
-) -> list[dict[str, Any]]:
-    heading(f"4. End to end, N = {corpus.docs:,}: python -m dedup scan -q --output FILE --jobs {jobs}")
+@dataclass
+class E2EContext:
+    jobs: int
+    workdir: Path
+    stages: bool
+    cache: CacheSupport | None
+    env: dict[str, str]  # children's environment: a default cache folder inside the workdir
+
+
+def e2e_section(corpus: Corpus, inputs: Sequence[str], ctx: E2EContext) -> list[dict[str, Any]]:
+    no_cache = [ctx.cache.off_flag] if ctx.cache and ctx.cache.off_flag else []
+    heading(
+        f"4. End to end, N = {corpus.docs:,}: python -m dedup scan -q --output FILE --jobs {ctx.jobs} {' '.join(no_cache)}"
+    )
     results: list[dict[str, Any]] = []
     rows = []
     stage_rows: list[tuple[str, dict[str, Any]]] = []
     notes: list[str] = []
+    rescans: list[str] = []
     for kind in inputs:
         path = corpus.folder if kind == "folder" else corpus.jsonl
         size = corpus.folder_bytes if kind == "folder" else corpus.jsonl_bytes
-        out = workdir / f"out-n{corpus.docs}-{kind}.json"
+        out = ctx.workdir / f"out-n{corpus.docs}-{kind}.json"
         print(f"  scanning {kind} ({size / MB:,.0f} MB) ...", flush=True)
-        run = run_child(dedup_cli(path, out, jobs))
+        run = run_child(dedup_cli(path, out, ctx.jobs, no_cache), ctx.env)
         found = None
         if run.returncode == 0:
             found = json.loads(out.read_text())["summary"]
@@ -766,7 +827,7 @@ def e2e_section(
             "docs": corpus.docs,
             "input": kind,
             "bytes": size,
-            "jobs": jobs,
+            "jobs": ctx.jobs,
             "command": " ".join(run.command),
             "returncode": run.returncode,
             "wall_s": run.wall,
@@ -788,40 +849,38 @@ def e2e_section(
                 f"{found['duplicates']:,} / {corpus.planted:,}" if found else "n/a",
             )
         )
-        if kind == "folder" and cache is not None and run.returncode == 0:
-            entry["rescan"] = rescan(path, out, jobs, workdir, cache, corpus.docs)
-        if stages:
-            print(f"  per-stage run on {kind} (dedup.scan() in a child) ...", flush=True)
-            st = run_child([sys.executable, "-c", STAGES_CODE, str(path), str(jobs)])
-            if st.returncode == 0:
-                info = json.loads(st.stdout.strip().splitlines()[-1])
-                info |= {
-                    "wall_s": st.wall,
-                    "peak_tree_rss_mib": mib(st.peak_tree_rss_kib),
-                    "max_rss_mib": mib(st.max_rss_kib),
-                }
+        if ctx.stages:
+            print(f"  per-stage run on {kind} (dedup.scan() in a child, no cache) ...", flush=True)
+            info = stage_run(path, ctx, None, notes)
+            if info is not None:
                 entry["stages"] = info
                 stage_rows.append((kind, info))
-            else:
-                notes.append(f"per-stage run on {kind} failed: {st.stderr.strip()[-300:]}")
+        if kind == "folder" and ctx.cache is not None and ctx.cache.dir_option and run.returncode == 0:
+            entry["rescan"] = rescan(path, out, ctx, corpus.docs, run.wall)
+            r = entry["rescan"]
+            rescans.append(
+                f"rescan of the unchanged folder with {ctx.cache.dir_option} (emptied first): first run {r['first_s']:.2f} s,"
+                f" second {r['second_s']:.2f} s: first/second {ratio(r['first_s'], r['second_s'])},"
+                f" no-cache run/second {ratio(run.wall, r['second_s'])}"
+            )
+            if ctx.stages and ctx.cache.api_file:
+                print("  per-stage run on folder with the warm cache ...", flush=True)
+                info = stage_run(path, ctx, ctx.workdir / f"cache-n{corpus.docs}" / ctx.cache.api_file, notes)
+                if info is not None:
+                    r["stages"] = info
+                    stage_rows.append(("folder, rescan (warm cache)", info))
         results.append(entry)
     table(
         ["input", "docs/s", "MB/s", "wall s", "peak RSS MiB (tree)", "max RSS MiB (1 proc)", "dups found / planted"],
         rows,
     )
-    print(
-        "wall includes interpreter start, imports and writing the JSON export; peak RSS (tree) is the largest sampled"
-    )
-    print("sum of RSS over the CLI process and its workers (shared pages counted in each); max RSS is the largest")
-    print("single process (wait4 rusage). 'planted' counts generated near-duplicate documents.")
-    if cache is None and "folder" in inputs:
+    print("wall includes interpreter start, imports and writing the JSON export. peak RSS (tree): the largest sampled")
+    print("sum of RSS over the CLI process and its workers (pages shared after fork counted in each); max RSS: the")
+    print("largest single process. 'planted' counts generated near-duplicate documents.")
+    if "folder" in inputs and (ctx.cache is None or not ctx.cache.dir_option):
         print("rescan: no cache option yet")
-    for entry in results:
-        if "rescan" in entry:
-            r = entry["rescan"]
-            print(
-                f"rescan of the unchanged folder: first {r['first_s']:.2f} s, second {r['second_s']:.2f} s, first/second {r['first_s'] / r['second_s']:.2f}x ({r['how']})"
-            )
+    for line in rescans:
+        print(line)
     if stage_rows:
         print_stages(stage_rows, notes)
     for n in notes:
@@ -829,47 +888,56 @@ def e2e_section(
     return results
 
 
+def stage_run(path: Path, ctx: E2EContext, cache_file: Path | None, notes: list[str]) -> dict[str, Any] | None:
+    args = [sys.executable, "-c", STAGES_CODE, str(path), str(ctx.jobs)] + ([str(cache_file)] if cache_file else [])
+    st = run_child(args, ctx.env)
+    if st.returncode != 0:
+        notes.append(f"per-stage run on {path.name} failed: {st.stderr.strip()[-300:]}")
+        return None
+    info: dict[str, Any] = json.loads(st.stdout.strip().splitlines()[-1])
+    info |= {"wall_s": st.wall, "peak_tree_rss_mib": mib(st.peak_tree_rss_kib), "max_rss_mib": mib(st.max_rss_kib)}
+    return info
+
+
 def print_stages(stage_rows: Sequence[tuple[str, dict[str, Any]]], notes: list[str]) -> None:
-    print(
-        "\nper-stage seconds (ScanResult.timings from dedup.scan() in a separate child process, same corpus and jobs):"
-    )
+    print("\nper-stage seconds (ScanResult.timings of dedup.scan() run in a separate child: same corpus and jobs):")
     names: list[str] = []
     for _, info in stage_rows:
-        for k in info["timings"]:
-            if k not in names:
-                names.append(k)
+        names.extend(k for k in info["timings"] if k not in names)
     if not names:
         print("per-stage times: n/a (ScanResult.timings is empty in this version of dedup)")
         notes.append("ScanResult.timings was empty: per-stage times n/a")
-        names = []
-    headers = ["input", *names, "scan() s", "peak RSS MiB (tree)"]
+    headers = ["run", *names, "scan() s", "peak RSS MiB (tree)", "max RSS MiB (1 proc)"]
     table(
         headers,
         [
-            (kind, *(info["timings"].get(n) for n in names), info["scan_s"], info["peak_tree_rss_mib"])
+            (
+                kind,
+                *(info["timings"].get(n) for n in names),
+                info["scan_s"],
+                info["peak_tree_rss_mib"],
+                info["max_rss_mib"],
+            )
             for kind, info in stage_rows
         ],
     )
 
 
-def rescan(path: Path, out: Path, jobs: int, workdir: Path, cache: CacheOption, docs: int) -> dict[str, Any]:
-    extra: list[str] = []
-    how = "cached by default (--no-cache exists); the first run may find an older cache"
-    if cache.takes_path:
-        cache_dir = workdir / f"cache-n{docs}"
-        shutil.rmtree(cache_dir, ignore_errors=True)
-        extra = [cache.flag, str(cache_dir)]
-        how = f"{cache.flag} {cache_dir}, emptied before the first run"
-    elif cache.flag:
-        extra = [cache.flag]
-        how = f"{cache.flag} (cache location not controlled: the first run may find an older cache)"
-    print(f"  rescan: two runs with {' '.join(extra) or 'the default cache'} ...", flush=True)
-    first = run_child(dedup_cli(path, out, jobs, extra))
-    second = run_child(dedup_cli(path, out, jobs, extra))
+def rescan(path: Path, out: Path, ctx: E2EContext, docs: int, no_cache_s: float) -> dict[str, Any]:
+    assert ctx.cache is not None and ctx.cache.dir_option
+    cache_dir = ctx.workdir / f"cache-n{docs}"
+    shutil.rmtree(cache_dir, ignore_errors=True)
+    extra = [ctx.cache.dir_option, str(cache_dir)]
+    print(f"  rescan: two runs with {' '.join(extra)} ...", flush=True)
+    first = run_child(dedup_cli(path, out, ctx.jobs, extra), ctx.env)
+    second = run_child(dedup_cli(path, out, ctx.jobs, extra), ctx.env)
     return {
+        "option": " ".join(extra),
+        "no_cache_s": no_cache_s,
         "first_s": first.wall,
         "second_s": second.wall,
-        "how": how,
+        "first_over_second": first.wall / second.wall,
+        "second_peak_tree_rss_mib": mib(second.peak_tree_rss_kib),
         "returncodes": [first.returncode, second.returncode],
     }
 
@@ -877,6 +945,14 @@ def rescan(path: Path, out: Path, jobs: int, workdir: Path, cache: CacheOption, 
 # ======================================================================================
 # Driver
 # ======================================================================================
+
+
+def _load() -> str:
+    """1, 5 and 15 minute load averages: other work on the machine makes every figure noisier."""
+    try:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "n/a"
 
 
 def versions() -> dict[str, str | None]:
@@ -926,6 +1002,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--jobs", type=int, default=0, help="--jobs for dedup scan (0 = all cores, the default)")
     p.add_argument("--sample", type=int, default=2000, help="documents in the signature section (default %(default)s)")
+    p.add_argument(
+        "--loop-sample",
+        type=int,
+        default=500,
+        help="documents for the slow datasketch update() loops: the first of --sample; 0 = all (default %(default)s)",
+    )
     p.add_argument("--pool-docs", type=int, help="documents in the two-process section (default 10 x --sample)")
     p.add_argument("--seed", type=int, default=0, help="corpus seed (default %(default)s)")
     p.add_argument(
@@ -966,6 +1048,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "versions": versions(),
         "git": git_commit(),
         "rayon_num_threads": os.environ.get("RAYON_NUM_THREADS"),
+        "load_average_start": _load(),
     }
     print(
         f"dedup benchmark {machine['date']}  |  {machine['cores']} cores, Python {machine['python']}, {machine['platform']}"
@@ -975,7 +1058,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         + ", ".join(f"{k} {v or 'not installed'}" for k, v in machine["versions"].items())
         + f"  |  git {machine['git']}"
     )
-    print(f"command: {machine['command']}")
+    print(f"command: {machine['command']}  |  load average {_load()}")
     report: dict[str, Any] = {"machine": machine, "args": {k: str(v) for k, v in vars(args).items()}}
 
     heading("1. Corpus (generation is not part of any figure)")
@@ -1007,17 +1090,19 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     try:
         if "signature" in args.sections:
-            report["signature"] = signature_section(gen, args.sample)
+            report["signature"] = signature_section(gen, args.sample, args.loop_sample)
         if "processes" in args.sections:
             report["processes"] = processes_section(gen, args.pool_docs or 10 * args.sample)
         if "e2e" in args.sections:
-            cache = cache_option()
-            report["cache_option"] = None if cache is None else asdict(cache)
-            startup = run_child([sys.executable, "-m", "dedup", "--version"])
+            cache = cache_support()
+            report["cache_support"] = None if cache is None else asdict(cache)
+            env = dict(os.environ, DEDUP_CACHE_DIR=str(args.workdir / "cache-default"))
+            ctx = E2EContext(jobs, args.workdir, not args.no_stages, cache, env)
+            startup = run_child([sys.executable, "-m", "dedup", "--version"], env)
             report["cli_startup_s"] = startup.wall
             e2e: list[dict[str, Any]] = []
             for corpus in corpora:
-                e2e.extend(e2e_section(corpus, args.inputs, jobs, args.workdir, not args.no_stages, cache))
+                e2e.extend(e2e_section(corpus, args.inputs, ctx))
             report["end_to_end"] = e2e
             print(f"\nCLI start-up alone (python -m dedup --version): {startup.wall:.2f} s")
             if len(corpora) > 1:
@@ -1052,8 +1137,11 @@ def main(argv: Sequence[str] | None = None) -> None:
                 shutil.rmtree(corpus.root, ignore_errors=True)
         for out in args.workdir.glob("out-n*.json"):
             out.unlink()
+        for cache_dir in args.workdir.glob("cache-*"):
+            shutil.rmtree(cache_dir, ignore_errors=True)
     report["total_s"] = time.perf_counter() - started
-    print(f"\nbenchmark took {report['total_s']:.0f} s (generation included)")
+    report["load_average_end"] = _load()
+    print(f"\nbenchmark took {report['total_s']:.0f} s (generation included); load average now {_load()}")
     if args.json:
         args.json.write_text(json.dumps(report, indent=2, default=str))
         print(f"figures saved to {args.json}")

@@ -4,9 +4,12 @@
  * plain-Python definitions in shingle.py (tokens, hash_token, _combine, line_hash).
  *
  * Division of work (see dedup/kernel.py for the Python side):
- *   - Python folds each text (NFKC + casefold, or lower() for ASCII) and passes the
- *     list of str. This module reads their code points in place (PyUnicode_DATA with
- *     PyUnicode_KIND: 1, 2 or 4 bytes per code point), so nothing is re-encoded.
+ *   - Python folds each text that is not pure ASCII (shingle._fold: NFKC + casefold)
+ *     and passes the list of str. Pure ASCII texts come as they are: their fold is
+ *     str.lower(), which the scan here applies as it reads (A-Z to a-z; on folded text
+ *     that changes nothing, since casefold leaves no A-Z). Code points are read in
+ *     place (PyUnicode_DATA with PyUnicode_KIND: 1, 2 or 4 bytes per code point), so
+ *     nothing is re-encoded.
  *   - Character classes come from Python's lazily filled uint8 table over all code
  *     points (shingle._class_table(): 0 separator, 1 word, 2 solo, 255 not filled yet).
  *     The table is the only source of class data, so the solo ranges and the Unicode
@@ -32,12 +35,18 @@
 #if defined(__GNUC__) || defined(__clang__)
 #define ALWAYS_INLINE inline __attribute__((always_inline))
 #define RESTRICT __restrict__
+#define LIKELY(x) __builtin_expect(!!(x), 1)
+#define UNLIKELY(x) __builtin_expect(!!(x), 0)
 #elif defined(_MSC_VER)
 #define ALWAYS_INLINE __forceinline
 #define RESTRICT __restrict
 #else
 #define ALWAYS_INLINE inline
 #define RESTRICT
+#endif
+#ifndef LIKELY
+#define LIKELY(x) (x)
+#define UNLIKELY(x) (x)
 #endif
 
 /* Constants of the hash construction: the same values as in dedup/shingle.py.
@@ -52,6 +61,8 @@
 #define EMPTY_SLOT 0xFFFFFFFFu /* a MinHash slot no shingle reached (signature.EMPTY) */
 
 enum { CLS_SEP = 0, CLS_WORD = 1, CLS_SOLO = 2, CLS_UNKNOWN = 255 };
+/* Only in the kernel's private Latin-1 copy of the table: "\n", a separator that ends a line. */
+enum { CLS_NEWLINE = 3 };
 
 /* shingle._POSITION: odd multipliers, one per position in a shingle (splitmix64 of
  * 1..64, forced odd). Filled by init_positions() at module import. */
@@ -271,8 +282,10 @@ typedef struct {
 
 typedef struct {
     const uint8_t *table; /* class of every code point, N_CODEPOINTS entries */
+    uint8_t cls1[256];    /* its first 256 entries, with "\n" as CLS_NEWLINE */
     int k, char_k;
-    u64vec tok;           /* token hashes of the current document */
+    u64vec tok;           /* scratch: token hashes of the current document */
+    u64vec breaks;        /* scratch: token count at each "\n" of the current document */
     u64vec hashes;        /* output: shingle hashes, sorted unique per document */
     u64vec line_hashes;   /* output: short-line hashes, sorted unique per document */
     i64vec line_docs;     /* output: the document of each line hash */
@@ -283,92 +296,120 @@ typedef struct {
     sorter sort;          /* scratch of sort_unique_u64 */
 } shingler;
 
-/* Per-document token and line state while scanning a text. */
+/* What a code point at position j of a word adds to the word's hash before fmix64:
+ * (cp + 1) * BASE**j + GOLDEN, i.e. cp * mul + add with mul = BASE**j and
+ * add = BASE**j + GOLDEN. Summed over a word of length L this is hash_token's
+ * sum((cp_j + 1) * BASE**j) + L * GOLDEN. A table for the first N_POWERS positions
+ * keeps the multiply chain BASE**j out of the scan's critical path; longer words go on
+ * with the chain from BASE**N_POWERS. Filled by init_powers(). */
+#define N_POWERS 64
 typedef struct {
-    uint64_t *tok;   /* room for one token per code point */
-    size_t n_tok;
-    size_t n_solo;
-    uint64_t *lines; /* room for one line hash per token */
-    size_t n_lines;
-    uint64_t line_acc, line_prev;
-    size_t line_tokens;
-} doc_state;
+    uint64_t mul, add;
+} power_term;
+static power_term POWERS[N_POWERS + 1];
 
-/* One token of the document: store it and add it to the current line's hash
- * (line_hash: sum of fmix64(token ^ previous token * POSITION[1]) over the line). */
-static ALWAYS_INLINE void emit_token(doc_state *ds, uint64_t h) {
-    ds->tok[ds->n_tok++] = h;
-    /* Lines longer than SHORT_LINE_TOKENS are dropped, so stop mixing past that. */
-    if (++ds->line_tokens <= SHORT_LINE_TOKENS) {
-        ds->line_acc += fmix64(h ^ (ds->line_prev * POSITION[1]));
-        ds->line_prev = h;
+/* ASCII lowercasing of Latin-1 code units: texts that are pure ASCII come unfolded (their
+ * fold, str.lower(), is only this); on folded text it changes nothing, as casefold
+ * leaves no "A" to "Z". Filled by init_powers(). */
+static uint8_t LOWER_LATIN1[256];
+
+static void init_powers(void) {
+    uint64_t pw = 1;
+    for (int j = 0; j <= N_POWERS; j++) {
+        POWERS[j].mul = pw;
+        POWERS[j].add = pw + GOLDEN;
+        pw *= BASE;
     }
+    for (int c = 0; c < 256; c++)
+        LOWER_LATIN1[c] = (uint8_t)(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
 }
 
-static ALWAYS_INLINE void end_line(doc_state *ds) {
-    if (ds->line_tokens >= 1 && ds->line_tokens <= SHORT_LINE_TOKENS)
-        ds->lines[ds->n_lines++] = fmix64(ds->line_acc + (uint64_t)ds->line_tokens * GOLDEN);
-    ds->line_acc = 0;
-    ds->line_prev = 0;
-    ds->line_tokens = 0;
-}
-
-/* Tokenise one text of the given kind (a compile-time constant after inlining).
- * A word token hashes as fmix64(sum((cp_j + 1) * BASE**j) + length * GOLDEN), a solo
- * character as a word of length one. Returns 1 if a code point of unknown class was
- * seen (its block is flagged in `unknown`), else 0. */
-static ALWAYS_INLINE int tokenize_kind(doc_state *ds, const uint8_t *RESTRICT table, uint8_t *unknown,
-                                       size_t *n_unknown, int kind, const void *data, size_t len) {
-    uint64_t poly = 0, power = 1, wlen = 0; /* the word being read */
-    int saw_unknown = 0;
+/* The tokens of one text, and where its lines break.
+ * tok[i] receives token i's hash before the final fmix64 (see power_term; a solo
+ * character is a word of length one). breaks[] receives the number of tokens before
+ * each "\n".
+ *
+ * The common case (a separator or a word character, and not "\n") runs without a
+ * data-dependent branch: the end of a word would otherwise cost a mispredicted branch
+ * per token. Every such character stores the pending word's hash at tok[n] and
+ * advances n only when a word ends there; so tok needs room for one entry past the
+ * last token. `kind` is a compile-time constant once inlined; for kind 1 the classes
+ * come from the private Latin-1 table `cls1`, in which "\n" is CLS_NEWLINE. Returns the
+ * number of tokens; sets *n_breaks and *n_solo. Unknown classes are flagged in
+ * st->unknown. */
+static ALWAYS_INLINE size_t tokenize_kind(uint64_t *RESTRICT tok, uint64_t *RESTRICT breaks, size_t *n_breaks,
+                                          size_t *n_solo, shingler *st, int kind, const void *data, size_t len) {
+    const uint8_t *RESTRICT table = st->table;
+    const uint8_t *RESTRICT cls1 = st->cls1;
+    size_t n = 0, solo = 0, nb = 0;
+    uint64_t poly = 0; /* the hash so far of the word being read */
+    uint64_t wlen = 0; /* its length */
+    uint64_t big = 0;  /* BASE**wlen once wlen >= N_POWERS */
     for (size_t i = 0; i < len; i++) {
-        uint32_t cp = kind == 1   ? ((const uint8_t *)data)[i]
-                      : kind == 2 ? ((const uint16_t *)data)[i]
-                                  : ((const uint32_t *)data)[i];
-        /* Python's str never holds a code point above 0x10FFFF, so `table[cp]` is in
-         * bounds; the check costs nothing measurable and guards a malformed object. */
-        unsigned cls = (kind == 4 && cp >= N_CODEPOINTS) ? CLS_SEP : table[cp];
-        if (cls == CLS_WORD) {
-            poly += ((uint64_t)cp + 1) * power;
-            power *= BASE;
-            wlen++;
+        uint32_t cp;
+        unsigned cls;
+        if (kind == 1) {
+            uint8_t c = ((const uint8_t *)data)[i];
+            cls = cls1[c];
+            cp = LOWER_LATIN1[c];
+        } else {
+            cp = kind == 2 ? ((const uint16_t *)data)[i] : ((const uint32_t *)data)[i];
+            /* Python's str holds no code point above 0x10FFFF, so `table[cp]` is in
+             * bounds; the test only guards a malformed object. */
+            cls = (kind == 4 && UNLIKELY(cp >= N_CODEPOINTS)) ? CLS_SEP : table[cp];
+        }
+        if (UNLIKELY(cls > CLS_WORD || (kind != 1 && cp == '\n'))) {
+            if (wlen) {
+                tok[n++] = poly;
+                poly = wlen = 0;
+            }
+            if (cls == CLS_SOLO) {
+                tok[n++] = (uint64_t)cp + 1 + GOLDEN;
+                solo++;
+            } else if (cls == CLS_NEWLINE || cp == '\n') {
+                breaks[nb++] = n;
+            } else if (cls == CLS_UNKNOWN) {
+                /* Taken as a separator; the caller discards this batch's results. */
+                uint8_t *flag = &st->unknown[cp >> BLOCK_SHIFT];
+                st->n_unknown += !*flag;
+                *flag = 1;
+            }
             continue;
         }
-        if (wlen) {
-            emit_token(ds, fmix64(poly + wlen * GOLDEN));
-            poly = 0;
-            power = 1;
-            wlen = 0;
+        /* cls is CLS_SEP (0) or CLS_WORD (1). */
+        power_term t;
+        if (LIKELY(wlen < N_POWERS)) {
+            t = POWERS[wlen];
+        } else {
+            if (wlen == N_POWERS)
+                big = POWERS[N_POWERS].mul;
+            t.mul = big;
+            t.add = big + GOLDEN;
+            big *= BASE;
         }
-        if (cls == CLS_SOLO) {
-            emit_token(ds, fmix64((uint64_t)cp + 1 + GOLDEN));
-            ds->n_solo++;
-        } else if (cp == '\n') {
-            end_line(ds);
-        } else if (cls == CLS_UNKNOWN) {
-            /* Treated as a separator for now; the caller discards this batch's results. */
-            uint8_t *flag = &unknown[cp >> BLOCK_SHIFT];
-            if (!*flag) {
-                *flag = 1;
-                (*n_unknown)++;
-            }
-            saw_unknown = 1;
-        }
+        uint64_t keep = (uint64_t)0 - cls; /* all ones inside a word, zero at a separator */
+        uint64_t wnext = (wlen + 1) & keep;
+        tok[n] = poly;
+        n += wlen > wnext; /* a word ended here */
+        poly = (poly + cp * t.mul + t.add) & keep;
+        wlen = wnext;
     }
     if (wlen)
-        emit_token(ds, fmix64(poly + wlen * GOLDEN));
-    end_line(ds);
-    return saw_unknown;
+        tok[n++] = poly;
+    *n_breaks = nb;
+    *n_solo = solo;
+    return n;
 }
 
-static int tokenize(doc_state *ds, shingler *st, const text_ref *t) {
+static size_t tokenize(uint64_t *tok, uint64_t *breaks, size_t *n_breaks, size_t *n_solo, shingler *st,
+                       const text_ref *t) {
     switch (t->kind) {
     case 1:
-        return tokenize_kind(ds, st->table, st->unknown, &st->n_unknown, 1, t->data, t->len);
+        return tokenize_kind(tok, breaks, n_breaks, n_solo, st, 1, t->data, t->len);
     case 2:
-        return tokenize_kind(ds, st->table, st->unknown, &st->n_unknown, 2, t->data, t->len);
+        return tokenize_kind(tok, breaks, n_breaks, n_solo, st, 2, t->data, t->len);
     default:
-        return tokenize_kind(ds, st->table, st->unknown, &st->n_unknown, 4, t->data, t->len);
+        return tokenize_kind(tok, breaks, n_breaks, n_solo, st, 4, t->data, t->len);
     }
 }
 
@@ -386,20 +427,40 @@ static void scan_unknown(shingler *st, const text_ref *t) {
 }
 
 /* Hash of every window of `w` consecutive token hashes (shingle._combine): out[j] =
- * fmix64(w * GOLDEN + sum_p tok[j + p] * POSITION[p]) for j in 0 .. n_tok - w. */
+ * fmix64(w * GOLDEN + sum_p tok[j + p] * POSITION[p]) for j in 0 .. n_tok - w.
+ * Scalar on purpose: SSE2 and AVX2 have no 64-bit lane multiply, and the emulated one
+ * is no faster than the scalar multiplier. */
 static void window_hashes(const uint64_t *RESTRICT tok, size_t n_tok, size_t w, uint64_t *RESTRICT out) {
     size_t m = n_tok - w + 1;
     uint64_t init = (uint64_t)w * GOLDEN;
-    for (size_t j = 0; j < m; j++)
-        out[j] = init;
-    for (size_t p = 0; p < w; p++) {
-        uint64_t mult = POSITION[p];
-        const uint64_t *src = tok + p;
-        for (size_t j = 0; j < m; j++)
-            out[j] += src[j] * mult;
+    for (size_t j = 0; j < m; j++) {
+        uint64_t acc = init;
+        for (size_t p = 0; p < w; p++)
+            acc += tok[j + p] * POSITION[p];
+        out[j] = fmix64(acc);
     }
-    for (size_t j = 0; j < m; j++)
-        out[j] = fmix64(out[j]);
+}
+
+/* Hashes of the short lines (1 to SHORT_LINE_TOKENS tokens) into out; returns how many.
+ * line_hash: fmix64(sum of fmix64(token ^ previous token in the line * POSITION[1]) +
+ * token count * GOLDEN). Line i holds tokens breaks[i - 1] .. breaks[i] - 1. */
+static size_t short_lines(const uint64_t *RESTRICT tok, size_t n_tok, const uint64_t *RESTRICT breaks,
+                          size_t n_breaks, uint64_t *RESTRICT out) {
+    size_t n = 0, start = 0;
+    for (size_t i = 0; i <= n_breaks; i++) {
+        size_t end = i < n_breaks ? (size_t)breaks[i] : n_tok;
+        size_t count = end - start;
+        if (count >= 1 && count <= SHORT_LINE_TOKENS) {
+            uint64_t acc = 0, prev = 0;
+            for (size_t j = start; j < end; j++) {
+                acc += fmix64(tok[j] ^ (prev * POSITION[1]));
+                prev = tok[j];
+            }
+            out[n++] = fmix64(acc + (uint64_t)count * GOLDEN);
+        }
+        start = end;
+    }
+    return n;
 }
 
 /* Shingle document d; 0 on success, -1 when out of memory. */
@@ -410,27 +471,28 @@ static int shingle_doc(shingler *st, size_t d, const text_ref *t) {
         st->words[d] = 0;
         return 0;
     }
-    /* At most one token per code point, one short line per token. */
-    if (u64_reserve(&st->tok, t->len + 1) < 0 || u64_reserve(&st->line_hashes, t->len + 1) < 0)
+    /* At most one token per code point (plus the scan's spare slot), one "\n" per code
+     * point, one short line per "\n" plus one. */
+    st->tok.len = st->breaks.len = 0;
+    if (u64_reserve(&st->tok, t->len + 1) < 0 || u64_reserve(&st->breaks, t->len + 1) < 0)
         return -1;
-    doc_state ds;
-    memset(&ds, 0, sizeof ds);
-    ds.tok = st->tok.data;
-    ds.lines = st->line_hashes.data + st->line_hashes.len;
-    tokenize(&ds, st, t);
-
-    size_t n_tok = ds.n_tok;
+    size_t n_breaks, n_solo;
+    uint64_t *tok = st->tok.data;
+    size_t n_tok = tokenize(tok, st->breaks.data, &n_breaks, &n_solo, st, t);
+    for (size_t i = 0; i < n_tok; i++)
+        tok[i] = fmix64(tok[i]);
     st->words[d] = (int64_t)n_tok;
+
     if (n_tok) {
         /* Character n-grams for text that is mostly unspaced script (_shingle_size);
          * a document shorter than its shingle size has one shingle of all its tokens. */
-        size_t size = (size_t)((st->char_k != st->k && 2 * ds.n_solo > n_tok) ? st->char_k : st->k);
+        size_t size = (size_t)((st->char_k != st->k && 2 * n_solo > n_tok) ? st->char_k : st->k);
         size_t w = size < n_tok ? size : n_tok;
         size_t m = n_tok - w + 1;
         if (u64_reserve(&st->hashes, m) < 0)
             return -1;
         uint64_t *out = st->hashes.data + st->hashes.len;
-        window_hashes(ds.tok, n_tok, w, out);
+        window_hashes(tok, n_tok, w, out);
         size_t kept = sort_unique_u64(&st->sort, out, m);
         if (kept == (size_t)-1)
             return -1;
@@ -438,12 +500,13 @@ static int shingle_doc(shingler *st, size_t d, const text_ref *t) {
     }
     st->offsets[d + 1] = (int64_t)st->hashes.len;
 
-    size_t n_lines = sort_unique_u64(&st->sort, ds.lines, ds.n_lines);
-    if (n_lines == (size_t)-1)
+    if (u64_reserve(&st->line_hashes, n_breaks + 1) < 0)
+        return -1;
+    uint64_t *lines = st->line_hashes.data + st->line_hashes.len;
+    size_t n_lines = sort_unique_u64(&st->sort, lines, short_lines(tok, n_tok, st->breaks.data, n_breaks, lines));
+    if (n_lines == (size_t)-1 || i64_reserve(&st->line_docs, n_lines) < 0)
         return -1;
     st->line_hashes.len += n_lines;
-    if (i64_reserve(&st->line_docs, n_lines) < 0)
-        return -1;
     for (size_t i = 0; i < n_lines; i++)
         st->line_docs.data[st->line_docs.len++] = (int64_t)d;
     return 0;
@@ -455,8 +518,9 @@ static PyObject *bytearray_of(const void *data, size_t n_bytes) {
 
 PyDoc_STRVAR(shingle_doc_str,
              "shingle(texts, k, char_k, table) -> tuple[bytearray, ...] | list[int]\n\n"
-             "Shingle a batch of folded texts (a sequence of str). `table` is the writable-or-not\n"
-             "uint8 class table over all 0x110000 code points (shingle._class_table()).\n"
+             "Shingle a batch of texts (a sequence of str), each folded by shingle._fold or\n"
+             "pure ASCII (lowercased here). `table` is the uint8 class table over all\n"
+             "0x110000 code points (shingle._class_table()), read only.\n"
              "Returns (offsets int64, hashes uint64, words int64, line_hashes uint64, line_docs\n"
              "int64) as native-endian bytearrays, or, when some code point's class is still\n"
              "unknown (255), the sorted list of 256-code-point block numbers to fill first.");
@@ -512,6 +576,8 @@ static PyObject *k_shingle(PyObject *self, PyObject *args) {
         refs[i].len = (size_t)PyUnicode_GET_LENGTH(s);
     }
     st.table = table.buf;
+    memcpy(st.cls1, st.table, sizeof st.cls1);
+    st.cls1['\n'] = CLS_NEWLINE;
     st.k = k;
     st.char_k = char_k;
 
@@ -551,6 +617,7 @@ static PyObject *k_shingle(PyObject *self, PyObject *args) {
 
 done:
     free(st.tok.data);
+    free(st.breaks.data);
     free(st.hashes.data);
     free(st.line_hashes.data);
     free(st.line_docs.data);
@@ -724,6 +791,7 @@ static struct PyModuleDef kernel_module = {
 
 PyMODINIT_FUNC PyInit__kernel(void) {
     init_positions();
+    init_powers();
     pick_minhash();
     return PyModule_Create(&kernel_module);
 }

@@ -4,7 +4,9 @@ In:  the member documents' texts (re-read: the corpus is not kept in memory), a 
      how many documents of the whole corpus hold each short line, and the config.
 Out: one ``Pick`` per member: a penalty (lower is cleaner) and the reasons for it.
 
-The cleanest copy holds the whole shared article with the least else. What the members
+The cleanest copy holds the whole shared article with the least else. Chrome sits around an
+article, so only words before and after the run of shared text count as extra (a short title
+line just before it is part of the article); a longer difference inside the run is an edit. What the members
 share (shingles found in at least two of them) is the article; around it, each copy may
 carry extra text (navigation, comment widgets, teasers of other posts), lack part of it
 (a truncated copy), or spoil it (mojibake, replacement characters, leftover markup,
@@ -15,7 +17,8 @@ typos and OCR errors, which show as words no other copy has). The penalty adds t
             + 0.5 * share of words outside the shared text
             + 0.3 * share of words in chrome lines (capped at 0.3)
             + 3.0 * noise per word (mojibake, replacement characters, leftover markup)
-            + 0.5 * share of words no other copy has (typos and OCR errors make such words)
+            + 2.0 * share of odd words: one- or two-word spots inside the shared text that no
+                    other copy has (typos, OCR errors)
 
 Ties go to the copy in the handiest form (a UTF-8 text file before Markdown, records, HTML
 and other encodings), then to the first in the run's order.
@@ -41,7 +44,7 @@ W_TRUNCATED = 1.0
 W_EXTRA = 0.5
 W_CHROME = 0.3
 W_NOISE = 3.0
-W_NOVEL = 0.5
+W_NOVEL = 2.0
 
 #: Lines of page chrome, normalised (lower case, plain quotes), in the languages scraped
 #: pages most often come in. A short line equal to or starting with one of these is chrome.
@@ -70,6 +73,7 @@ _TRUNCATION_END = re.compile(
 _MARKUP = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(\s[^<>]*)?/?>|&(#\d{1,7}|#x[0-9a-fA-F]{1,6}|[a-zA-Z]{2,8});")
 #: A line longer than this is article text, never chrome; it is not tokenised for chrome.
 _SHORT_LINE_CHARS = 200
+_TITLE_TOKENS = 25  # a title is one line of at most this many words
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +90,7 @@ class Features:
     mojibake: int
     replacement: int
     markup: int
-    novel_words: int
+    novel_words: int  # one- or two-word differences inside the shared text: typos, OCR errors
 
 
 def _is_chrome_phrase(norm_tokens: str) -> bool:
@@ -113,10 +117,9 @@ def features(texts: Sequence[str], line_docs: Callable[[int], int], config: Scan
     # chrome that two copies from one site share does not count as the article.
     quorum = max(2, (len(texts) + 1) // 2)
     core = np.array(sorted(h for h, c in counts.items() if c >= quorum), dtype=np.uint64)
-    token_sets = [np.unique(tok) for tok, _, _ in seqs]
     token_counts = Counter[int]()
-    for s in token_sets:
-        token_counts.update(s.tolist())
+    for tok, _, _ in seqs:
+        token_counts.update(np.unique(tok).tolist())
 
     # Short lines of each member, and how many members hold each: a line is chrome when
     # documents *outside* this group hold it too, or when it is a known chrome phrase.
@@ -132,21 +135,26 @@ def features(texts: Sequence[str], line_docs: Callable[[int], int], config: Scan
         in_core = np.isin(win, core) if len(core) else np.zeros(len(win), bool)
         covered = _covered(in_core, words, size) if words else np.zeros(0, bool)
         missing = 1.0 - (int(np.count_nonzero(np.isin(core, sets[i]))) / len(core)) if len(core) else 0.0
+        title = _title(text, int(np.argmax(covered)) if covered.any() else -1)
         chrome: list[str] = []
         chrome_words = 0
         for h, display, n_tok in member_lines[i]:
+            if title and " ".join(tokens(display)) == title:
+                continue  # the article's own title, however often teasers repeat it
             # A title repeated by teasers elsewhere is still the article: a line is chrome by
-            # its spread only when more documents outside this group hold it than inside.
+            # its spread only when more documents outside this group hold it than inside, and
+            # fewer than a quorum of the copies have it (what most copies have is the article).
             outside = line_docs(h) - in_group[h]
-            if (outside >= 2 and outside > in_group[h]) or _is_chrome_phrase(" ".join(tokens(display))):
+            spread = outside >= 2 and outside > in_group[h] and in_group[h] < quorum
+            if spread or _is_chrome_phrase(" ".join(tokens(display))):
                 chrome.append(display)
                 chrome_words += n_tok
-        novel = sum(1 for t in token_sets[i].tolist() if token_counts[t] == 1) if len(texts) > 1 else 0
+        extra, odd = _outside_words(text, tok, covered, token_counts if len(texts) > 1 else None)
         out.append(
             Features(
                 words=words,
                 missing=max(0.0, missing),
-                extra_words=int(words - np.count_nonzero(covered)),
+                extra_words=extra,
                 chrome_lines=tuple(chrome),
                 chrome_words=chrome_words,
                 teasers=_teasers(text),
@@ -154,10 +162,56 @@ def features(texts: Sequence[str], line_docs: Callable[[int], int], config: Scan
                 mojibake=len(MOJIBAKE.findall(text)),
                 replacement=text.count("\ufffd"),
                 markup=len(_MARKUP.findall(text)),
-                novel_words=novel,
+                novel_words=odd,
             )
         )
     return _with_truncation(texts, out)
+
+
+def _outside_words(
+    text: str, tok: NDArray[np.uint64], covered: NDArray[np.bool_], token_counts: Counter[int] | None
+) -> tuple[int, int]:
+    """(words before and after the shared text, odd words inside it).
+
+    Page chrome, teasers and widgets sit around an article; what differs *inside* the run of
+    shared text is an edit (a sentence one copy dropped), not extra text. A gap of one or two
+    words that no other copy has is a typo or an OCR error: those are counted as odd words.
+    A short line just before the shared text is the article's title, not extra text.
+    """
+    if not covered.any():
+        return len(tok), 0
+    hits = np.flatnonzero(covered)
+    first, last = int(hits[0]), int(hits[-1])
+    lead = first - len(_title(text, first).split())
+    tail = len(tok) - 1 - last
+    odd = 0
+    if token_counts is not None:
+        inner = ~covered[first : last + 1]
+        # Runs of uncovered tokens inside the shared text: (start, length).
+        edges = np.flatnonzero(np.diff(np.concatenate(([0], inner.view(np.int8), [0]))))
+        for start, stop in zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True):
+            if stop - start <= 2:
+                odd += sum(1 for t in tok[first + start : first + stop].tolist() if token_counts[t] == 1)
+    return max(0, lead) + tail, odd
+
+
+def _title(text: str, first: int) -> str:
+    """The title line right before token `first` (its tokens joined by spaces), or ""."""
+    seen = 0
+    last_tokens: list[str] = []
+    for line in text.split("\n"):
+        if seen >= first:
+            break
+        if len(line) > 2 * _SHORT_LINE_CHARS:
+            return ""  # a long line before the shared text: no title line sits just before it
+        toks = tokens(line)
+        if toks:
+            seen += len(toks)
+            last_tokens = toks
+    if first <= 0 or seen != first or not last_tokens or len(last_tokens) > _TITLE_TOKENS:
+        return ""
+    joined = " ".join(last_tokens)
+    return "" if _is_chrome_phrase(joined) else joined
 
 
 def _short_lines(text: str) -> list[tuple[int, str, int]]:
@@ -200,11 +254,17 @@ def _with_truncation(texts: Sequence[str], feats: list[Features]) -> list[Featur
                     break
                 label = label or found.group(1)
                 last = last[: len(last) - len(found.group(0))].rstrip()
-            if not last and len(lines) > 1:  # the marker stood on a line of its own
-                last = lines[-2]
-            if len(last) >= 20 and any(
-                j != i and any(len(ln) > len(last) + 10 and ln.startswith(last) for ln in other)
-                for j, other in enumerate(norm_lines)
+            # The cut is the last line, or the line before a marker line ("Subscribe to ...").
+            tails = [last] + ([lines[-2]] if label and len(lines) > 1 else [])
+            others = [other for j, other in enumerate(norm_lines) if j != i]
+            if any(
+                len(tail) >= 20
+                and any(
+                    any(len(ln) > len(tail) + 10 and ln.startswith(tail) for ln in other)  # cut mid-line
+                    or (label is not None and tail in other[:-1])  # cut between lines, marked
+                    for other in others
+                )
+                for tail in tails
             ):
                 marker = label or "mid-sentence"
         if marker is not None and f.teasers and lines[-1].endswith(("...", "…")):
@@ -262,8 +322,8 @@ def reasons(f: Features, *, best: bool) -> tuple[str, ...]:
     ):
         if count:
             out.append(f"{label} ×{count}")
-    if f.novel_words and not best and f.extra_words < 2 * f.novel_words:  # not just the extra text
-        out.append(f"{f.novel_words} words no other copy has")
+    if f.novel_words and not best:
+        out.append(f"{f.novel_words} odd word{'s' if f.novel_words != 1 else ''} no other copy has (typos, OCR)")
     if best:
         head = "whole shared text" if f.missing < 0.01 and not f.truncated else "most of the shared text"
         out.insert(0, f"{head}, least extra text and noise")
@@ -292,7 +352,8 @@ def rank(
     """
     feats = features(texts, line_docs, config)
     tie = prefer if prefer is not None else [0] * len(members)
-    scored = sorted(range(len(members)), key=lambda i: (round(penalty(feats[i]), 6), tie[i], members[i]))
+    # Penalties within 0.01 are a tie (that close, the measures are noise): then the form decides.
+    scored = sorted(range(len(members)), key=lambda i: (round(penalty(feats[i]), 2), tie[i], members[i]))
     return [
         Pick(members[i], round(penalty(feats[i]), 4), reasons(feats[i], best=(pos == 0)))
         for pos, i in enumerate(scored)

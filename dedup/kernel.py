@@ -6,27 +6,50 @@ bit, several times faster. Those two functions call `shingle_batch` and `minhash
 `available()`; otherwise they run their NumPy code. Set ``DEDUP_NO_KERNEL=1`` to force the
 NumPy path (tests and benchmarks compare the two in one process this way).
 
-What stays in Python: ``shingle._fold`` per text (NFKC + casefold) and the Unicode category
-lookups that fill ``shingle._class_table()``, which the C code reads. The table is filled
+What stays in Python: ``shingle._fold`` (NFKC + casefold) of every text that is not pure ASCII
+(for ASCII the fold is ``lower()``, which the C scan applies as it reads), and the Unicode
+category lookups that fill ``shingle._class_table()``, which the C code reads. The table is filled
 lazily, 256 code points at a time, for the blocks the C code reports it has met unfilled.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import warnings
 from collections.abc import Sequence
 from functools import lru_cache
-from types import ModuleType
+from typing import Protocol, cast
 
 import numpy as np
 from numpy.typing import NDArray
 
 from . import shingle as _sh
 
-_kernel: ModuleType | None
+
+class _KernelModule(Protocol):
+    """The functions dedup/_kernel.c defines (see their docstrings there)."""
+
+    def shingle(
+        self, texts: list[str], k: int, char_k: int, table: NDArray[np.uint8], /
+    ) -> tuple[bytearray, bytearray, bytearray, bytearray, bytearray] | list[int]: ...
+
+    def minhash(
+        self,
+        hashes: NDArray[np.uint64],
+        offsets: NDArray[np.int64],
+        a: NDArray[np.uint32],
+        b: NDArray[np.uint32],
+        out: NDArray[np.uint32],
+        /,
+    ) -> None: ...
+
+    def constants(self) -> dict[str, object]: ...
+
+
+_kernel: _KernelModule | None
 try:
-    from . import _kernel  # type: ignore[attr-defined, no-redef, unused-ignore]
+    _kernel = cast(_KernelModule, importlib.import_module(f"{__package__}._kernel"))
 except ImportError:  # not built: no compiler at install time, or a source tree without build_ext
     _kernel = None
 
@@ -56,7 +79,7 @@ def _compatible() -> bool:
     same = (
         c["base"] == _sh._BASE
         and c["golden"] == _sh._GOLDEN
-        and tuple(c["position"]) == _sh._POSITION
+        and c["position"] == _sh._POSITION
         and c["short_line_tokens"] == _sh.SHORT_LINE_TOKENS
         and c["max_shingle_size"] == _sh.MAX_SHINGLE_SIZE
         and c["empty"] == int(np.iinfo(np.uint32).max)
@@ -88,12 +111,12 @@ def _fill_blocks(table: NDArray[np.uint8], blocks: list[int]) -> None:
         table[lo : lo + _BLOCK] = [_sh._classify(cp) for cp in range(lo, lo + _BLOCK)]
 
 
-def shingle_batch(
-    texts: Sequence[str], k: int, char_k: int, table: NDArray[np.uint8] | None = None
-) -> _sh.Shingles:
+def shingle_batch(texts: Sequence[str], k: int, char_k: int, table: NDArray[np.uint8] | None = None) -> _sh.Shingles:
     """`shingle.shingle_batch` in C (sizes already checked; `table` for tests only)."""
     assert _kernel is not None
-    folded = [_sh._fold(t) for t in texts]
+    # Pure ASCII texts go as they are: their fold is lower(), which the C scan does for
+    # free on the fly (it lowercases A-Z, a no-op on folded text).
+    folded = [t if t.isascii() else _sh._fold(t) for t in texts]
     if table is None:
         table = _sh._class_table()
     result = _kernel.shingle(folded, k, char_k, table)
