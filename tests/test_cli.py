@@ -175,3 +175,40 @@ def test_python_dash_m(samples_dir: Path) -> None:
         check=False,
     )
     assert proc.returncode == 1 and proc.stdout == "" and proc.stderr == ""
+
+
+def test_cache_commands_and_no_cache(runner: CliRunner, samples_dir: Path, tmp_path: Path) -> None:
+    cache_dir = tmp_path / "cache"
+    result = runner.invoke(main, ["cache", "info", "--cache-dir", str(cache_dir)], catch_exceptions=False)
+    assert result.stdout.splitlines()[1] == "empty (no cache file yet)"
+    runner.invoke(main, ["scan", str(samples_dir), "-q", "--no-cache", "--cache-dir", str(cache_dir)])
+    assert not cache_dir.exists()
+    runner.invoke(main, ["scan", str(samples_dir), "-q", "--cache-dir", str(cache_dir)], catch_exceptions=False)
+    lines = runner.invoke(main, ["cache", "info", "--cache-dir", str(cache_dir)]).stdout.splitlines()
+    assert lines[1:3] == ["files: 5", "contents: 5"]
+    result = runner.invoke(main, ["cache", "clear", "--cache-dir", str(cache_dir)], catch_exceptions=False)
+    assert result.stdout.startswith("deleted ")
+
+
+def test_eval_on_a_generated_corpus(runner: CliRunner, tmp_path: Path) -> None:
+    from dedup.corpus import generate
+
+    folder = tmp_path / "corpus"
+    generate(folder, seed=3, articles=12)
+    out = tmp_path / "scores.json"
+    args = ["eval", str(folder), "--truth", str(folder / "truth.jsonl"), "--exact", "--json", str(out)]
+    result = runner.invoke(main, args, catch_exceptions=False)
+    assert result.exit_code == 0
+    assert "Pair precision" in result.stdout and "Candidates lose" in result.stdout
+    scores = json.loads(out.read_text())
+    assert scores["precision"] >= 0.99 and scores["recall"] >= 0.9
+    assert scores["exhaustive"]["missed_by_candidates"] == 0
+    assert scores["unknown_truth_ids"] == 0  # truth.jsonl itself was not scanned as a document
+
+
+def test_eval_bad_truth_is_one_line_error(runner: CliRunner, samples_dir: Path, tmp_path: Path) -> None:
+    truth = tmp_path / "truth.jsonl"
+    truth.write_text('{"cluster": 1, "ids": "not a list"}\n')
+    result = runner.invoke(main, ["eval", str(samples_dir), "--truth", str(truth)])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: ") and len(result.stderr.splitlines()) == 1
