@@ -795,7 +795,8 @@ def dedup_cli(path: Path, out: Path, jobs: int, extra: Sequence[str] = ()) -> li
 
 @dataclass
 class E2EContext:
-    jobs: int
+    jobs: list[int]  # each value is a separate set of runs
+    repeat: int  # CLI runs per (input, jobs): the best wall time is reported
     workdir: Path
     stages: bool
     cache: CacheSupport | None
@@ -804,8 +805,9 @@ class E2EContext:
 
 def e2e_section(corpus: Corpus, inputs: Sequence[str], ctx: E2EContext) -> list[dict[str, Any]]:
     no_cache = [ctx.cache.off_flag] if ctx.cache and ctx.cache.off_flag else []
+    jobs_text = ",".join(str(j) for j in ctx.jobs)
     heading(
-        f"4. End to end, N = {corpus.docs:,}: python -m dedup scan -q --output FILE --jobs {ctx.jobs} {' '.join(no_cache)}"
+        f"4. End to end, N = {corpus.docs:,}: python -m dedup scan -q --output FILE --jobs {jobs_text} {' '.join(no_cache)}"
     )
     results: list[dict[str, Any]] = []
     rows = []
@@ -816,67 +818,84 @@ def e2e_section(corpus: Corpus, inputs: Sequence[str], ctx: E2EContext) -> list[
         path = corpus.folder if kind == "folder" else corpus.jsonl
         size = corpus.folder_bytes if kind == "folder" else corpus.jsonl_bytes
         out = ctx.workdir / f"out-n{corpus.docs}-{kind}.json"
-        print(f"  scanning {kind} ({size / MB:,.0f} MB) ...", flush=True)
-        run = run_child(dedup_cli(path, out, ctx.jobs, no_cache), ctx.env)
-        found = None
-        if run.returncode == 0:
-            found = json.loads(out.read_text())["summary"]
-        else:
-            notes.append(f"{kind}: dedup exited {run.returncode}: {run.stderr.strip()[-300:]}")
-        entry: dict[str, Any] = {
-            "docs": corpus.docs,
-            "input": kind,
-            "bytes": size,
-            "jobs": ctx.jobs,
-            "command": " ".join(run.command),
-            "returncode": run.returncode,
-            "wall_s": run.wall,
-            "docs_per_s": corpus.docs / run.wall,
-            "mb_per_s": size / MB / run.wall,
-            "max_rss_mib": mib(run.max_rss_kib),
-            "peak_tree_rss_mib": mib(run.peak_tree_rss_kib),
-            "planted_duplicates": corpus.planted,
-            "summary": found,
-        }
-        rows.append(
-            (
-                kind,
-                corpus.docs / run.wall,
-                size / MB / run.wall,
-                run.wall,
-                mib(run.peak_tree_rss_kib),
-                mib(run.max_rss_kib),
-                f"{found['duplicates']:,} / {corpus.planted:,}" if found else "n/a",
+        for jobs in ctx.jobs:
+            print(f"  scanning {kind} ({size / MB:,.0f} MB), --jobs {jobs}, {ctx.repeat} run(s) ...", flush=True)
+            runs = [run_child(dedup_cli(path, out, jobs, no_cache), ctx.env) for _ in range(ctx.repeat)]
+            run = min(runs, key=lambda r: r.wall if r.returncode == 0 else float("inf"))
+            peak = max((r.peak_tree_rss_kib or 0 for r in runs), default=0) or None
+            max_rss = max((r.max_rss_kib or 0 for r in runs), default=0) or None
+            found = None
+            if run.returncode == 0:
+                found = json.loads(out.read_text())["summary"]
+            else:
+                notes.append(f"{kind}: dedup exited {run.returncode}: {run.stderr.strip()[-300:]}")
+            entry: dict[str, Any] = {
+                "docs": corpus.docs,
+                "input": kind,
+                "bytes": size,
+                "jobs": jobs,
+                "command": " ".join(run.command),
+                "returncode": run.returncode,
+                "wall_s": run.wall,
+                "all_wall_s": [r.wall for r in runs],
+                "docs_per_s": corpus.docs / run.wall,
+                "mb_per_s": size / MB / run.wall,
+                "max_rss_mib": mib(max_rss),
+                "peak_tree_rss_mib": mib(peak),
+                "planted_duplicates": corpus.planted,
+                "summary": found,
+            }
+            rows.append(
+                (
+                    kind,
+                    jobs,
+                    corpus.docs / run.wall,
+                    size / MB / run.wall,
+                    run.wall,
+                    mib(peak),
+                    mib(max_rss),
+                    f"{found['duplicates']:,} / {corpus.planted:,}" if found else "n/a",
+                )
             )
-        )
-        if ctx.stages:
-            print(f"  per-stage run on {kind} (dedup.scan() in a child, no cache) ...", flush=True)
-            info = stage_run(path, ctx, None, notes)
-            if info is not None:
-                entry["stages"] = info
-                stage_rows.append((kind, info))
-        if kind == "folder" and ctx.cache is not None and ctx.cache.dir_option and run.returncode == 0:
-            entry["rescan"] = rescan(path, out, ctx, corpus.docs, run.wall)
-            r = entry["rescan"]
-            rescans.append(
-                f"rescan of the unchanged folder with {ctx.cache.dir_option} (emptied first): first run {r['first_s']:.2f} s,"
-                f" second {r['second_s']:.2f} s: first/second {ratio(r['first_s'], r['second_s'])},"
-                f" no-cache run/second {ratio(run.wall, r['second_s'])}"
-            )
-            if ctx.stages and ctx.cache.api_file:
-                print("  per-stage run on folder with the warm cache ...", flush=True)
-                info = stage_run(path, ctx, ctx.workdir / f"cache-n{corpus.docs}" / ctx.cache.api_file, notes)
+            if ctx.stages:
+                print(f"  per-stage run on {kind}, jobs {jobs} (dedup.scan() in a child, no cache) ...", flush=True)
+                info = stage_run(path, jobs, ctx, None, notes)
                 if info is not None:
-                    r["stages"] = info
-                    stage_rows.append(("folder, rescan (warm cache)", info))
-        results.append(entry)
+                    entry["stages"] = info
+                    stage_rows.append((f"{kind}, jobs {jobs}", info))
+            rescan_here = kind == "folder" and jobs == ctx.jobs[0] and run.returncode == 0
+            if rescan_here and ctx.cache is not None and ctx.cache.dir_option:
+                r = rescan(path, out, jobs, ctx, corpus.docs, run.wall)
+                entry["rescan"] = r
+                rescans.append(
+                    f"rescan of the unchanged folder, --jobs {jobs}, {ctx.cache.dir_option} emptied first: first run"
+                    f" {r['first_s']:.2f} s, second {r['second_s']:.2f} s: first/second {ratio(r['first_s'], r['second_s'])},"
+                    f" no-cache run/second {ratio(run.wall, r['second_s'])}"
+                )
+                if ctx.stages and ctx.cache.api_file:
+                    print("  per-stage run on folder with the warm cache ...", flush=True)
+                    info = stage_run(path, jobs, ctx, ctx.workdir / f"cache-n{corpus.docs}" / ctx.cache.api_file, notes)
+                    if info is not None:
+                        r["stages"] = info
+                        stage_rows.append((f"folder, jobs {jobs}, rescan (warm cache)", info))
+            results.append(entry)
     table(
-        ["input", "docs/s", "MB/s", "wall s", "peak RSS MiB (tree)", "max RSS MiB (1 proc)", "dups found / planted"],
+        [
+            "input",
+            "jobs",
+            "docs/s",
+            "MB/s",
+            "wall s",
+            "peak RSS MiB (tree)",
+            "max RSS MiB (1 proc)",
+            "dups found / planted",
+        ],
         rows,
     )
-    print("wall includes interpreter start, imports and writing the JSON export. peak RSS (tree): the largest sampled")
-    print("sum of RSS over the CLI process and its workers (pages shared after fork counted in each); max RSS: the")
-    print("largest single process. 'planted' counts generated near-duplicate documents.")
+    best = f"best of {ctx.repeat} runs; " if ctx.repeat > 1 else ""
+    print(f"wall ({best}interpreter start, imports and writing the JSON export included). peak RSS (tree): the")
+    print("largest sampled sum of RSS over the CLI process and its workers (pages shared after fork counted in")
+    print("each); max RSS: the largest single process. 'planted' counts generated near-duplicate documents.")
     if "folder" in inputs and (ctx.cache is None or not ctx.cache.dir_option):
         print("rescan: no cache option yet")
     for line in rescans:
@@ -888,8 +907,10 @@ def e2e_section(corpus: Corpus, inputs: Sequence[str], ctx: E2EContext) -> list[
     return results
 
 
-def stage_run(path: Path, ctx: E2EContext, cache_file: Path | None, notes: list[str]) -> dict[str, Any] | None:
-    args = [sys.executable, "-c", STAGES_CODE, str(path), str(ctx.jobs)] + ([str(cache_file)] if cache_file else [])
+def stage_run(
+    path: Path, jobs: int, ctx: E2EContext, cache_file: Path | None, notes: list[str]
+) -> dict[str, Any] | None:
+    args = [sys.executable, "-c", STAGES_CODE, str(path), str(jobs)] + ([str(cache_file)] if cache_file else [])
     st = run_child(args, ctx.env)
     if st.returncode != 0:
         notes.append(f"per-stage run on {path.name} failed: {st.stderr.strip()[-300:]}")
@@ -900,7 +921,7 @@ def stage_run(path: Path, ctx: E2EContext, cache_file: Path | None, notes: list[
 
 
 def print_stages(stage_rows: Sequence[tuple[str, dict[str, Any]]], notes: list[str]) -> None:
-    print("\nper-stage seconds (ScanResult.timings of dedup.scan() run in a separate child: same corpus and jobs):")
+    print("\nper-stage seconds (ScanResult.timings of dedup.scan() run once in a separate child, same corpus):")
     names: list[str] = []
     for _, info in stage_rows:
         names.extend(k for k in info["timings"] if k not in names)
@@ -923,16 +944,17 @@ def print_stages(stage_rows: Sequence[tuple[str, dict[str, Any]]], notes: list[s
     )
 
 
-def rescan(path: Path, out: Path, ctx: E2EContext, docs: int, no_cache_s: float) -> dict[str, Any]:
+def rescan(path: Path, out: Path, jobs: int, ctx: E2EContext, docs: int, no_cache_s: float) -> dict[str, Any]:
     assert ctx.cache is not None and ctx.cache.dir_option
     cache_dir = ctx.workdir / f"cache-n{docs}"
     shutil.rmtree(cache_dir, ignore_errors=True)
     extra = [ctx.cache.dir_option, str(cache_dir)]
     print(f"  rescan: two runs with {' '.join(extra)} ...", flush=True)
-    first = run_child(dedup_cli(path, out, ctx.jobs, extra), ctx.env)
-    second = run_child(dedup_cli(path, out, ctx.jobs, extra), ctx.env)
+    first = run_child(dedup_cli(path, out, jobs, extra), ctx.env)
+    second = run_child(dedup_cli(path, out, jobs, extra), ctx.env)
     return {
         "option": " ".join(extra),
+        "jobs": jobs,
         "no_cache_s": no_cache_s,
         "first_s": first.wall,
         "second_s": second.wall,
@@ -945,6 +967,26 @@ def rescan(path: Path, out: Path, ctx: E2EContext, docs: int, no_cache_s: float)
 # ======================================================================================
 # Driver
 # ======================================================================================
+
+
+def linearity(e2e: Sequence[dict[str, Any]], first: int) -> None:
+    base = {(e["input"], e["jobs"]): e["docs_per_s"] for e in e2e if e["docs"] == first}
+    table(
+        ["input", "jobs", "N", "docs/s", "MB/s", "wall s", "peak RSS MiB (tree)", f"docs/s vs N={first:,}"],
+        [
+            (
+                e["input"],
+                e["jobs"],
+                e["docs"],
+                e["docs_per_s"],
+                e["mb_per_s"],
+                e["wall_s"],
+                e["peak_tree_rss_mib"],
+                ratio(e["docs_per_s"], base.get((e["input"], e["jobs"]))),
+            )
+            for e in sorted(e2e, key=lambda e: (e["input"], e["jobs"], e["docs"]))
+        ],
+    )
 
 
 def _load() -> str:
@@ -1000,7 +1042,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default=Path(tempfile.gettempdir()) / "dedup-bench",
         help="corpora and outputs (default: %(default)s)",
     )
-    p.add_argument("--jobs", type=int, default=0, help="--jobs for dedup scan (0 = all cores, the default)")
+    p.add_argument(
+        "--jobs",
+        type=int,
+        action="append",
+        help="--jobs for dedup scan; repeat to compare (default 0 = all cores)",
+    )
+    p.add_argument("--repeat", type=int, default=1, help="CLI runs per input and jobs; the best is shown (default 1)")
     p.add_argument("--sample", type=int, default=2000, help="documents in the signature section (default %(default)s)")
     p.add_argument(
         "--loop-sample",
@@ -1025,6 +1073,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--json", type=Path, metavar="FILE", help="also save every figure as JSON")
     args = p.parse_args(argv)
     args.docs = args.docs or [10_000]
+    args.jobs = [j if j > 0 else (os.cpu_count() or 1) for j in (args.jobs or [0])]
     args.inputs = [s.strip() for s in args.inputs.split(",") if s.strip()]
     args.sections = [s.strip() for s in args.sections.split(",") if s.strip()]
     for bad in set(args.inputs) - {"folder", "jsonl"}:
@@ -1037,7 +1086,6 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
     started = time.perf_counter()
-    jobs = args.jobs if args.jobs > 0 else (os.cpu_count() or 1)
     machine: dict[str, Any] = {
         "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
         "command": " ".join(["python", *sys.argv]),
@@ -1097,7 +1145,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             cache = cache_support()
             report["cache_support"] = None if cache is None else asdict(cache)
             env = dict(os.environ, DEDUP_CACHE_DIR=str(args.workdir / "cache-default"))
-            ctx = E2EContext(jobs, args.workdir, not args.no_stages, cache, env)
+            ctx = E2EContext(args.jobs, max(1, args.repeat), args.workdir, not args.no_stages, cache, env)
             startup = run_child([sys.executable, "-m", "dedup", "--version"], env)
             report["cli_startup_s"] = startup.wall
             e2e: list[dict[str, Any]] = []
@@ -1107,30 +1155,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             print(f"\nCLI start-up alone (python -m dedup --version): {startup.wall:.2f} s")
             if len(corpora) > 1:
                 heading("5. Linearity: end-to-end docs/s per N")
-                base = {e["input"]: e["docs_per_s"] for e in e2e if e["docs"] == corpora[0].docs}
-                table(
-                    [
-                        "input",
-                        "N",
-                        "docs/s",
-                        "MB/s",
-                        "wall s",
-                        "peak RSS MiB (tree)",
-                        f"docs/s vs N={corpora[0].docs:,}",
-                    ],
-                    [
-                        (
-                            e["input"],
-                            e["docs"],
-                            e["docs_per_s"],
-                            e["mb_per_s"],
-                            e["wall_s"],
-                            e["peak_tree_rss_mib"],
-                            ratio(e["docs_per_s"], base[e["input"]]),
-                        )
-                        for e in sorted(e2e, key=lambda e: (e["input"], e["docs"]))
-                    ],
-                )
+                linearity(e2e, corpora[0].docs)
     finally:
         for corpus in corpora:
             if corpus.created and not args.keep:

@@ -94,7 +94,12 @@ class Features:
 
 
 def _is_chrome_phrase(norm_tokens: str) -> bool:
-    return any(norm_tokens == p or norm_tokens.startswith(p + " ") for p in _CHROME)
+    """A known chrome line: equal to or starting with a phrase, or holding a phrase of two or
+    more words ("© 2025 Example News. All rights reserved.")."""
+    padded = f" {norm_tokens} "
+    return any(
+        norm_tokens == p or norm_tokens.startswith(p + " ") or (" " in p and f" {p} " in padded) for p in _CHROME
+    )
 
 
 def _covered(shingles_in_core: NDArray[np.bool_], n_tokens: int, size: int) -> NDArray[np.bool_]:

@@ -85,3 +85,13 @@ def test_lines_seen_across_the_corpus_are_chrome(sample_texts: dict[str, str]) -
 def test_ties_keep_run_order() -> None:
     text = "one two three four five six seven eight nine ten eleven twelve"
     assert [p.index for p in rank([3, 8], [text, text], no_corpus, CFG)] == [3, 8]
+
+
+def test_chrome_phrases_match_whole_short_lines_and_inner_phrases() -> None:
+    from dedup.cleanest import _is_chrome_phrase
+
+    assert _is_chrome_phrase("skip to main content")
+    assert _is_chrome_phrase("comments 12")
+    assert _is_chrome_phrase("2025 example news all rights reserved")
+    assert not _is_chrome_phrase("the comments of the minister")  # one-word phrases only lead
+    assert not _is_chrome_phrase("shared values")
