@@ -1,19 +1,23 @@
-"""A cache of what hashing a file produced, so a rescan reads only the files that changed.
+"""A cache of what hashing files produced, so a rescan reads only the files that changed.
 
 The cache is one SQLite file (default ``~/.cache/dedup/signatures.sqlite``; see
-``default_path``). Two tables:
+``default_path``). What hashing a slice of files gives is stored as one *batch*: the
+documents' records, shingle sets, short-line hashes and signatures, concatenated. Each
+file then points at its range of documents in a batch:
 
-* ``seen``: (real path, size, mtime_ns, parameters) -> content digest. A file whose
+* ``seen``: (absolute path, parameters) -> size, mtime_ns and content digest. A file whose
   size and modification time are unchanged is not opened at all.
-* ``content``: (content digest, parameters) -> the file's documents, skips, shingle sets,
-  short-line hashes and signatures. A file that was touched or moved but has the same bytes
-  is found here after one read (BLAKE2b of its bytes), without extraction or hashing.
+* ``content``: (content digest, parameters) -> (batch, first document, end) and the file's
+  skipped records. A file that was touched or moved but holds the same bytes is found here
+  after one read (BLAKE2b of its bytes), without extraction or hashing.
+* ``batches``: the arrays, one value per batch of files hashed together.
 
-"Parameters" is a digest of every setting that changes what hashing a file gives (fields,
-shingle sizes, permutations, seed) and of the hash scheme's version, so a run with other
-settings never reads entries it cannot use. SQLite's transactions make the file safe
-against a run killed midway: a batch is either in the cache or not. A cache that cannot be
-opened or read is reported once and the scan goes on without it.
+A rescan of an unchanged folder therefore loads a few large values, not a row per file.
+"Parameters" is a digest of every setting that changes what hashing gives (fields, shingle
+sizes, permutations, seed) and of the cache layout's version, so a run with other settings
+never reads entries it cannot use. SQLite transactions keep the file consistent when a run
+is killed midway. A cache that cannot be opened or read is reported and the scan goes on
+without it (see pipeline.py).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import hashlib
 import json
 import os
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,13 +36,11 @@ from numpy.typing import NDArray
 
 from .config import ScanConfig
 from .errors import SkipReason
-from .records import DocKind, Document, Locator, Skipped
+from .records import Document, Locator, Skipped, SourceFile
 from .shingle import Shingles
 
-#: Bump when the payload layout or any hash definition changes.
-CACHE_VERSION = 1
-#: Files with more documents than this are not cached (a SQLite value is at most 1 GB).
-MAX_CACHED_DOCS = 50_000
+#: Bump when the layout or any hash definition changes.
+CACHE_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS seen (
@@ -45,8 +48,10 @@ CREATE TABLE IF NOT EXISTS seen (
     digest TEXT NOT NULL, PRIMARY KEY (path, params)
 );
 CREATE TABLE IF NOT EXISTS content (
-    digest TEXT NOT NULL, params TEXT NOT NULL, payload BLOB NOT NULL, PRIMARY KEY (digest, params)
+    digest TEXT NOT NULL, params TEXT NOT NULL, batch INTEGER NOT NULL, lo INTEGER NOT NULL,
+    hi INTEGER NOT NULL, skipped TEXT NOT NULL, PRIMARY KEY (digest, params)
 );
+CREATE TABLE IF NOT EXISTS batches (id INTEGER PRIMARY KEY, payload BLOB NOT NULL);
 """
 
 
@@ -83,17 +88,37 @@ def content_digest(path: Path) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class FileResult:
-    """What hashing one file gave: its documents (without text), skips and arrays."""
+class Chunk:
+    """What hashing some consecutive files gave: documents (no text), skips and arrays."""
 
-    rel: str
     docs: tuple[Document, ...]
     skipped: tuple[Skipped, ...]
     shingles: Shingles
     matrix: NDArray[np.uint32]
+    counts: tuple[int, ...]  # documents of each file, in file order
 
 
-# --- payload: a JSON header line, then raw little-endian arrays ----------------------------
+@dataclass(frozen=True, slots=True)
+class Stamp:
+    """A file as it was looked up: its absolute path, stat and content digest."""
+
+    real: str
+    size: int
+    mtime_ns: int
+    digest: str
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """Where a cached file's documents are: a range of a batch, and the file's skips."""
+
+    batch: int
+    lo: int
+    hi: int
+    skipped: str  # JSON: [[rel suffix, reason, detail], ...]
+
+
+# --- the batch payload: a JSON header line, then raw little-endian arrays -----------------
 
 _ARRAYS = (
     ("offsets", np.int64),
@@ -105,72 +130,96 @@ _ARRAYS = (
 )
 
 
-def _doc_row(doc: Document, rel: str) -> list[object]:
+def _doc_row(doc: Document) -> list[object]:
     # Ids made from the path are stored as markers, so a moved file gets its new ids.
     doc_id: object = doc.doc_id
-    if doc.doc_id == rel:
+    if doc.doc_id == doc.rel:
         doc_id = None
-    elif doc.record is not None and doc.doc_id == f"{rel}:{doc.record}":
+    elif doc.record is not None and doc.doc_id == f"{doc.rel}:{doc.record}":
         doc_id = 0
     return [doc_id, doc.encoding, doc.kind, doc.size, doc.locator.offset, doc.locator.length, doc.record]
 
 
-def encode(result: FileResult) -> bytes:
-    """Serialise a FileResult without its path-dependent parts."""
-    rel = result.rel
-    skipped = [[s.rel[len(rel) :] if s.rel.startswith(rel) else s.rel, s.reason.value, s.detail] for s in result.skipped]
-    sh = result.shingles
+def encode(chunk: Chunk) -> bytes:
+    """Serialise the path-independent part of a chunk."""
+    sh = chunk.shingles
     arrays: dict[str, NDArray[Any]] = {
         "offsets": sh.offsets,
         "hashes": sh.hashes,
         "words": sh.words,
         "line_hashes": sh.line_hashes,
         "line_docs": sh.line_docs,
-        "matrix": result.matrix,
+        "matrix": chunk.matrix,
     }
     header = {
-        "docs": [_doc_row(d, rel) for d in result.docs],
-        "skipped": skipped,
-        "shape": list(result.matrix.shape),
+        "docs": [_doc_row(d) for d in chunk.docs],
+        "shape": list(chunk.matrix.shape),
         "lengths": [int(arrays[name].size) for name, _ in _ARRAYS],
     }
-    parts = [json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass"), b"\n"]
+    head = json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
+    parts = [head, b"\n"]
     parts.extend(np.ascontiguousarray(arrays[name], dtype=np.dtype(dt).newbyteorder("<")).tobytes() for name, dt in _ARRAYS)
     return b"".join(parts)
 
 
-def decode(payload: bytes, rel: str, path: Path) -> FileResult:
-    """Rebuild a FileResult for the file now at `rel` / `path`."""
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """A decoded batch: document rows and arrays, to be cut into files' ranges."""
+
+    rows: list[list[Any]]
+    shingles: Shingles
+    matrix: NDArray[np.uint32]
+
+    def take(self, lo: int, hi: int, source: SourceFile) -> list[Document]:
+        """Documents lo..hi-1, as the file now at `source` gives them."""
+        rel, path = source.rel, source.path
+        docs = []
+        for doc_id, encoding, kind, size, offset, length, record in self.rows[lo:hi]:
+            if doc_id is None:
+                doc_id = rel
+            elif doc_id == 0:
+                doc_id = f"{rel}:{record}"
+            docs.append(Document(doc_id, rel, "", encoding, kind, size, Locator(path, offset, length), record))
+        return docs
+
+
+def decode(payload: bytes) -> Batch:
+    """Read a batch back (arrays are views of the payload: no copy)."""
     end = payload.index(b"\n")
     header = json.loads(payload[:end].decode("utf-8", "surrogatepass"))
     pos = end + 1
-    arrays: dict[str, NDArray[np.generic]] = {}
+    arrays: dict[str, NDArray[Any]] = {}
     for (name, dt), length in zip(_ARRAYS, header["lengths"], strict=True):
         dtype = np.dtype(dt).newbyteorder("<")
-        arrays[name] = np.frombuffer(payload, dtype=dtype, count=length, offset=pos).astype(dt)
+        arrays[name] = np.frombuffer(payload, dtype=dtype, count=length, offset=pos)
         pos += length * dtype.itemsize
-    docs = []
-    for doc_id, encoding, kind, size, offset, length, record in header["docs"]:
-        if doc_id is None:
-            doc_id = rel
-        elif doc_id == 0:
-            doc_id = f"{rel}:{record}"
-        kind_: DocKind = kind
-        docs.append(Document(doc_id, rel, "", encoding, kind_, size, Locator(path, offset, length), record))
-    skipped = tuple(Skipped(rel + suffix, SkipReason(reason), detail) for suffix, reason, detail in header["skipped"])
-    sh = Shingles(
-        arrays["offsets"].astype(np.int64),
-        arrays["hashes"].astype(np.uint64),
-        arrays["words"].astype(np.int64),
-        arrays["line_hashes"].astype(np.uint64),
-        arrays["line_docs"].astype(np.int64),
+    sh = Shingles(arrays["offsets"], arrays["hashes"], arrays["words"], arrays["line_hashes"], arrays["line_docs"])
+    return Batch(header["docs"], sh, arrays["matrix"].reshape(header["shape"]))
+
+
+def slice_shingles(sh: Shingles, lo: int, hi: int) -> Shingles:
+    """Documents lo..hi-1 of a Shingles as one of their own."""
+    a, b = int(sh.offsets[lo]), int(sh.offsets[hi])
+    la, lb = np.searchsorted(sh.line_docs, [lo, hi])
+    return Shingles(
+        sh.offsets[lo : hi + 1] - a, sh.hashes[a:b], sh.words[lo:hi], sh.line_hashes[la:lb], sh.line_docs[la:lb] - lo
     )
-    matrix = arrays["matrix"].astype(np.uint32).reshape(header["shape"])
-    return FileResult(rel, tuple(docs), skipped, sh, matrix)
+
+
+def skipped_json(skipped: Sequence[Skipped], rel: str) -> str:
+    """A file's skips with their rel made relative to the file (a moved file keeps them)."""
+    rows = [[s.rel[len(rel) :] if s.rel.startswith(rel) else s.rel, s.reason.value, s.detail] for s in skipped]
+    return json.dumps(rows, ensure_ascii=False).encode("utf-8", "surrogatepass").decode("utf-8", "surrogatepass")
+
+
+def skipped_from(text: str, rel: str) -> list[Skipped]:
+    if text == "[]":
+        return []  # the common case, without a JSON parse per file
+    return [Skipped(rel + suffix, SkipReason(reason), detail) for suffix, reason, detail in json.loads(text)]
 
 
 class Cache:
-    """The signature cache of one run: look files up, store new results, commit in batches."""
+    """The signature cache of one run: look files up, store new batches, commit."""
 
     def __init__(self, path: Path, config: ScanConfig) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -179,9 +228,11 @@ class Cache:
         self._db = sqlite3.connect(path, timeout=30)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
+        if self._db.execute("PRAGMA user_version").fetchone()[0] != CACHE_VERSION:
+            # Another layout (an older dedup): start afresh rather than misread it.
+            self._db.executescript("DROP TABLE IF EXISTS seen; DROP TABLE IF EXISTS content; DROP TABLE IF EXISTS batches;")
+            self._db.execute(f"PRAGMA user_version={CACHE_VERSION}")
         self._db.executescript(_SCHEMA)
-        self.hits = 0
-        self.misses = 0
         # One read of what this parameter set has seen, instead of a query per file.
         self._seen = {
             path: (size, mtime_ns, digest)
@@ -189,38 +240,61 @@ class Cache:
                 "SELECT path, size, mtime_ns, digest FROM seen WHERE params=?", (self.params,)
             )
         }
+        self._content: dict[str, Hit] | None = None  # read whole on the first lookup
+        self._loaded: tuple[int, Batch] | None = None
+        self.hits = 0
+        self.misses = 0
 
     def close(self) -> None:
         self._db.commit()
         self._db.close()
 
-    def lookup(self, rel: str, path: Path) -> tuple[FileResult | None, Stamp]:
-        """The cached result for a file if its stat or its content is known, and its stamp."""
-        real, size, mtime_ns = _stat_key(path)
+    def lookup(self, source: SourceFile) -> tuple[Hit | None, Stamp]:
+        """Where a file's results are if its stat or its content is known, and its stamp."""
+        real = os.path.abspath(source.path)
         row = self._seen.get(real)
-        same_stat = row is not None and row[0] == size and row[1] == mtime_ns
-        digest = row[2] if row is not None and same_stat else content_digest(path)
-        stamp = Stamp(real, size, mtime_ns, digest)
-        hit = self._db.execute("SELECT payload FROM content WHERE digest=? AND params=?", (digest, self.params)).fetchone()
-        if hit is None:
+        same_stat = row is not None and row[0] == source.size and row[1] == source.mtime_ns
+        digest = row[2] if row is not None and same_stat else content_digest(source.path)
+        stamp = Stamp(real, source.size, source.mtime_ns, digest)
+        if self._content is None:
+            rows = self._db.execute("SELECT digest, batch, lo, hi, skipped FROM content WHERE params=?", (self.params,))
+            self._content = {digest: Hit(batch, lo, hi, skipped) for digest, batch, lo, hi, skipped in rows}
+        found = self._content.get(digest)
+        if found is None:
             self.misses += 1
             return None, stamp
         if not same_stat:
             self._remember(stamp)
         self.hits += 1
-        return decode(hit[0], rel, path), stamp
+        return found, stamp
 
-    def store(self, result: FileResult, path: Path, stamp: Stamp) -> None:
-        """Remember a freshly hashed file, unless it changed since it was looked up."""
-        if len(result.docs) > MAX_CACHED_DOCS or _stat_key(path) != (stamp.real, stamp.size, stamp.mtime_ns):
-            return
-        self._db.execute(
-            "INSERT OR REPLACE INTO content (digest, params, payload) VALUES (?, ?, ?)",
-            (stamp.digest, self.params, encode(result)),
-        )
-        self._remember(stamp)
+    def batch(self, batch_id: int) -> Batch:
+        """A stored batch (the last one read is kept: files of a batch come together)."""
+        if self._loaded is None or self._loaded[0] != batch_id:
+            payload = self._db.execute("SELECT payload FROM batches WHERE id=?", (batch_id,)).fetchone()[0]
+            self._loaded = (batch_id, decode(payload))
+        return self._loaded[1]
 
-    def commit(self) -> None:
+    def store(self, chunk: Chunk, sources: Sequence[SourceFile], stamps: Sequence[Stamp | None]) -> None:
+        """Remember a freshly hashed chunk and which files it holds (unless they changed since)."""
+        cur = self._db.execute("INSERT INTO batches (payload) VALUES (?)", (encode(chunk),))
+        batch_id = cur.lastrowid
+        lo = 0
+        for source, stamp, count in zip(sources, stamps, chunk.counts, strict=True):
+            hi = lo + count
+            if stamp is not None and _unchanged(source.path, stamp):
+                skips = [s for s in chunk.skipped if s.rel == source.rel or s.rel.startswith(source.rel + ":")]
+                self._db.execute(
+                    "INSERT OR REPLACE INTO content (digest, params, batch, lo, hi, skipped) VALUES (?, ?, ?, ?, ?, ?)",
+                    (stamp.digest, self.params, batch_id, lo, hi, skipped_json(skips, source.rel)),
+                )
+                self._remember(stamp)
+            lo = hi
+        self._db.commit()
+
+    def prune(self) -> None:
+        """Drop batches no file points at any more (files that changed or went away)."""
+        self._db.execute("DELETE FROM batches WHERE id NOT IN (SELECT DISTINCT batch FROM content)")
         self._db.commit()
 
     def _remember(self, stamp: Stamp) -> None:
@@ -230,20 +304,13 @@ class Cache:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class Stamp:
-    """A file as it was looked up: where it really is, its stat and its content digest."""
-
-    real: str
-    size: int
-    mtime_ns: int
-    digest: str
-
-
-def _stat_key(path: Path) -> tuple[str, int, int]:
-    """(absolute path, size, mtime_ns): a changed file changes one of them."""
-    st = os.stat(path)
-    return os.path.abspath(path), st.st_size, st.st_mtime_ns
+def _unchanged(path: Path, stamp: Stamp) -> bool:
+    """The file still has the size and mtime it had when it was looked up (and hashed)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return False
+    return st.st_size == stamp.size and st.st_mtime_ns == stamp.mtime_ns
 
 
 def info(path: Path) -> dict[str, object]:

@@ -23,21 +23,29 @@ Ranker = Callable[[Group], Sequence[int]]  # a group -> its members, best centre
 
 
 def components(n_docs: int, matches: Iterable[Match]) -> list[Group]:
-    """Connected components with at least two members, each sorted, ordered by first member."""
-    parent = list(range(n_docs))
+    """Connected components with at least two members, each sorted, ordered by first member.
+
+    Only documents that appear in a match are visited: a million unique documents cost
+    nothing here.
+    """
+    parent: dict[int, int] = {}
 
     def find(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
+        root = x
+        while parent.setdefault(root, root) != root:
+            root = parent[root]
+        while parent[x] != root:  # path compression
+            parent[x], x = root, parent[x]
+        return root
 
     for m in matches:
+        if not (0 <= m.a < n_docs and 0 <= m.b < n_docs):
+            raise ValueError(f"match ({m.a}, {m.b}) outside 0..{n_docs - 1}")
         ra, rb = find(m.a), find(m.b)
         if ra != rb:
             parent[max(ra, rb)] = min(ra, rb)
     groups: dict[int, list[int]] = {}
-    for i in range(n_docs):
+    for i in sorted(parent):
         groups.setdefault(find(i), []).append(i)
     return sorted((tuple(g) for g in groups.values() if len(g) > 1), key=lambda g: g[0])
 

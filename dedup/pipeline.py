@@ -25,7 +25,7 @@ from numpy.typing import NDArray
 
 from . import candidates as cand
 from . import cleanest, cluster, extract, read, signature, verify
-from .cache import Cache, FileResult, Stamp
+from .cache import Cache, Chunk, Hit, Stamp, skipped_from, slice_shingles
 from .config import ScanConfig
 from .errors import SkipReason
 from .records import Cluster, DocInfo, Document, Member, Pick, ScanResult, Skipped, SourceFile, Summary
@@ -61,71 +61,52 @@ def _drop_text(doc: Document) -> Document:
     return Document(doc.doc_id, doc.rel, "", doc.encoding, doc.kind, doc.size, doc.locator, doc.record)
 
 
-def _slice(sh: Shingles, lo: int, hi: int) -> Shingles:
-    """Documents lo..hi-1 of a batch as a Shingles of their own."""
-    a, b = int(sh.offsets[lo]), int(sh.offsets[hi])
-    la, lb = np.searchsorted(sh.line_docs, [lo, hi])
-    return Shingles(sh.offsets[lo : hi + 1] - a, sh.hashes[a:b], sh.words[lo:hi], sh.line_hashes[la:lb], sh.line_docs[la:lb] - lo)
-
-
-def _process(sources: Sequence[SourceFile], config: ScanConfig) -> list[FileResult]:
+def _process(sources: Sequence[SourceFile], config: ScanConfig) -> Chunk:
     """Extract, shingle and sign a slice of files (runs in a worker process).
 
     Documents of several small files are hashed together (vectorised work wants batches),
-    then the arrays are cut back into one FileResult per file, in input order.
+    and the slice comes back as one Chunk: a few large arrays pickle far faster than one
+    set per file.
     """
-    parts: list[list[tuple[list[Document], Shingles, NDArray[np.uint32]]]] = [[] for _ in sources]
-    skipped: list[list[Skipped]] = [[] for _ in sources]
-    pending: list[tuple[int, Document]] = []
+    docs: list[Document] = []
+    skipped: list[Skipped] = []
+    counts = [0] * len(sources)
+    parts: list[tuple[Shingles, NDArray[np.uint32]]] = []
+    pending: list[Document] = []
 
     def flush() -> None:
-        sh, matrix = _hash_documents([d for _, d in pending], config)
-        lo = 0
-        while lo < len(pending):
-            owner = pending[lo][0]
-            hi = lo
-            while hi < len(pending) and pending[hi][0] == owner:
-                hi += 1
-            parts[owner].append(([_drop_text(d) for _, d in pending[lo:hi]], _slice(sh, lo, hi), matrix[lo:hi]))
-            lo = hi
+        sh, matrix = _hash_documents(pending, config)
+        parts.append((sh, matrix))
+        docs.extend(_drop_text(d) for d in pending)
         pending.clear()
 
     for i, source in enumerate(sources):
         for item in extract.extract(source, config):
             if isinstance(item, Skipped):
-                skipped[i].append(item)
+                skipped.append(item)
                 continue
-            pending.append((i, item))
+            pending.append(item)
+            counts[i] += 1
             if len(pending) >= config.batch_size:
                 flush()
     if pending:
         flush()
-    return [
-        FileResult(
-            source.rel,
-            tuple(d for docs, _, _ in parts[i] for d in docs),
-            tuple(skipped[i]),
-            _concat_shingles([sh for _, sh, _ in parts[i]]),
-            np.concatenate([m for _, _, m in parts[i]]) if parts[i] else np.zeros((0, config.num_perm), np.uint32),
-        )
-        for i, source in enumerate(sources)
-    ]
+    matrix = np.concatenate([m for _, m in parts]) if parts else np.zeros((0, config.num_perm), np.uint32)
+    return Chunk(tuple(docs), tuple(skipped), _concat_shingles([sh for sh, _ in parts]), matrix, tuple(counts))
 
 
 def _tasks(sources: list[SourceFile]) -> list[list[SourceFile]]:
     return [sources[i : i + FILES_PER_TASK] for i in range(0, len(sources), FILES_PER_TASK)]
 
 
-def _run_files(sources: list[SourceFile], config: ScanConfig, jobs: int) -> Iterator[FileResult]:
-    """FileResults for `sources`, in their order, from worker processes when it pays."""
-    tasks = _tasks(sources)
+def _run_tasks(tasks: list[list[SourceFile]], config: ScanConfig, jobs: int) -> Iterator[Chunk]:
+    """One Chunk per task, in task order, from worker processes when it pays."""
     if jobs <= 1 or len(tasks) <= 1:
         for task in tasks:
-            yield from _process(task, config)
+            yield _process(task, config)
         return
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        for results in pool.map(_process, tasks, [config] * len(tasks)):
-            yield from results
+        yield from pool.map(_process, tasks, [config] * len(tasks))
 
 
 def _concat_shingles(parts: list[Shingles]) -> Shingles:
@@ -166,7 +147,7 @@ def _select(sh: Shingles, keep: NDArray[np.bool_]) -> Shingles:
 
 
 class _Hashing:
-    """Stage 1-4 over all files: cached results where the cache has them, fresh ones else."""
+    """Stages 1-4 over all files: cached results where the cache has them, fresh ones else."""
 
     def __init__(self, config: ScanConfig, cache_path: Path | None, warnings: list[str]) -> None:
         self.config = config
@@ -185,55 +166,99 @@ class _Hashing:
                 self.cache.close()
         self.cache = None
 
-    def run(self, sources: list[SourceFile], jobs: int, progress: Progress) -> Iterator[FileResult]:
-        """FileResults for all sources, in order."""
-        results: list[FileResult | None] = [None] * len(sources)
-        stamps: dict[int, Stamp] = {}
-        todo: list[int] = []
+    def _lookups(self, sources: list[SourceFile]) -> tuple[list[Hit | None], list[Stamp | None]]:
+        hits: list[Hit | None] = [None] * len(sources)
+        stamps: list[Stamp | None] = [None] * len(sources)
         for i, src in enumerate(sources):
-            if self.cache is not None:
-                try:
-                    hit, stamp = self.cache.lookup(src.rel, src.path)
-                except OSError:
-                    hit = None  # unreadable now: extraction will say why
-                except sqlite3.Error as exc:
-                    self._drop_cache(exc)
-                    hit = None
-                else:
-                    stamps[i] = stamp
-                if hit is not None:
-                    results[i] = hit
-                    continue
-            todo.append(i)
-        progress.advance(len(sources) - len(todo))
-        fresh = _run_files([sources[i] for i in todo], self.config, jobs)
-        next_fresh = 0
-        for i in range(len(sources)):
-            result = results[i]
-            if result is None:
-                result = next(fresh)
-                self._store(result, sources[todo[next_fresh]], stamps.get(todo[next_fresh]))
-                next_fresh += 1
-                progress.advance()
-            results[i] = None  # hand it over; keep nothing twice
-            yield result
+            if self.cache is None:
+                break
+            try:
+                hits[i], stamps[i] = self.cache.lookup(src)
+            except OSError:
+                pass  # unreadable now: extraction will say why
+            except sqlite3.Error as exc:
+                self._drop_cache(exc)
+                hits = [None] * len(sources)
+        return hits, stamps
+
+    def run(self, sources: list[SourceFile], jobs: int, progress: Progress) -> Iterator[Chunk]:
+        """Chunks covering all sources, in source order."""
+        hits, stamps = self._lookups(sources)
+        # Runs of consecutive files: cached ones (served from their batches) and fresh ones.
+        runs: list[tuple[bool, int, int]] = []
+        for i, hit in enumerate(hits):
+            cached = hit is not None
+            if runs and runs[-1][0] == cached:
+                runs[-1] = (cached, runs[-1][1], i + 1)
+            else:
+                runs.append((cached, i, i + 1))
+        tasks = [t for cached, lo, hi in runs if not cached for t in _tasks(sources[lo:hi])]
+        fresh = _run_tasks(tasks, self.config, jobs)
+        for cached, lo, hi in runs:
+            if cached:
+                yield from self._from_cache(sources[lo:hi], hits[lo:hi])
+                progress.advance(hi - lo)
+                continue
+            pos = lo
+            while pos < hi:
+                chunk = next(fresh)
+                n = len(chunk.counts)
+                self._store(chunk, sources[pos : pos + n], stamps[pos : pos + n])
+                progress.advance(n)
+                pos += n
+                yield chunk
         self.close()
 
-    def _store(self, result: FileResult, source: SourceFile, stamp: Stamp | None) -> None:
-        if self.cache is None or stamp is None:
+    def _from_cache(self, sources: list[SourceFile], hits: list[Hit | None]) -> Iterator[Chunk]:
+        """The cached files of a run, one Chunk per batch they come from."""
+        assert self.cache is not None
+        group: list[tuple[SourceFile, Hit]] = []
+        for source, hit in zip(sources, hits, strict=True):
+            assert hit is not None
+            if group and group[-1][1].batch != hit.batch:
+                yield self._cached_chunk(group)
+                group = []
+            group.append((source, hit))
+        if group:
+            yield self._cached_chunk(group)
+
+    def _cached_chunk(self, group: list[tuple[SourceFile, Hit]]) -> Chunk:
+        assert self.cache is not None
+        batch = self.cache.batch(group[0][1].batch)
+        docs: list[Document] = []
+        skipped: list[Skipped] = []
+        parts: list[Shingles] = []
+        matrices: list[NDArray[np.uint32]] = []
+        counts: list[int] = []
+        # Consecutive files that are consecutive in the batch too are cut out in one piece.
+        i = 0
+        while i < len(group):
+            j = i + 1
+            while j < len(group) and group[j][1].lo == group[j - 1][1].hi:
+                j += 1
+            for source, hit in group[i:j]:
+                docs.extend(batch.take(hit.lo, hit.hi, source))
+                skipped.extend(skipped_from(hit.skipped, source.rel))
+                counts.append(hit.hi - hit.lo)
+            lo, hi = group[i][1].lo, group[j - 1][1].hi
+            parts.append(slice_shingles(batch.shingles, lo, hi))
+            matrices.append(batch.matrix[lo:hi])
+            i = j
+        return Chunk(tuple(docs), tuple(skipped), _concat_shingles(parts), np.concatenate(matrices), tuple(counts))
+
+    def _store(self, chunk: Chunk, sources: list[SourceFile], stamps: list[Stamp | None]) -> None:
+        if self.cache is None:
             return
         try:
-            self.cache.store(result, source.path, stamp)
-            if (self.cache.misses % 256) == 0:
-                self.cache.commit()
-        except OSError:
-            pass  # the file went away since: nothing to remember
+            self.cache.store(chunk, sources, stamps)
         except sqlite3.Error as exc:
             self._drop_cache(exc)
 
     def close(self) -> None:
         if self.cache is not None:
             try:
+                if self.cache.misses:
+                    self.cache.prune()
                 self.cache.close()
             except sqlite3.Error as exc:
                 self.warnings.append(f"signature cache not saved: {exc}")
@@ -317,7 +342,7 @@ def scan(
                 seen_ids.add(d.doc_id)
             docs.extend(d for d, k in zip(result.docs, keep.tolist(), strict=True) if k)
             shingle_parts.append(result.shingles if keep.all() else _select(result.shingles, keep))
-            matrices.append(result.matrix[keep])
+            matrices.append(result.matrix if keep.all() else result.matrix[keep])
     finally:
         hashing.close()
     timings["hash"] = clock() - started

@@ -161,6 +161,7 @@ class _Found:
     rel: str
     path: Path
     size: int
+    mtime_ns: int
     via_link: bool  # reached through a symlinked file or folder
 
     def preference(self) -> tuple[bool, str]:
@@ -199,7 +200,7 @@ class _Walker:
                 detail = f"{_size_text(item.size)} > {_size_text(limit)} limit (--max-bytes)"
                 out.append(Skipped(item.rel, SkipReason.TOO_LARGE, detail))
             else:
-                out.append(SourceFile(path=item.path, rel=item.rel, size=item.size))
+                out.append(SourceFile(path=item.path, rel=item.rel, size=item.size, mtime_ns=item.mtime_ns))
         out.sort(key=lambda r: (r.rel, isinstance(r, Skipped)))
         return out
 
@@ -208,7 +209,7 @@ class _Walker:
         st = path.stat()
         if not stat.S_ISREG(st.st_mode):
             raise InputError(f"not a regular file or folder: {_quoted(path)}")
-        self._add(_Found(_cwd_rel(path), path, st.st_size, via_link=False), st)
+        self._add(_Found(_cwd_rel(path), path, st.st_size, st.st_mtime_ns, via_link=False), st)
 
     def walk_folder(self, root: Path, prefix: str) -> None:
         """Walk one folder argument depth-first (no recursion: trees can be deep)."""
@@ -267,7 +268,7 @@ class _Walker:
             return None
         if not folder.included and not any(g.matches(name, paths, is_folder=False) for g in self.include):
             return None
-        self._add(_Found(rel, Path(entry.path), st.st_size, via_link), st)
+        self._add(_Found(rel, Path(entry.path), st.st_size, st.st_mtime_ns, via_link), st)
         return None
 
     def _add(self, item: _Found, st: os.stat_result) -> None:

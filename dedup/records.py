@@ -24,6 +24,7 @@ class SourceFile:
     path: Path  # where to open it
     rel: str  # POSIX path relative to the root it was found under: the stable id and sort key
     size: int
+    mtime_ns: int = 0  # modification time seen by the walk (the signature cache compares it)
 
 
 @dataclass(frozen=True, slots=True)

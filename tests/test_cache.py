@@ -13,6 +13,12 @@ from conftest import PLAIN, SAMPLES, WRAPPED
 
 from dedup import ScanConfig, scan
 from dedup.cache import Cache, clear, decode, encode, info, params_key
+from dedup.read import walk
+from dedup.records import SourceFile
+
+
+def source(root: Path, rel: str) -> SourceFile:
+    return next(s for s in walk([root], ScanConfig()) if isinstance(s, SourceFile) and s.rel == rel)
 
 
 @pytest.fixture
@@ -39,13 +45,13 @@ def test_hits_do_not_read_files_and_changes_are_seen(corpus: Path, tmp_path: Pat
     scan([corpus], cache=db)
     cache = Cache(db, ScanConfig())
     for f in sorted(corpus.iterdir()):
-        hit, _ = cache.lookup(f.name, f)
+        hit, _ = cache.lookup(source(corpus, f.name))
         assert hit is not None
     # Change one file: same size is not enough to fool it (mtime differs), content differs.
     target = corpus / WRAPPED
     target.write_text(target.read_text(encoding="utf-8").replace("Putin", "PUTIN"), encoding="utf-8")
     os.utime(target, ns=(1, 1))
-    hit, _ = cache.lookup(WRAPPED, target)
+    hit, _ = cache.lookup(source(corpus, WRAPPED))
     assert hit is None
     cache.close()
     result = scan([corpus], cache=db)
@@ -58,9 +64,14 @@ def test_moved_file_is_found_by_content(corpus: Path, tmp_path: Path) -> None:
     (corpus / "moved").mkdir()
     shutil.move(corpus / PLAIN, corpus / "moved" / PLAIN)
     cache = Cache(db, ScanConfig())
-    hit, _ = cache.lookup(f"moved/{PLAIN}", corpus / "moved" / PLAIN)
+    moved = source(corpus, f"moved/{PLAIN}")
+    hit, _ = cache.lookup(moved)
+    assert hit is not None
+    docs = cache.batch(hit.batch).take(hit.lo, hit.hi, moved)
     cache.close()
-    assert hit is not None and hit.docs[0].doc_id == f"moved/{PLAIN}"  # ids follow the new path
+    assert [d.doc_id for d in docs] == [f"moved/{PLAIN}"]  # ids follow the new path
+    result = scan([corpus], cache=db)
+    assert [m.doc_id for m in result.clusters[0].members] == [f"moved/{PLAIN}", WRAPPED]
 
 
 def test_other_parameters_do_not_share_entries(corpus: Path, tmp_path: Path) -> None:
@@ -68,22 +79,44 @@ def test_other_parameters_do_not_share_entries(corpus: Path, tmp_path: Path) -> 
     scan([corpus], cache=db)
     assert params_key(ScanConfig()) != params_key(ScanConfig(shingle_size=4))
     cache = Cache(db, ScanConfig(shingle_size=4))
-    hit, _ = cache.lookup(PLAIN, corpus / PLAIN)
+    hit, _ = cache.lookup(source(corpus, PLAIN))
     cache.close()
     assert hit is None
 
 
-def test_payload_round_trip(corpus: Path, tmp_path: Path) -> None:
+def test_payload_round_trip(corpus: Path) -> None:
     from dedup.pipeline import _process
-    from dedup.read import walk
 
-    sources = [s for s in walk([corpus], ScanConfig()) if not hasattr(s, "reason")]
-    for result in _process(sources, ScanConfig()):  # type: ignore[arg-type]
-        back = decode(encode(result), result.rel, corpus / result.rel)
-        assert back.docs == result.docs and back.skipped == result.skipped
-        assert np.array_equal(back.matrix, result.matrix)
-        for name in ("offsets", "hashes", "words", "line_hashes", "line_docs"):
-            assert np.array_equal(getattr(back.shingles, name), getattr(result.shingles, name))
+    sources = [s for s in walk([corpus], ScanConfig()) if isinstance(s, SourceFile)]
+    chunk = _process(sources, ScanConfig())
+    back = decode(encode(chunk))
+    lo = 0
+    docs = []
+    for src, n in zip(sources, chunk.counts, strict=True):
+        docs.extend(back.take(lo, lo + n, src))
+        lo += n
+    assert tuple(docs) == chunk.docs
+    assert np.array_equal(back.matrix, chunk.matrix)
+    for name in ("offsets", "hashes", "words", "line_hashes", "line_docs"):
+        assert np.array_equal(getattr(back.shingles, name), getattr(chunk.shingles, name))
+
+
+def test_record_skips_are_cached_with_their_file(corpus: Path, tmp_path: Path) -> None:
+    db = tmp_path / "s.sqlite"
+    (corpus / "bad.jsonl").write_text('{"id": "z", "text": "fine text here"}\nnot json\n')
+    first = scan([corpus], cache=db)
+    second = scan([corpus], cache=db)
+    assert [s.rel for s in first.skipped] == [s.rel for s in second.skipped] == ["bad.jsonl:2"]
+
+
+def test_a_cache_of_another_layout_is_started_afresh(corpus: Path, tmp_path: Path) -> None:
+    db = tmp_path / "s.sqlite"
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE content (digest TEXT, params TEXT, payload BLOB)")
+    con.commit()
+    con.close()
+    result = scan([corpus], cache=db)
+    assert result.warnings == () and info(db)["contents"] == 6
 
 
 def test_a_broken_cache_file_is_reported_and_the_scan_goes_on(corpus: Path, tmp_path: Path) -> None:
