@@ -68,10 +68,12 @@ def available() -> bool:
 
 @lru_cache(maxsize=1)
 def _compatible() -> bool:
-    """The compiled constants equal shingle.py's, and `_QUOTES` is invisible to tokens.
+    """The compiled constants equal shingle.py's, `_QUOTES` is invisible to tokens, and the
+    fold of ASCII text is ``lower()``.
 
     The C code does not apply the quote/dash map: it maps separators to separators, and a
-    separator only matters through its class (and "\\n"). If someone changes either, the
+    separator only matters through its class (and "\\n"). It lowercases pure ASCII texts
+    itself instead of calling `_fold`. If someone changes any of that in shingle.py, the
     kernel is turned off with a warning instead of returning different hashes.
     """
     assert _kernel is not None
@@ -89,7 +91,9 @@ def _compatible() -> bool:
         for pair in _sh._QUOTES.items()
         for cp in (pair[0], ord(str(pair[1])))
     )
-    if not (same and quotes_are_separators):
+    ascii_chars = "".join(map(chr, range(128)))
+    ascii_fold_is_lower = _sh._fold(ascii_chars) == ascii_chars.lower()
+    if not (same and quotes_are_separators and ascii_fold_is_lower):
         warnings.warn(
             "dedup._kernel does not match dedup.shingle (rebuild it); using the NumPy path",
             RuntimeWarning,

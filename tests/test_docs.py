@@ -52,4 +52,4 @@ def test_public_api_is_pinned() -> None:
 
 def test_readme_set_up_commands() -> None:
     assert "pip install . && dedup scan samples/" in README
-    assert "pip install '.[test]' && python -m pytest" in README
+    assert "pip install -e '.[test]' && python -m pytest" in README

@@ -89,3 +89,14 @@ def test_vectorised_equals_reference(texts: list[str], k: int, char_k: int) -> N
     for i, text in enumerate(texts):
         assert np.array_equal(sh.get(i), reference_set(text, k, char_k))
         assert sh.words[i] == len(tokens(text))
+
+
+def test_a_token_longer_than_a_chunk_stays_one_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    import dedup.shingle as sh
+
+    monkeypatch.setenv("DEDUP_NO_KERNEL", "1")  # this is about the NumPy path
+    monkeypatch.setattr(sh, "_CHUNK", 64)
+    text = "start " + "x" * 200 + " end of it " * 30
+    got = sh.shingle_batch([text])
+    assert got.words[0] == len(tokens(text))
+    assert np.array_equal(got.get(0), reference_set(text))
