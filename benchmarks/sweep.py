@@ -184,7 +184,14 @@ def main(argv: list[str] | None = None) -> int:
     for num_perm, bands in ((64, 16), (128, 16), (128, 32), (128, 64), (256, 64)):
         p = run(data, dataclasses.replace(base, num_perm=num_perm, bands=bands), exact=True)
         share = p.lost / p.verified if p.verified else 0.0
-        say(row(f"{num_perm} perms, {bands} bands x {num_perm // bands} rows", p, f"{p.verified}", f"{p.lost} ({share:.2%})"))
+        say(
+            row(
+                f"{num_perm} perms, {bands} bands x {num_perm // bands} rows",
+                p,
+                f"{p.verified}",
+                f"{p.lost} ({share:.2%})",
+            )
+        )
         figures[f"lsh/{num_perm}/{bands}"] = p.__dict__ | {"f1": p.f1}
 
     say()
@@ -217,8 +224,7 @@ def main(argv: list[str] | None = None) -> int:
         RULE + "---|",
         row("defaults", default, f"{default.lost} of {default.verified} verified pairs"),
         "",
-        "Recall by kind of copy: "
-        + ", ".join(f"{k} {default.kind_recall(k):.3f}" for k in kinds),
+        "Recall by kind of copy: " + ", ".join(f"{k} {default.kind_recall(k):.3f}" for k in kinds),
         "",
     ]
     if args.holdout_seed is not None:
@@ -247,7 +253,9 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def plot(grid: dict[tuple[float, float], Pooled], jaccards: tuple[float, ...], containments: tuple[float, ...], path: Path) -> None:
+def plot(
+    grid: dict[tuple[float, float], Pooled], jaccards: tuple[float, ...], containments: tuple[float, ...], path: Path
+) -> None:
     """F1 and precision over the threshold grid, one line per containment threshold."""
     import matplotlib
 

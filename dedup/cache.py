@@ -158,7 +158,9 @@ def encode(chunk: Chunk) -> bytes:
     }
     head = json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
     parts = [head, b"\n"]
-    parts.extend(np.ascontiguousarray(arrays[name], dtype=np.dtype(dt).newbyteorder("<")).tobytes() for name, dt in _ARRAYS)
+    parts.extend(
+        np.ascontiguousarray(arrays[name], dtype=np.dtype(dt).newbyteorder("<")).tobytes() for name, dt in _ARRAYS
+    )
     return b"".join(parts)
 
 
@@ -230,7 +232,9 @@ class Cache:
         self._db.execute("PRAGMA synchronous=NORMAL")
         if self._db.execute("PRAGMA user_version").fetchone()[0] != CACHE_VERSION:
             # Another layout (an older dedup): start afresh rather than misread it.
-            self._db.executescript("DROP TABLE IF EXISTS seen; DROP TABLE IF EXISTS content; DROP TABLE IF EXISTS batches;")
+            self._db.executescript(
+                "DROP TABLE IF EXISTS seen; DROP TABLE IF EXISTS content; DROP TABLE IF EXISTS batches;"
+            )
             self._db.execute(f"PRAGMA user_version={CACHE_VERSION}")
         self._db.executescript(_SCHEMA)
         # One read of what this parameter set has seen, instead of a query per file.

@@ -112,7 +112,13 @@ def run_scan(paths: tuple[Path, ...], config: ScanConfig, quiet: bool, cache: Pa
         if not show:
             result = scan(paths, config, cache=cache)
         else:
-            columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+            columns = (
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+            )
             with Progress(*columns, console=err, transient=True) as bar:
                 result = scan(paths, config, progress=_RichProgress(bar), cache=cache)
     except DedupError as exc:
@@ -207,7 +213,9 @@ def cache_info(cache_dir: Path | None) -> None:
     if not facts["exists"]:
         click.echo("empty (no cache file yet)")
         return
-    click.echo(f"files: {facts['files']:,}\ncontents: {facts['contents']:,}\nsize: {report.human_bytes(int(str(facts['bytes'])))}")
+    click.echo(
+        f"files: {facts['files']:,}\ncontents: {facts['contents']:,}\nsize: {report.human_bytes(int(str(facts['bytes'])))}"
+    )
 
 
 @cache_group.command("clear")
@@ -224,11 +232,27 @@ def cache_clear(cache_dir: Path | None) -> None:
 
 @main.command("eval")
 @click.argument("docs", type=click.Path(exists=True, path_type=Path))
-@click.option("--truth", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True, help="Ground truth: JSON Lines of {cluster, ids, cleanest}.")
+@click.option(
+    "--truth",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="Ground truth: JSON Lines of {cluster, ids, cleanest}.",
+)
 @scan_options
-@click.option("--exact", is_flag=True, help="Also compare every pair exhaustively and report what the candidates missed (small corpora).")
-@click.option("--top", type=click.IntRange(min=0), default=10, show_default=True, help="How many of the worst mistakes to list.")
-@click.option("--json", "json_out", type=click.Path(allow_dash=True, path_type=Path), help="Write the scores as JSON to FILE (- for stdout).")
+@click.option(
+    "--exact",
+    is_flag=True,
+    help="Also compare every pair exhaustively and report what the candidates missed (small corpora).",
+)
+@click.option(
+    "--top", type=click.IntRange(min=0), default=10, show_default=True, help="How many of the worst mistakes to list."
+)
+@click.option(
+    "--json",
+    "json_out",
+    type=click.Path(allow_dash=True, path_type=Path),
+    help="Write the scores as JSON to FILE (- for stdout).",
+)
 def eval_command(docs: Path, truth: Path, exact: bool, top: int, json_out: Path | None, **options: Any) -> None:
     """Score a scan of DOCS (a folder or a JSON Lines file) against ground truth."""
     if docs.is_dir() and truth.resolve().is_relative_to(docs.resolve()):

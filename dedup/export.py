@@ -342,6 +342,7 @@ def _write_atomic(path: Path | str, write: Callable[[IO[str]], None]) -> None:
 
 def write_text_atomic(path: Path | str, text: str) -> None:
     """Write any text (the evaluation's JSON) the same all-or-nothing way; ``-`` is stdout."""
+
     def write(out: IO[str]) -> None:
         out.write(text)
 

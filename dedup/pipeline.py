@@ -338,7 +338,9 @@ def scan(
                 if d.doc_id in seen_ids:
                     keep[i] = False
                     detail = f"id {d.doc_id!r} already used by an earlier document"
-                    skipped.append(Skipped(f"{d.rel}:{d.record}" if d.record else d.rel, SkipReason.DUPLICATE_ID, detail))
+                    skipped.append(
+                        Skipped(f"{d.rel}:{d.record}" if d.record else d.rel, SkipReason.DUPLICATE_ID, detail)
+                    )
                 seen_ids.add(d.doc_id)
             docs.extend(d for d, k in zip(result.docs, keep.tolist(), strict=True) if k)
             shingle_parts.append(result.shingles if keep.all() else _select(result.shingles, keep))
@@ -357,7 +359,9 @@ def scan(
     )
     sizes = shingles.sizes()
     infos = tuple(
-        DocInfo(i, d.doc_id, d.rel, d.kind, d.encoding, d.size, int(shingles.words[i]), int(sizes[i]), d.locator, d.record)
+        DocInfo(
+            i, d.doc_id, d.rel, d.kind, d.encoding, d.size, int(shingles.words[i]), int(sizes[i]), d.locator, d.record
+        )
         for i, d in enumerate(docs)
     )
 

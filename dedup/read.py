@@ -43,6 +43,7 @@ __all__ = ["walk"]
 
 _FileKey = tuple[int, int]  # (st_dev, st_ino): what makes a file or folder "the same"
 
+
 def walk(paths: Sequence[Path], config: ScanConfig) -> Iterator[SourceFile | Skipped]:
     """Find every file to read under ``paths``, sorted by ``rel``.
 

@@ -166,7 +166,14 @@ def _cluster_table(cluster: Cluster, *, verbose: bool) -> Table:
             mark, jaccard, containment = Text(CLEANEST_MARK, style="bold green"), Text("—"), Text("—")
         else:
             mark, jaccard, containment = Text(""), Text(percent(member.jaccard)), Text(percent(member.containment))
-        table.add_row(mark, _member_name(member), Text(f"{member.words:,}"), jaccard, containment, style="bold" if member.cleanest else None)
+        table.add_row(
+            mark,
+            _member_name(member),
+            Text(f"{member.words:,}"),
+            jaccard,
+            containment,
+            style="bold" if member.cleanest else None,
+        )
         # The reasons go on a row of their own under the id, where there is room to read them.
         notes = [f"penalty {member.penalty:.2f}", *member.reasons] if verbose else list(member.reasons)
         if notes:
@@ -255,14 +262,22 @@ def eval_renderables(scores: EvalReport, *, loss: tuple[int, int] | None = None)
     grid.add_column()
     rows = [
         ("Documents", f"{scores.documents:,}"),
-        ("Pair precision", f"{scores.precision:.4f}  ({scores.true_pairs:,} of {scores.predicted_pairs:,} predicted pairs)"),
+        (
+            "Pair precision",
+            f"{scores.precision:.4f}  ({scores.true_pairs:,} of {scores.predicted_pairs:,} predicted pairs)",
+        ),
         ("Pair recall", f"{scores.recall:.4f}  ({scores.true_pairs:,} of {scores.truth_pairs:,} true pairs)"),
         ("Pair F1", f"{scores.f1:.4f}"),
         ("Adjusted Rand index", f"{scores.ari:.4f}"),
     ]
     accuracy = scores.cleanest_accuracy
     if accuracy is not None:
-        rows.append(("Cleanest copy", f"{accuracy:.4f}  ({scores.cleanest_correct} of {scores.cleanest_evaluated} labelled clusters)"))
+        rows.append(
+            (
+                "Cleanest copy",
+                f"{accuracy:.4f}  ({scores.cleanest_correct} of {scores.cleanest_evaluated} labelled clusters)",
+            )
+        )
     if scores.cleanest_similarity is not None:
         rows.append(("Pick vs labelled", f"{scores.cleanest_similarity:.4f} mean word 5-gram Jaccard"))
     if loss is not None:
@@ -272,9 +287,16 @@ def eval_renderables(scores: EvalReport, *, loss: tuple[int, int] | None = None)
         rows.append(("Not scanned", f"{scores.unknown_truth_ids:,} ids of the truth"))
     for label, value in rows:
         grid.add_row(Text(label), Text(value))
-    out: list[RenderableType] = [Panel(grid, title=Text("dedup eval"), title_align="left", expand=False, box=box.ROUNDED)]
+    out: list[RenderableType] = [
+        Panel(grid, title=Text("dedup eval"), title_align="left", expand=False, box=box.ROUNDED)
+    ]
     if scores.recall_by_kind:
-        kinds = Table(title=Text("Recall by kind of copy", style="bold"), title_justify="left", box=box.SIMPLE_HEAD, show_edge=False)
+        kinds = Table(
+            title=Text("Recall by kind of copy", style="bold"),
+            title_justify="left",
+            box=box.SIMPLE_HEAD,
+            show_edge=False,
+        )
         kinds.add_column(Text("kind"))
         kinds.add_column(Text("pairs"), justify="right")
         kinds.add_column(Text("found"), justify="right")

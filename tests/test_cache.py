@@ -25,7 +25,9 @@ def source(root: Path, rel: str) -> SourceFile:
 def corpus(tmp_path: Path) -> Path:
     folder = tmp_path / "corpus"
     shutil.copytree(SAMPLES, folder)
-    (folder / "dump.jsonl").write_text('{"id": "a", "text": "one two three four five six"}\n{"text": "no id here at all"}\n')
+    (folder / "dump.jsonl").write_text(
+        '{"id": "a", "text": "one two three four five six"}\n{"text": "no id here at all"}\n'
+    )
     return folder
 
 

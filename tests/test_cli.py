@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -212,3 +213,66 @@ def test_eval_bad_truth_is_one_line_error(runner: CliRunner, samples_dir: Path, 
     result = runner.invoke(main, ["eval", str(samples_dir), "--truth", str(truth)])
     assert result.exit_code == 2
     assert result.stderr.startswith("Error: ") and len(result.stderr.splitlines()) == 1
+
+
+def _bad_input(folder: Path, kind: str) -> tuple[str, str | None]:
+    """Put one bad input into `folder`; return (a name the report must show or "", expected reason)."""
+    text = "Ein schöner Tag für die Stadt Zürich, sagte der Bürgermeister – „gut“ €5. " * 20
+    if kind == "empty":
+        (folder / "empty.txt").write_bytes(b"")
+        return "empty.txt", "empty"
+    if kind == "binary":
+        (folder / "blob.bin").write_bytes(bytes(range(256)) * 40)
+        return "blob.bin", "binary"
+    if kind == "invalid-utf8":
+        (folder / "bad.txt").write_bytes(text.encode("utf-8")[:200] + b"\xff\xfe\xc3(" + text.encode("utf-8")[200:])
+    elif kind == "cp1252":
+        (folder / "w.txt").write_bytes(text.encode("cp1252"))
+    elif kind == "gbk":
+        (folder / "zh.txt").write_bytes(("南京供应链迎来主要住房改革，市政府表示将继续推进。" * 20).encode("gbk"))
+    elif kind == "utf16-bom":
+        (folder / "u16.txt").write_bytes(text.encode("utf-16"))
+    elif kind == "50mb-line":
+        with open(folder / "huge.txt", "w", encoding="utf-8") as f:
+            words = " ".join(f"w{i}" for i in range(1000)) + " "
+            for _ in range(50 * 1024 * 1024 // len(words) + 1):
+                f.write(words)
+    elif kind == "unreadable":
+        (folder / "gone.txt").symlink_to(folder / "no-such-target.txt")
+        return "gone.txt", "unreadable"
+    elif kind == "symlink-loop":
+        (folder / "sub").mkdir()
+        (folder / "sub" / "up").symlink_to(folder)
+        return "sub/up", "symlink-loop"
+    elif kind == "non-utf8-name":
+        os.close(os.open(os.fsencode(folder) + b"/caf\xe9.txt", os.O_CREAT | os.O_WRONLY))
+        return "caf\ufffd.txt", "empty"
+    elif kind == "escapes":
+        (folder / "esc\x1b]0;title\x07.txt").write_text("\x1b[2J\x1b[31mred\x9b text " * 30, encoding="utf-8")
+        (folder / "esc2\x1b[1m.txt").write_text("\x1b[2J\x1b[31mred\x9b text " * 30, encoding="utf-8")
+        return "esc\\x1b", None
+    return "", None
+
+
+BAD_KINDS = ["empty", "binary", "invalid-utf8", "cp1252", "gbk", "utf16-bom", "50mb-line", "unreadable",
+             "symlink-loop", "non-utf8-name", "escapes"]  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", BAD_KINDS)
+def test_every_bad_input_is_reported_and_the_run_goes_on(runner: CliRunner, tmp_path: Path, kind: str) -> None:
+    folder = tmp_path / "corpus"
+    shutil.copytree(SAMPLES, folder)
+    shown, reason = _bad_input(folder, kind)
+    result = runner.invoke(main, ["scan", str(folder), "--verbose", "--no-cache"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output and "\x1b" not in result.output and "\x9b" not in result.output
+    lines = [line for line in result.stdout.splitlines() if shown and shown in line]
+    if shown:
+        assert lines, f"{shown!r} not in the report"
+    if reason is not None:
+        assert reason in lines[0]
+    elif kind != "escapes":  # a readable file in an odd encoding or size: read as a sixth document
+        assert re.search(r"Documents\s+6\b", result.stdout)
+    cleanest = next(line for line in result.stdout.splitlines() if line.startswith("★ cleanest"))
+    assert PLAIN in cleanest or kind == "escapes"  # the real pair is still found and ranked
+    assert f"Cluster {2 if kind == 'escapes' else 1} · 2 copies" in result.stdout

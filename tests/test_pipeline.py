@@ -7,9 +7,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import OTHERS, PLAIN, SAMPLES, WRAPPED
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from conftest import OTHERS, PLAIN, SAMPLES, WRAPPED
 
 from dedup import ScanConfig, scan
 from dedup.records import ScanResult
