@@ -989,6 +989,16 @@ def linearity(e2e: Sequence[dict[str, Any]], first: int) -> None:
     )
 
 
+def _kernel_state() -> str:
+    """Whether dedup's compiled shingle/MinHash kernel is in use (versions without one: "none")."""
+    try:
+        from dedup import kernel
+    except ImportError:
+        return "none"
+    available = getattr(kernel, "available", None)
+    return "compiled" if callable(available) and available() else "numpy"
+
+
 def _load() -> str:
     """1, 5 and 15 minute load averages: other work on the machine makes every figure noisier."""
     try:
@@ -1095,6 +1105,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "processor": platform.processor() or platform.machine(),
         "versions": versions(),
         "git": git_commit(),
+        "dedup_kernel": _kernel_state(),
         "rayon_num_threads": os.environ.get("RAYON_NUM_THREADS"),
         "load_average_start": _load(),
     }
@@ -1104,7 +1115,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(
         "versions: "
         + ", ".join(f"{k} {v or 'not installed'}" for k, v in machine["versions"].items())
-        + f"  |  git {machine['git']}"
+        + f"  |  dedup kernel: {machine['dedup_kernel']}  |  git {machine['git']}"
     )
     print(f"command: {machine['command']}  |  load average {_load()}")
     report: dict[str, Any] = {"machine": machine, "args": {k: str(v) for k, v in vars(args).items()}}

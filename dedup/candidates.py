@@ -88,16 +88,18 @@ def band_pairs(sigs: Signatures, bands: int) -> NDArray[np.int64]:
     """Pairs of documents that agree on all rows of at least one band."""
     n = len(sigs)
     rows = sigs.num_perm // bands
-    live = np.flatnonzero(~(sigs.matrix == EMPTY).all(axis=1)).astype(np.int64)
+    # An empty document's slots are all EMPTY; a real one has four EMPTY slots with odds 2**-128.
+    live = np.flatnonzero(~(sigs.matrix[:, :4] == EMPTY).all(axis=1)).astype(np.int64)
     if len(live) < 2:
         return np.zeros((0, 2), np.int64)
-    matrix = sigs.matrix[live].astype(np.uint64)
+    # Columns are read one at a time (no 64-bit copy of the whole matrix).
+    matrix = sigs.matrix if len(live) == n else sigs.matrix[live]
     found: list[NDArray[np.int64]] = []
     with np.errstate(over="ignore"):
         for band in range(bands):
             key = np.full(len(live), np.uint64(band + 1) * np.uint64(0x9E3779B97F4A7C15), dtype=np.uint64)
             for r in range(band * rows, (band + 1) * rows):
-                key = (key ^ matrix[:, r]) * np.uint64(0xFF51AFD7ED558CCD)
+                key = (key ^ matrix[:, r].astype(np.uint64)) * np.uint64(0xFF51AFD7ED558CCD)
                 key ^= key >> np.uint64(29)
             members, starts = _grouped(key, live)
             found.append(_pairs_in_groups(members, starts))

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import codecs
 import errno
+import io
 import json
 import os
 import re
@@ -558,10 +559,11 @@ def _jsonl_documents(source: SourceFile, config: ScanConfig) -> Iterator[Documen
         yield from _records(source, config, _jsonl_lines(source.path, f), "line", empty="no records")
 
 
-def _jsonl_lines(path: Path, lines: Iterable[bytes]) -> Iterator[tuple[int, object, str, int, Locator]]:
+def _jsonl_lines(
+    path: Path, lines: Iterable[bytes], offset: int = 0, first_line: int = 1
+) -> Iterator[tuple[int, object, str, int, Locator]]:
     """(line number, parsed value or _BadRecord, encoding, size, locator) of non-blank lines."""
-    offset = 0
-    for lineno, raw in enumerate(lines, start=1):
+    for lineno, raw in enumerate(lines, start=first_line):
         start, offset = offset, offset + len(raw)
         if not raw.strip():
             continue
@@ -571,6 +573,63 @@ def _jsonl_lines(path: Path, lines: Iterable[bytes]) -> Iterator[tuple[int, obje
             yield lineno, bad, "", len(raw), Locator(path)
             continue
         yield lineno, value, encoding, len(raw), Locator(path, start, len(raw))
+
+
+#: JSON Lines files bigger than this are cut into line-aligned ranges hashed in parallel.
+SPLIT_BYTES = 64 * 1024 * 1024
+
+
+def jsonl_ranges(source: SourceFile, config: ScanConfig, target: int = SPLIT_BYTES) -> list[tuple[int, int, int]] | None:
+    """Cut a big JSON Lines file into (start, stop, first line) ranges on line boundaries.
+
+    None when the file is not one to cut: not JSON Lines, small, too large, binary or not
+    UTF-8 (``extract`` then reads it whole and says what is wrong with it).
+    """
+    if source.path.suffix.lower() not in _JSONL_SUFFIXES or source.size <= target or source.size > config.max_bytes:
+        return None
+    try:
+        with open(source.path, "rb") as f:
+            head = f.read(SNIFF_BYTES)
+            if binary_kind(head) is not None or _unicode_codec(head) not in (None, "utf-8-sig"):
+                return None
+            f.seek(0)
+            ranges: list[tuple[int, int, int]] = []
+            start, line, base, carried = 0, 1, 0, 0  # carried: newlines in [start, base)
+            for block in iter(lambda: f.read(min(target, 1 << 24)), b""):
+                while True:
+                    # Cut at the first newline once the range has reached `target` bytes.
+                    nl = block.find(b"\n", max(start + target - base - 1, 0))
+                    if start + target - base - 1 >= len(block) or nl < 0:
+                        break
+                    stop = base + nl + 1
+                    ranges.append((start, stop, line))
+                    line += carried + block.count(b"\n", max(start - base, 0), nl + 1)
+                    start, carried = stop, 0
+                carried += block.count(b"\n", max(start - base, 0))
+                base += len(block)
+            if start < base:
+                ranges.append((start, base, line))
+    except OSError:
+        return None
+    return ranges if len(ranges) > 1 else None
+
+
+def extract_range(source: SourceFile, config: ScanConfig, start: int, stop: int, first_line: int) -> Iterator[Document | Skipped]:
+    """The records of bytes [start, stop) of a JSON Lines file, numbered from `first_line`.
+
+    The same records, ids and locators as ``extract`` gives for those lines; ids are checked
+    within the range (the pipeline checks them across the whole run).
+    """
+    try:
+        with open(source.path, "rb") as f:
+            f.seek(start)
+            data = f.read(stop - start)
+        lines = io.BytesIO(data)  # iterated like the file itself: lines end at b"\n" only
+        yield from _records(source, config, _jsonl_lines(source.path, lines, start, first_line), "line", empty="")
+    except OSError as exc:
+        yield Skipped(source.rel, SkipReason.UNREADABLE, _one_line(os_detail(exc)))
+    except Exception as exc:  # the same per-file boundary as extract()
+        yield Skipped(source.rel, SkipReason.EXTRACT_FAILED, _one_line(f"{type(exc).__name__}: {exc}"))
 
 
 def _parse_line(raw: bytes, *, first: bool) -> tuple[object, str]:
@@ -679,7 +738,7 @@ def _records(
             continue
         seen[doc_id] = number
         yield Document(doc_id, source.rel, text, encoding, "jsonl", size, locator, record=number)
-    if not any_record:
+    if not any_record and empty:
         yield Skipped(source.rel, SkipReason.EMPTY, empty)
 
 

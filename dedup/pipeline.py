@@ -16,6 +16,7 @@ import os
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from time import perf_counter as clock
 from typing import Protocol
@@ -61,7 +62,26 @@ def _drop_text(doc: Document) -> Document:
     return Document(doc.doc_id, doc.rel, "", doc.encoding, doc.kind, doc.size, doc.locator, doc.record)
 
 
-def _process(sources: Sequence[SourceFile], config: ScanConfig) -> Chunk:
+@dataclass(frozen=True, slots=True)
+class _Part:
+    """Lines [start, stop) of a big JSON Lines file, hashed as a task of its own."""
+
+    source: SourceFile
+    start: int
+    stop: int
+    first_line: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Task:
+    """Work for one worker: whole files, or one part of a big file."""
+
+    items: tuple[SourceFile | _Part, ...]
+    completes: int  # how many sources are finished when this task is (0 for a file's first parts)
+    storable: bool  # whole files only: the cache keeps files, not parts
+
+
+def _process(sources: Sequence[SourceFile | _Part], config: ScanConfig) -> Chunk:
     """Extract, shingle and sign a slice of files (runs in a worker process).
 
     Documents of several small files are hashed together (vectorised work wants batches),
@@ -81,7 +101,12 @@ def _process(sources: Sequence[SourceFile], config: ScanConfig) -> Chunk:
         pending.clear()
 
     for i, source in enumerate(sources):
-        for item in extract.extract(source, config):
+        items = (
+            extract.extract_range(source.source, config, source.start, source.stop, source.first_line)
+            if isinstance(source, _Part)
+            else extract.extract(source, config)
+        )
+        for item in items:
             if isinstance(item, Skipped):
                 skipped.append(item)
                 continue
@@ -95,18 +120,39 @@ def _process(sources: Sequence[SourceFile], config: ScanConfig) -> Chunk:
     return Chunk(tuple(docs), tuple(skipped), _concat_shingles([sh for sh, _ in parts]), matrix, tuple(counts))
 
 
-def _tasks(sources: list[SourceFile]) -> list[list[SourceFile]]:
-    return [sources[i : i + FILES_PER_TASK] for i in range(0, len(sources), FILES_PER_TASK)]
+def _tasks(sources: list[SourceFile], config: ScanConfig) -> list[_Task]:
+    """Files in groups of FILES_PER_TASK; a big JSON Lines file in line-aligned parts."""
+    tasks: list[_Task] = []
+    group: list[SourceFile] = []
+
+    def close_group() -> None:
+        if group:
+            tasks.append(_Task(tuple(group), len(group), True))
+            group.clear()
+
+    for source in sources:
+        split = extract.SPLIT_BYTES
+        ranges = extract.jsonl_ranges(source, config, split) if source.size > split else None
+        if ranges is None:
+            group.append(source)
+            if len(group) >= FILES_PER_TASK:
+                close_group()
+            continue
+        close_group()
+        for n, (start, stop, line) in enumerate(ranges, start=1):
+            tasks.append(_Task((_Part(source, start, stop, line),), int(n == len(ranges)), False))
+    close_group()
+    return tasks
 
 
-def _run_tasks(tasks: list[list[SourceFile]], config: ScanConfig, jobs: int) -> Iterator[Chunk]:
+def _run_tasks(tasks: list[_Task], config: ScanConfig, jobs: int) -> Iterator[Chunk]:
     """One Chunk per task, in task order, from worker processes when it pays."""
     if jobs <= 1 or len(tasks) <= 1:
         for task in tasks:
-            yield _process(task, config)
+            yield _process(task.items, config)
         return
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        yield from pool.map(_process, tasks, [config] * len(tasks))
+        yield from pool.map(_process, [t.items for t in tasks], [config] * len(tasks))
 
 
 def _concat_shingles(parts: list[Shingles]) -> Shingles:
@@ -192,8 +238,8 @@ class _Hashing:
                 runs[-1] = (cached, runs[-1][1], i + 1)
             else:
                 runs.append((cached, i, i + 1))
-        tasks = [t for cached, lo, hi in runs if not cached for t in _tasks(sources[lo:hi])]
-        fresh = _run_tasks(tasks, self.config, jobs)
+        tasks = [t for cached, lo, hi in runs if not cached for t in _tasks(sources[lo:hi], self.config)]
+        fresh = zip(tasks, _run_tasks(tasks, self.config, jobs), strict=True)
         for cached, lo, hi in runs:
             if cached:
                 yield from self._from_cache(sources[lo:hi], hits[lo:hi])
@@ -201,9 +247,10 @@ class _Hashing:
                 continue
             pos = lo
             while pos < hi:
-                chunk = next(fresh)
-                n = len(chunk.counts)
-                self._store(chunk, sources[pos : pos + n], stamps[pos : pos + n])
+                task, chunk = next(fresh)
+                n = task.completes
+                if task.storable:
+                    self._store(chunk, sources[pos : pos + n], stamps[pos : pos + n])
                 progress.advance(n)
                 pos += n
                 yield chunk

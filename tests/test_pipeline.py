@@ -12,7 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dedup import ScanConfig, scan
-from dedup.records import ScanResult
+from dedup.read import walk
+from dedup.records import ScanResult, SourceFile
 
 
 def shape(result: ScanResult) -> list[list[str]]:
@@ -103,3 +104,26 @@ def test_property_result_independent_of_creation_order_and_folders(
     assert shape(result)[0] == [PLAIN, WRAPPED] and len(result.clusters) == 1
     again = scan([root])
     assert again.clusters == result.clusters
+
+
+def test_a_big_json_lines_file_is_cut_into_parts_with_the_same_result(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sample_texts: dict[str, str]
+) -> None:
+    import json
+
+    import dedup.extract as extract
+    import dedup.pipeline as pipeline
+
+    lines = [json.dumps({"id": f"r{i}", "text": f"record {i}: " + text}) for i, text in enumerate(sample_texts.values())]
+    lines += [json.dumps({"text": "no id, so the id is path:line " * 5}), "not json", ""]
+    lines += [json.dumps({"id": "wrapped-again", "text": sample_texts[WRAPPED]})]
+    # Three times over: the repeated ids are skipped, within a part or across parts alike.
+    (tmp_path / "dump.jsonl").write_text("\n".join(lines * 3) + "\n", encoding="utf-8")
+    whole = scan([tmp_path], ScanConfig(jobs=1))
+    monkeypatch.setattr(extract, "SPLIT_BYTES", 5000)  # several parts, hashed by two workers
+    sources = [s for s in walk([tmp_path], ScanConfig()) if isinstance(s, SourceFile)]
+    assert len(pipeline._tasks(sources, ScanConfig())) > 3
+    parts = scan([tmp_path], ScanConfig(jobs=2))
+    assert parts.clusters == whole.clusters
+    assert [d.doc_id for d in parts.docs] == [d.doc_id for d in whole.docs]
+    assert [(s.rel, s.reason) for s in parts.skipped] == [(s.rel, s.reason) for s in whole.skipped]
