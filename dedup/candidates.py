@@ -21,6 +21,8 @@ before the exact check in verify.py.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -106,16 +108,36 @@ def band_pairs(sigs: Signatures, bands: int) -> NDArray[np.int64]:
     return _unique_pairs(np.concatenate(found), n)
 
 
-def anchor_pairs(shingles: Shingles, anchor_bits: int, min_anchors: int, max_anchor_docs: int) -> NDArray[np.int64]:
-    """Pairs of documents that share anchors (see the module docstring)."""
-    n = len(shingles)
+@dataclass(frozen=True, slots=True)
+class Anchors:
+    """The anchor shingles of documents, with the document each belongs to."""
+
+    hashes: NDArray[np.uint64]
+    docs: NDArray[np.int64]
+
+    @staticmethod
+    def join(parts: list[Anchors], counts: list[int]) -> Anchors:
+        """Anchors of consecutive batches, their document numbers made run-wide."""
+        bases = np.cumsum([0, *counts[:-1]])
+        if not parts:
+            return Anchors(np.zeros(0, np.uint64), np.zeros(0, np.int64))
+        return Anchors(np.concatenate([p.hashes for p in parts]), np.concatenate([p.docs + b for p, b in zip(parts, bases, strict=True)]))
+
+
+def select_anchors(shingles: Shingles, anchor_bits: int) -> Anchors:
+    """The anchors of a batch (done as batches arrive, so no later pass reads every hash)."""
     # Bits 40.. of the hash decide anchors: independent of the 32 bits MinHash uses.
     mask = np.uint64((1 << anchor_bits) - 1)
     is_anchor = ((shingles.hashes >> np.uint64(40)) & mask) == 0
-    docs = np.repeat(np.arange(n, dtype=np.int64), shingles.sizes())[is_anchor]
-    anchors = shingles.hashes[is_anchor]
+    docs = np.repeat(np.arange(len(shingles), dtype=np.int64), shingles.sizes())[is_anchor]
+    return Anchors(shingles.hashes[is_anchor], docs)
+
+
+def anchor_pairs(anchors: Anchors, n: int, min_anchors: int, max_anchor_docs: int) -> NDArray[np.int64]:
+    """Pairs of documents that share anchors (see the module docstring)."""
+    docs = anchors.docs
     per_doc = np.bincount(docs, minlength=n)
-    members, starts = _grouped(anchors, docs)
+    members, starts = _grouped(anchors.hashes, docs)
     ends = np.append(starts[1:], len(members))
     sizes = ends - starts
     common = sizes > max_anchor_docs  # template text: do not follow
@@ -152,12 +174,15 @@ def signature_filter(
     return kept
 
 
-def candidate_pairs(sigs: Signatures, shingles: Shingles, config: ScanConfig) -> NDArray[np.int64]:
+def candidate_pairs(
+    sigs: Signatures, anchors: Anchors, sizes: NDArray[np.int64], config: ScanConfig
+) -> NDArray[np.int64]:
     """Every pair the exact check should look at, from both paths, filtered by signatures.
 
     Args:
         sigs: signatures of all documents of the run, in document order.
-        shingles: the shingle sets of the same documents.
+        anchors: their anchors (``select_anchors``).
+        sizes: their numbers of distinct shingles.
         config: bands, anchor settings and thresholds.
 
     Returns:
@@ -166,7 +191,7 @@ def candidate_pairs(sigs: Signatures, shingles: Shingles, config: ScanConfig) ->
     n = len(sigs)
     found = [
         band_pairs(sigs, config.bands),
-        anchor_pairs(shingles, config.anchor_bits, config.min_anchors, config.max_anchor_docs),
+        anchor_pairs(anchors, n, config.min_anchors, config.max_anchor_docs),
     ]
     pairs = _unique_pairs(np.concatenate(found), max(n, 1))
-    return signature_filter(pairs, sigs, shingles.sizes(), config)
+    return signature_filter(pairs, sigs, sizes, config)

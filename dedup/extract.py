@@ -541,10 +541,7 @@ def _marked_to_lines(marked: str) -> str:
 
 def _jsonl_documents(source: SourceFile, config: ScanConfig) -> Iterator[Document | Skipped]:
     """One document per line, read a line at a time: a 2 GB file never sits in memory."""
-    with _open_regular(source.path) as (f, size):
-        if size > config.max_bytes:
-            yield _too_large(source.rel, size, config)
-            return
+    with _open_regular(source.path) as (f, _size):
         head = f.read(SNIFF_BYTES)
         why = binary_kind(head)
         if why is not None:
@@ -556,16 +553,20 @@ def _jsonl_documents(source: SourceFile, config: ScanConfig) -> Iterator[Documen
             yield Skipped(source.rel, SkipReason.BAD_RECORD, detail)
             return
         f.seek(0)
-        yield from _records(source, config, _jsonl_lines(source.path, f), "line", empty="no records")
+        yield from _records(source, config, _jsonl_lines(source.path, f, config.max_bytes), "line", empty="no records")
 
 
 def _jsonl_lines(
-    path: Path, lines: Iterable[bytes], offset: int = 0, first_line: int = 1
+    path: Path, lines: Iterable[bytes], max_bytes: int, offset: int = 0, first_line: int = 1
 ) -> Iterator[tuple[int, object, str, int, Locator]]:
     """(line number, parsed value or _BadRecord, encoding, size, locator) of non-blank lines."""
     for lineno, raw in enumerate(lines, start=first_line):
         start, offset = offset, offset + len(raw)
         if not raw.strip():
+            continue
+        if len(raw) > max_bytes:
+            too_large = _BadRecord(f"{len(raw):,} bytes > {max_bytes:,} byte limit (--max-bytes)", SkipReason.TOO_LARGE)
+            yield lineno, too_large, "", len(raw), Locator(path)
             continue
         try:
             value, encoding = _parse_line(raw, first=start == 0)
@@ -585,7 +586,7 @@ def jsonl_ranges(source: SourceFile, config: ScanConfig, target: int = SPLIT_BYT
     None when the file is not one to cut: not JSON Lines, small, too large, binary or not
     UTF-8 (``extract`` then reads it whole and says what is wrong with it).
     """
-    if source.path.suffix.lower() not in _JSONL_SUFFIXES or source.size <= target or source.size > config.max_bytes:
+    if source.path.suffix.lower() not in _JSONL_SUFFIXES or source.size <= target:
         return None
     try:
         with open(source.path, "rb") as f:
@@ -625,7 +626,7 @@ def extract_range(source: SourceFile, config: ScanConfig, start: int, stop: int,
             f.seek(start)
             data = f.read(stop - start)
         lines = io.BytesIO(data)  # iterated like the file itself: lines end at b"\n" only
-        yield from _records(source, config, _jsonl_lines(source.path, lines, start, first_line), "line", empty="")
+        yield from _records(source, config, _jsonl_lines(source.path, lines, config.max_bytes, start, first_line), "line", empty="")
     except OSError as exc:
         yield Skipped(source.rel, SkipReason.UNREADABLE, _one_line(os_detail(exc)))
     except Exception as exc:  # the same per-file boundary as extract()

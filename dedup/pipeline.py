@@ -14,12 +14,13 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from time import perf_counter as clock
-from typing import Protocol
+from typing import IO, Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -190,6 +191,66 @@ def _select(sh: Shingles, keep: NDArray[np.bool_]) -> Shingles:
     remap[idx] = np.arange(len(idx))
     line_keep = keep[sh.line_docs]
     return Shingles(offsets, hashes, sh.words[idx], sh.line_hashes[line_keep], remap[sh.line_docs[line_keep]])
+
+
+#: Shingle hashes kept in memory up to this many (512 MB); past it they go to a temporary
+#: file that the exact check reads through a memory map, pair by pair.
+SPILL_HASHES = 64 * 1024 * 1024
+
+
+class _ShingleStore:
+    """The run's shingle sets, appended a chunk at a time; big runs spill to disk."""
+
+    def __init__(self) -> None:
+        self._parts: list[NDArray[np.uint64]] = []
+        self._file: IO[bytes] | None = None
+        self._count = 0
+        self._offsets: list[NDArray[np.int64]] = [np.zeros(1, np.int64)]
+        self._words: list[NDArray[np.int64]] = []
+        self._line_hashes: list[NDArray[np.uint64]] = []
+        self._line_docs: list[NDArray[np.int64]] = []
+        self._docs = 0
+
+    def add(self, sh: Shingles) -> None:
+        self._offsets.append(sh.offsets[1:] + self._count)
+        self._words.append(sh.words)
+        self._line_hashes.append(sh.line_hashes)
+        self._line_docs.append(sh.line_docs + self._docs)
+        self._docs += len(sh)
+        hashes = np.ascontiguousarray(sh.hashes, dtype=np.uint64)
+        if self._file is None and self._count + len(hashes) > SPILL_HASHES:
+            # Unlinked at once by the OS; its data lives as long as the memory map of it.
+            self._file = tempfile.TemporaryFile(prefix="dedup-shingles-")  # noqa: SIM115
+            for part in self._parts:
+                part.tofile(self._file)
+            self._parts = []
+        if self._file is not None:
+            hashes.tofile(self._file)
+        else:
+            self._parts.append(hashes)
+        self._count += len(hashes)
+
+    def finish(self) -> Shingles:
+        """All documents' sets as one Shingles (hashes memory-mapped when spilled)."""
+        if self._file is not None:
+            self._file.flush()
+            hashes: NDArray[np.uint64] = np.memmap(self._file, dtype=np.uint64, mode="r", shape=(self._count,))
+            self._file.close()  # the map holds its own descriptor; the file goes when it does
+            self._file = None
+        else:
+            hashes = np.concatenate(self._parts) if self._parts else np.zeros(0, np.uint64)
+        self._parts = []
+
+        def cat(parts: list[NDArray[Any]], dtype: type) -> NDArray[Any]:
+            return np.concatenate(parts) if parts else np.zeros(0, dtype)
+
+        return Shingles(
+            np.concatenate(self._offsets),
+            hashes,
+            cat(self._words, np.int64),
+            cat(self._line_hashes, np.uint64),
+            cat(self._line_docs, np.int64),
+        )
 
 
 class _Hashing:
@@ -368,8 +429,10 @@ def scan(
         progress.advance()
 
     jobs = config.jobs or os.cpu_count() or 1
-    docs: list[Document] = []
-    shingle_parts: list[Shingles] = []
+    infos: list[DocInfo] = []
+    store = _ShingleStore()
+    anchor_parts: list[cand.Anchors] = []
+    anchor_counts: list[int] = []
     matrices: list[NDArray[np.uint32]] = []
     seen_ids: set[str] = set()
     warnings: list[str] = []
@@ -389,8 +452,17 @@ def scan(
                         Skipped(f"{d.rel}:{d.record}" if d.record else d.rel, SkipReason.DUPLICATE_ID, detail)
                     )
                 seen_ids.add(d.doc_id)
-            docs.extend(d for d, k in zip(result.docs, keep.tolist(), strict=True) if k)
-            shingle_parts.append(result.shingles if keep.all() else _select(result.shingles, keep))
+            sh = result.shingles if keep.all() else _select(result.shingles, keep)
+            kept = [d for d, k in zip(result.docs, keep.tolist(), strict=True) if k]
+            sizes = sh.sizes().tolist()
+            base = len(infos)
+            infos.extend(
+                DocInfo(base + i, d.doc_id, d.rel, d.kind, d.encoding, d.size, w, z, d.locator, d.record)
+                for i, (d, w, z) in enumerate(zip(kept, sh.words.tolist(), sizes, strict=True))
+            )
+            anchor_parts.append(cand.select_anchors(sh, config.anchor_bits))
+            anchor_counts.append(len(kept))
+            store.add(sh)
             matrices.append(result.matrix if keep.all() else result.matrix[keep])
     finally:
         hashing.close()
@@ -398,19 +470,15 @@ def scan(
     source_rels = {src.rel for src in sources}
     files = len(sources) - len({s.rel for s in skipped if s.reason in _FILE_LEVEL and s.rel in source_rels})
 
-    shingles = _concat_shingles(shingle_parts)
+    shingles = store.finish()
+    anchors = cand.Anchors.join(anchor_parts, anchor_counts)
+    del anchor_parts
     sigs = signature.Signatures(
         np.concatenate(matrices) if matrices else np.zeros((0, config.num_perm), np.uint32),
         config.num_perm,
         config.seed,
     )
-    sizes = shingles.sizes()
-    infos = tuple(
-        DocInfo(
-            i, d.doc_id, d.rel, d.kind, d.encoding, d.size, int(shingles.words[i]), int(sizes[i]), d.locator, d.record
-        )
-        for i, d in enumerate(docs)
-    )
+    del matrices
 
     started = clock()
     progress.start("comparing", None)
@@ -418,7 +486,7 @@ def scan(
         a, b = np.triu_indices(len(infos), k=1)
         pairs = np.stack([a, b], axis=1).astype(np.int64)
     else:
-        pairs = cand.candidate_pairs(sigs, shingles, config)
+        pairs = cand.candidate_pairs(sigs, anchors, shingles.sizes(), config)
     timings["candidates"] = clock() - started
     started = clock()
     matches = verify.verify(pairs, shingles, config)
@@ -462,7 +530,7 @@ def scan(
         summary=summary,
         clusters=clusters,
         skipped=tuple(sorted(skipped, key=lambda s: s.rel)),
-        docs=infos,
+        docs=tuple(infos),
         matches=tuple(matches),
         timings=timings,
         warnings=tuple(warnings),

@@ -197,7 +197,9 @@ class _Walker:
         out: list[SourceFile | Skipped] = list(self.skipped.values())
         limit = self.config.max_bytes
         for item in self.found.values():
-            if item.size > limit:
+            # JSON Lines files are read a record at a time: the limit is for their records.
+            streamed = item.rel.lower().endswith((".jsonl", ".ndjson"))
+            if item.size > limit and not streamed:
                 detail = f"{_size_text(item.size)} > {_size_text(limit)} limit (--max-bytes)"
                 out.append(Skipped(item.rel, SkipReason.TOO_LARGE, detail))
             else:

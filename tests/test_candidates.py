@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dedup.candidates import MAX_BUCKET, anchor_pairs, band_pairs, candidate_pairs
+from dedup.candidates import MAX_BUCKET, anchor_pairs, band_pairs, candidate_pairs, select_anchors
 from dedup.config import ScanConfig
 from dedup.shingle import shingle_batch
 from dedup.signature import signatures
@@ -20,8 +20,8 @@ def test_samples_pair_found_by_both_paths(sample_texts: dict[str, str]) -> None:
     sh = shingle_batch(texts)
     sigs = signatures(sh)
     assert band_pairs(sigs, 32).tolist() == [[0, 1]]
-    assert anchor_pairs(sh, 4, 2, 64).tolist() == [[0, 1]]
-    assert candidate_pairs(sigs, sh, ScanConfig()).tolist() == [[0, 1]]
+    assert anchor_pairs(select_anchors(sh, 4), len(sh), 2, 64).tolist() == [[0, 1]]
+    assert candidate_pairs(sigs, select_anchors(sh, 4), sh.sizes(), ScanConfig()).tolist() == [[0, 1]]
 
 
 def test_contained_copy_found_by_anchors_not_bands() -> None:
@@ -30,8 +30,8 @@ def test_contained_copy_found_by_anchors_not_bands() -> None:
     texts = [body, wrapper, article(4)]
     sh = shingle_batch(texts)
     sigs = signatures(sh)
-    assert [0, 1] in anchor_pairs(sh, 4, 2, 64).tolist()
-    assert [0, 1] in candidate_pairs(sigs, sh, ScanConfig()).tolist()
+    assert [0, 1] in anchor_pairs(select_anchors(sh, 4), len(sh), 2, 64).tolist()
+    assert [0, 1] in candidate_pairs(sigs, select_anchors(sh, 4), sh.sizes(), ScanConfig()).tolist()
 
 
 def test_template_anchors_are_not_followed() -> None:
@@ -39,8 +39,8 @@ def test_template_anchors_are_not_followed() -> None:
     pages = [template + " " + article(i, 40) for i in range(80)]
     sh = shingle_batch(pages)
     # Every page shares the template's anchors, but 80 > max_anchor_docs: no pairs.
-    assert len(anchor_pairs(sh, 4, 2, 64)) == 0
-    assert len(anchor_pairs(sh, 4, 2, 100)) > 0
+    assert len(anchor_pairs(select_anchors(sh, 4), len(sh), 2, 64)) == 0
+    assert len(anchor_pairs(select_anchors(sh, 4), len(sh), 2, 100)) > 0
 
 
 def test_big_buckets_are_chained_not_squared() -> None:
@@ -54,10 +54,20 @@ def test_big_buckets_are_chained_not_squared() -> None:
 def test_pairs_sorted_unique_and_ordered() -> None:
     texts = [article(1), article(2), article(1), article(1)]
     sh = shingle_batch(texts)
-    pairs = candidate_pairs(signatures(sh), sh, ScanConfig())
+    pairs = candidate_pairs(signatures(sh), select_anchors(sh, 4), sh.sizes(), ScanConfig())
     assert pairs.tolist() == [[0, 2], [0, 3], [2, 3]]
 
 
 def test_empty_documents_never_pair() -> None:
     sh = shingle_batch(["", "", "a b c d e f"])
-    assert len(candidate_pairs(signatures(sh), sh, ScanConfig())) == 0
+    assert len(candidate_pairs(signatures(sh), select_anchors(sh, 4), sh.sizes(), ScanConfig())) == 0
+
+
+def test_anchors_joined_from_batches_equal_anchors_of_the_whole(sample_texts: dict[str, str]) -> None:
+    from dedup.candidates import Anchors
+
+    texts = list(sample_texts.values())
+    whole = select_anchors(shingle_batch(texts), 4)
+    parts = [select_anchors(shingle_batch(texts[:2]), 4), select_anchors(shingle_batch(texts[2:]), 4)]
+    joined = Anchors.join(parts, [2, 3])
+    assert np.array_equal(joined.hashes, whole.hashes) and np.array_equal(joined.docs, whole.docs)

@@ -127,3 +127,26 @@ def test_a_big_json_lines_file_is_cut_into_parts_with_the_same_result(
     assert parts.clusters == whole.clusters
     assert [d.doc_id for d in parts.docs] == [d.doc_id for d in whole.docs]
     assert [(s.rel, s.reason) for s in parts.skipped] == [(s.rel, s.reason) for s in whole.skipped]
+
+
+def test_spilled_shingles_give_the_same_result(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import dedup.pipeline as pipeline
+
+    for i in range(3):
+        shutil.copytree(SAMPLES, tmp_path / f"copy{i}")
+    in_memory = scan([tmp_path])
+    monkeypatch.setattr(pipeline, "SPILL_HASHES", 1000)  # spill after the first few documents
+    spilled = scan([tmp_path])
+    assert spilled.clusters == in_memory.clusters and spilled.matches == in_memory.matches
+
+
+def test_max_bytes_limits_json_lines_records_not_the_file(tmp_path: Path) -> None:
+    import json
+
+    lines = [json.dumps({"id": f"r{i}", "text": f"short record number {i}"}) for i in range(20)]
+    lines.append(json.dumps({"id": "big", "text": "long " * 200}))
+    (tmp_path / "dump.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (tmp_path / "page.txt").write_text("long " * 200, encoding="utf-8")
+    result = scan([tmp_path], ScanConfig(max_bytes=300))
+    assert result.summary.documents == 20  # the file is far bigger than 300 bytes, its records are not
+    assert [(s.rel, s.reason.value) for s in result.skipped] == [("dump.jsonl:21", "too-large"), ("page.txt", "too-large")]
