@@ -37,7 +37,7 @@ from numpy.typing import NDArray
 
 from .config import ScanConfig
 from .records import Pick
-from .shingle import MOJIBAKE, SHORT_LINE_TOKENS, line_hash, normalize, sequence, tokens
+from .shingle import MOJIBAKE, SHORT_LINE_TOKENS, line_hash_of, normalize, sequence, tokens
 
 W_MISSING = 1.0
 W_TRUNCATED = 1.0
@@ -115,46 +115,43 @@ def features(texts: Sequence[str], line_docs: Callable[[int], int], config: Scan
     """Measure every member of one group (texts in member order)."""
     seqs = [sequence(t, config.shingle_size, config.char_shingle_size) for t in texts]
     sets = [np.unique(win) for _, win, _ in seqs]
-    counts = Counter[int]()
-    for s in sets:
-        counts.update(s.tolist())
     # The article is what most copies share: at least two of them, and at least half, so
     # chrome that two copies from one site share does not count as the article.
     quorum = max(2, (len(texts) + 1) // 2)
-    core = np.array(sorted(h for h, c in counts.items() if c >= quorum), dtype=np.uint64)
-    token_counts = Counter[int]()
-    for tok, _, _ in seqs:
-        token_counts.update(np.unique(tok).tolist())
+    values, counts = np.unique(np.concatenate(sets), return_counts=True)
+    core = values[counts >= quorum]
+    token_values, token_counts = np.unique(np.concatenate([np.unique(tok) for tok, _, _ in seqs]), return_counts=True)
+    singles = token_values[token_counts == 1]  # tokens only one copy has
 
     # Short lines of each member, and how many members hold each: a line is chrome when
     # documents *outside* this group hold it too, or when it is a known chrome phrase.
     member_lines = [_short_lines(t) for t in texts]
     in_group = Counter[int]()
     for lines in member_lines:
-        in_group.update({h for h, _, _ in lines})
+        in_group.update({h for h, _, _, _ in lines})
 
     out: list[Features] = []
     for i, text in enumerate(texts):
         tok, win, size = seqs[i]
         words = len(tok)
-        in_core = np.isin(win, core) if len(core) else np.zeros(len(win), bool)
+        in_core = _member(win, core)
         covered = _covered(in_core, words, size) if words else np.zeros(0, bool)
-        missing = 1.0 - (int(np.count_nonzero(np.isin(core, sets[i]))) / len(core)) if len(core) else 0.0
+        missing = 1.0 - (int(np.count_nonzero(_member(core, sets[i]))) / len(core)) if len(core) else 0.0
         title = _title(text, int(np.argmax(covered)) if covered.any() else -1)
         chrome: list[str] = []
         chrome_words = 0
-        for h, display, n_tok in member_lines[i]:
-            if title and " ".join(tokens(display)) == title:
+        for h, display, joined, n_tok in member_lines[i]:
+            if title and joined == title:
                 continue  # the article's own title, however often teasers repeat it
             # A title repeated by teasers elsewhere is still the article: a line is chrome by
             # its spread only when more documents outside this group hold it than inside, and
             # fewer than a quorum of the copies have it (what most copies have is the article).
             outside = line_docs(h) - in_group[h]
             spread = outside >= 2 and outside > in_group[h] and in_group[h] < quorum
-            if spread or _is_chrome_phrase(" ".join(tokens(display))):
+            if spread or _is_chrome_phrase(joined):
                 chrome.append(display)
                 chrome_words += n_tok
-        extra, odd = _outside_words(text, tok, covered, token_counts if len(texts) > 1 else None)
+        extra, odd = _outside_words(text, tok, covered, singles if len(texts) > 1 else None)
         out.append(
             Features(
                 words=words,
@@ -173,8 +170,17 @@ def features(texts: Sequence[str], line_docs: Callable[[int], int], config: Scan
     return _with_truncation(texts, out)
 
 
+def _member(values: NDArray[np.uint64], sorted_set: NDArray[np.uint64]) -> NDArray[np.bool_]:
+    """Which values are in a sorted array (faster than np.isin, which sorts again)."""
+    if len(sorted_set) == 0 or len(values) == 0:
+        return np.zeros(len(values), bool)
+    pos = np.searchsorted(sorted_set, values)
+    pos[pos == len(sorted_set)] = 0
+    return np.asarray(sorted_set[pos] == values)
+
+
 def _outside_words(
-    text: str, tok: NDArray[np.uint64], covered: NDArray[np.bool_], token_counts: Counter[int] | None
+    text: str, tok: NDArray[np.uint64], covered: NDArray[np.bool_], singles: NDArray[np.uint64] | None
 ) -> tuple[int, int]:
     """(words before and after the shared text, odd words inside it).
 
@@ -190,13 +196,13 @@ def _outside_words(
     lead = first - len(_title(text, first).split())
     tail = len(tok) - 1 - last
     odd = 0
-    if token_counts is not None:
+    if singles is not None:
         inner = ~covered[first : last + 1]
         # Runs of uncovered tokens inside the shared text: (start, length).
         edges = np.flatnonzero(np.diff(np.concatenate(([0], inner.view(np.int8), [0]))))
         for start, stop in zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True):
             if stop - start <= 2:
-                odd += sum(1 for t in tok[first + start : first + stop].tolist() if token_counts[t] == 1)
+                odd += int(np.count_nonzero(_member(tok[first + start : first + stop], singles)))
     return max(0, lead) + tail, odd
 
 
@@ -219,18 +225,18 @@ def _title(text: str, first: int) -> str:
     return "" if _is_chrome_phrase(joined) else joined
 
 
-def _short_lines(text: str) -> list[tuple[int, str, int]]:
-    """(hash, the line as written, tokens) of each distinct short line of a text."""
-    seen: dict[int, tuple[int, str, int]] = {}
+def _short_lines(text: str) -> list[tuple[int, str, str, int]]:
+    """(hash, the line as written, its tokens joined, tokens) of each distinct short line."""
+    seen: dict[int, tuple[int, str, str, int]] = {}
     for line in text.split("\n"):
         if not line.strip() or len(line) > _SHORT_LINE_CHARS:
             continue
         toks = tokens(line)
         if not toks or len(toks) > SHORT_LINE_TOKENS:
             continue
-        h = line_hash(line)
+        h = line_hash_of(toks)
         if h is not None and h not in seen:
-            seen[h] = (h, " ".join(line.split()), len(toks))
+            seen[h] = (h, " ".join(line.split()), " ".join(toks), len(toks))
     return list(seen.values())
 
 

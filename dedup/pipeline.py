@@ -12,6 +12,7 @@ number of workers or on file-system order.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import sqlite3
 import tempfile
@@ -495,12 +496,9 @@ def scan(
     started = clock()
     progress.start("ranking copies", None)
     line_docs = _line_counter(shingles)
-    texts: dict[int, str] = {}
-
+    @functools.lru_cache(maxsize=1024)  # a group's texts, and its sub-groups' (never the corpus)
     def text_of(i: int) -> str:
-        if i not in texts:
-            texts[i] = extract.load_text(infos[i].locator, infos[i].kind, config)
-        return texts[i]
+        return extract.load_text(infos[i].locator, infos[i].kind, config)
 
     rankings: dict[cluster.Group, list[Pick]] = {}
 

@@ -469,7 +469,12 @@ def _short_lines(
 
 def line_hash(line: str) -> int | None:
     """Hash of one line as ``Shingles.line_hashes`` holds it; None if not a short line."""
-    toks = [hash_token(t) for t in tokens(line)]
+    return line_hash_of(tokens(line))
+
+
+def line_hash_of(line_tokens: Sequence[str]) -> int | None:
+    """``line_hash`` of a line already cut into tokens."""
+    toks = [hash_token(t) for t in line_tokens]
     if not toks or len(toks) > SHORT_LINE_TOKENS:
         return None
     acc = 0
