@@ -158,7 +158,34 @@ def _fmix64(h: int) -> int:
 
 
 def tokens(text: str) -> list[str]:
-    """The tokens of a text after normalisation (reference implementation)."""
+    """The tokens of a text after normalisation: runs of word characters, and each
+    character of an unspaced script alone (found with the vectorised class table; equal
+    to ``_tokens_by_char``, the plain definition, as a test checks)."""
+    # Quotes and dashes are separators before and after `_QUOTES`, and tokens never hold a
+    # separator: cutting the folded text gives the tokens of the normalised one.
+    norm = _fold(text)
+    if norm.isascii():
+        return _ASCII_TOKEN.findall(norm)  # ASCII letters and digits: the whole rule
+    cls = _classes(_encode(norm))
+    word = cls == _WORD
+    solo = cls == _SOLO
+    edge = np.diff(word.view(np.int8), prepend=0, append=0)
+    starts = np.flatnonzero(edge == 1)
+    ends = np.flatnonzero(edge == -1)
+    if solo.any():
+        singles = np.flatnonzero(solo)
+        starts = np.concatenate((starts, singles))
+        ends = np.concatenate((ends, singles + 1))
+        order = np.argsort(starts, kind="stable")
+        starts, ends = starts[order], ends[order]
+    return [norm[a:b] for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
+
+
+_ASCII_TOKEN = re.compile("[a-z0-9]+")
+
+
+def _tokens_by_char(text: str) -> list[str]:
+    """The tokens of a text after normalisation, one character at a time (the definition)."""
     out: list[str] = []
     word: list[str] = []
     for ch in normalize(text):

@@ -81,6 +81,14 @@ def test_invalid_shingle_size() -> None:
 _alphabet = st.sampled_from([*"abcdeé ,.\n\t-’“中文本ไทย", "\u0085", "\u2028", "ﬁ", "\ud800"])
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.text(_alphabet, max_size=120) | st.text(max_size=60))
+def test_tokens_equal_their_character_by_character_definition(text: str) -> None:
+    from dedup.shingle import _tokens_by_char
+
+    assert tokens(text) == _tokens_by_char(text)
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.text(_alphabet, max_size=80), min_size=1, max_size=6), st.integers(1, 6), st.integers(1, 6))
 def test_vectorised_equals_reference(texts: list[str], k: int, char_k: int) -> None:
