@@ -64,6 +64,8 @@ CHROME_PHRASES = (
     "partager", "ir al contenido", "comentarios", "compartir",
 )  # fmt: skip
 _CHROME = tuple(sorted({" ".join(tokens(p)) or p for p in CHROME_PHRASES}))
+_CHROME_SET = frozenset(_CHROME)
+_CHROME_MULTI = frozenset(p for p in _CHROME if " " in p)
 _CHROME_MAX_TOKENS = 8
 _TRUNCATION_END = re.compile(
     r"(\.\.\.|…|\[\s*\.\.\.\s*\]|read more|continue reading|subscribe to (read|continue)|"
@@ -96,9 +98,14 @@ class Features:
 def _is_chrome_phrase(norm_tokens: str) -> bool:
     """A known chrome line: equal to or starting with a phrase, or holding a phrase of two or
     more words ("© 2025 Example News. All rights reserved.")."""
-    padded = f" {norm_tokens} "
-    return any(
-        norm_tokens == p or norm_tokens.startswith(p + " ") or (" " in p and f" {p} " in padded) for p in _CHROME
+    words = norm_tokens.split(" ")
+    if len(words) > 2 * _CHROME_MAX_TOKENS:
+        return False
+    for i in range(1, len(words) + 1):  # the line, or a prefix of it, is a phrase
+        if " ".join(words[:i]) in _CHROME_SET:
+            return True
+    return any(  # a phrase of two or more words anywhere in it
+        " ".join(words[i:j]) in _CHROME_MULTI for i in range(len(words)) for j in range(i + 2, len(words) + 1)
     )
 
 
