@@ -53,3 +53,13 @@ def test_public_api_is_pinned() -> None:
 def test_readme_set_up_commands() -> None:
     assert "pip install . && dedup scan samples/" in README
     assert "pip install -e '.[test]' && python -m pytest" in README
+
+
+def test_readme_report_is_what_the_command_prints(monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    monkeypatch.chdir(REPO)
+    result = CliRunner().invoke(main, ["scan", "samples/", "--no-cache"], env={"COLUMNS": "100"}, catch_exceptions=False)
+    printed = [line.rstrip() for line in result.stdout.splitlines()]
+    block = README.split("$ dedup scan samples/\n", 1)[1].split("```", 1)[0].splitlines()
+    assert printed == block
