@@ -31,7 +31,19 @@ from . import cleanest, cluster, extract, read, signature, verify
 from .cache import Cache, Chunk, Hit, Stamp, skipped_from, slice_shingles
 from .config import ScanConfig
 from .errors import SkipReason
-from .records import Cluster, DocInfo, Document, Member, Pick, ScanResult, Skipped, SourceFile, Summary
+from .records import (
+    Cluster,
+    DocInfo,
+    DocKind,
+    Document,
+    Locator,
+    Member,
+    Pick,
+    ScanResult,
+    Skipped,
+    SourceFile,
+    Summary,
+)
 from .shingle import Shingles, shingle_batch
 
 #: Files handed to a worker at a time: enough to amortise the hand-over, small enough to
@@ -374,15 +386,42 @@ class _Hashing:
             self.cache = None
 
 
-def _line_counter(sh: Shingles) -> Callable[[int], int]:
-    """How many documents hold each short line (for spotting chrome across the corpus)."""
-    values, counts = np.unique(sh.line_hashes, return_counts=True)
+class _LineCounts:
+    """How many documents hold each short line (for spotting chrome across the corpus).
 
-    def count(h: int) -> int:
-        pos = int(np.searchsorted(values, np.uint64(h)))
-        return int(counts[pos]) if pos < len(values) and int(values[pos]) == h else 0
+    Only lines held by three documents or more are kept: a line can count as chrome by its
+    spread only when two documents outside a group hold it, besides a member. The table is
+    small enough to hand to worker processes.
+    """
 
-    return count
+    def __init__(self, line_hashes: NDArray[np.uint64]) -> None:
+        values, counts = np.unique(line_hashes, return_counts=True)
+        keep = counts >= 3
+        self.values, self.counts = values[keep], counts[keep]
+
+    def __call__(self, h: int) -> int:
+        pos = int(np.searchsorted(self.values, np.uint64(h)))
+        return int(self.counts[pos]) if pos < len(self.values) and int(self.values[pos]) == h else 0
+
+
+#: Below this many groups, ranking stays in this process (a pool costs more than it saves).
+PARALLEL_RANK_GROUPS = 200
+
+_worker_state: tuple[_LineCounts, ScanConfig] | None = None
+
+
+def _init_ranker(counts: _LineCounts, config: ScanConfig) -> None:
+    global _worker_state
+    _worker_state = (counts, config)
+
+
+def _rank_task(task: tuple[cluster.Group, list[tuple[Locator, DocKind]], list[int]]) -> list[Pick]:
+    """Rank one group in a worker: re-read its members and score them."""
+    assert _worker_state is not None
+    counts, config = _worker_state
+    group, where, prefer = task
+    texts = [extract.load_text(locator, kind, config) for locator, kind in where]
+    return cleanest.rank(group, texts, counts, config, prefer)
 
 
 def scan(
@@ -495,17 +534,27 @@ def scan(
 
     started = clock()
     progress.start("ranking copies", None)
-    line_docs = _line_counter(shingles)
+    line_docs = _LineCounts(shingles.line_hashes)
+
     @functools.lru_cache(maxsize=1024)  # a group's texts, and its sub-groups' (never the corpus)
     def text_of(i: int) -> str:
         return extract.load_text(infos[i].locator, infos[i].kind, config)
 
+    def prefer(group: cluster.Group) -> list[int]:
+        return [_FORM_RANK.get(infos[i].kind, 9) * 2 + (infos[i].encoding not in _UTF8) for i in group]
+
     rankings: dict[cluster.Group, list[Pick]] = {}
+    components = cluster.components(len(infos), matches)
+    if jobs > 1 and len(components) >= PARALLEL_RANK_GROUPS:
+        # Groups are independent: workers re-read and rank them; results come back in order.
+        tasks = [(g, [(infos[i].locator, infos[i].kind) for i in g], prefer(g)) for g in components]
+        with ProcessPoolExecutor(max_workers=jobs, initializer=_init_ranker, initargs=(line_docs, config)) as pool:
+            for group, picks in zip(components, pool.map(_rank_task, tasks, chunksize=64), strict=True):
+                rankings[group] = picks
 
     def ranking(group: cluster.Group) -> list[Pick]:
         if group not in rankings:
-            prefer = [_FORM_RANK.get(infos[i].kind, 9) * 2 + (infos[i].encoding not in _UTF8) for i in group]
-            rankings[group] = cleanest.rank(group, [text_of(i) for i in group], line_docs, config, prefer)
+            rankings[group] = cleanest.rank(group, [text_of(i) for i in group], line_docs, config, prefer(group))
         return rankings[group]
 
     groups = cluster.cluster(len(infos), matches, config.cluster_mode, lambda g: [p.index for p in ranking(g)])

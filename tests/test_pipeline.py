@@ -54,6 +54,7 @@ def test_worker_count_does_not_change_results(tmp_path: Path, monkeypatch: pytes
     import dedup.pipeline as pipeline
 
     monkeypatch.setattr(pipeline, "FILES_PER_TASK", 2)  # several tasks, so the pool is used
+    monkeypatch.setattr(pipeline, "PARALLEL_RANK_GROUPS", 1)  # and the clusters are ranked in workers
     for i in range(3):
         shutil.copytree(SAMPLES, tmp_path / f"copy{i}")
     one = scan([tmp_path], ScanConfig(jobs=1))
