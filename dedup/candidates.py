@@ -133,23 +133,33 @@ def select_anchors(shingles: Shingles, anchor_bits: int) -> Anchors:
     return Anchors(shingles.hashes[is_anchor], docs)
 
 
+#: Anchors are joined in this many slices by their top hash bits: a slice holds whole groups
+#: (one anchor's documents), and the sorting and pairing of a slice take 1/16 of the memory.
+ANCHOR_SLICES = 16
+
+
 def anchor_pairs(anchors: Anchors, n: int, min_anchors: int, max_anchor_docs: int) -> NDArray[np.int64]:
     """Pairs of documents that share anchors (see the module docstring)."""
-    docs = anchors.docs
-    per_doc = np.bincount(docs, minlength=n)
-    members, starts = _grouped(anchors.hashes, docs)
-    ends = np.append(starts[1:], len(members))
-    sizes = ends - starts
-    common = sizes > max_anchor_docs  # template text: do not follow
-    if common.any():
-        drop = np.repeat(common, sizes)
-        members = members[~drop]
-        sizes = sizes[~common]
-        starts = (np.cumsum(sizes) - sizes).astype(np.int64)
-    pairs = _pairs_in_groups(members, starts)
-    if len(pairs) == 0:
-        return pairs
-    code, shared = np.unique(pairs[:, 0] * n + pairs[:, 1], return_counts=True)
+    per_doc = np.bincount(anchors.docs, minlength=n)
+    slices = (anchors.hashes >> np.uint64(60)).astype(np.uint8) % ANCHOR_SLICES
+    codes: list[NDArray[np.int64]] = []
+    for part in range(ANCHOR_SLICES):
+        sel = np.flatnonzero(slices == part)
+        members, starts = _grouped(anchors.hashes[sel], anchors.docs[sel])
+        ends = np.append(starts[1:], len(members))
+        sizes = ends - starts
+        common = sizes > max_anchor_docs  # template text: do not follow
+        if common.any():
+            drop = np.repeat(common, sizes)
+            members = members[~drop]
+            sizes = sizes[~common]
+            starts = (np.cumsum(sizes) - sizes).astype(np.int64)
+        pairs = _pairs_in_groups(members, starts)
+        if len(pairs):
+            codes.append(pairs[:, 0] * n + pairs[:, 1])
+    if not codes:
+        return np.zeros((0, 2), np.int64)
+    code, shared = np.unique(np.concatenate(codes), return_counts=True)
     a, b = code // n, code % n
     # A small document may hold fewer anchors than min_anchors: then all of them must match.
     need = np.maximum(1, np.minimum(min_anchors, np.minimum(per_doc[a], per_doc[b])))
