@@ -109,35 +109,35 @@ typedef struct {
     size_t len, cap;
 } i64vec;
 
-/* Make room for `extra` more items; 0 on success, -1 when out of memory. */
-static int u64_reserve(u64vec *v, size_t extra) {
-    if (v->cap - v->len >= extra)
+/* Make room for `extra` more items of `item` bytes in a growable array; 0 on success, -1 when
+ * out of memory. */
+static int vec_reserve(void **data, size_t *cap, size_t len, size_t extra, size_t item) {
+    if (*cap - len >= extra)
         return 0;
-    size_t want = v->len + extra;
-    size_t cap = v->cap ? v->cap : 1024;
-    while (cap < want)
-        cap *= 2;
-    uint64_t *p = realloc(v->data, cap * sizeof *p);
+    size_t want = len + extra;
+    size_t grown = *cap ? *cap : 1024;
+    while (grown < want)
+        grown *= 2;
+    void *p = realloc(*data, grown * item);
     if (!p)
         return -1;
-    v->data = p;
-    v->cap = cap;
+    *data = p;
+    *cap = grown;
     return 0;
 }
 
+static int u64_reserve(u64vec *v, size_t extra) {
+    void *data = v->data;
+    int rc = vec_reserve(&data, &v->cap, v->len, extra, sizeof *v->data);
+    v->data = data;
+    return rc;
+}
+
 static int i64_reserve(i64vec *v, size_t extra) {
-    if (v->cap - v->len >= extra)
-        return 0;
-    size_t want = v->len + extra;
-    size_t cap = v->cap ? v->cap : 1024;
-    while (cap < want)
-        cap *= 2;
-    int64_t *p = realloc(v->data, cap * sizeof *p);
-    if (!p)
-        return -1;
-    v->data = p;
-    v->cap = cap;
-    return 0;
+    void *data = v->data;
+    int rc = vec_reserve(&data, &v->cap, v->len, extra, sizeof *v->data);
+    v->data = data;
+    return rc;
 }
 
 /* ------------------------------------------------------------------------------------
