@@ -16,6 +16,7 @@ import functools
 import os
 import sqlite3
 import tempfile
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -244,26 +245,43 @@ class _ShingleStore:
         self._count += len(hashes)
 
     def finish(self) -> Shingles:
-        """All documents' sets as one Shingles (hashes memory-mapped when spilled)."""
-        if self._file is not None:
-            self._file.flush()
-            hashes: NDArray[np.uint64] = np.memmap(self._file, dtype=np.uint64, mode="r", shape=(self._count,))
-            self._file.close()  # the map holds its own descriptor; the file goes when it does
-            self._file = None
-        else:
-            hashes = np.concatenate(self._parts) if self._parts else np.zeros(0, np.uint64)
-        self._parts = []
+        """All documents' sets as one Shingles (read from the file when spilled)."""
 
         def cat(parts: list[NDArray[Any]], dtype: type) -> NDArray[Any]:
             return np.concatenate(parts) if parts else np.zeros(0, dtype)
 
-        return Shingles(
-            np.concatenate(self._offsets),
-            hashes,
-            cat(self._words, np.int64),
-            cat(self._line_hashes, np.uint64),
-            cat(self._line_docs, np.int64),
-        )
+        offsets = np.concatenate(self._offsets)
+        words = cat(self._words, np.int64)
+        line_hashes = cat(self._line_hashes, np.uint64)
+        line_docs = cat(self._line_docs, np.int64)
+        self._offsets, self._words, self._line_hashes, self._line_docs = [], [], [], []
+        if self._file is not None:
+            self._file.flush()
+            spilled = _SpilledShingles(offsets, np.zeros(0, np.uint64), words, line_hashes, line_docs)
+            object.__setattr__(spilled, "_file", self._file)
+            weakref.finalize(spilled, self._file.close)  # the file goes with the object
+            self._file = None
+            return spilled
+        hashes = np.concatenate(self._parts) if self._parts else np.zeros(0, np.uint64)
+        self._parts = []
+        return Shingles(offsets, hashes, words, line_hashes, line_docs)
+
+
+class _SpilledShingles(Shingles):
+    """Shingles whose hashes stay in the spill file: ``get`` reads one set with pread.
+
+    Not a memory map: pages of a map that the exact check touches count as this process's
+    memory until it ends (3 GB at a million documents); read pages stay in the OS cache.
+    ``hashes`` is empty: only ``get`` may be used for the sets.
+    """
+
+    __slots__ = ("__weakref__", "_file")
+    _file: IO[bytes]
+
+    def get(self, i: int) -> NDArray[np.uint64]:
+        lo, hi = int(self.offsets[i]), int(self.offsets[i + 1])
+        data = os.pread(self._file.fileno(), (hi - lo) * 8, lo * 8)
+        return np.frombuffer(data, dtype=np.uint64)
 
 
 class _Hashing:

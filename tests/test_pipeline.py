@@ -141,6 +141,25 @@ def test_spilled_shingles_give_the_same_result(tmp_path: Path, monkeypatch: pyte
     assert spilled.clusters == in_memory.clusters and spilled.matches == in_memory.matches
 
 
+def test_shingle_store_spills_to_a_file_and_reads_sets_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    import dedup.pipeline as pipeline
+    from dedup.shingle import shingle_batch
+
+    texts = [" ".join(f"w{(i * 7 + j) % 97}" for j in range(60 + i)) for i in range(12)]
+    batches = [shingle_batch(texts[:5], 5, 5), shingle_batch(texts[5:], 5, 5)]
+    whole = shingle_batch(texts, 5, 5)
+    monkeypatch.setattr(pipeline, "SPILL_HASHES", 100)
+    store = pipeline._ShingleStore()
+    for b in batches:
+        store.add(b)
+    spilled = store.finish()
+    assert isinstance(spilled, pipeline._SpilledShingles)  # read back from the file, not mapped
+    assert len(spilled) == len(texts) and spilled.sizes().tolist() == whole.sizes().tolist()
+    for i in range(len(texts)):
+        assert spilled.get(i).tolist() == whole.get(i).tolist()
+    assert spilled.line_docs.tolist() == whole.line_docs.tolist()
+
+
 def test_max_bytes_limits_json_lines_records_not_the_file(tmp_path: Path) -> None:
     import json
 
