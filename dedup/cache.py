@@ -11,6 +11,9 @@ file then points at its range of documents in a batch:
   skipped records. A file that was touched or moved but holds the same bytes is found here
   after one read (BLAKE2b of its bytes), without extraction or hashing.
 * ``batches``: the arrays, one value per batch of files hashed together.
+* ``rankings``: the cleanest-copy ranking of a group, under a digest of everything it
+  depends on (members' content digests and forms, the counts of their short lines across
+  the corpus, the settings): an unchanged group is not re-read and re-ranked.
 
 A rescan of an unchanged folder therefore loads a few large values, not a row per file.
 "Parameters" is a digest of every setting that changes what hashing gives (fields, shingle
@@ -52,7 +55,11 @@ CREATE TABLE IF NOT EXISTS content (
     hi INTEGER NOT NULL, skipped TEXT NOT NULL, PRIMARY KEY (digest, params)
 );
 CREATE TABLE IF NOT EXISTS batches (id INTEGER PRIMARY KEY, payload BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS rankings (key TEXT PRIMARY KEY, picks TEXT NOT NULL);
 """
+
+#: Rankings kept at most: the oldest go first (a ranking costs a few milliseconds to redo).
+MAX_RANKINGS = 1_000_000
 
 
 def default_path() -> Path:
@@ -78,7 +85,7 @@ def params_key(config: ScanConfig) -> str:
     return hashlib.blake2b(json.dumps(shaping, sort_keys=True).encode(), digest_size=12).hexdigest()
 
 
-def content_digest(path: Path) -> str:
+def content_digest(path: str | Path) -> str:
     """BLAKE2b of a file's bytes, read in blocks."""
     h = hashlib.blake2b(digest_size=16)
     with open(path, "rb") as f:
@@ -296,6 +303,22 @@ class Cache:
             lo = hi
         self._db.commit()
 
+    def ranking(self, key: str) -> list[tuple[int, float, tuple[str, ...]]] | None:
+        """A stored ranking: (position in the group, penalty, reasons), cleanest first."""
+        row = self._db.execute("SELECT picks FROM rankings WHERE key=?", (key,)).fetchone()
+        if row is None:
+            return None
+        return [(pos, penalty, tuple(reasons)) for pos, penalty, reasons in json.loads(row[0])]
+
+    def store_rankings(self, rows: dict[str, list[tuple[int, float, tuple[str, ...]]]]) -> None:
+        """Remember rankings (see ``ranking``); the oldest go past MAX_RANKINGS."""
+        self._db.executemany(
+            "INSERT OR REPLACE INTO rankings (key, picks) VALUES (?, ?)",
+            ((key, json.dumps(picks)) for key, picks in rows.items()),
+        )
+        self._db.execute("DELETE FROM rankings WHERE rowid <= (SELECT MAX(rowid) FROM rankings) - ?", (MAX_RANKINGS,))
+        self._db.commit()
+
     def prune(self) -> None:
         """Drop batches no file points at any more (files that changed or went away)."""
         self._db.execute("DELETE FROM batches WHERE id NOT IN (SELECT DISTINCT batch FROM content)")
@@ -308,7 +331,7 @@ class Cache:
         )
 
 
-def _unchanged(path: Path, stamp: Stamp) -> bool:
+def _unchanged(path: str, stamp: Stamp) -> bool:
     """The file still has the size and mtime it had when it was looked up (and hashed)."""
     try:
         st = os.stat(path)

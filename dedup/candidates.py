@@ -121,7 +121,10 @@ class Anchors:
         bases = np.cumsum([0, *counts[:-1]])
         if not parts:
             return Anchors(np.zeros(0, np.uint64), np.zeros(0, np.int64))
-        return Anchors(np.concatenate([p.hashes for p in parts]), np.concatenate([p.docs + b for p, b in zip(parts, bases, strict=True)]))
+        return Anchors(
+            np.concatenate([p.hashes for p in parts]),
+            np.concatenate([p.docs + b for p, b in zip(parts, bases, strict=True)]),
+        )
 
 
 def select_anchors(shingles: Shingles, anchor_bits: int) -> Anchors:

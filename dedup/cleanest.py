@@ -27,6 +27,7 @@ and other encodings), then to the first in the run's order.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -38,6 +39,9 @@ from numpy.typing import NDArray
 from .config import ScanConfig
 from .records import Pick
 from .shingle import MOJIBAKE, SHORT_LINE_TOKENS, line_hash_of, normalize, sequence, tokens
+
+#: Bump when a change here changes rankings: cached rankings (cache.py) are keyed by it.
+RANKING_VERSION = 1
 
 W_MISSING = 1.0
 W_TRUNCATED = 1.0
@@ -95,6 +99,7 @@ class Features:
     novel_words: int  # one- or two-word differences inside the shared text: typos, OCR errors
 
 
+@functools.lru_cache(maxsize=1 << 15)  # chrome lines recur across pages (see _short_line)
 def _is_chrome_phrase(norm_tokens: str) -> bool:
     """A known chrome line: equal to or starting with a phrase, or holding a phrase of two or
     more words ("© 2025 Example News. All rights reserved.")."""
@@ -158,7 +163,7 @@ def features(texts: Sequence[str], line_docs: Callable[[int], int], config: Scan
             if spread or _is_chrome_phrase(joined):
                 chrome.append(display)
                 chrome_words += n_tok
-        extra, odd = _outside_words(text, tok, covered, singles if len(texts) > 1 else None)
+        extra, odd = _outside_words(title, tok, covered, singles if len(texts) > 1 else None)
         out.append(
             Features(
                 words=words,
@@ -187,20 +192,21 @@ def _member(values: NDArray[np.uint64], sorted_set: NDArray[np.uint64]) -> NDArr
 
 
 def _outside_words(
-    text: str, tok: NDArray[np.uint64], covered: NDArray[np.bool_], singles: NDArray[np.uint64] | None
+    title: str, tok: NDArray[np.uint64], covered: NDArray[np.bool_], singles: NDArray[np.uint64] | None
 ) -> tuple[int, int]:
     """(words before and after the shared text, odd words inside it).
 
     Page chrome, teasers and widgets sit around an article; what differs *inside* the run of
     shared text is an edit (a sentence one copy dropped), not extra text. A gap of one or two
     words that no other copy has is a typo or an OCR error: those are counted as odd words.
-    A short line just before the shared text is the article's title, not extra text.
+    ``title`` (see _title) is the short line just before the shared text: the article's
+    title, not extra text.
     """
     if not covered.any():
         return len(tok), 0
     hits = np.flatnonzero(covered)
     first, last = int(hits[0]), int(hits[-1])
-    lead = first - len(_title(text, first).split())
+    lead = first - len(title.split())
     tail = len(tok) - 1 - last
     odd = 0
     if singles is not None:
@@ -236,15 +242,25 @@ def _short_lines(text: str) -> list[tuple[int, str, str, int]]:
     """(hash, the line as written, its tokens joined, tokens) of each distinct short line."""
     seen: dict[int, tuple[int, str, str, int]] = {}
     for line in text.split("\n"):
-        if not line.strip() or len(line) > _SHORT_LINE_CHARS:
+        if len(line) > _SHORT_LINE_CHARS:
             continue
-        toks = tokens(line)
-        if not toks or len(toks) > SHORT_LINE_TOKENS:
-            continue
-        h = line_hash_of(toks)
-        if h is not None and h not in seen:
-            seen[h] = (h, " ".join(line.split()), " ".join(toks), len(toks))
+        found = _short_line(line)
+        if found is not None and found[0] not in seen:
+            seen[found[0]] = found
     return list(seen.values())
+
+
+@functools.lru_cache(maxsize=1 << 15)
+def _short_line(line: str) -> tuple[int, str, str, int] | None:
+    """One line's entry of ``_short_lines``. Memoised: chrome lines recur on every page of
+    a site and every copy of an article repeats its lines, so most lines were seen before."""
+    if not line.strip():
+        return None
+    toks = tokens(line)
+    if not toks or len(toks) > SHORT_LINE_TOKENS:
+        return None
+    h = line_hash_of(toks)
+    return None if h is None else (h, " ".join(line.split()), " ".join(toks), len(toks))
 
 
 def _teasers(text: str) -> int:
@@ -258,7 +274,7 @@ def _with_truncation(texts: Sequence[str], feats: list[Features]) -> list[Featur
     part-way through a longer line that another copy has. (An ellipsis alone is not
     enough: teasers of other posts end with one too.)
     """
-    norm_lines = [[normalize(ln).strip() for ln in t.split("\n") if ln.strip()] for t in texts]
+    norm_lines = [[_norm_line(ln) for ln in t.split("\n") if ln.strip()] for t in texts]
     out: list[Features] = []
     for i, f in enumerate(feats):
         marker = None
@@ -289,6 +305,11 @@ def _with_truncation(texts: Sequence[str], feats: list[Features]) -> list[Featur
             f = _replace_teasers(f, f.teasers - 1)  # that ellipsis is the cut, not a teaser
         out.append(_replace_truncated(f, marker))
     return out
+
+
+@functools.lru_cache(maxsize=4096)  # the copies of a group repeat each other's lines
+def _norm_line(line: str) -> str:
+    return normalize(line).strip()
 
 
 def _replace_truncated(f: Features, marker: str | None) -> Features:

@@ -47,7 +47,6 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import BinaryIO
 
 import charset_normalizer
@@ -203,7 +202,7 @@ def extract(source: SourceFile, config: ScanConfig) -> Iterator[Document | Skipp
         An iterator of ``Document`` and ``Skipped`` records, in record order.
 
     Example:
-        >>> next(extract(SourceFile(Path("a.txt"), "a.txt", 5), ScanConfig())).text  # doctest: +SKIP
+        >>> next(extract(SourceFile("a.txt", "a.txt", 5), ScanConfig())).text  # doctest: +SKIP
         'hello'
     """
     try:
@@ -245,7 +244,7 @@ def load_text(locator: Locator, kind: DocKind, config: ScanConfig) -> str:
 
 def _extract(source: SourceFile, config: ScanConfig) -> Iterator[Document | Skipped]:
     """The work of ``extract``, free to raise."""
-    suffix = source.path.suffix.lower()
+    suffix = _suffix(source.path)
     if suffix in _JSONL_SUFFIXES:
         yield from _jsonl_documents(source, config)
         return
@@ -557,7 +556,7 @@ def _jsonl_documents(source: SourceFile, config: ScanConfig) -> Iterator[Documen
 
 
 def _jsonl_lines(
-    path: Path, lines: Iterable[bytes], max_bytes: int, offset: int = 0, first_line: int = 1
+    path: str, lines: Iterable[bytes], max_bytes: int, offset: int = 0, first_line: int = 1
 ) -> Iterator[tuple[int, object, str, int, Locator]]:
     """(line number, parsed value or _BadRecord, encoding, size, locator) of non-blank lines."""
     for lineno, raw in enumerate(lines, start=first_line):
@@ -580,13 +579,15 @@ def _jsonl_lines(
 SPLIT_BYTES = 64 * 1024 * 1024
 
 
-def jsonl_ranges(source: SourceFile, config: ScanConfig, target: int = SPLIT_BYTES) -> list[tuple[int, int, int]] | None:
+def jsonl_ranges(
+    source: SourceFile, config: ScanConfig, target: int = SPLIT_BYTES
+) -> list[tuple[int, int, int]] | None:
     """Cut a big JSON Lines file into (start, stop, first line) ranges on line boundaries.
 
     None when the file is not one to cut: not JSON Lines, small, too large, binary or not
     UTF-8 (``extract`` then reads it whole and says what is wrong with it).
     """
-    if source.path.suffix.lower() not in _JSONL_SUFFIXES or source.size <= target:
+    if _suffix(source.path) not in _JSONL_SUFFIXES or source.size <= target:
         return None
     try:
         with open(source.path, "rb") as f:
@@ -615,7 +616,9 @@ def jsonl_ranges(source: SourceFile, config: ScanConfig, target: int = SPLIT_BYT
     return ranges if len(ranges) > 1 else None
 
 
-def extract_range(source: SourceFile, config: ScanConfig, start: int, stop: int, first_line: int) -> Iterator[Document | Skipped]:
+def extract_range(
+    source: SourceFile, config: ScanConfig, start: int, stop: int, first_line: int
+) -> Iterator[Document | Skipped]:
     """The records of bytes [start, stop) of a JSON Lines file, numbered from `first_line`.
 
     The same records, ids and locators as ``extract`` gives for those lines; ids are checked
@@ -626,7 +629,9 @@ def extract_range(source: SourceFile, config: ScanConfig, start: int, stop: int,
             f.seek(start)
             data = f.read(stop - start)
         lines = io.BytesIO(data)  # iterated like the file itself: lines end at b"\n" only
-        yield from _records(source, config, _jsonl_lines(source.path, lines, config.max_bytes, start, first_line), "line", empty="")
+        yield from _records(
+            source, config, _jsonl_lines(source.path, lines, config.max_bytes, start, first_line), "line", empty=""
+        )
     except OSError as exc:
         yield Skipped(source.rel, SkipReason.UNREADABLE, _one_line(os_detail(exc)))
     except Exception as exc:  # the same per-file boundary as extract()
@@ -811,8 +816,15 @@ def _clean_surrogates(text: str) -> str:
 # --- files and messages -----------------------------------------------------------------
 
 
+def _suffix(path: str) -> str:
+    """The extension, lower case, with its dot ("" for none), as ``Path.suffix`` gives it."""
+    name = os.path.basename(path)
+    dot = name.rfind(".")
+    return name[dot:].lower() if 0 < dot < len(name) - 1 else ""
+
+
 @contextmanager
-def _open_regular(path: Path) -> Iterator[tuple[BinaryIO, int]]:
+def _open_regular(path: str) -> Iterator[tuple[BinaryIO, int]]:
     """Open a regular file for reading, with its size. Non-blocking open, so a FIFO put
     where a file was cannot hang the run; it is refused like a folder."""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))

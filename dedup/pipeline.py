@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
+import json
 import os
 import sqlite3
 import tempfile
@@ -160,14 +162,47 @@ def _tasks(sources: list[SourceFile], config: ScanConfig) -> list[_Task]:
     return tasks
 
 
-def _run_tasks(tasks: list[_Task], config: ScanConfig, jobs: int) -> Iterator[Chunk]:
+def _run_tasks(tasks: list[_Task], config: ScanConfig, workers: _Workers) -> Iterator[Chunk]:
     """One Chunk per task, in task order, from worker processes when it pays."""
-    if jobs <= 1 or len(tasks) <= 1:
+    if len(tasks) <= 1 or not workers.parallel:
         for task in tasks:
             yield _process(task.items, config)
         return
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        yield from pool.map(_process, [t.items for t in tasks], [config] * len(tasks))
+    yield from workers.pool().map(_process, [t.items for t in tasks], [config] * len(tasks))
+
+
+class _Workers:
+    """The run's one process pool, started on first use and shut down by ``close``.
+
+    A big run starts it before its arrays grow (``start``): forked workers get a copy of
+    the page tables of the process they fork from, so workers forked late would each be
+    charged with (and, as their collector walks the records, really copy) the run's memory.
+    """
+
+    def __init__(self, jobs: int) -> None:
+        self.jobs = jobs
+        self._pool: ProcessPoolExecutor | None = None
+
+    @property
+    def parallel(self) -> bool:
+        return self.jobs > 1
+
+    def pool(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(max_workers=self.jobs)
+            # The executor forks on demand; ask for all workers now, while this process is small.
+            for future in [self._pool.submit(os.getpid) for _ in range(self.jobs)]:
+                future.result()
+        return self._pool
+
+    def start(self) -> None:
+        if self.parallel:
+            self.pool()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
 
 
 def _concat_shingles(parts: list[Shingles]) -> Shingles:
@@ -291,6 +326,7 @@ class _Hashing:
         self.config = config
         self.warnings = warnings
         self.cache: Cache | None = None
+        self.digests: dict[str, str] = {}  # rel -> content digest of the file (cache runs only)
         if cache_path is not None:
             try:
                 self.cache = Cache(cache_path, config)
@@ -319,9 +355,10 @@ class _Hashing:
                 hits = [None] * len(sources)
         return hits, stamps
 
-    def run(self, sources: list[SourceFile], jobs: int, progress: Progress) -> Iterator[Chunk]:
+    def run(self, sources: list[SourceFile], workers: _Workers, progress: Progress) -> Iterator[Chunk]:
         """Chunks covering all sources, in source order."""
         hits, stamps = self._lookups(sources)
+        self.digests = {src.rel: stamp.digest for src, stamp in zip(sources, stamps, strict=True) if stamp is not None}
         # Runs of consecutive files: cached ones (served from their batches) and fresh ones.
         runs: list[tuple[bool, int, int]] = []
         for i, hit in enumerate(hits):
@@ -331,7 +368,9 @@ class _Hashing:
             else:
                 runs.append((cached, i, i + 1))
         tasks = [t for cached, lo, hi in runs if not cached for t in _tasks(sources[lo:hi], self.config)]
-        fresh = zip(tasks, _run_tasks(tasks, self.config, jobs), strict=True)
+        if len(tasks) > 1 or len(sources) >= PARALLEL_RANK_GROUPS:
+            workers.start()  # a big run: start the workers while this process is small
+        fresh = zip(tasks, _run_tasks(tasks, self.config, workers), strict=True)
         for cached, lo, hi in runs:
             if cached:
                 yield from self._from_cache(sources[lo:hi], hits[lo:hi])
@@ -346,7 +385,6 @@ class _Hashing:
                 progress.advance(n)
                 pos += n
                 yield chunk
-        self.close()
 
     def _from_cache(self, sources: list[SourceFile], hits: list[Hit | None]) -> Iterator[Chunk]:
         """The cached files of a run, one Chunk per batch they come from."""
@@ -408,38 +446,147 @@ class _LineCounts:
     """How many documents hold each short line (for spotting chrome across the corpus).
 
     Only lines held by three documents or more are kept: a line can count as chrome by its
-    spread only when two documents outside a group hold it, besides a member. The table is
-    small enough to hand to worker processes.
+    spread only when two documents outside a group hold it, besides a member. ``of(group)``
+    gives the counts of just the group's own lines: that small table is all the ranking of
+    the group reads, so it goes to a worker with the group and keys the ranking cache.
     """
 
-    def __init__(self, line_hashes: NDArray[np.uint64]) -> None:
-        values, counts = np.unique(line_hashes, return_counts=True)
+    def __init__(self, shingles: Shingles) -> None:
+        values, counts = np.unique(shingles.line_hashes, return_counts=True)
         keep = counts >= 3
         self.values, self.counts = values[keep], counts[keep]
+        self.line_hashes = shingles.line_hashes
+        self.doc_starts = np.searchsorted(shingles.line_docs, np.arange(len(shingles) + 1))
 
-    def __call__(self, h: int) -> int:
-        pos = int(np.searchsorted(self.values, np.uint64(h)))
-        return int(self.counts[pos]) if pos < len(self.values) and int(self.values[pos]) == h else 0
+    def of(self, group: cluster.Group) -> dict[int, int]:
+        """{line hash: documents holding it} for the short lines of the group's members."""
+        starts = self.doc_starts
+        mine = np.concatenate([self.line_hashes[starts[i] : starts[i + 1]] for i in group])
+        if len(mine) == 0 or len(self.values) == 0:
+            return {}
+        pos = np.minimum(np.searchsorted(self.values, mine), len(self.values) - 1)
+        found = self.values[pos] == mine
+        return dict(zip(mine[found].tolist(), self.counts[pos[found]].tolist(), strict=True))
 
 
 #: Below this many groups, ranking stays in this process (a pool costs more than it saves).
 PARALLEL_RANK_GROUPS = 200
 
-_worker_state: tuple[_LineCounts, ScanConfig] | None = None
+
+@dataclass(frozen=True, slots=True)
+class _RankTask:
+    """One group to rank: where its members' texts are, their tie-breaks and line counts."""
+
+    group: cluster.Group
+    where: tuple[tuple[Locator, DocKind], ...]
+    prefer: tuple[int, ...]
+    counts: dict[int, int]
 
 
-def _init_ranker(counts: _LineCounts, config: ScanConfig) -> None:
-    global _worker_state
-    _worker_state = (counts, config)
+def _rank(group: cluster.Group, texts: list[str], task: _RankTask, config: ScanConfig) -> list[Pick]:
+    return cleanest.rank(group, texts, lambda h: task.counts.get(h, 0), config, list(task.prefer))
 
 
-def _rank_task(task: tuple[cluster.Group, list[tuple[Locator, DocKind]], list[int]]) -> list[Pick]:
+def _rank_task(task: _RankTask, config: ScanConfig) -> list[Pick]:
     """Rank one group in a worker: re-read its members and score them."""
-    assert _worker_state is not None
-    counts, config = _worker_state
-    group, where, prefer = task
-    texts = [extract.load_text(locator, kind, config) for locator, kind in where]
-    return cleanest.rank(group, texts, counts, config, prefer)
+    texts = [extract.load_text(locator, kind, config) for locator, kind in task.where]
+    return _rank(task.group, texts, task, config)
+
+
+class _Ranking:
+    """Stage 8 for the groups of a run: each group ranked once, from the cache, in workers
+    (many groups) or here; texts re-read from disk, a bounded few at a time."""
+
+    def __init__(
+        self, infos: list[DocInfo], shingles: Shingles, config: ScanConfig, hashing: _Hashing, workers: _Workers
+    ) -> None:
+        self.infos, self.config, self.workers = infos, config, workers
+        self.lines = _LineCounts(shingles)
+        self.cache = hashing.cache
+        self.digests = hashing.digests
+        self.params = json.dumps([cleanest.RANKING_VERSION, config.params()], sort_keys=True, default=str)
+        self.done: dict[cluster.Group, list[Pick]] = {}
+        self.new: dict[str, tuple[cluster.Group, list[Pick]]] = {}  # computed this run, for the cache
+        self.text_of = functools.lru_cache(maxsize=1024)(self._load)  # a group's and its sub-groups'
+
+    def _load(self, i: int) -> str:
+        return extract.load_text(self.infos[i].locator, self.infos[i].kind, self.config)
+
+    def task(self, group: cluster.Group) -> _RankTask:
+        infos = self.infos
+        where = tuple((infos[i].locator, infos[i].kind) for i in group)
+        prefer = tuple(_FORM_RANK.get(infos[i].kind, 9) * 2 + (infos[i].encoding not in _UTF8) for i in group)
+        return _RankTask(group, where, prefer, self.lines.of(group))
+
+    def key(self, task: _RankTask) -> str | None:
+        """What the ranking of a group depends on: its members' contents, forms and tie-breaks,
+        their lines' counts and the settings. None when a member's content digest is unknown."""
+        h = hashlib.blake2b(self.params.encode(), digest_size=16)
+        for i, (locator, kind), prefer in zip(task.group, task.where, task.prefer, strict=True):
+            digest = self.digests.get(self.infos[i].rel)
+            if digest is None:
+                return None
+            h.update(f"\n{digest} {locator.offset} {locator.length} {kind} {prefer}".encode())
+        h.update(np.array(sorted(task.counts.items()), dtype=np.uint64).tobytes())
+        return h.hexdigest()
+
+    def prepare(self, groups: list[cluster.Group]) -> None:
+        """Rank many groups at once: cached rankings first, then the rest in the workers."""
+        todo: list[tuple[_RankTask, str | None]] = []
+        for group in groups:
+            task = self.task(group)
+            key = self.key(task) if self.cache is not None else None
+            cached = self._cached(group, key)
+            if cached is None:
+                todo.append((task, key))
+            else:
+                self.done[group] = cached
+        if self.workers.parallel and len(todo) >= PARALLEL_RANK_GROUPS:
+            rank = functools.partial(_rank_task, config=self.config)
+            tasks = [t for t, _ in todo]
+            for (task, key), picks in zip(todo, self.workers.pool().map(rank, tasks, chunksize=64), strict=True):
+                self._keep(task.group, key, picks)
+
+    def __call__(self, group: cluster.Group) -> list[Pick]:
+        """The ranking of one group, cleanest first."""
+        if group not in self.done:
+            task = self.task(group)
+            key = self.key(task) if self.cache is not None else None
+            picks = self._cached(group, key)
+            if picks is None:
+                picks = _rank(group, [self.text_of(i) for i in group], task, self.config)
+                self._keep(group, key, picks)
+            self.done[group] = picks
+        return self.done[group]
+
+    def _cached(self, group: cluster.Group, key: str | None) -> list[Pick] | None:
+        if key is None or self.cache is None:
+            return None
+        try:
+            found = self.cache.ranking(key)
+        except sqlite3.Error:
+            return None
+        if found is None:
+            return None
+        return [Pick(group[pos], penalty, reasons) for pos, penalty, reasons in found]
+
+    def _keep(self, group: cluster.Group, key: str | None, picks: list[Pick]) -> None:
+        self.done[group] = picks
+        if key is not None:
+            self.new[key] = (group, picks)
+
+    def save(self, warnings: list[str]) -> None:
+        """Store this run's new rankings in the cache."""
+        if self.cache is None or not self.new:
+            return
+        try:
+            rows = {}
+            for key, (group, picks) in self.new.items():
+                where = {doc: pos for pos, doc in enumerate(group)}
+                rows[key] = [(where[p.index], p.penalty, p.reasons) for p in picks]
+            self.cache.store_rankings(rows)
+        except sqlite3.Error as exc:
+            warnings.append(f"signature cache not saved: {exc}")
 
 
 def scan(
@@ -498,8 +645,9 @@ def scan(
     started = clock()
     progress.start("hashing", len(sources))
     hashing = _Hashing(config, cache, warnings)
+    workers = _Workers(jobs)
     try:
-        for result in hashing.run(sources, jobs, progress):
+        for result in hashing.run(sources, workers, progress):
             skipped.extend(result.skipped)
             keep = np.ones(len(result.docs), bool)
             for i, d in enumerate(result.docs):
@@ -522,84 +670,66 @@ def scan(
             anchor_counts.append(len(kept))
             store.add(sh)
             matrices.append(result.matrix if keep.all() else result.matrix[keep])
+        timings["hash"] = clock() - started
+        source_rels = {src.rel for src in sources}
+        files = len(sources) - len({s.rel for s in skipped if s.reason in _FILE_LEVEL and s.rel in source_rels})
+
+        shingles = store.finish()
+        anchors = cand.Anchors.join(anchor_parts, anchor_counts)
+        del anchor_parts
+        sigs = signature.Signatures(
+            np.concatenate(matrices) if matrices else np.zeros((0, config.num_perm), np.uint32),
+            config.num_perm,
+            config.seed,
+        )
+        del matrices
+
+        started = clock()
+        progress.start("comparing", None)
+        if all_pairs:
+            a, b = np.triu_indices(len(infos), k=1)
+            pairs = np.stack([a, b], axis=1).astype(np.int64)
+        else:
+            pairs = cand.candidate_pairs(sigs, anchors, shingles.sizes(), config)
+        timings["candidates"] = clock() - started
+        started = clock()
+        matches = verify.verify(pairs, shingles, config)
+        timings["verify"] = clock() - started
+
+        started = clock()
+        progress.start("ranking copies", None)
+        ranking = _Ranking(infos, shingles, config, hashing, workers)
+        ranking.prepare(cluster.components(len(infos), matches))
+        groups = cluster.cluster(len(infos), matches, config.cluster_mode, lambda g: [p.index for p in ranking(g)])
+        clusters = tuple(_make_cluster(cid, ranking(g), infos, shingles) for cid, g in enumerate(groups, start=1))
+        ranking.save(warnings)
+        hashing.close()
+        timings["cluster_and_rank"] = clock() - started
+        duplicates = [m for c in clusters for m in c.members[1:]]
+        summary = Summary(
+            files=files,
+            documents=len(infos),
+            skipped=len(skipped),
+            clusters=len(clusters),
+            duplicates=len(duplicates),
+            bytes_saved=sum(m.size for m in duplicates),
+            candidates=len(pairs),
+            matches=len(matches),
+        )
+        return ScanResult(
+            roots=tuple(str(r) for r in roots),
+            params=config.params(),
+            summary=summary,
+            clusters=clusters,
+            skipped=tuple(sorted(skipped, key=lambda s: s.rel)),
+            docs=tuple(infos),
+            matches=tuple(matches),
+            timings=timings,
+            warnings=tuple(warnings),
+        )
     finally:
         hashing.close()
-    timings["hash"] = clock() - started
-    source_rels = {src.rel for src in sources}
-    files = len(sources) - len({s.rel for s in skipped if s.reason in _FILE_LEVEL and s.rel in source_rels})
-
-    shingles = store.finish()
-    anchors = cand.Anchors.join(anchor_parts, anchor_counts)
-    del anchor_parts
-    sigs = signature.Signatures(
-        np.concatenate(matrices) if matrices else np.zeros((0, config.num_perm), np.uint32),
-        config.num_perm,
-        config.seed,
-    )
-    del matrices
-
-    started = clock()
-    progress.start("comparing", None)
-    if all_pairs:
-        a, b = np.triu_indices(len(infos), k=1)
-        pairs = np.stack([a, b], axis=1).astype(np.int64)
-    else:
-        pairs = cand.candidate_pairs(sigs, anchors, shingles.sizes(), config)
-    timings["candidates"] = clock() - started
-    started = clock()
-    matches = verify.verify(pairs, shingles, config)
-    timings["verify"] = clock() - started
-
-    started = clock()
-    progress.start("ranking copies", None)
-    line_docs = _LineCounts(shingles.line_hashes)
-
-    @functools.lru_cache(maxsize=1024)  # a group's texts, and its sub-groups' (never the corpus)
-    def text_of(i: int) -> str:
-        return extract.load_text(infos[i].locator, infos[i].kind, config)
-
-    def prefer(group: cluster.Group) -> list[int]:
-        return [_FORM_RANK.get(infos[i].kind, 9) * 2 + (infos[i].encoding not in _UTF8) for i in group]
-
-    rankings: dict[cluster.Group, list[Pick]] = {}
-    components = cluster.components(len(infos), matches)
-    if jobs > 1 and len(components) >= PARALLEL_RANK_GROUPS:
-        # Groups are independent: workers re-read and rank them; results come back in order.
-        tasks = [(g, [(infos[i].locator, infos[i].kind) for i in g], prefer(g)) for g in components]
-        with ProcessPoolExecutor(max_workers=jobs, initializer=_init_ranker, initargs=(line_docs, config)) as pool:
-            for group, picks in zip(components, pool.map(_rank_task, tasks, chunksize=64), strict=True):
-                rankings[group] = picks
-
-    def ranking(group: cluster.Group) -> list[Pick]:
-        if group not in rankings:
-            rankings[group] = cleanest.rank(group, [text_of(i) for i in group], line_docs, config, prefer(group))
-        return rankings[group]
-
-    groups = cluster.cluster(len(infos), matches, config.cluster_mode, lambda g: [p.index for p in ranking(g)])
-    clusters = tuple(_make_cluster(cid, ranking(g), infos, shingles) for cid, g in enumerate(groups, start=1))
-    timings["cluster_and_rank"] = clock() - started
-    duplicates = [m for c in clusters for m in c.members[1:]]
-    summary = Summary(
-        files=files,
-        documents=len(infos),
-        skipped=len(skipped),
-        clusters=len(clusters),
-        duplicates=len(duplicates),
-        bytes_saved=sum(m.size for m in duplicates),
-        candidates=len(pairs),
-        matches=len(matches),
-    )
-    return ScanResult(
-        roots=tuple(str(r) for r in roots),
-        params=config.params(),
-        summary=summary,
-        clusters=clusters,
-        skipped=tuple(sorted(skipped, key=lambda s: s.rel)),
-        docs=tuple(infos),
-        matches=tuple(matches),
-        timings=timings,
-        warnings=tuple(warnings),
-    )
+        workers.close()
 
 
 # Among copies of equal penalty, the handiest form wins: plain UTF-8 text first.

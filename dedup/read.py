@@ -160,7 +160,7 @@ class _Found:
     """A regular file met during the walk, before duplicates are merged."""
 
     rel: str
-    path: Path
+    path: str
     size: int
     mtime_ns: int
     via_link: bool  # reached through a symlinked file or folder
@@ -174,7 +174,7 @@ class _Found:
 class _Folder:
     """A folder waiting to be listed, with what its descendants inherit."""
 
-    path: Path
+    path: str
     sub: str  # path below the argument ("" for the argument itself)
     rel: str  # sub with the argument's prefix
     ancestors: dict[_FileKey, str]  # folders on the descent path -> their rel, for loops
@@ -212,13 +212,13 @@ class _Walker:
         st = path.stat()
         if not stat.S_ISREG(st.st_mode):
             raise InputError(f"not a regular file or folder: {_quoted(path)}")
-        self._add(_Found(_cwd_rel(path), path, st.st_size, st.st_mtime_ns, via_link=False), st)
+        self._add(_Found(_cwd_rel(path), str(path), st.st_size, st.st_mtime_ns, via_link=False), st)
 
     def walk_folder(self, root: Path, prefix: str) -> None:
         """Walk one folder argument depth-first (no recursion: trees can be deep)."""
         st = root.stat()
         start = _Folder(
-            path=root,
+            path=str(root),
             sub="",
             rel=prefix,
             ancestors={(st.st_dev, st.st_ino): prefix or "."},
@@ -226,7 +226,7 @@ class _Walker:
             via_link=False,
         )
         try:
-            entries = _list_folder(root)
+            entries = _list_folder(str(root))
         except OSError as exc:
             raise InputError(f"cannot read folder {_quoted(root)}: {os_detail(exc)}") from exc
         stack = [(start, entries)]
@@ -264,14 +264,14 @@ class _Walker:
                 self._skip(rel, SkipReason.SYMLINK_LOOP, f"link leads back to {folder.ancestors[key]}")
                 return None
             included = folder.included or any(g.matches(name, paths, is_folder=True) for g in self.include)
-            return _Folder(Path(entry.path), sub, rel, {**folder.ancestors, key: rel}, included, via_link)
+            return _Folder(entry.path, sub, rel, {**folder.ancestors, key: rel}, included, via_link)
         if not stat.S_ISREG(st.st_mode):
             return None  # FIFOs, sockets and devices hold no documents
         if any(g.matches(name, paths, is_folder=False) for g in self.exclude):
             return None
         if not folder.included and not any(g.matches(name, paths, is_folder=False) for g in self.include):
             return None
-        self._add(_Found(rel, Path(entry.path), st.st_size, st.st_mtime_ns, via_link), st)
+        self._add(_Found(rel, entry.path, st.st_size, st.st_mtime_ns, via_link), st)
         return None
 
     def _add(self, item: _Found, st: os.stat_result) -> None:
@@ -294,7 +294,7 @@ def _stat_failure(exc: OSError, *, is_link: bool) -> tuple[SkipReason, str]:
     return SkipReason.UNREADABLE, os_detail(exc)
 
 
-def _list_folder(path: Path) -> list[os.DirEntry[str]]:
+def _list_folder(path: str) -> list[os.DirEntry[str]]:
     """The folder's entries in name order, so the walk itself is deterministic."""
     with os.scandir(path) as it:
         return sorted(it, key=lambda e: e.name)

@@ -8,7 +8,6 @@ holds ids, counts and arrays (see ``shingle.Shingles``, ``signature.Signatures``
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Literal
 
 from .errors import SkipReason
@@ -21,7 +20,7 @@ MatchRule = Literal["jaccard", "containment"]
 class SourceFile:
     """A file found by the walk; no bytes held yet."""
 
-    path: Path  # where to open it
+    path: str  # where to open it (a str: pathlib objects for 100,000 files cost seconds)
     rel: str  # POSIX path relative to the root it was found under: the stable id and sort key
     size: int
     mtime_ns: int = 0  # modification time seen by the walk (the signature cache compares it)
@@ -40,7 +39,7 @@ class Skipped:
 class Locator:
     """Where a document's text can be read again (the cleanest-copy stage re-reads members)."""
 
-    path: Path
+    path: str  # as SourceFile.path
     offset: int = 0  # byte offset of a JSON Lines record, 0 for whole files
     length: int = -1  # byte length of the record line, -1 for whole files
 

@@ -26,7 +26,7 @@ CONFIG = ScanConfig()
 
 
 def run(path: Path, rel: str | None = None, size: int = 0) -> list[Document | Skipped]:
-    return list(extract(SourceFile(path=path, rel=rel or path.name, size=size), CONFIG))
+    return list(extract(SourceFile(path=str(path), rel=rel or path.name, size=size), CONFIG))
 
 
 def write(tmp_path: Path, name: str, data: bytes | str) -> Path:
@@ -42,7 +42,7 @@ def test_file_removed_between_walk_and_extract(tmp_path: Path) -> None:
     write(tmp_path, "gone.txt", "soon gone")
     (source,) = walk([tmp_path], CONFIG)
     assert isinstance(source, SourceFile)
-    source.path.unlink()
+    Path(source.path).unlink()
     assert list(extract(source, CONFIG)) == [Skipped("gone.txt", SkipReason.UNREADABLE, "no such file")]
 
 
@@ -219,7 +219,7 @@ def test_extract_never_raises_and_load_text_round_trips(data: bytes, suffix: str
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"f{suffix}"
         path.write_bytes(data)
-        for item in extract(SourceFile(path, path.name, len(data)), CONFIG):
+        for item in extract(SourceFile(str(path), path.name, len(data)), CONFIG):
             if isinstance(item, Skipped):
                 assert item.reason is not SkipReason.EXTRACT_FAILED, item
                 assert "\n" not in item.detail

@@ -145,3 +145,57 @@ def test_clear(tmp_path: Path, corpus: Path) -> None:
     scan([corpus], cache=db)
     assert clear(db) is True and not db.exists()
     assert clear(db) is False
+
+
+def test_unchanged_groups_are_not_ranked_again(corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import dedup.cleanest as cleanest
+
+    db = tmp_path / "s.sqlite"
+    first = scan([corpus], cache=db)
+    ranked: list[tuple[int, ...]] = []
+    real_rank = cleanest.rank
+
+    def counting_rank(members, *args, **kwargs):  # type: ignore[no-untyped-def]
+        ranked.append(tuple(members))
+        return real_rank(members, *args, **kwargs)
+
+    monkeypatch.setattr(cleanest, "rank", counting_rank)
+    second = scan([corpus], cache=db)
+    assert ranked == [] and second.clusters == first.clusters  # every ranking came from the cache
+
+    # A member's content changes: its group is ranked afresh, and the new text is seen.
+    target = corpus / PLAIN
+    target.write_text(target.read_text(encoding="utf-8") + "\nSubscribe to read the full story\n", encoding="utf-8")
+    third = scan([corpus], cache=db)
+    assert len(ranked) == 1
+    assert third.clusters == scan([corpus]).clusters  # the same as without any cache
+    assert [m.penalty for m in third.clusters[0].members if m.doc_id == PLAIN] != [
+        m.penalty for m in first.clusters[0].members if m.doc_id == PLAIN
+    ]  # the new text was read and ranked
+
+
+def test_a_line_spreading_elsewhere_reranks_the_group(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chrome is judged by how many documents of the corpus hold a line: when new files
+    repeat a member's line, the cached ranking no longer applies."""
+    import dedup.cleanest as cleanest
+
+    db = tmp_path / "s.sqlite"
+    scan([corpus], cache=db)
+    ranked: list[tuple[int, ...]] = []
+    real_rank = cleanest.rank
+
+    def counting_rank(members, *args, **kwargs):  # type: ignore[no-untyped-def]
+        ranked.append(tuple(members))
+        return real_rank(members, *args, **kwargs)
+
+    monkeypatch.setattr(cleanest, "rank", counting_rank)
+    line = next(ln for ln in (corpus / WRAPPED).read_text(encoding="utf-8").splitlines() if 0 < len(ln.split()) <= 3)
+    for i in range(3):
+        (corpus / f"other{i}.txt").write_text(
+            f"{line}\nunrelated page number {i} " + "filler words " * 20, encoding="utf-8"
+        )
+    result = scan([corpus], cache=db)
+    assert len(ranked) == 1
+    assert result.clusters == scan([corpus]).clusters

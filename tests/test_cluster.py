@@ -45,7 +45,7 @@ def test_clusters_do_not_depend_on_match_order(edges: list[tuple[int, int]], rnd
     shuffled = matches[:]
     rnd.shuffle(shuffled)
     for mode in ("star", "components"):
-        assert cluster(12, matches, mode, by_index) == cluster(12, shuffled, mode, by_index)  # type: ignore[arg-type]
+        assert cluster(12, matches, mode, by_index) == cluster(12, shuffled, mode, by_index)
 
 
 @given(pairs)

@@ -59,7 +59,9 @@ def test_readme_report_is_what_the_command_prints(monkeypatch: pytest.MonkeyPatc
     from click.testing import CliRunner
 
     monkeypatch.chdir(REPO)
-    result = CliRunner().invoke(main, ["scan", "samples/", "--no-cache"], env={"COLUMNS": "100"}, catch_exceptions=False)
+    result = CliRunner().invoke(
+        main, ["scan", "samples/", "--no-cache"], env={"COLUMNS": "100"}, catch_exceptions=False
+    )
     printed = [line.rstrip() for line in result.stdout.splitlines()]
     block = README.split("$ dedup scan samples/\n", 1)[1].split("```", 1)[0].splitlines()
     assert printed == block

@@ -193,7 +193,7 @@ def test_evaluate_result_reads_a_scan_result() -> None:
     def member(doc_id: str, cleanest: bool) -> Member:
         return Member(doc_id, doc_id, 10, 100, cleanest, 1.0, 1.0, 0.0, ())
 
-    docs = tuple(DocInfo(i, d, d, "text", "utf-8", 100, 10, 6, Locator(Path(d))) for i, d in enumerate(IDS))
+    docs = tuple(DocInfo(i, d, d, "text", "utf-8", 100, 10, 6, Locator(d)) for i, d in enumerate(IDS))
     result = ScanResult(
         roots=("x",),
         params={},

@@ -39,7 +39,7 @@ def doc(index: int, doc_id: str, rel: str | None = None, record: int | None = No
         size=size,
         words=size // 10,
         shingles=size // 10,
-        locator=Locator(Path("/data") / rel),
+        locator=Locator(f"/data/{rel}"),
         record=record,
     )
 

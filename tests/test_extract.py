@@ -18,7 +18,7 @@ CONFIG = ScanConfig()
 
 
 def source(path: Path, rel: str | None = None) -> SourceFile:
-    return SourceFile(path=path, rel=rel or path.name, size=path.stat().st_size)
+    return SourceFile(path=str(path), rel=rel or path.name, size=path.stat().st_size)
 
 
 def run(path: Path, config: ScanConfig = CONFIG) -> list[Document | Skipped]:
@@ -130,7 +130,7 @@ def test_markdown_rule_at_the_top_is_not_front_matter(tmp_path: Path) -> None:
 def test_whole_file_document_fields(tmp_path: Path) -> None:
     path = write(tmp_path, "x.txt", "hello\n")
     doc = one_doc(path)
-    assert doc == Document("x.txt", "x.txt", "hello\n", "utf-8", "text", 6, Locator(path))
+    assert doc == Document("x.txt", "x.txt", "hello\n", "utf-8", "text", 6, Locator(str(path)))
 
 
 def test_unknown_endings_are_sniffed_as_text(tmp_path: Path) -> None:
@@ -296,7 +296,7 @@ def test_jsonl_good_records(tmp_path: Path) -> None:
     ]
     raw = path.read_bytes().split(b"\n")
     assert docs[1].size == len(raw[3]) + 1
-    assert docs[1].locator == Locator(path, sum(len(r) + 1 for r in raw[:3]), len(raw[3]) + 1)
+    assert docs[1].locator == Locator(str(path), sum(len(r) + 1 for r in raw[:3]), len(raw[3]) + 1)
     assert {d.kind for d in docs} == {"jsonl"}
     assert {d.rel for d in docs} == {"data.jsonl"}
     assert {d.encoding for d in docs} == {"utf-8"}
@@ -382,7 +382,7 @@ def test_json_array_of_records(tmp_path: Path) -> None:
             "utf-8",
             "jsonl",
             len('{"id":"r1","text":"one"}'),
-            Locator(path, 0, JSON_ARRAY_ITEM),
+            Locator(str(path), 0, JSON_ARRAY_ITEM),
             1,
         ),
         Document(
@@ -392,7 +392,7 @@ def test_json_array_of_records(tmp_path: Path) -> None:
             "utf-8",
             "jsonl",
             len('{"text":"two"}'),
-            Locator(path, 1, JSON_ARRAY_ITEM),
+            Locator(str(path), 1, JSON_ARRAY_ITEM),
             2,
         ),
         Skipped("all.json:3", SkipReason.BAD_RECORD, "record 3: no 'text' field (fields: title)"),
@@ -404,7 +404,7 @@ def test_json_array_of_records(tmp_path: Path) -> None:
 def test_json_single_object(tmp_path: Path) -> None:
     path = write(tmp_path, "one.json", json.dumps({"text": "the text", "lang": "en"}))
     assert one_doc(path) == Document(
-        "one.json", "one.json", "the text", "utf-8", "jsonl", path.stat().st_size, Locator(path)
+        "one.json", "one.json", "the text", "utf-8", "jsonl", path.stat().st_size, Locator(str(path))
     )
 
 
@@ -477,5 +477,5 @@ def test_50_mb_single_line_file(tmp_path: Path) -> None:
 
 def test_file_grown_past_the_limit_after_the_walk(tmp_path: Path) -> None:
     path = write(tmp_path, "x.txt", "x" * 100)
-    item = next(extract(SourceFile(path, "x.txt", 10), ScanConfig(max_bytes=50)))
+    item = next(extract(SourceFile(str(path), "x.txt", 10), ScanConfig(max_bytes=50)))
     assert item == Skipped("x.txt", SkipReason.TOO_LARGE, "100 bytes > 50 byte limit (--max-bytes)")

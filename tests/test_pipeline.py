@@ -115,7 +115,9 @@ def test_a_big_json_lines_file_is_cut_into_parts_with_the_same_result(
     import dedup.extract as extract
     import dedup.pipeline as pipeline
 
-    lines = [json.dumps({"id": f"r{i}", "text": f"record {i}: " + text}) for i, text in enumerate(sample_texts.values())]
+    lines = [
+        json.dumps({"id": f"r{i}", "text": f"record {i}: " + text}) for i, text in enumerate(sample_texts.values())
+    ]
     lines += [json.dumps({"text": "no id, so the id is path:line " * 5}), "not json", ""]
     lines += [json.dumps({"id": "wrapped-again", "text": sample_texts[WRAPPED]})]
     # Three times over: the repeated ids are skipped, within a part or across parts alike.
@@ -169,4 +171,7 @@ def test_max_bytes_limits_json_lines_records_not_the_file(tmp_path: Path) -> Non
     (tmp_path / "page.txt").write_text("long " * 200, encoding="utf-8")
     result = scan([tmp_path], ScanConfig(max_bytes=300))
     assert result.summary.documents == 20  # the file is far bigger than 300 bytes, its records are not
-    assert [(s.rel, s.reason.value) for s in result.skipped] == [("dump.jsonl:21", "too-large"), ("page.txt", "too-large")]
+    assert [(s.rel, s.reason.value) for s in result.skipped] == [
+        ("dump.jsonl:21", "too-large"),
+        ("page.txt", "too-large"),
+    ]

@@ -49,7 +49,7 @@ def test_order_is_sorted_rel_whatever_the_creation_order(tmp_path: Path, seed: i
 
 def test_sourcefile_fields(tmp_path: Path) -> None:
     path = make(tmp_path, "sub/x.txt", "12345")
-    assert files([tmp_path]) == [SourceFile(path=path, rel="sub/x.txt", size=5, mtime_ns=path.stat().st_mtime_ns)]
+    assert files([tmp_path]) == [SourceFile(path=str(path), rel="sub/x.txt", size=5, mtime_ns=path.stat().st_mtime_ns)]
 
 
 def test_walk_raises_at_call_not_at_first_next(tmp_path: Path) -> None:
@@ -192,8 +192,8 @@ def test_symlink_loop_to_an_ancestor_is_reported_and_the_walk_ends(tmp_path: Pat
     assert items == [
         Skipped("a/here", SkipReason.SYMLINK_LOOP, "link leads back to a"),
         Skipped("a/up", SkipReason.SYMLINK_LOOP, "link leads back to ."),
-        SourceFile(root / "a" / "x.txt", "a/x.txt", len("some text\n"), (root / "a" / "x.txt").stat().st_mtime_ns),
-        SourceFile(root / "top.txt", "top.txt", len("some text\n"), (root / "top.txt").stat().st_mtime_ns),
+        SourceFile(str(root / "a" / "x.txt"), "a/x.txt", len("some text\n"), (root / "a" / "x.txt").stat().st_mtime_ns),
+        SourceFile(str(root / "top.txt"), "top.txt", len("some text\n"), (root / "top.txt").stat().st_mtime_ns),
     ]
 
 
@@ -275,5 +275,5 @@ def test_non_utf8_file_name_walks_with_a_stable_surrogate_escaped_rel(tmp_path: 
     (found,) = files([tmp_path])
     assert found.rel == "caf\udce9.txt"
     assert os.fsencode(found.path) == raw
-    assert found.path.read_bytes() == b"text in a badly named file\n"
+    assert Path(found.path).read_bytes() == b"text in a badly named file\n"
     assert rels([tmp_path]) == rels([tmp_path])
