@@ -14,6 +14,9 @@ file then points at its range of documents in a batch:
 * ``rankings``: the cleanest-copy ranking of a group, under a digest of everything it
   depends on (members' content digests and forms, the counts of their short lines across
   the corpus, the settings): an unchanged group is not re-read and re-ranked.
+* ``results``: whole scan results, under a digest of the settings, the paths as given,
+  and every file's name and content digest (and what the walk skipped). A rescan in which
+  no file changed, came or went gives the stored result after the walk and a stat per file.
 
 A rescan of an unchanged folder therefore loads a few large values, not a row per file.
 "Parameters" is a digest of every setting that changes what hashing gives (fields, shingle
@@ -25,10 +28,12 @@ without it (see pipeline.py).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
 import sqlite3
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,7 +44,18 @@ from numpy.typing import NDArray
 
 from .config import ScanConfig
 from .errors import SkipReason
-from .records import Document, Locator, Skipped, SourceFile
+from .records import (
+    Cluster,
+    DocTable,
+    Document,
+    Locator,
+    Match,
+    Member,
+    ScanResult,
+    Skipped,
+    SourceFile,
+    Summary,
+)
 from .shingle import Shingles
 
 #: Bump when the layout or any hash definition changes.
@@ -56,7 +72,11 @@ CREATE TABLE IF NOT EXISTS content (
 );
 CREATE TABLE IF NOT EXISTS batches (id INTEGER PRIMARY KEY, payload BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS rankings (key TEXT PRIMARY KEY, picks TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS results (key TEXT PRIMARY KEY, payload BLOB NOT NULL);
 """
+
+#: Whole scan results kept at most (the newest): one per folder a user rescans, roughly.
+MAX_RESULTS = 8
 
 #: Rankings kept at most: the oldest go first (a ranking costs a few milliseconds to redo).
 MAX_RANKINGS = 1_000_000
@@ -262,22 +282,31 @@ class Cache:
 
     def lookup(self, source: SourceFile) -> tuple[Hit | None, Stamp]:
         """Where a file's results are if its stat or its content is known, and its stamp."""
-        real = os.path.abspath(source.path)
+        stamp = self.stamp(source)
+        return self.hit(stamp, source), stamp
+
+    def stamp(self, source: SourceFile) -> Stamp:
+        """The file's stamp: its content digest from the stat shortcut, else read."""
+        real = _absolute(source.path)
         row = self._seen.get(real)
-        same_stat = row is not None and row[0] == source.size and row[1] == source.mtime_ns
-        digest = row[2] if row is not None and same_stat else content_digest(source.path)
-        stamp = Stamp(real, source.size, source.mtime_ns, digest)
+        if row is not None and row[0] == source.size and row[1] == source.mtime_ns:
+            return Stamp(real, source.size, source.mtime_ns, row[2])
+        return Stamp(real, source.size, source.mtime_ns, content_digest(source.path))
+
+    def hit(self, stamp: Stamp, source: SourceFile) -> Hit | None:
+        """Where the results for a stamped file's content are, if cached."""
         if self._content is None:
             rows = self._db.execute("SELECT digest, batch, lo, hi, skipped FROM content WHERE params=?", (self.params,))
             self._content = {digest: Hit(batch, lo, hi, skipped) for digest, batch, lo, hi, skipped in rows}
-        found = self._content.get(digest)
+        found = self._content.get(stamp.digest)
         if found is None:
             self.misses += 1
-            return None, stamp
-        if not same_stat:
-            self._remember(stamp)
+            return None
+        row = self._seen.get(stamp.real)
+        if row is None or row[0] != source.size or row[1] != source.mtime_ns:
+            self._remember(stamp)  # moved or touched, same bytes: next time the stat will do
         self.hits += 1
-        return found, stamp
+        return found
 
     def batch(self, batch_id: int) -> Batch:
         """A stored batch (the last one read is kept: files of a batch come together)."""
@@ -319,6 +348,20 @@ class Cache:
         self._db.execute("DELETE FROM rankings WHERE rowid <= (SELECT MAX(rowid) FROM rankings) - ?", (MAX_RANKINGS,))
         self._db.commit()
 
+    def result(self, key: str) -> ScanResult | None:
+        """A stored scan result (see ``results`` in the module docstring), if there is one."""
+        row = self._db.execute("SELECT payload FROM results WHERE key=?", (key,)).fetchone()
+        return None if row is None else decode_result(row[0])
+
+    def store_result(self, key: str, result: ScanResult) -> None:
+        """Remember a scan's result; only the newest MAX_RESULTS are kept."""
+        self._db.execute("INSERT OR REPLACE INTO results (key, payload) VALUES (?, ?)", (key, encode_result(result)))
+        self._db.execute(
+            "DELETE FROM results WHERE rowid NOT IN (SELECT rowid FROM results ORDER BY rowid DESC LIMIT ?)",
+            (MAX_RESULTS,),
+        )
+        self._db.commit()
+
     def prune(self) -> None:
         """Drop batches no file points at any more (files that changed or went away)."""
         self._db.execute("DELETE FROM batches WHERE id NOT IN (SELECT DISTINCT batch FROM content)")
@@ -329,6 +372,15 @@ class Cache:
             "INSERT OR REPLACE INTO seen (path, params, size, mtime_ns, digest) VALUES (?, ?, ?, ?, ?)",
             (stamp.real, self.params, stamp.size, stamp.mtime_ns, stamp.digest),
         )
+
+
+def _absolute(path: str) -> str:
+    """``os.path.abspath``, without its cost for the paths the walk makes (already clean)."""
+    if not path.startswith("/"):
+        return os.path.abspath(path)
+    if "/." in path or "//" in path:
+        return os.path.normpath(path)
+    return path
 
 
 def _unchanged(path: str, stamp: Stamp) -> bool:
@@ -359,3 +411,59 @@ def clear(path: Path) -> bool:
             p.unlink()
             found = True
     return found
+
+
+# --- whole results: JSON (documents as columns), compressed ---------------------------
+
+_MATCH_COLUMNS = ("a", "b", "jaccard", "containment", "rule")
+
+
+def encode_result(result: ScanResult) -> bytes:
+    """Serialise a ScanResult but its timings (JSON escapes lone surrogates of odd names)."""
+    columns = (result.docs if isinstance(result.docs, DocTable) else DocTable.of(result.docs)).columns()
+    paths: dict[str, int] = {}  # records of one file share its path: stored once
+    for p in columns["path"]:
+        paths.setdefault(p, len(paths))
+    body = {
+        "roots": list(result.roots),
+        "params": result.params,
+        "summary": dataclasses.asdict(result.summary),
+        "clusters": [
+            [c.cluster_id, [[getattr(m, f) for f in _MEMBER_FIELDS] for m in c.members]] for c in result.clusters
+        ],
+        "skipped": [[s.rel, s.reason.value, s.detail] for s in result.skipped],
+        "docs": {**columns, "path": [paths[p] for p in columns["path"]]},
+        "paths": list(paths),
+        "matches": {name: [getattr(m, name) for m in result.matches] for name in _MATCH_COLUMNS},
+        "warnings": list(result.warnings),
+    }
+    return zlib.compress(json.dumps(body, separators=(",", ":")).encode("ascii"), 1)
+
+
+def decode_result(payload: bytes) -> ScanResult:
+    """The ScanResult ``encode_result`` stored (timings empty)."""
+    body = json.loads(zlib.decompress(payload))
+    cols = body["docs"]
+    paths = body["paths"]
+    docs = DocTable.from_columns({**cols, "path": [paths[i] for i in cols["path"]]})
+    matches = body["matches"]
+    return ScanResult(
+        roots=tuple(body["roots"]),
+        params=body["params"],
+        summary=Summary(**body["summary"]),
+        clusters=tuple(
+            Cluster(cid, tuple(Member(*_member_values(values)) for values in members))
+            for cid, members in body["clusters"]
+        ),
+        skipped=tuple(Skipped(rel, SkipReason(reason), detail) for rel, reason, detail in body["skipped"]),
+        docs=docs,
+        matches=tuple(map(Match, *(matches[name] for name in _MATCH_COLUMNS))),
+        warnings=tuple(body["warnings"]),
+    )
+
+
+_MEMBER_FIELDS = tuple(f.name for f in dataclasses.fields(Member))
+
+
+def _member_values(values: list[Any]) -> list[Any]:
+    return [tuple(v) if name == "reasons" else v for name, v in zip(_MEMBER_FIELDS, values, strict=True)]

@@ -117,14 +117,22 @@ class Anchors:
 
     @staticmethod
     def join(parts: list[Anchors], counts: list[int]) -> Anchors:
-        """Anchors of consecutive batches, their document numbers made run-wide."""
-        bases = np.cumsum([0, *counts[:-1]])
-        if not parts:
-            return Anchors(np.zeros(0, np.uint64), np.zeros(0, np.int64))
-        return Anchors(
-            np.concatenate([p.hashes for p in parts]),
-            np.concatenate([p.docs + b for p, b in zip(parts, bases, strict=True)]),
-        )
+        """Anchors of consecutive batches, their document numbers made run-wide.
+
+        ``parts`` is emptied on the way: each part is dropped once copied, so the peak is
+        the joined arrays and one part, not twice the anchors.
+        """
+        total = sum(len(p.hashes) for p in parts)
+        hashes, docs = np.empty(total, np.uint64), np.empty(total, np.int64)
+        pos = base = 0
+        parts.reverse()
+        for count in counts:
+            part = parts.pop()
+            hashes[pos : pos + len(part.hashes)] = part.hashes
+            docs[pos : pos + len(part.docs)] = part.docs + base
+            pos += len(part.hashes)
+            base += count
+        return Anchors(hashes, docs)
 
 
 def select_anchors(shingles: Shingles, anchor_bits: int) -> Anchors:

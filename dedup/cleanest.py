@@ -38,7 +38,7 @@ from numpy.typing import NDArray
 
 from .config import ScanConfig
 from .records import Pick
-from .shingle import MOJIBAKE, SHORT_LINE_TOKENS, line_hash_of, normalize, sequence, tokens
+from .shingle import MOJIBAKE, SHORT_LINE_TOKENS, line_hash_of, normalize, sequences, tokens
 
 #: Bump when a change here changes rankings: cached rankings (cache.py) are keyed by it.
 RANKING_VERSION = 1
@@ -71,6 +71,7 @@ _CHROME = tuple(sorted({" ".join(tokens(p)) or p for p in CHROME_PHRASES}))
 _CHROME_SET = frozenset(_CHROME)
 _CHROME_MULTI = frozenset(p for p in _CHROME if " " in p)
 _CHROME_MAX_TOKENS = 8
+_CHROME_WORDS = frozenset(w for p in _CHROME for w in p.split(" "))
 _TRUNCATION_END = re.compile(
     r"(\.\.\.|…|\[\s*\.\.\.\s*\]|read more|continue reading|subscribe to (read|continue)|"
     r"read the full (story|article)|click here to read|阅读全文|阅读更多|続きを読む)\W*$",
@@ -104,8 +105,8 @@ def _is_chrome_phrase(norm_tokens: str) -> bool:
     """A known chrome line: equal to or starting with a phrase, or holding a phrase of two or
     more words ("© 2025 Example News. All rights reserved.")."""
     words = norm_tokens.split(" ")
-    if len(words) > 2 * _CHROME_MAX_TOKENS:
-        return False
+    if len(words) > 2 * _CHROME_MAX_TOKENS or _CHROME_WORDS.isdisjoint(words):
+        return False  # a phrase in the line would bring its words
     for i in range(1, len(words) + 1):  # the line, or a prefix of it, is a phrase
         if " ".join(words[:i]) in _CHROME_SET:
             return True
@@ -123,9 +124,16 @@ def _covered(shingles_in_core: NDArray[np.bool_], n_tokens: int, size: int) -> N
     return np.cumsum(diff[:-1]) > 0
 
 
-def features(texts: Sequence[str], line_docs: Callable[[int], int], config: ScanConfig) -> list[Features]:
-    """Measure every member of one group (texts in member order)."""
-    seqs = [sequence(t, config.shingle_size, config.char_shingle_size) for t in texts]
+Sequences = list[tuple[NDArray[np.uint64], NDArray[np.uint64], int]]
+
+
+def features(
+    texts: Sequence[str], line_docs: Callable[[int], int], config: ScanConfig, seqs: Sequences | None = None
+) -> list[Features]:
+    """Measure every member of one group (texts in member order; ``seqs`` their
+    ``shingle.sequence``, when already computed for many groups at once)."""
+    if seqs is None:
+        seqs = sequences(texts, config.shingle_size, config.char_shingle_size)
     sets = [np.unique(win) for _, win, _ in seqs]
     # The article is what most copies share: at least two of them, and at least half, so
     # chrome that two copies from one site share does not count as the article.
@@ -173,9 +181,9 @@ def features(texts: Sequence[str], line_docs: Callable[[int], int], config: Scan
                 chrome_words=chrome_words,
                 teasers=_teasers(text),
                 truncated=None,
-                mojibake=len(MOJIBAKE.findall(text)),
+                mojibake=0 if text.isascii() else len(MOJIBAKE.findall(text)),
                 replacement=text.count("\ufffd"),
-                markup=len(_MARKUP.findall(text)),
+                markup=len(_MARKUP.findall(text)) if "<" in text or "&" in text else 0,
                 novel_words=odd,
             )
         )
@@ -265,8 +273,10 @@ def _short_line(line: str) -> tuple[int, str, str, int] | None:
 
 def _teasers(text: str) -> int:
     """Paragraphs cut off with an ellipsis: teasers of other posts (or the cut-off end)."""
+    if "..." not in text and "…" not in text:
+        return 0
     lines = [ln.strip() for ln in text.split("\n") if ln.strip()]
-    return sum(1 for ln in lines if len(ln.split()) >= 8 and ln.endswith(("...", "…")))
+    return sum(1 for ln in lines if ln.endswith(("...", "…")) and len(ln.split()) >= 8)
 
 
 def _with_truncation(texts: Sequence[str], feats: list[Features]) -> list[Features]:
@@ -303,7 +313,7 @@ def _with_truncation(texts: Sequence[str], feats: list[Features]) -> list[Featur
                 marker = label or "mid-sentence"
         if marker is not None and f.teasers and lines[-1].endswith(("...", "…")):
             f = _replace_teasers(f, f.teasers - 1)  # that ellipsis is the cut, not a teaser
-        out.append(_replace_truncated(f, marker))
+        out.append(f if marker is None else _replace_truncated(f, marker))  # features leave it None
     return out
 
 
@@ -375,6 +385,7 @@ def rank(
     line_docs: Callable[[int], int],
     config: ScanConfig,
     prefer: Sequence[int] | None = None,
+    seqs: Sequences | None = None,
 ) -> list[Pick]:
     """Rank the members of one group, cleanest first.
 
@@ -385,11 +396,12 @@ def rank(
         config: shingle sizes.
         prefer: a tie-break per member, lower first (the pipeline prefers UTF-8 plain text
             files over other formats of the same text); run order after that.
+        seqs: ``shingle.sequences`` of the texts, if the caller computed them in bulk.
 
     Returns:
         One Pick per member, the cleanest first.
     """
-    feats = features(texts, line_docs, config)
+    feats = features(texts, line_docs, config, seqs)
     tie = prefer if prefer is not None else [0] * len(members)
     # Penalties within 0.01 are a tie (that close, the measures are noise): then the form decides.
     scored = sorted(range(len(members)), key=lambda i: (round(penalty(feats[i]), 2), tie[i], members[i]))

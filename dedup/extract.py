@@ -575,8 +575,9 @@ def _jsonl_lines(
         yield lineno, value, encoding, len(raw), Locator(path, start, len(raw))
 
 
-#: JSON Lines files bigger than this are cut into line-aligned ranges hashed in parallel.
-SPLIT_BYTES = 64 * 1024 * 1024
+#: JSON Lines files bigger than this are cut into line-aligned ranges hashed in parallel
+#: (small enough that the few ranges in flight between workers and the run stay small).
+SPLIT_BYTES = 16 * 1024 * 1024
 
 
 def jsonl_ranges(

@@ -11,16 +11,22 @@ number of workers or on file-system order.
 
 from __future__ import annotations
 
+import collections
 import contextlib
+import ctypes
+import ctypes.util
+import dataclasses
 import functools
 import hashlib
+import itertools
 import json
 import os
 import sqlite3
 import tempfile
 import weakref
+import zlib
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from time import perf_counter as clock
@@ -30,7 +36,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import candidates as cand
-from . import cleanest, cluster, extract, read, signature, verify
+from . import cleanest, cluster, extract, read, shingle, signature, verify
 from .cache import Cache, Chunk, Hit, Stamp, skipped_from, slice_shingles
 from .config import ScanConfig
 from .errors import SkipReason
@@ -38,6 +44,7 @@ from .records import (
     Cluster,
     DocInfo,
     DocKind,
+    DocTable,
     Document,
     Locator,
     Member,
@@ -168,7 +175,7 @@ def _run_tasks(tasks: list[_Task], config: ScanConfig, workers: _Workers) -> Ite
         for task in tasks:
             yield _process(task.items, config)
         return
-    yield from workers.pool().map(_process, [t.items for t in tasks], [config] * len(tasks))
+    yield from workers.map(functools.partial(_process, config=config), [t.items for t in tasks])
 
 
 class _Workers:
@@ -199,10 +206,62 @@ class _Workers:
         if self.parallel:
             self.pool()
 
+    def map(self, fn: Callable[[Any], Any], items: Sequence[Any], ahead: int = 2) -> Iterator[Any]:
+        """``fn`` over ``items`` in the workers, results in order; at most ``ahead`` tasks
+        per worker are out at once, so finished results never pile up in memory while an
+        earlier, slower one is awaited (``Executor.map`` submits everything at once)."""
+        pool = self.pool()
+        pending: collections.deque[Future[Any]] = collections.deque()
+        todo = iter(items)
+        for item in itertools.islice(todo, ahead * self.jobs):
+            pending.append(pool.submit(fn, item))
+        try:
+            while pending:
+                result = pending.popleft().result()
+                for item in itertools.islice(todo, 1):
+                    pending.append(pool.submit(fn, item))
+                yield result
+        finally:
+            for future in pending:
+                future.cancel()
+
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown()
             self._pool = None
+
+
+#: Chunks between two returns of the C heap's free pages to the OS while hashing.
+TRIM_EVERY = 32
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None  # not glibc
+
+
+def _give_back_memory() -> None:
+    """Return the C heap's free pages to the OS (glibc only). Hashing frees many mid-sized
+    arrays; glibc keeps such memory for reuse, and it would count against the run's peak."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+def _stack(parts: list[NDArray[np.uint32]], num_perm: int) -> NDArray[np.uint32]:
+    """The rows of all parts in one matrix; each part is dropped from the list once copied,
+    so the peak is the matrix and one part, not twice the matrix."""
+    out = np.empty((sum(len(p) for p in parts), num_perm), np.uint32)
+    pos = 0
+    parts.reverse()
+    while parts:
+        part = parts.pop()
+        out[pos : pos + len(part)] = part
+        pos += len(part)
+    return out
 
 
 def _concat_shingles(parts: list[Shingles]) -> Shingles:
@@ -327,11 +386,33 @@ class _Hashing:
         self.warnings = warnings
         self.cache: Cache | None = None
         self.digests: dict[str, str] = {}  # rel -> content digest of the file (cache runs only)
+        self.sources: list[SourceFile] = []
+        self.stamps: list[Stamp | None] = []
+        self._hits: list[Hit | None] | None = None
         if cache_path is not None:
             try:
                 self.cache = Cache(cache_path, config)
             except (OSError, sqlite3.Error) as exc:
                 warnings.append(f"signature cache not used ({cache_path}): {exc}")
+
+    def stored_result(self, key: str | None) -> ScanResult | None:
+        if key is None or self.cache is None:
+            return None
+        try:
+            return self.cache.result(key)
+        except sqlite3.Error as exc:
+            self._drop_cache(exc)
+        except (ValueError, TypeError, KeyError, zlib.error):
+            pass  # a stored result this version cannot read: the scan is done afresh
+        return None
+
+    def store_result(self, key: str | None, result: ScanResult) -> None:
+        if key is None or self.cache is None or result.warnings:
+            return
+        try:
+            self.cache.store_result(key, result)
+        except sqlite3.Error as exc:
+            self._drop_cache(exc)
 
     def _drop_cache(self, exc: Exception) -> None:
         if self.cache is not None:
@@ -340,25 +421,58 @@ class _Hashing:
                 self.cache.close()
         self.cache = None
 
-    def _lookups(self, sources: list[SourceFile]) -> tuple[list[Hit | None], list[Stamp | None]]:
-        hits: list[Hit | None] = [None] * len(sources)
-        stamps: list[Stamp | None] = [None] * len(sources)
+    def look_up(self, sources: list[SourceFile]) -> None:
+        """Stamp each file: its content digest, from the stat shortcut where the cache has it."""
+        self.sources = sources
+        self.stamps = [None] * len(sources)
+        self._hits = None
         for i, src in enumerate(sources):
             if self.cache is None:
                 break
             try:
-                hits[i], stamps[i] = self.cache.lookup(src)
+                self.stamps[i] = self.cache.stamp(src)
             except OSError:
                 pass  # unreadable now: extraction will say why
             except sqlite3.Error as exc:
                 self._drop_cache(exc)
-                hits = [None] * len(sources)
-        return hits, stamps
+        self.digests = {src.rel: st.digest for src, st in zip(sources, self.stamps, strict=True) if st is not None}
+
+    def hits(self) -> list[Hit | None]:
+        """Where the cache holds each stamped file's results (read when first needed)."""
+        if self._hits is None:
+            self._hits = [None] * len(self.sources)
+            for i, (src, st) in enumerate(zip(self.sources, self.stamps, strict=True)):
+                if self.cache is None:
+                    break
+                if st is None:
+                    continue
+                try:
+                    self._hits[i] = self.cache.hit(st, src)
+                except sqlite3.Error as exc:
+                    self._drop_cache(exc)
+            if self.cache is None:  # dropped on the way: nothing is served from it
+                self._hits = [None] * len(self.sources)
+        return self._hits
+
+    def result_key(self, roots: Sequence[str], sources: list[SourceFile], walked: list[Skipped]) -> str | None:
+        """What a whole scan result depends on, or None if a file's content is not known:
+        the settings, the paths as given (and the folder they are relative to), each file's
+        name, path and content digest, and what the walk left out."""
+        if self.cache is None or any(st is None for st in self.stamps):
+            return None
+        h = hashlib.blake2b(digest_size=16)
+        head = [cleanest.RANKING_VERSION, self.config.params(), list(roots), os.getcwd()]
+        h.update(json.dumps(head, sort_keys=True, default=str).encode("utf-8", "surrogatepass"))
+        for src, st in zip(sources, self.stamps, strict=True):
+            assert st is not None
+            h.update(f"\n{src.rel}\0{src.path}\0{st.digest}".encode("utf-8", "surrogatepass"))
+        for sk in walked:
+            h.update(f"\n{sk.rel}\0{sk.reason.value}\0{sk.detail}".encode("utf-8", "surrogatepass"))
+        return h.hexdigest()
 
     def run(self, sources: list[SourceFile], workers: _Workers, progress: Progress) -> Iterator[Chunk]:
-        """Chunks covering all sources, in source order."""
-        hits, stamps = self._lookups(sources)
-        self.digests = {src.rel: stamp.digest for src, stamp in zip(sources, stamps, strict=True) if stamp is not None}
+        """Chunks covering all sources, in source order (after ``look_up``)."""
+        hits, stamps = self.hits(), self.stamps
         # Runs of consecutive files: cached ones (served from their batches) and fresh ones.
         runs: list[tuple[bool, int, int]] = []
         for i, hit in enumerate(hits):
@@ -483,14 +597,26 @@ class _RankTask:
     counts: dict[int, int]
 
 
-def _rank(group: cluster.Group, texts: list[str], task: _RankTask, config: ScanConfig) -> list[Pick]:
-    return cleanest.rank(group, texts, lambda h: task.counts.get(h, 0), config, list(task.prefer))
+def _rank(
+    group: cluster.Group, texts: list[str], task: _RankTask, config: ScanConfig, seqs: cleanest.Sequences | None = None
+) -> list[Pick]:
+    return cleanest.rank(group, texts, lambda h: task.counts.get(h, 0), config, list(task.prefer), seqs)
 
 
-def _rank_task(task: _RankTask, config: ScanConfig) -> list[Pick]:
-    """Rank one group in a worker: re-read its members and score them."""
-    texts = [extract.load_text(locator, kind, config) for locator, kind in task.where]
-    return _rank(task.group, texts, task, config)
+#: Groups sent to a worker at a time.
+RANK_BATCH = 64
+
+
+def _rank_tasks(tasks: list[_RankTask], config: ScanConfig) -> list[list[Pick]]:
+    """Rank groups in a worker: re-read their members, hash all their texts at once, score."""
+    texts = [[extract.load_text(locator, kind, config) for locator, kind in task.where] for task in tasks]
+    seqs = shingle.sequences([t for group in texts for t in group], config.shingle_size, config.char_shingle_size)
+    out = []
+    at = 0
+    for task, group_texts in zip(tasks, texts, strict=True):
+        out.append(_rank(task.group, group_texts, task, config, seqs[at : at + len(group_texts)]))
+        at += len(group_texts)
+    return out
 
 
 class _Ranking:
@@ -498,7 +624,7 @@ class _Ranking:
     (many groups) or here; texts re-read from disk, a bounded few at a time."""
 
     def __init__(
-        self, infos: list[DocInfo], shingles: Shingles, config: ScanConfig, hashing: _Hashing, workers: _Workers
+        self, infos: DocTable, shingles: Shingles, config: ScanConfig, hashing: _Hashing, workers: _Workers
     ) -> None:
         self.infos, self.config, self.workers = infos, config, workers
         self.lines = _LineCounts(shingles)
@@ -510,12 +636,13 @@ class _Ranking:
         self.text_of = functools.lru_cache(maxsize=1024)(self._load)  # a group's and its sub-groups'
 
     def _load(self, i: int) -> str:
-        return extract.load_text(self.infos[i].locator, self.infos[i].kind, self.config)
+        doc = self.infos[i]
+        return extract.load_text(doc.locator, doc.kind, self.config)
 
     def task(self, group: cluster.Group) -> _RankTask:
-        infos = self.infos
-        where = tuple((infos[i].locator, infos[i].kind) for i in group)
-        prefer = tuple(_FORM_RANK.get(infos[i].kind, 9) * 2 + (infos[i].encoding not in _UTF8) for i in group)
+        docs = [self.infos[i] for i in group]
+        where = tuple((d.locator, d.kind) for d in docs)
+        prefer = tuple(_FORM_RANK.get(d.kind, 9) * 2 + (d.encoding not in _UTF8) for d in docs)
         return _RankTask(group, where, prefer, self.lines.of(group))
 
     def key(self, task: _RankTask) -> str | None:
@@ -542,10 +669,13 @@ class _Ranking:
             else:
                 self.done[group] = cached
         if self.workers.parallel and len(todo) >= PARALLEL_RANK_GROUPS:
-            rank = functools.partial(_rank_task, config=self.config)
-            tasks = [t for t, _ in todo]
-            for (task, key), picks in zip(todo, self.workers.pool().map(rank, tasks, chunksize=64), strict=True):
-                self._keep(task.group, key, picks)
+            rank = functools.partial(_rank_tasks, config=self.config)
+            batches = [[t for t, _ in todo[i : i + RANK_BATCH]] for i in range(0, len(todo), RANK_BATCH)]
+            for at, picks in zip(
+                range(0, len(todo), RANK_BATCH), self.workers.map(rank, batches, ahead=4), strict=True
+            ):
+                for (task, key), one in zip(todo[at : at + RANK_BATCH], picks, strict=True):
+                    self._keep(task.group, key, one)
 
     def __call__(self, group: cluster.Group) -> list[Pick]:
         """The ranking of one group, cleanest first."""
@@ -634,7 +764,7 @@ def scan(
         progress.advance()
 
     jobs = config.jobs or os.cpu_count() or 1
-    infos: list[DocInfo] = []
+    infos = DocTable()
     store = _ShingleStore()
     anchor_parts: list[cand.Anchors] = []
     anchor_counts: list[int] = []
@@ -647,10 +777,18 @@ def scan(
     hashing = _Hashing(config, cache, warnings)
     workers = _Workers(jobs)
     try:
-        for result in hashing.run(sources, workers, progress):
-            skipped.extend(result.skipped)
-            keep = np.ones(len(result.docs), bool)
-            for i, d in enumerate(result.docs):
+        hashing.look_up(sources)
+        key = None if all_pairs else hashing.result_key([str(r) for r in roots], sources, skipped)
+        known = hashing.stored_result(key)
+        if known is not None:  # not a file changed, came or went since this very scan
+            timings["hash"] = clock() - started
+            return dataclasses.replace(known, timings=timings)
+
+        def absorb(chunk: Chunk) -> None:
+            """Keep what later stages need of a chunk: records, sets, anchors, signatures."""
+            skipped.extend(chunk.skipped)
+            keep = np.ones(len(chunk.docs), bool)
+            for i, d in enumerate(chunk.docs):
                 if d.doc_id in seen_ids:
                     keep[i] = False
                     detail = f"id {d.doc_id!r} already used by an earlier document"
@@ -658,31 +796,28 @@ def scan(
                         Skipped(f"{d.rel}:{d.record}" if d.record else d.rel, SkipReason.DUPLICATE_ID, detail)
                     )
                 seen_ids.add(d.doc_id)
-            sh = result.shingles if keep.all() else _select(result.shingles, keep)
-            kept = [d for d, k in zip(result.docs, keep.tolist(), strict=True) if k]
-            sizes = sh.sizes().tolist()
-            base = len(infos)
-            infos.extend(
-                DocInfo(base + i, d.doc_id, d.rel, d.kind, d.encoding, d.size, w, z, d.locator, d.record)
-                for i, (d, w, z) in enumerate(zip(kept, sh.words.tolist(), sizes, strict=True))
-            )
+            sh = chunk.shingles if keep.all() else _select(chunk.shingles, keep)
+            kept = [d for d, k in zip(chunk.docs, keep.tolist(), strict=True) if k]
+            for d, w, z in zip(kept, sh.words.tolist(), sh.sizes().tolist(), strict=True):
+                infos.append(d.doc_id, d.rel, d.kind, d.encoding, d.size, w, z, d.locator, d.record)
             anchor_parts.append(cand.select_anchors(sh, config.anchor_bits))
             anchor_counts.append(len(kept))
             store.add(sh)
-            matrices.append(result.matrix if keep.all() else result.matrix[keep])
+            matrices.append(chunk.matrix if keep.all() else chunk.matrix[keep])
+
+        for n, chunk in enumerate(hashing.run(sources, workers, progress), start=1):
+            absorb(chunk)
+            del chunk
+            if n % TRIM_EVERY == 0:
+                _give_back_memory()  # what the chunks so far left in the C heap
         timings["hash"] = clock() - started
         source_rels = {src.rel for src in sources}
         files = len(sources) - len({s.rel for s in skipped if s.reason in _FILE_LEVEL and s.rel in source_rels})
 
         shingles = store.finish()
-        anchors = cand.Anchors.join(anchor_parts, anchor_counts)
-        del anchor_parts
-        sigs = signature.Signatures(
-            np.concatenate(matrices) if matrices else np.zeros((0, config.num_perm), np.uint32),
-            config.num_perm,
-            config.seed,
-        )
-        del matrices
+        anchors = cand.Anchors.join(anchor_parts, anchor_counts)  # empties anchor_parts
+        sigs = signature.Signatures(_stack(matrices, config.num_perm), config.num_perm, config.seed)
+        _give_back_memory()
 
         started = clock()
         progress.start("comparing", None)
@@ -691,6 +826,7 @@ def scan(
             pairs = np.stack([a, b], axis=1).astype(np.int64)
         else:
             pairs = cand.candidate_pairs(sigs, anchors, shingles.sizes(), config)
+        del sigs, anchors  # half the run's memory, not needed past this point
         timings["candidates"] = clock() - started
         started = clock()
         matches = verify.verify(pairs, shingles, config)
@@ -703,7 +839,6 @@ def scan(
         groups = cluster.cluster(len(infos), matches, config.cluster_mode, lambda g: [p.index for p in ranking(g)])
         clusters = tuple(_make_cluster(cid, ranking(g), infos, shingles) for cid, g in enumerate(groups, start=1))
         ranking.save(warnings)
-        hashing.close()
         timings["cluster_and_rank"] = clock() - started
         duplicates = [m for c in clusters for m in c.members[1:]]
         summary = Summary(
@@ -716,7 +851,7 @@ def scan(
             candidates=len(pairs),
             matches=len(matches),
         )
-        return ScanResult(
+        found = ScanResult(
             roots=tuple(str(r) for r in roots),
             params=config.params(),
             summary=summary,
@@ -727,6 +862,9 @@ def scan(
             timings=timings,
             warnings=tuple(warnings),
         )
+        hashing.store_result(key, found)
+        hashing.close()
+        return dataclasses.replace(found, warnings=tuple(warnings))  # and any the cache gave
     finally:
         hashing.close()
         workers.close()

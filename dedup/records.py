@@ -7,8 +7,10 @@ holds ids, counts and arrays (see ``shingle.Shingles``, ``signature.Signatures``
 
 from __future__ import annotations
 
+from array import array
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal, overload
 
 from .errors import SkipReason
 
@@ -72,6 +74,137 @@ class DocInfo:
     shingles: int
     locator: Locator
     record: int | None = None
+
+
+class DocTable(Sequence[DocInfo]):
+    """The run's documents, stored by column; ``table[i]`` is a DocInfo made on demand.
+
+    A million DocInfo objects (with their Locators and ints) take about 400 MB and, made
+    between the hashing stage's short-lived objects, fragment the heap; these columns take
+    about 130 MB: a string per document id, shared strings, and arrays of numbers.
+    """
+
+    __slots__ = ("_doc_ids", "_encodings", "_kinds", "_numbers", "_paths", "_rels")
+
+    def __init__(self) -> None:
+        self._doc_ids: list[str] = []
+        self._rels: list[str] = []
+        self._kinds: list[DocKind] = []
+        self._encodings: list[str] = []
+        self._paths: list[str] = []
+        # size, words, shingles, offset, length, record (-1 for None), per document
+        self._numbers = array("q")
+
+    @classmethod
+    def of(cls, docs: Iterable[DocInfo]) -> DocTable:
+        table = cls()
+        for d in docs:
+            loc = d.locator
+            table.append(d.doc_id, d.rel, d.kind, d.encoding, d.size, d.words, d.shingles, loc, d.record)
+        return table
+
+    def append(
+        self,
+        doc_id: str,
+        rel: str,
+        kind: DocKind,
+        encoding: str,
+        size: int,
+        words: int,
+        shingles: int,
+        locator: Locator,
+        record: int | None,
+    ) -> None:
+        self._doc_ids.append(doc_id)
+        self._rels.append(rel)
+        self._kinds.append(kind)
+        self._encodings.append(encoding)
+        self._paths.append(locator.path)
+        self._numbers.extend((size, words, shingles, locator.offset, locator.length, -1 if record is None else record))
+
+    def columns(self) -> dict[str, list[Any]]:
+        """Every field but ``index``, as lists (for serialising)."""
+        n = self._numbers
+        return {
+            "doc_id": self._doc_ids,
+            "rel": self._rels,
+            "kind": self._kinds,
+            "encoding": self._encodings,
+            "path": self._paths,
+            "size": n[0::6].tolist(),
+            "words": n[1::6].tolist(),
+            "shingles": n[2::6].tolist(),
+            "offset": n[3::6].tolist(),
+            "length": n[4::6].tolist(),
+            "record": n[5::6].tolist(),
+        }
+
+    @classmethod
+    def from_columns(cls, cols: dict[str, list[Any]]) -> DocTable:
+        """The inverse of ``columns``."""
+        table = cls()
+        table._doc_ids, table._rels, table._kinds = list(cols["doc_id"]), list(cols["rel"]), list(cols["kind"])
+        table._encodings, table._paths = list(cols["encoding"]), list(cols["path"])
+        numbers = [cols[name] for name in ("size", "words", "shingles", "offset", "length", "record")]
+        if len({len(table._doc_ids), *map(len, numbers), len(table._paths)}) > 1:
+            raise ValueError("document columns of different lengths")
+        flat = array("q", bytes(8 * 6 * len(table._doc_ids)))
+        for k, column in enumerate(numbers):
+            flat[k::6] = array("q", column)
+        table._numbers = flat
+        return table
+
+    def __len__(self) -> int:
+        return len(self._doc_ids)
+
+    @overload
+    def __getitem__(self, i: int) -> DocInfo: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[DocInfo]: ...
+
+    def __getitem__(self, i: int | slice) -> DocInfo | list[DocInfo]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError("document index out of range")
+        size, words, shingles, offset, length, record = self._numbers[6 * i : 6 * i + 6]
+        return DocInfo(
+            i,
+            self._doc_ids[i],
+            self._rels[i],
+            self._kinds[i],
+            self._encodings[i],
+            size,
+            words,
+            shingles,
+            Locator(self._paths[i], offset, length),
+            None if record < 0 else record,
+        )
+
+    def __iter__(self) -> Iterator[DocInfo]:
+        return (self[i] for i in range(len(self)))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, DocTable):
+            return (
+                self._doc_ids == other._doc_ids
+                and self._rels == other._rels
+                and self._kinds == other._kinds
+                and self._encodings == other._encodings
+                and self._paths == other._paths
+                and self._numbers == other._numbers
+            )
+        if isinstance(other, Sequence):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"DocTable({len(self)} documents)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +278,7 @@ class ScanResult:
     summary: Summary
     clusters: tuple[Cluster, ...]
     skipped: tuple[Skipped, ...]
-    docs: tuple[DocInfo, ...] = field(repr=False, default=())
+    docs: Sequence[DocInfo] = field(repr=False, default=())  # a DocTable from scan()
     matches: tuple[Match, ...] = field(repr=False, default=())
     timings: dict[str, float] = field(repr=False, default_factory=dict)  # seconds per stage
     warnings: tuple[str, ...] = ()  # problems of the run itself that did not stop it (cache)

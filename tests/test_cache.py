@@ -150,8 +150,12 @@ def test_clear(tmp_path: Path, corpus: Path) -> None:
 def test_unchanged_groups_are_not_ranked_again(corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import dedup.cleanest as cleanest
 
+    other = "A second story, about the harbour, told twice. " + " ".join(f"harbour{i} boats" for i in range(40))
+    (corpus / "harbour_a.txt").write_text(other, encoding="utf-8")
+    (corpus / "harbour_b.txt").write_text(other + " Comments", encoding="utf-8")
     db = tmp_path / "s.sqlite"
     first = scan([corpus], cache=db)
+    assert len(first.clusters) == 2
     ranked: list[tuple[int, ...]] = []
     real_rank = cleanest.rank
 
@@ -160,14 +164,14 @@ def test_unchanged_groups_are_not_ranked_again(corpus: Path, tmp_path: Path, mon
         return real_rank(members, *args, **kwargs)
 
     monkeypatch.setattr(cleanest, "rank", counting_rank)
-    second = scan([corpus], cache=db)
+    second = scan([corpus], cache=db, all_pairs=True)  # compares every pair: not the stored result
     assert ranked == [] and second.clusters == first.clusters  # every ranking came from the cache
 
     # A member's content changes: its group is ranked afresh, and the new text is seen.
     target = corpus / PLAIN
     target.write_text(target.read_text(encoding="utf-8") + "\nSubscribe to read the full story\n", encoding="utf-8")
     third = scan([corpus], cache=db)
-    assert len(ranked) == 1
+    assert ranked == [tuple(d.index for d in third.docs if d.doc_id in (PLAIN, WRAPPED))]  # not the harbour pair
     assert third.clusters == scan([corpus]).clusters  # the same as without any cache
     assert [m.penalty for m in third.clusters[0].members if m.doc_id == PLAIN] != [
         m.penalty for m in first.clusters[0].members if m.doc_id == PLAIN
@@ -199,3 +203,36 @@ def test_a_line_spreading_elsewhere_reranks_the_group(
     result = scan([corpus], cache=db)
     assert len(ranked) == 1
     assert result.clusters == scan([corpus]).clusters
+
+
+def test_a_rescan_of_an_unchanged_folder_gives_the_stored_result(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dedup.candidates as candidates
+    import dedup.extract as extract
+
+    db = tmp_path / "s.sqlite"
+    first = scan([corpus], cache=db)
+    fresh = scan([corpus])
+    touched = corpus / "002_9e8087d3640a9bf4.txt"
+    os.utime(touched, ns=(10**18, 10**18))  # touched, same bytes: still unchanged
+
+    def no_reading(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a file was extracted")
+
+    monkeypatch.setattr(extract, "extract", no_reading)
+    monkeypatch.setattr(extract, "load_text", no_reading)
+    monkeypatch.setattr(candidates, "candidate_pairs", no_reading)  # not even compared again
+    again = scan([corpus], cache=db)
+    monkeypatch.undo()
+    for got in (first, again):
+        assert got.clusters == fresh.clusters and got.skipped == fresh.skipped and got.summary == fresh.summary
+        assert got.docs == fresh.docs and got.matches == fresh.matches and got.params == fresh.params
+        assert got.roots == fresh.roots
+
+    # A file that came, went or changed: the folder is scanned (from the signature cache).
+    (corpus / "new.txt").write_text("a new page " * 20, encoding="utf-8")
+    assert scan([corpus], cache=db).summary.documents == fresh.summary.documents + 1
+    (corpus / "new.txt").unlink()
+    (corpus / "dump.jsonl").write_text('{"id": "a", "text": "one two three four five six seven"}\n')
+    assert scan([corpus], cache=db).summary.documents == fresh.summary.documents - 1

@@ -71,3 +71,4 @@ def test_anchors_joined_from_batches_equal_anchors_of_the_whole(sample_texts: di
     parts = [select_anchors(shingle_batch(texts[:2]), 4), select_anchors(shingle_batch(texts[2:]), 4)]
     joined = Anchors.join(parts, [2, 3])
     assert np.array_equal(joined.hashes, whole.hashes) and np.array_equal(joined.docs, whole.docs)
+    assert parts == []  # each part is dropped once copied

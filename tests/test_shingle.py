@@ -10,6 +10,7 @@ from dedup.shingle import (
     line_hash,
     normalize,
     sequence,
+    sequences,
     shingle_batch,
     shingle_strings,
     tokens,
@@ -71,6 +72,18 @@ def test_sequence_matches_set() -> None:
     tok, win, size = sequence(text)
     assert size == 5 and len(tok) == 27 and len(win) == 23
     assert np.array_equal(np.unique(win), shingle_batch([text]).get(0))
+
+
+MIXED_TEXT = st.lists(st.sampled_from([*"ab cd\n.,'’中文字テスト ﬁ É", "â€™", "  "]), max_size=60).map("".join)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(MIXED_TEXT, max_size=6), st.sampled_from([(5, 5), (5, 3), (2, 4), (1, 1)]))
+def test_sequences_of_many_texts_equal_sequence_of_each(texts: list[str], sizes: tuple[int, int]) -> None:
+    k, char_k = sizes
+    for text, (tok, win, size) in zip(texts, sequences(texts, k, char_k), strict=True):
+        e_tok, e_win, e_size = sequence(text, k, char_k)
+        assert size == e_size and tok.tolist() == e_tok.tolist() and win.tolist() == e_win.tolist()
 
 
 def test_invalid_shingle_size() -> None:

@@ -1,0 +1,64 @@
+"""DocTable: the run's documents by column behave as a sequence of DocInfo records."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from dedup.records import DocInfo, DocKind, DocTable, Locator
+
+KINDS: st.SearchStrategy[DocKind] = st.sampled_from(["text", "html", "markdown", "jsonl"])
+NUMBER = st.integers(min_value=0, max_value=2**40)
+
+
+@st.composite
+def doc_infos(draw: st.DrawFn) -> list[DocInfo]:
+    n = draw(st.integers(min_value=0, max_value=12))
+    docs = []
+    for i in range(n):
+        record = draw(st.none() | st.integers(min_value=1, max_value=10**6))
+        length = draw(st.integers(min_value=-2, max_value=10**6))
+        docs.append(
+            DocInfo(
+                i,
+                draw(st.text(min_size=1, max_size=12)),
+                draw(st.text(min_size=1, max_size=12)),
+                draw(KINDS),
+                draw(st.sampled_from(["utf-8", "cp1252", "gbk"])),
+                draw(NUMBER),
+                draw(NUMBER),
+                draw(NUMBER),
+                Locator(draw(st.text(min_size=1, max_size=20)), draw(NUMBER), length),
+                record,
+            )
+        )
+    return docs
+
+
+@given(doc_infos())
+def test_a_table_gives_back_the_records_it_was_made_of(docs: list[DocInfo]) -> None:
+    table = DocTable.of(docs)
+    assert len(table) == len(docs)
+    assert list(table) == docs and table == docs and table == tuple(docs)
+    assert all(table[i] == docs[i] for i in range(len(docs)))
+    if docs:
+        assert table[-1] == docs[-1] and table[1:3] == docs[1:3]
+
+
+@given(doc_infos())
+def test_columns_round_trip(docs: list[DocInfo]) -> None:
+    table = DocTable.of(docs)
+    again = DocTable.from_columns(table.columns())
+    assert again == table and list(again) == docs
+
+
+def test_index_out_of_range_and_ragged_columns() -> None:
+    table = DocTable.of([DocInfo(0, "a", "a", "text", "utf-8", 3, 1, 1, Locator("a"))])
+    with pytest.raises(IndexError):
+        table[1]
+    cols = table.columns()
+    cols["size"] = [3, 4]
+    with pytest.raises(ValueError):
+        DocTable.from_columns(cols)
+    assert table != DocTable() and table[0].record is None
