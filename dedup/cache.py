@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .candidates import Anchors
 from .config import ScanConfig
 from .errors import SkipReason
 from .records import (
@@ -123,6 +124,10 @@ class Chunk:
     shingles: Shingles
     matrix: NDArray[np.uint32]
     counts: tuple[int, ...]  # documents of each file, in file order
+    # From a worker: shingles.hashes is empty, the hashes are in this (file, byte offset),
+    # and the anchors were selected there (see pipeline._process).
+    hashes_at: tuple[str, int] | None = None
+    anchors: Anchors | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,11 +21,12 @@ import hashlib
 import itertools
 import json
 import os
+import shutil
 import sqlite3
 import tempfile
 import weakref
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,6 +48,7 @@ from .records import (
     DocTable,
     Document,
     Locator,
+    Match,
     Member,
     Pick,
     ScanResult,
@@ -103,6 +105,38 @@ class _Task:
     items: tuple[SourceFile | _Part, ...]
     completes: int  # how many sources are finished when this task is (0 for a file's first parts)
     storable: bool  # whole files only: the cache keeps files, not parts
+
+
+_worker_files: dict[str, IO[bytes]] = {}  # spill folder -> this worker's file in it
+
+
+def _process_to_file(sources: Sequence[SourceFile | _Part], config: ScanConfig, spill_dir: str) -> Chunk:
+    """``_process`` in a worker: the shingle hashes go to the worker's own file in
+    ``spill_dir`` (the run reads them from there), and only the rest crosses the pipe,
+    with the anchors, the one part of the hashes the run needs in memory."""
+    chunk = _process(sources, config)
+    sh = chunk.shingles
+    f = _worker_files.get(spill_dir)
+    if f is None:
+        f = _worker_files[spill_dir] = open(os.path.join(spill_dir, f"w{os.getpid()}.bin"), "ab")  # noqa: SIM115
+    offset = f.tell()
+    f.write(np.ascontiguousarray(sh.hashes, dtype=np.uint64).tobytes())
+    f.flush()
+    light = Shingles(sh.offsets, np.zeros(0, np.uint64), sh.words, sh.line_hashes, sh.line_docs)
+    anchors = cand.select_anchors(sh, config.anchor_bits)
+    return dataclasses.replace(chunk, shingles=light, hashes_at=(f.name, offset), anchors=anchors)
+
+
+def _with_hashes(chunk: Chunk) -> Chunk:
+    """A chunk whose hashes a worker left in a file, with them read back in."""
+    if chunk.hashes_at is None:
+        return chunk
+    path, offset = chunk.hashes_at
+    sh = chunk.shingles
+    with open(path, "rb") as f:
+        hashes = np.fromfile(f, dtype=np.uint64, count=int(sh.offsets[-1]), offset=offset)
+    full = Shingles(sh.offsets, hashes, sh.words, sh.line_hashes, sh.line_docs)
+    return dataclasses.replace(chunk, shingles=full, hashes_at=None)
 
 
 def _process(sources: Sequence[SourceFile | _Part], config: ScanConfig) -> Chunk:
@@ -175,7 +209,8 @@ def _run_tasks(tasks: list[_Task], config: ScanConfig, workers: _Workers) -> Ite
         for task in tasks:
             yield _process(task.items, config)
         return
-    yield from workers.map(functools.partial(_process, config=config), [t.items for t in tasks])
+    work = functools.partial(_process_to_file, config=config, spill_dir=workers.spill_dir())
+    yield from workers.map(work, [t.items for t in tasks])
 
 
 class _Workers:
@@ -189,6 +224,13 @@ class _Workers:
     def __init__(self, jobs: int) -> None:
         self.jobs = jobs
         self._pool: ProcessPoolExecutor | None = None
+        self._spill_dir: str | None = None
+
+    def spill_dir(self) -> str:
+        """A private temporary folder for the workers' shingle files (gone at ``close``)."""
+        if self._spill_dir is None:
+            self._spill_dir = tempfile.mkdtemp(prefix="dedup-")
+        return self._spill_dir
 
     @property
     def parallel(self) -> bool:
@@ -206,7 +248,7 @@ class _Workers:
         if self.parallel:
             self.pool()
 
-    def map(self, fn: Callable[[Any], Any], items: Sequence[Any], ahead: int = 2) -> Iterator[Any]:
+    def map(self, fn: Callable[[Any], Any], items: Iterable[Any], ahead: int = 2) -> Iterator[Any]:
         """``fn`` over ``items`` in the workers, results in order; at most ``ahead`` tasks
         per worker are out at once, so finished results never pile up in memory while an
         earlier, slower one is awaited (``Executor.map`` submits everything at once)."""
@@ -229,6 +271,10 @@ class _Workers:
         if self._pool is not None:
             self._pool.shutdown()
             self._pool = None
+        if self._spill_dir is not None:
+            # Open files in it (the run's shingle sets) stay readable until closed.
+            shutil.rmtree(self._spill_dir, ignore_errors=True)
+            self._spill_dir = None
 
 
 #: Chunks between two returns of the C heap's free pages to the OS while hashing.
@@ -252,8 +298,9 @@ def _give_back_memory() -> None:
 
 
 def _stack(parts: list[NDArray[np.uint32]], num_perm: int) -> NDArray[np.uint32]:
-    """The rows of all parts in one matrix; each part is dropped from the list once copied,
-    so the peak is the matrix and one part, not twice the matrix."""
+    """The rows of all parts in one matrix; each part is dropped from the list once copied
+    (and the heap given back now and then), so the peak is the matrix and a few parts, not
+    twice the matrix."""
     out = np.empty((sum(len(p) for p in parts), num_perm), np.uint32)
     pos = 0
     parts.reverse()
@@ -261,6 +308,9 @@ def _stack(parts: list[NDArray[np.uint32]], num_perm: int) -> NDArray[np.uint32]
         part = parts.pop()
         out[pos : pos + len(part)] = part
         pos += len(part)
+        del part
+        if len(parts) % cand.RELEASE_EVERY == 0:
+            _give_back_memory()
     return out
 
 
@@ -302,44 +352,79 @@ def _select(sh: Shingles, keep: NDArray[np.bool_]) -> Shingles:
 
 
 #: Shingle hashes kept in memory up to this many (512 MB); past it they go to a temporary
-#: file that the exact check reads through a memory map, pair by pair.
+#: file that the exact check reads a set at a time.
 SPILL_HASHES = 64 * 1024 * 1024
 
 
 class _ShingleStore:
-    """The run's shingle sets, appended a chunk at a time; big runs spill to disk."""
+    """The run's shingle sets, appended a chunk at a time; big runs keep them on disk.
 
-    def __init__(self) -> None:
-        self._parts: list[NDArray[np.uint64]] = []
-        self._file: IO[bytes] | None = None
-        self._count = 0
+    A chunk's hashes come in memory (this process hashed them, or the cache had them) or
+    already in a file: worker processes write theirs to a file of their own in
+    ``spill_dir`` and send back where (see ``_process``), so the hashes never cross a pipe.
+    Each document's set is located by (file, byte position); file -1 is memory.
+    """
+
+    def __init__(self, spill_dir: str | None = None) -> None:
+        self._spill_dir = spill_dir
+        self._memory: list[NDArray[np.uint64]] = []
+        self._in_memory = 0  # hashes held in self._memory
+        self._files: list[IO[bytes]] = []  # file id -> open file
+        self._file_ids: dict[str, int] = {}
+        self._own: int | None = None  # id of this process's spill file, once spilled
+        self._own_size = 0
+        self._where: list[tuple[NDArray[np.int32], NDArray[np.int64]]] = []  # per chunk: file ids, positions
         self._offsets: list[NDArray[np.int64]] = [np.zeros(1, np.int64)]
+        self._count = 0
         self._words: list[NDArray[np.int64]] = []
         self._line_hashes: list[NDArray[np.uint64]] = []
         self._line_docs: list[NDArray[np.int64]] = []
         self._docs = 0
 
-    def add(self, sh: Shingles) -> None:
+    def add(self, sh: Shingles, at: tuple[str, int] | None = None) -> None:
+        """A chunk's sets: ``sh.hashes`` in memory, or at (path, byte offset) when given."""
         self._offsets.append(sh.offsets[1:] + self._count)
         self._words.append(sh.words)
         self._line_hashes.append(sh.line_hashes)
         self._line_docs.append(sh.line_docs + self._docs)
         self._docs += len(sh)
+        first = sh.offsets[:-1].astype(np.int64)  # each set's first hash within the chunk
+        total = int(sh.offsets[-1])
+        self._count += total
+        if at is not None:
+            path, offset = at
+            if path not in self._file_ids:
+                self._file_ids[path] = len(self._files)
+                self._files.append(open(path, "rb"))  # noqa: SIM115 (closed with the store's result)
+            self._where.append((np.full(len(sh), self._file_ids[path], np.int32), offset + first * 8))
+            return
         hashes = np.ascontiguousarray(sh.hashes, dtype=np.uint64)
-        if self._file is None and self._count + len(hashes) > SPILL_HASHES:
-            # Unlinked at once by the OS; its data lives as long as the memory map of it.
-            self._file = tempfile.TemporaryFile(prefix="dedup-shingles-")  # noqa: SIM115
-            for part in self._parts:
-                part.tofile(self._file)
-            self._parts = []
-        if self._file is not None:
-            hashes.tofile(self._file)
+        if self._own is None and self._in_memory + total > SPILL_HASHES:
+            self._spill_memory()
+        if self._own is not None:
+            self._files[self._own].write(hashes.tobytes())
+            self._where.append((np.full(len(sh), self._own, np.int32), self._own_size + first * 8))
+            self._own_size += hashes.nbytes
         else:
-            self._parts.append(hashes)
-        self._count += len(hashes)
+            self._where.append((np.full(len(sh), -1, np.int32), (self._in_memory + first) * 8))
+            self._memory.append(hashes)
+            self._in_memory += total
+
+    def _spill_memory(self) -> None:
+        """Move the sets held in memory to this process's spill file (same positions)."""
+        # Unlinked at once by the OS; its data lives as long as the store's result.
+        own = tempfile.TemporaryFile(prefix="dedup-shingles-", dir=self._spill_dir)  # noqa: SIM115
+        self._own = len(self._files)
+        self._files.append(own)
+        for part in self._memory:
+            own.write(part.tobytes())
+        self._own_size = self._in_memory * 8
+        self._memory, self._in_memory = [], 0
+        for ids, _pos in self._where:
+            ids[ids == -1] = self._own
 
     def finish(self) -> Shingles:
-        """All documents' sets as one Shingles (read from the file when spilled)."""
+        """All documents' sets as one Shingles (read from the files when any are used)."""
 
         def cat(parts: list[NDArray[Any]], dtype: type) -> NDArray[Any]:
             return np.concatenate(parts) if parts else np.zeros(0, dtype)
@@ -349,32 +434,45 @@ class _ShingleStore:
         line_hashes = cat(self._line_hashes, np.uint64)
         line_docs = cat(self._line_docs, np.int64)
         self._offsets, self._words, self._line_hashes, self._line_docs = [], [], [], []
-        if self._file is not None:
-            self._file.flush()
-            spilled = _SpilledShingles(offsets, np.zeros(0, np.uint64), words, line_hashes, line_docs)
-            object.__setattr__(spilled, "_file", self._file)
-            weakref.finalize(spilled, self._file.close)  # the file goes with the object
-            self._file = None
-            return spilled
-        hashes = np.concatenate(self._parts) if self._parts else np.zeros(0, np.uint64)
-        self._parts = []
-        return Shingles(offsets, hashes, words, line_hashes, line_docs)
+        if not self._files:
+            hashes = np.concatenate(self._memory) if self._memory else np.zeros(0, np.uint64)
+            self._memory = []
+            return Shingles(offsets, hashes, words, line_hashes, line_docs)
+        if self._memory:
+            self._spill_memory()  # one place for every set: the files
+        files = self._files
+        for f in files:
+            f.flush()
+        spilled = _SpilledShingles(offsets, np.zeros(0, np.uint64), words, line_hashes, line_docs)
+        object.__setattr__(spilled, "_fds", [f.fileno() for f in files])
+        object.__setattr__(spilled, "_file", cat([ids for ids, _ in self._where], np.int32))
+        object.__setattr__(spilled, "_pos", cat([pos for _, pos in self._where], np.int64))
+        weakref.finalize(spilled, _close_all, files)  # the files go with the object
+        self._files, self._where = [], []
+        return spilled
+
+
+def _close_all(files: list[IO[bytes]]) -> None:
+    for f in files:
+        f.close()
 
 
 class _SpilledShingles(Shingles):
-    """Shingles whose hashes stay in the spill file: ``get`` reads one set with pread.
+    """Shingles whose hashes stay in files: ``get`` reads one set with pread.
 
     Not a memory map: pages of a map that the exact check touches count as this process's
     memory until it ends (3 GB at a million documents); read pages stay in the OS cache.
     ``hashes`` is empty: only ``get`` may be used for the sets.
     """
 
-    __slots__ = ("__weakref__", "_file")
-    _file: IO[bytes]
+    __slots__ = ("__weakref__", "_fds", "_file", "_pos")
+    _fds: list[int]
+    _file: NDArray[np.int32]
+    _pos: NDArray[np.int64]
 
     def get(self, i: int) -> NDArray[np.uint64]:
-        lo, hi = int(self.offsets[i]), int(self.offsets[i + 1])
-        data = os.pread(self._file.fileno(), (hi - lo) * 8, lo * 8)
+        size = int(self.offsets[i + 1] - self.offsets[i])
+        data = os.pread(self._fds[int(self._file[i])], size * 8, int(self._pos[i]))
         return np.frombuffer(data, dtype=np.uint64)
 
 
@@ -494,8 +592,8 @@ class _Hashing:
             while pos < hi:
                 task, chunk = next(fresh)
                 n = task.completes
-                if task.storable:
-                    self._store(chunk, sources[pos : pos + n], stamps[pos : pos + n])
+                if task.storable and self.cache is not None:
+                    self._store(_with_hashes(chunk), sources[pos : pos + n], stamps[pos : pos + n])
                 progress.advance(n)
                 pos += n
                 yield chunk
@@ -658,24 +756,34 @@ class _Ranking:
         return h.hexdigest()
 
     def prepare(self, groups: list[cluster.Group]) -> None:
-        """Rank many groups at once: cached rankings first, then the rest in the workers."""
-        todo: list[tuple[_RankTask, str | None]] = []
-        for group in groups:
-            task = self.task(group)
-            key = self.key(task) if self.cache is not None else None
-            cached = self._cached(group, key)
-            if cached is None:
-                todo.append((task, key))
-            else:
-                self.done[group] = cached
-        if self.workers.parallel and len(todo) >= PARALLEL_RANK_GROUPS:
-            rank = functools.partial(_rank_tasks, config=self.config)
-            batches = [[t for t, _ in todo[i : i + RANK_BATCH]] for i in range(0, len(todo), RANK_BATCH)]
-            for at, picks in zip(
-                range(0, len(todo), RANK_BATCH), self.workers.map(rank, batches, ahead=4), strict=True
-            ):
-                for (task, key), one in zip(todo[at : at + RANK_BATCH], picks, strict=True):
-                    self._keep(task.group, key, one)
+        """Rank many groups at once: cached rankings first, the rest in the workers (tasks
+        are made while the workers rank earlier ones)."""
+        if not (self.workers.parallel and len(groups) >= PARALLEL_RANK_GROUPS):
+            return  # ranked here, one by one, as clustering asks (see __call__)
+        sent: collections.deque[list[tuple[_RankTask, str | None]]] = collections.deque()
+
+        def batches() -> Iterator[list[_RankTask]]:
+            batch: list[tuple[_RankTask, str | None]] = []
+            for group in groups:
+                task = self.task(group)
+                key = self.key(task) if self.cache is not None else None
+                cached = self._cached(group, key)
+                if cached is not None:
+                    self.done[group] = cached
+                    continue
+                batch.append((task, key))
+                if len(batch) == RANK_BATCH:
+                    sent.append(batch)
+                    yield [t for t, _ in batch]
+                    batch = []
+            if batch:
+                sent.append(batch)
+                yield [t for t, _ in batch]
+
+        rank = functools.partial(_rank_tasks, config=self.config)
+        for picks in self.workers.map(rank, batches(), ahead=4):
+            for (task, key), one in zip(sent.popleft(), picks, strict=True):
+                self._keep(task.group, key, one)
 
     def __call__(self, group: cluster.Group) -> list[Pick]:
         """The ranking of one group, cleanest first."""
@@ -796,13 +904,17 @@ def scan(
                         Skipped(f"{d.rel}:{d.record}" if d.record else d.rel, SkipReason.DUPLICATE_ID, detail)
                     )
                 seen_ids.add(d.doc_id)
-            sh = chunk.shingles if keep.all() else _select(chunk.shingles, keep)
+            if not keep.all():
+                chunk = _with_hashes(chunk)  # rare: a record's id was taken
+                chunk = dataclasses.replace(chunk, shingles=_select(chunk.shingles, keep), anchors=None)
+            sh = chunk.shingles
             kept = [d for d, k in zip(chunk.docs, keep.tolist(), strict=True) if k]
             for d, w, z in zip(kept, sh.words.tolist(), sh.sizes().tolist(), strict=True):
                 infos.append(d.doc_id, d.rel, d.kind, d.encoding, d.size, w, z, d.locator, d.record)
-            anchor_parts.append(cand.select_anchors(sh, config.anchor_bits))
+            anchors = chunk.anchors if chunk.anchors is not None else cand.select_anchors(sh, config.anchor_bits)
+            anchor_parts.append(anchors)
             anchor_counts.append(len(kept))
-            store.add(sh)
+            store.add(sh, chunk.hashes_at)
             matrices.append(chunk.matrix if keep.all() else chunk.matrix[keep])
 
         for n, chunk in enumerate(hashing.run(sources, workers, progress), start=1):
@@ -815,7 +927,7 @@ def scan(
         files = len(sources) - len({s.rel for s in skipped if s.reason in _FILE_LEVEL and s.rel in source_rels})
 
         shingles = store.finish()
-        anchors = cand.Anchors.join(anchor_parts, anchor_counts)  # empties anchor_parts
+        anchors = cand.Anchors.join(anchor_parts, anchor_counts, _give_back_memory)  # empties anchor_parts
         sigs = signature.Signatures(_stack(matrices, config.num_perm), config.num_perm, config.seed)
         _give_back_memory()
 
@@ -837,7 +949,10 @@ def scan(
         ranking = _Ranking(infos, shingles, config, hashing, workers)
         ranking.prepare(cluster.components(len(infos), matches))
         groups = cluster.cluster(len(infos), matches, config.cluster_mode, lambda g: [p.index for p in ranking(g)])
-        clusters = tuple(_make_cluster(cid, ranking(g), infos, shingles) for cid, g in enumerate(groups, start=1))
+        measured = {(m.a, m.b): m for m in matches}
+        clusters = tuple(
+            _make_cluster(cid, ranking(g), infos, shingles, measured) for cid, g in enumerate(groups, start=1)
+        )
         ranking.save(warnings)
         timings["cluster_and_rank"] = clock() - started
         duplicates = [m for c in clusters for m in c.members[1:]]
@@ -857,7 +972,7 @@ def scan(
             summary=summary,
             clusters=clusters,
             skipped=tuple(sorted(skipped, key=lambda s: s.rel)),
-            docs=tuple(infos),
+            docs=infos,
             matches=tuple(matches),
             timings=timings,
             warnings=tuple(warnings),
@@ -878,14 +993,32 @@ _UTF8 = frozenset({"utf-8", "utf_8", "ascii", "utf-8-sig"})
 _FILE_LEVEL = frozenset({SkipReason.UNREADABLE, SkipReason.BINARY, SkipReason.EMPTY, SkipReason.EXTRACT_FAILED})
 
 
-def _make_cluster(cluster_id: int, picks: list[Pick], infos: Sequence[DocInfo], shingles: Shingles) -> Cluster:
-    best = shingles.get(picks[0].index)
+def _make_cluster(
+    cluster_id: int,
+    picks: list[Pick],
+    infos: Sequence[DocInfo],
+    shingles: Shingles,
+    measured: dict[tuple[int, int], Match],
+) -> Cluster:
+    """The reported cluster: each member measured against the cleanest copy. A pair the
+    exact check measured gives its overlap back; other pairs are measured here."""
+    sizes = shingles.offsets
+    top = picks[0].index
+    best_size = int(sizes[top + 1] - sizes[top])
+    best: NDArray[np.uint64] | None = None
     members = []
     for pos, pick in enumerate(picks):
         info = infos[pick.index]
-        mine = shingles.get(pick.index)
-        inter = verify.overlap(best, mine)
-        union = len(best) + len(mine) - inter
+        size = int(sizes[pick.index + 1] - sizes[pick.index])
+        known = measured.get((min(top, pick.index), max(top, pick.index)))
+        if pos == 0:
+            inter = size
+        elif known is not None:
+            inter = round(known.containment * min(size, best_size))  # containment = inter / smaller
+        else:
+            best = shingles.get(top) if best is None else best
+            inter = verify.overlap(best, shingles.get(pick.index))
+        union = best_size + size - inter
         members.append(
             Member(
                 doc_id=info.doc_id,
@@ -894,7 +1027,7 @@ def _make_cluster(cluster_id: int, picks: list[Pick], infos: Sequence[DocInfo], 
                 size=info.size,
                 cleanest=pos == 0,
                 jaccard=inter / union if union else 1.0,
-                containment=inter / len(best) if len(best) else 1.0,
+                containment=inter / best_size if best_size else 1.0,
                 penalty=pick.penalty,
                 reasons=pick.reasons,
                 record=info.record,

@@ -6,6 +6,7 @@ import random
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import OTHERS, PLAIN, SAMPLES, WRAPPED
 from hypothesis import HealthCheck, given, settings
@@ -59,8 +60,31 @@ def test_worker_count_does_not_change_results(tmp_path: Path, monkeypatch: pytes
         shutil.copytree(SAMPLES, tmp_path / f"copy{i}")
     one = scan([tmp_path], ScanConfig(jobs=1))
     two = scan([tmp_path], ScanConfig(jobs=2))
-    assert one.clusters == two.clusters
+    assert one.clusters == two.clusters and one.matches == two.matches
     assert [d.doc_id for d in one.docs] == [d.doc_id for d in two.docs]
+
+
+def test_workers_leave_hashes_in_files_and_the_run_reads_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Worker processes write shingle hashes to files instead of sending them back; the
+    cache, a record whose id is taken (the chunk is cut) and the exact check read them."""
+    import json
+
+    import dedup.pipeline as pipeline
+
+    monkeypatch.setattr(pipeline, "FILES_PER_TASK", 2)
+    corpus = tmp_path / "corpus"
+    for i in range(3):
+        shutil.copytree(SAMPLES, corpus / f"copy{i}")
+    records = [{"id": "same", "text": (SAMPLES / PLAIN).read_text(encoding="utf-8")}] * 2
+    (corpus / "dump.jsonl").write_text("\n".join(json.dumps(r) for r in records) + "\n", encoding="utf-8")
+    one = scan([corpus], ScanConfig(jobs=1))
+    db = tmp_path / "cache.sqlite"
+    two = scan([corpus], ScanConfig(jobs=2), cache=db)
+    assert one.clusters == two.clusters and one.matches == two.matches and one.skipped == two.skipped
+    assert [s.reason.value for s in two.skipped] == ["duplicate-id"]
+    (corpus / "new.txt").write_text("one more file " * 10, encoding="utf-8")  # no stored result now
+    again = scan([corpus], ScanConfig(jobs=1), cache=db)  # every set from the cache batches
+    assert again.clusters == one.clusters and again.matches == one.matches
 
 
 def test_components_mode_also_finds_the_pair(samples_dir: Path) -> None:
@@ -162,6 +186,25 @@ def test_shingle_store_spills_to_a_file_and_reads_sets_back(monkeypatch: pytest.
     assert spilled.line_docs.tolist() == whole.line_docs.tolist()
 
 
+def test_shingle_store_mixes_sets_in_memory_and_in_worker_files(tmp_path: Path) -> None:
+    import dedup.pipeline as pipeline
+    from dedup.shingle import Shingles, shingle_batch
+
+    texts = [" ".join(f"w{(i * 5 + j) % 89}" for j in range(40 + 3 * i)) for i in range(9)]
+    parts = [shingle_batch(texts[:3], 5, 5), shingle_batch(texts[3:6], 5, 5), shingle_batch(texts[6:], 5, 5)]
+    whole = shingle_batch(texts, 5, 5)
+    worker_file = tmp_path / "w1.bin"
+    worker_file.write_bytes(b"x" * 16 + parts[1].hashes.tobytes())  # at byte 16, after other data
+    store = pipeline._ShingleStore()
+    store.add(parts[0])  # in memory
+    light = Shingles(parts[1].offsets, np.zeros(0, np.uint64), parts[1].words, parts[1].line_hashes, parts[1].line_docs)
+    store.add(light, (str(worker_file), 16))
+    store.add(parts[2])  # in memory again
+    mixed = store.finish()
+    assert isinstance(mixed, pipeline._SpilledShingles)
+    assert [mixed.get(i).tolist() for i in range(len(texts))] == [whole.get(i).tolist() for i in range(len(texts))]
+
+
 def test_max_bytes_limits_json_lines_records_not_the_file(tmp_path: Path) -> None:
     import json
 
@@ -175,3 +218,23 @@ def test_max_bytes_limits_json_lines_records_not_the_file(tmp_path: Path) -> Non
         ("dump.jsonl:21", "too-large"),
         ("page.txt", "too-large"),
     ]
+
+
+def test_cluster_figures_from_measured_pairs_equal_figures_measured_again(tmp_path: Path) -> None:
+    """Members' Jaccard and containment against the cleanest copy are taken from the exact
+    check's pairs where it measured them; measuring every member again gives the same."""
+    import dedup.pipeline as pipeline
+    from dedup.shingle import shingle_batch
+
+    texts = [(SAMPLES / name).read_text(encoding="utf-8") for name in (PLAIN, WRAPPED)]
+    texts.append(texts[0][: len(texts[0]) * 2 // 3])  # a truncated copy
+    for i, text in enumerate(texts):
+        (tmp_path / f"{i}.txt").write_text(text, encoding="utf-8")
+    result = scan([tmp_path], ScanConfig(cluster_mode="components"))
+    (only,) = result.clusters
+    sh = shingle_batch(texts)
+    picks = [pipeline.Pick(int(m.doc_id[0]), m.penalty, m.reasons) for m in only.members]
+    measured = {(m.a, m.b): m for m in result.matches}
+    with_pairs = pipeline._make_cluster(1, picks, result.docs, sh, measured)
+    fresh = pipeline._make_cluster(1, picks, result.docs, sh, {})
+    assert with_pairs == fresh == only
