@@ -224,6 +224,7 @@ def test_cluster_figures_from_measured_pairs_equal_figures_measured_again(tmp_pa
     """Members' Jaccard and containment against the cleanest copy are taken from the exact
     check's pairs where it measured them; measuring every member again gives the same."""
     import dedup.pipeline as pipeline
+    from dedup.records import Pick
     from dedup.shingle import shingle_batch
 
     texts = [(SAMPLES / name).read_text(encoding="utf-8") for name in (PLAIN, WRAPPED)]
@@ -233,7 +234,7 @@ def test_cluster_figures_from_measured_pairs_equal_figures_measured_again(tmp_pa
     result = scan([tmp_path], ScanConfig(cluster_mode="components"))
     (only,) = result.clusters
     sh = shingle_batch(texts)
-    picks = [pipeline.Pick(int(m.doc_id[0]), m.penalty, m.reasons) for m in only.members]
+    picks = [Pick(int(m.doc_id[0]), m.penalty, m.reasons) for m in only.members]
     measured = {(m.a, m.b): m for m in result.matches}
     with_pairs = pipeline._make_cluster(1, picks, result.docs, sh, measured)
     fresh = pipeline._make_cluster(1, picks, result.docs, sh, {})
