@@ -636,7 +636,7 @@ done:
  * MinHash (datasketch 2.x affine32): slot p of document d is the minimum over its
  * shingles of a[p] * fmix32(low 32 bits of the shingle hash) + b[p] mod 2**32.
  *
- * The permutation loop is the innermost one: for each shingle, update all num_perm
+ * The permutation loop is the innermost one: for each shingle, update a block of
  * minima, a uint32 multiply, add and min per slot that the compiler vectorises. The
  * x86 baseline (SSE2) has neither a 32-bit lane multiply nor an unsigned 32-bit min,
  * so the same loop is also compiled for SSE4.1 and AVX2 and picked at run time with
@@ -644,42 +644,69 @@ done:
  * ------------------------------------------------------------------------------------ */
 
 typedef void (*minhash_fn)(const uint64_t *, const int64_t *, size_t, const uint32_t *, const uint32_t *,
-                           size_t, uint32_t *);
+                           size_t, uint32_t *, uint32_t *);
+
+/* Slots are done MINHASH_BLOCK at a time over all of a document's shingles: the block's
+ * minima stay in registers (four AVX2 registers) instead of being loaded and stored once
+ * per shingle, and the shingles' fmix32 values are computed once into `xs`. */
+#define MINHASH_BLOCK 32
+
+static ALWAYS_INLINE void minhash_block(const uint32_t *RESTRICT xs, size_t n, const uint32_t *RESTRICT a,
+                                        const uint32_t *RESTRICT b, uint32_t *RESTRICT row) {
+    uint32_t acc[MINHASH_BLOCK];
+    for (size_t p = 0; p < MINHASH_BLOCK; p++)
+        acc[p] = EMPTY_SLOT;
+    for (size_t s = 0; s < n; s++) {
+        uint32_t x = xs[s];
+        for (size_t p = 0; p < MINHASH_BLOCK; p++) {
+            uint32_t v = a[p] * x + b[p];
+            acc[p] = v < acc[p] ? v : acc[p];
+        }
+    }
+    for (size_t p = 0; p < MINHASH_BLOCK; p++)
+        row[p] = acc[p];
+}
 
 static ALWAYS_INLINE void minhash_body(const uint64_t *RESTRICT h, const int64_t *RESTRICT off, size_t n_docs,
                                        const uint32_t *RESTRICT a, const uint32_t *RESTRICT b, size_t n_perm,
-                                       uint32_t *RESTRICT out) {
+                                       uint32_t *RESTRICT out, uint32_t *RESTRICT xs) {
+    size_t blocked = n_perm - n_perm % MINHASH_BLOCK;
     for (size_t d = 0; d < n_docs; d++) {
         uint32_t *RESTRICT row = out + d * n_perm;
-        for (size_t p = 0; p < n_perm; p++)
-            row[p] = EMPTY_SLOT;
-        for (int64_t s = off[d]; s < off[d + 1]; s++) {
-            uint32_t x = fmix32((uint32_t)h[s]);
-            for (size_t p = 0; p < n_perm; p++) {
-                uint32_t v = a[p] * x + b[p];
-                row[p] = v < row[p] ? v : row[p];
+        size_t n = (size_t)(off[d + 1] - off[d]);
+        const uint64_t *RESTRICT hd = h + off[d];
+        for (size_t s = 0; s < n; s++)
+            xs[s] = fmix32((uint32_t)hd[s]);
+        for (size_t p0 = 0; p0 < blocked; p0 += MINHASH_BLOCK)
+            minhash_block(xs, n, a + p0, b + p0, row + p0);
+        for (size_t p = blocked; p < n_perm; p++) { /* the slots past the last whole block */
+            uint32_t m = EMPTY_SLOT;
+            for (size_t s = 0; s < n; s++) {
+                uint32_t v = a[p] * xs[s] + b[p];
+                m = v < m ? v : m;
             }
+            row[p] = m;
         }
     }
 }
 
 static void minhash_generic(const uint64_t *h, const int64_t *off, size_t n_docs, const uint32_t *a,
-                            const uint32_t *b, size_t n_perm, uint32_t *out) {
-    minhash_body(h, off, n_docs, a, b, n_perm, out);
+                            const uint32_t *b, size_t n_perm, uint32_t *out, uint32_t *xs) {
+    minhash_body(h, off, n_docs, a, b, n_perm, out, xs);
 }
 
 #if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
 #define HAVE_X86_CLONES 1
 __attribute__((target("sse4.1"))) static void minhash_sse41(const uint64_t *h, const int64_t *off, size_t n_docs,
                                                             const uint32_t *a, const uint32_t *b, size_t n_perm,
-                                                            uint32_t *out) {
-    minhash_body(h, off, n_docs, a, b, n_perm, out);
+                                                            uint32_t *out, uint32_t *xs) {
+    minhash_body(h, off, n_docs, a, b, n_perm, out, xs);
 }
 
 __attribute__((target("avx2"))) static void minhash_avx2(const uint64_t *h, const int64_t *off, size_t n_docs,
                                                          const uint32_t *a, const uint32_t *b, size_t n_perm,
-                                                         uint32_t *out) {
-    minhash_body(h, off, n_docs, a, b, n_perm, out);
+                                                         uint32_t *out, uint32_t *xs) {
+    minhash_body(h, off, n_docs, a, b, n_perm, out, xs);
 }
 #endif
 
@@ -732,9 +759,19 @@ static PyObject *k_minhash(PyObject *self, PyObject *args) {
             goto done;
         }
     }
+    size_t longest = 0; /* the largest set: the size of the fmix32 buffer */
+    for (size_t d = 0; d < n_docs; d++)
+        if ((size_t)(off[d + 1] - off[d]) > longest)
+            longest = (size_t)(off[d + 1] - off[d]);
+    uint32_t *xs = PyMem_Malloc((longest ? longest : 1) * sizeof(uint32_t));
+    if (!xs) {
+        PyErr_NoMemory();
+        goto done;
+    }
     Py_BEGIN_ALLOW_THREADS
-    minhash_impl(hb.buf, off, n_docs, ab.buf, bb.buf, n_perm, outb.buf);
+    minhash_impl(hb.buf, off, n_docs, ab.buf, bb.buf, n_perm, outb.buf, xs);
     Py_END_ALLOW_THREADS
+    PyMem_Free(xs);
     result = Py_None;
     Py_INCREF(result);
 done:

@@ -8,7 +8,8 @@ the complete new export, never half of one. On failure the temporary file is rem
 Export formats
 --------------
 
-``--format json`` (schema ``dedup.scan/1``): one JSON document, UTF-8, indented by 2,
+``--format json`` (schema ``dedup.scan/1``): one JSON document, UTF-8, indented by 2 (each
+cluster and each skipped entry on one line of its own, as compact JSON),
 ending with a newline (the ``#`` comments explain fields; they are not in the file)::
 
     {
@@ -241,8 +242,24 @@ def member_rows(result: ScanResult) -> Iterator[dict[str, object]]:
 
 
 def _write_json(result: ScanResult, version: str, out: IO[str]) -> None:
-    json.dump(to_dict(result, version), out, ensure_ascii=False, indent=2, allow_nan=False)
-    out.write("\n")
+    """The export, indented, with each cluster and each skipped entry on a line of its own:
+    readable, grep-able, and written by json's C encoder (an indented dump of a million
+    members goes through its pure-Python one, minutes instead of seconds)."""
+    data = to_dict(result, version)
+    out.write("{\n")
+    for n, (key, value) in enumerate(data.items()):
+        out.write(f"  {json.dumps(key)}: ")
+        if key in ("clusters", "skipped") and isinstance(value, list) and value:
+            out.write("[\n")
+            last = len(value) - 1
+            for i, item in enumerate(value):
+                line = json.dumps(item, ensure_ascii=False, allow_nan=False).translate(_LINE_BREAKS_IN_JSON)
+                out.write(f"    {line}{',' if i < last else ''}\n")
+            out.write("  ]")
+        else:
+            out.write(json.dumps(value, ensure_ascii=False, indent=2, allow_nan=False).replace("\n", "\n  "))
+        out.write(",\n" if n < len(data) - 1 else "\n")
+    out.write("}\n")
 
 
 def _write_jsonl(result: ScanResult, out: IO[str]) -> None:

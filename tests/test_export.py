@@ -114,82 +114,11 @@ EXPECTED_JSON = r"""{
     "matches": 2
   },
   "clusters": [
-    {
-      "cluster": 1,
-      "size": 2,
-      "cleanest": "news/a.html",
-      "members": [
-        {
-          "id": "news/a.html",
-          "path": "news/a.html",
-          "record": null,
-          "cleanest": true,
-          "jaccard": 1.0,
-          "containment": 1.0,
-          "words": 612,
-          "bytes": 6975,
-          "penalty": 0.12,
-          "reasons": [
-            "least boilerplate"
-          ]
-        },
-        {
-          "id": "mirror/[b]a[/b].html",
-          "path": "mirror/[b]a[/b].html",
-          "record": null,
-          "cleanest": false,
-          "jaccard": 0.5312,
-          "containment": 0.998,
-          "words": 1204,
-          "bytes": 14230,
-          "penalty": 0.4712,
-          "reasons": [
-            "wrapped in page chrome",
-            "quotes \"x\""
-          ]
-        }
-      ]
-    },
-    {
-      "cluster": 2,
-      "size": 2,
-      "cleanest": "rec-17",
-      "members": [
-        {
-          "id": "rec-17",
-          "path": "dump/feed.jsonl",
-          "record": 3,
-          "cleanest": true,
-          "jaccard": 1.0,
-          "containment": 1.0,
-          "words": 120,
-          "bytes": 800,
-          "penalty": 0.0,
-          "reasons": []
-        },
-        {
-          "id": "dump/feed.jsonl:9",
-          "path": "dump/feed.jsonl",
-          "record": 9,
-          "cleanest": false,
-          "jaccard": 0.9,
-          "containment": 0.95,
-          "words": 118,
-          "bytes": 790,
-          "penalty": 0.1,
-          "reasons": [
-            "truncated"
-          ]
-        }
-      ]
-    }
+    {"cluster": 1, "size": 2, "cleanest": "news/a.html", "members": [{"id": "news/a.html", "path": "news/a.html", "record": null, "cleanest": true, "jaccard": 1.0, "containment": 1.0, "words": 612, "bytes": 6975, "penalty": 0.12, "reasons": ["least boilerplate"]}, {"id": "mirror/[b]a[/b].html", "path": "mirror/[b]a[/b].html", "record": null, "cleanest": false, "jaccard": 0.5312, "containment": 0.998, "words": 1204, "bytes": 14230, "penalty": 0.4712, "reasons": ["wrapped in page chrome", "quotes \"x\""]}]},
+    {"cluster": 2, "size": 2, "cleanest": "rec-17", "members": [{"id": "rec-17", "path": "dump/feed.jsonl", "record": 3, "cleanest": true, "jaccard": 1.0, "containment": 1.0, "words": 120, "bytes": 800, "penalty": 0.0, "reasons": []}, {"id": "dump/feed.jsonl:9", "path": "dump/feed.jsonl", "record": 9, "cleanest": false, "jaccard": 0.9, "containment": 0.95, "words": 118, "bytes": 790, "penalty": 0.1, "reasons": ["truncated"]}]}
   ],
   "skipped": [
-    {
-      "path": "img/logo.png",
-      "reason": "binary",
-      "detail": "NUL byte at offset 12"
-    }
+    {"path": "img/logo.png", "reason": "binary", "detail": "NUL byte at offset 12"}
   ]
 }
 """
