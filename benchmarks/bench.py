@@ -690,7 +690,7 @@ def _pipeline_workers(texts: Sequence[str]) -> tuple[float, float]:
             (folder / f"{i:07d}.txt").write_text(text, encoding="utf-8")
         config = ScanConfig(jobs=2)
         sources = [s for s in walk([folder], config) if isinstance(s, SourceFile)]
-        tasks = pipeline._tasks(sources, config)
+        tasks = list(pipeline._tasks(sources, config))
         one = _best_of(3, lambda: [pipeline._process(t.items, config) for t in tasks])
         workers = pipeline._Workers(2)
         try:

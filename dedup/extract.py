@@ -588,16 +588,33 @@ def jsonl_ranges(
     None when the file is not one to cut: not JSON Lines, small, too large, binary or not
     UTF-8 (``extract`` then reads it whole and says what is wrong with it).
     """
+    ranges = iter_jsonl_ranges(source, config, target)
+    found = list(ranges) if ranges is not None else []
+    return found if len(found) > 1 else None
+
+
+def iter_jsonl_ranges(
+    source: SourceFile, config: ScanConfig, target: int = SPLIT_BYTES
+) -> Iterator[tuple[int, int, int]] | None:
+    """``jsonl_ranges`` found as the file is read (the run hashes the first ranges while the
+    rest are found). None when the file is not one to cut; a file that turns out to be one
+    line gives a single range. Reading stops quietly if the file cannot be read any more."""
     if _suffix(source.path) not in _JSONL_SUFFIXES or source.size <= target:
         return None
     try:
         with open(source.path, "rb") as f:
             head = f.read(SNIFF_BYTES)
-            if binary_kind(head) is not None or _unicode_codec(head) not in (None, "utf-8-sig"):
-                return None
-            f.seek(0)
-            ranges: list[tuple[int, int, int]] = []
-            start, line, base, carried = 0, 1, 0, 0  # carried: newlines in [start, base)
+    except OSError:
+        return None
+    if binary_kind(head) is not None or _unicode_codec(head) not in (None, "utf-8-sig"):
+        return None
+    return _ranges(source.path, target)
+
+
+def _ranges(path: str, target: int) -> Iterator[tuple[int, int, int]]:
+    start, line, base, carried = 0, 1, 0, 0  # carried: newlines in [start, base)
+    try:
+        with open(path, "rb") as f:
             for block in iter(lambda: f.read(min(target, 1 << 24)), b""):
                 while True:
                     # Cut at the first newline once the range has reached `target` bytes.
@@ -605,16 +622,15 @@ def jsonl_ranges(
                     if start + target - base - 1 >= len(block) or nl < 0:
                         break
                     stop = base + nl + 1
-                    ranges.append((start, stop, line))
+                    yield (start, stop, line)
                     line += carried + block.count(b"\n", max(start - base, 0), nl + 1)
                     start, carried = stop, 0
                 carried += block.count(b"\n", max(start - base, 0))
                 base += len(block)
-            if start < base:
-                ranges.append((start, base, line))
     except OSError:
-        return None
-    return ranges if len(ranges) > 1 else None
+        pass  # what was found is hashed; extraction of the rest is not attempted
+    if start < base:
+        yield (start, base, line)
 
 
 def extract_range(

@@ -178,39 +178,43 @@ def _process(sources: Sequence[SourceFile | _Part], config: ScanConfig) -> Chunk
     return Chunk(tuple(docs), tuple(skipped), _concat_shingles([sh for sh, _ in parts]), matrix, tuple(counts))
 
 
-def _tasks(sources: list[SourceFile], config: ScanConfig) -> list[_Task]:
-    """Files in groups of FILES_PER_TASK; a big JSON Lines file in line-aligned parts."""
-    tasks: list[_Task] = []
+def _tasks(sources: list[SourceFile], config: ScanConfig) -> Iterator[_Task]:
+    """Files in groups of FILES_PER_TASK; a big JSON Lines file in line-aligned parts
+    (found as they are handed out: the file is read once, while the first parts hash)."""
     group: list[SourceFile] = []
-
-    def close_group() -> None:
-        if group:
-            tasks.append(_Task(tuple(group), len(group), True))
-            group.clear()
-
     for source in sources:
         split = extract.SPLIT_BYTES
-        ranges = extract.jsonl_ranges(source, config, split) if source.size > split else None
+        ranges = extract.iter_jsonl_ranges(source, config, split) if source.size > split else None
         if ranges is None:
             group.append(source)
             if len(group) >= FILES_PER_TASK:
-                close_group()
+                yield _Task(tuple(group), len(group), True)
+                group = []
             continue
-        close_group()
-        for n, (start, stop, line) in enumerate(ranges, start=1):
-            tasks.append(_Task((_Part(source, start, stop, line),), int(n == len(ranges)), False))
-    close_group()
-    return tasks
+        if group:
+            yield _Task(tuple(group), len(group), True)
+            group = []
+        ahead = next(ranges, None)
+        while ahead is not None:
+            (start, stop, line), ahead = ahead, next(ranges, None)
+            yield _Task((_Part(source, start, stop, line),), int(ahead is None), False)
+    if group:
+        yield _Task(tuple(group), len(group), True)
 
 
-def _run_tasks(tasks: list[_Task], config: ScanConfig, workers: _Workers) -> Iterator[Chunk]:
-    """One Chunk per task, in task order, from worker processes when it pays."""
-    if len(tasks) <= 1 or not workers.parallel:
+def _is_big(sources: list[SourceFile]) -> bool:
+    """Worth worker processes: more than one task's files, or a file cut into parts."""
+    return len(sources) > FILES_PER_TASK or any(s.size > extract.SPLIT_BYTES for s in sources)
+
+
+def _run_tasks(tasks: Iterable[_Task], config: ScanConfig, workers: _Workers | None) -> Iterator[Chunk]:
+    """One Chunk per task, in task order: from worker processes when given, else here."""
+    if workers is None or not workers.parallel:
         for task in tasks:
             yield _process(task.items, config)
         return
     work = functools.partial(_process_to_file, config=config, spill_dir=workers.spill_dir())
-    yield from workers.map(work, [t.items for t in tasks])
+    yield from workers.map(work, (t.items for t in tasks))
 
 
 class _Workers:
@@ -579,10 +583,12 @@ class _Hashing:
                 runs[-1] = (cached, runs[-1][1], i + 1)
             else:
                 runs.append((cached, i, i + 1))
-        tasks = [t for cached, lo, hi in runs if not cached for t in _tasks(sources[lo:hi], self.config)]
-        if len(tasks) > 1 or len(sources) >= PARALLEL_RANK_GROUPS:
+        fresh_runs = [sources[lo:hi] for cached, lo, hi in runs if not cached]
+        big = _is_big([s for run in fresh_runs for s in run])
+        if big or len(sources) >= PARALLEL_RANK_GROUPS:
             workers.start()  # a big run: start the workers while this process is small
-        fresh = zip(tasks, _run_tasks(tasks, self.config, workers), strict=True)
+        mine, theirs = itertools.tee(t for run in fresh_runs for t in _tasks(run, self.config))
+        fresh = zip(mine, _run_tasks(theirs, self.config, workers if big else None), strict=True)
         for cached, lo, hi in runs:
             if cached:
                 yield from self._from_cache(sources[lo:hi], hits[lo:hi])

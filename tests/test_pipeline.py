@@ -149,7 +149,7 @@ def test_a_big_json_lines_file_is_cut_into_parts_with_the_same_result(
     whole = scan([tmp_path], ScanConfig(jobs=1))
     monkeypatch.setattr(extract, "SPLIT_BYTES", 5000)  # several parts, hashed by two workers
     sources = [s for s in walk([tmp_path], ScanConfig()) if isinstance(s, SourceFile)]
-    assert len(pipeline._tasks(sources, ScanConfig())) > 3
+    assert len(list(pipeline._tasks(sources, ScanConfig()))) > 3
     parts = scan([tmp_path], ScanConfig(jobs=2))
     assert parts.clusters == whole.clusters
     assert [d.doc_id for d in parts.docs] == [d.doc_id for d in whole.docs]
