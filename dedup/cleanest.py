@@ -140,8 +140,13 @@ def features(
     quorum = max(2, (len(texts) + 1) // 2)
     values, counts = np.unique(np.concatenate(sets), return_counts=True)
     core = values[counts >= quorum]
-    token_values, token_counts = np.unique(np.concatenate([np.unique(tok) for tok, _, _ in seqs]), return_counts=True)
-    singles = token_values[token_counts == 1]  # tokens only one copy has
+
+    @functools.cache
+    def singles() -> NDArray[np.uint64]:
+        """Tokens only one copy has (made when a copy first has a short gap to judge)."""
+        values, counts = np.unique(np.concatenate([np.unique(tok) for tok, _, _ in seqs]), return_counts=True)
+        once: NDArray[np.uint64] = values[counts == 1]
+        return once
 
     # Short lines of each member, and how many members hold each: a line is chrome when
     # documents *outside* this group hold it too, or when it is a known chrome phrase.
@@ -200,7 +205,10 @@ def _member(values: NDArray[np.uint64], sorted_set: NDArray[np.uint64]) -> NDArr
 
 
 def _outside_words(
-    title: str, tok: NDArray[np.uint64], covered: NDArray[np.bool_], singles: NDArray[np.uint64] | None
+    title: str,
+    tok: NDArray[np.uint64],
+    covered: NDArray[np.bool_],
+    singles: Callable[[], NDArray[np.uint64]] | None,
 ) -> tuple[int, int]:
     """(words before and after the shared text, odd words inside it).
 
@@ -223,7 +231,7 @@ def _outside_words(
         edges = np.flatnonzero(np.diff(np.concatenate(([0], inner.view(np.int8), [0]))))
         for start, stop in zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True):
             if stop - start <= 2:
-                odd += int(np.count_nonzero(_member(tok[first + start : first + stop], singles)))
+                odd += int(np.count_nonzero(_member(tok[first + start : first + stop], singles())))
     return max(0, lead) + tail, odd
 
 
