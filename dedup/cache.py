@@ -17,6 +17,8 @@ file then points at its range of documents in a batch:
 * ``results``: whole scan results, under a digest of the settings, the paths as given,
   and every file's name and content digest (and what the walk skipped). A rescan in which
   no file changed, came or went gives the stored result after the walk and a stat per file.
+* ``result_stats``: the same results under a digest of the files' sizes and modification
+  times instead of their contents (the stat shortcut of ``seen``, for a whole folder).
 
 A rescan of an unchanged folder therefore loads a few large values, not a row per file.
 "Parameters" is a digest of every setting that changes what hashing gives (fields, shingle
@@ -74,6 +76,7 @@ CREATE TABLE IF NOT EXISTS content (
 CREATE TABLE IF NOT EXISTS batches (id INTEGER PRIMARY KEY, payload BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS rankings (key TEXT PRIMARY KEY, picks TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS results (key TEXT PRIMARY KEY, payload BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS result_stats (key TEXT PRIMARY KEY, result TEXT NOT NULL);
 """
 
 #: Whole scan results kept at most (the newest): one per folder a user rescans, roughly.
@@ -269,17 +272,19 @@ class Cache:
             )
             self._db.execute(f"PRAGMA user_version={CACHE_VERSION}")
         self._db.executescript(_SCHEMA)
-        # One read of what this parameter set has seen, instead of a query per file.
-        self._seen = {
-            path: (size, mtime_ns, digest)
-            for path, size, mtime_ns, digest in self._db.execute(
-                "SELECT path, size, mtime_ns, digest FROM seen WHERE params=?", (self.params,)
-            )
-        }
+        self._seen_rows: dict[str, tuple[int, int, str]] | None = None  # read whole on first use
         self._content: dict[str, Hit] | None = None  # read whole on the first lookup
         self._loaded: tuple[int, Batch] | None = None
         self.hits = 0
         self.misses = 0
+
+    @property
+    def _seen(self) -> dict[str, tuple[int, int, str]]:
+        """What this parameter set has seen: one read, instead of a query per file."""
+        if self._seen_rows is None:
+            rows = self._db.execute("SELECT path, size, mtime_ns, digest FROM seen WHERE params=?", (self.params,))
+            self._seen_rows = {path: (size, mtime_ns, digest) for path, size, mtime_ns, digest in rows}
+        return self._seen_rows
 
     def close(self) -> None:
         self._db.commit()
@@ -353,18 +358,30 @@ class Cache:
         self._db.execute("DELETE FROM rankings WHERE rowid <= (SELECT MAX(rowid) FROM rankings) - ?", (MAX_RANKINGS,))
         self._db.commit()
 
-    def result(self, key: str) -> ScanResult | None:
-        """A stored scan result (see ``results`` in the module docstring), if there is one."""
-        row = self._db.execute("SELECT payload FROM results WHERE key=?", (key,)).fetchone()
+    def result(self, key: str, *, by_stat: bool = False) -> ScanResult | None:
+        """A stored scan result (see ``results`` in the module docstring), if there is one,
+        by its content key, or by its stat key (``result_stats``)."""
+        if by_stat:
+            query = "SELECT payload FROM result_stats JOIN results ON results.key = result_stats.result"
+            row = self._db.execute(query + " WHERE result_stats.key=?", (key,)).fetchone()
+        else:
+            row = self._db.execute("SELECT payload FROM results WHERE key=?", (key,)).fetchone()
         return None if row is None else decode_result(row[0])
 
-    def store_result(self, key: str, result: ScanResult) -> None:
-        """Remember a scan's result; only the newest MAX_RESULTS are kept."""
-        self._db.execute("INSERT OR REPLACE INTO results (key, payload) VALUES (?, ?)", (key, encode_result(result)))
+    def store_result(self, key: str, result: ScanResult | None, stat_key: str | None = None) -> None:
+        """Remember a scan's result (None: it is stored already) and its stat key; only the
+        newest MAX_RESULTS are kept."""
+        if result is not None:
+            self._db.execute(
+                "INSERT OR REPLACE INTO results (key, payload) VALUES (?, ?)", (key, encode_result(result))
+            )
+        if stat_key is not None:
+            self._db.execute("INSERT OR REPLACE INTO result_stats (key, result) VALUES (?, ?)", (stat_key, key))
         self._db.execute(
             "DELETE FROM results WHERE rowid NOT IN (SELECT rowid FROM results ORDER BY rowid DESC LIMIT ?)",
             (MAX_RESULTS,),
         )
+        self._db.execute("DELETE FROM result_stats WHERE result NOT IN (SELECT key FROM results)")
         self._db.commit()
 
     def prune(self) -> None:
@@ -456,10 +473,7 @@ def decode_result(payload: bytes) -> ScanResult:
         roots=tuple(body["roots"]),
         params=body["params"],
         summary=Summary(**body["summary"]),
-        clusters=tuple(
-            Cluster(cid, tuple(Member(*_member_values(values)) for values in members))
-            for cid, members in body["clusters"]
-        ),
+        clusters=tuple(Cluster(cid, tuple(_member(v) for v in members)) for cid, members in body["clusters"]),
         skipped=tuple(Skipped(rel, SkipReason(reason), detail) for rel, reason, detail in body["skipped"]),
         docs=docs,
         matches=tuple(map(Match, *(matches[name] for name in _MATCH_COLUMNS))),
@@ -468,7 +482,9 @@ def decode_result(payload: bytes) -> ScanResult:
 
 
 _MEMBER_FIELDS = tuple(f.name for f in dataclasses.fields(Member))
+_REASONS = _MEMBER_FIELDS.index("reasons")  # the one field JSON gives back as a list
 
 
-def _member_values(values: list[Any]) -> list[Any]:
-    return [tuple(v) if name == "reasons" else v for name, v in zip(_MEMBER_FIELDS, values, strict=True)]
+def _member(values: list[Any]) -> Member:
+    values[_REASONS] = tuple(values[_REASONS])
+    return Member(*values)

@@ -132,6 +132,15 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 # Characters str.splitlines() breaks on that json.dumps leaves raw: a JSON Lines reader
 # using splitlines() would cut a record in two.
 _LINE_BREAKS_IN_JSON = {0x85: "\\u0085", 0x2028: "\\u2028", 0x2029: "\\u2029"}
+_JSON_LINE_BREAK = re.compile("[\u0085\u2028\u2029]")
+
+
+def _one_line(text: str) -> str:
+    """JSON text with the line breaks JSON leaves raw escaped (a search first: translate
+    looks every character up in a dict, which a big export pays for on every line)."""
+    return text.translate(_LINE_BREAKS_IN_JSON) if _JSON_LINE_BREAK.search(text) else text
+
+
 # Every character str.splitlines() breaks on, escaped in keep/drop lists.
 _LINE_BREAKS = {cp: f"\\x{cp:02x}" for cp in (0x0B, 0x0C, 0x1C, 0x1D, 0x1E, 0x85)}
 _LINE_BREAKS |= {0x0A: "\\n", 0x0D: "\\r", 0x2028: "\\u2028", 0x2029: "\\u2029"}
@@ -253,7 +262,7 @@ def _write_json(result: ScanResult, version: str, out: IO[str]) -> None:
             out.write("[\n")
             last = len(value) - 1
             for i, item in enumerate(value):
-                line = json.dumps(item, ensure_ascii=False, allow_nan=False).translate(_LINE_BREAKS_IN_JSON)
+                line = _one_line(json.dumps(item, ensure_ascii=False, allow_nan=False))
                 out.write(f"    {line}{',' if i < last else ''}\n")
             out.write("  ]")
         else:
@@ -264,7 +273,7 @@ def _write_json(result: ScanResult, version: str, out: IO[str]) -> None:
 
 def _write_jsonl(result: ScanResult, out: IO[str]) -> None:
     for row in member_rows(result):
-        out.write(json.dumps(row, ensure_ascii=False, allow_nan=False).translate(_LINE_BREAKS_IN_JSON))
+        out.write(_one_line(json.dumps(row, ensure_ascii=False, allow_nan=False)))
         out.write("\n")
 
 

@@ -49,9 +49,6 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import BinaryIO
 
-import charset_normalizer
-from selectolax.lexbor import LexborHTMLParser
-
 from .config import ScanConfig
 from .errors import SkipReason, os_detail
 from .records import DocKind, Document, Locator, Skipped, SourceFile
@@ -411,6 +408,8 @@ def _guess(data: bytes) -> tuple[str, str] | None:
     odd characters (Polish in cp1250: cp1252 shows "¹" and "³" for "ą" and "ł").
     """
     sample = _sample(data)
+    import charset_normalizer  # here: most corpora are UTF-8, and a rescan reads nothing
+
     best = charset_normalizer.from_bytes(sample).best()
     guess: tuple[str, str] | None = None
     if best is not None:
@@ -497,6 +496,8 @@ def html_to_text(html: str) -> str:
         >>> html_to_text("<p>Fish &amp; chips</p><script>x()</script><p>two <b>words</b></p>")
         'Fish & chips\\ntwo words'
     """
+    from selectolax.lexbor import LexborHTMLParser  # here, as charset_normalizer above
+
     tree = LexborHTMLParser(html)
     tree.strip_tags(_DROP_TAGS)
     root = tree.body or tree.root

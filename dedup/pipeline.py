@@ -497,22 +497,23 @@ class _Hashing:
             except (OSError, sqlite3.Error) as exc:
                 warnings.append(f"signature cache not used ({cache_path}): {exc}")
 
-    def stored_result(self, key: str | None) -> ScanResult | None:
+    def stored_result(self, key: str | None, *, by_stat: bool = False) -> ScanResult | None:
         if key is None or self.cache is None:
             return None
         try:
-            return self.cache.result(key)
+            return self.cache.result(key, by_stat=by_stat)
         except sqlite3.Error as exc:
             self._drop_cache(exc)
         except (ValueError, TypeError, KeyError, zlib.error):
             pass  # a stored result this version cannot read: the scan is done afresh
         return None
 
-    def store_result(self, key: str | None, result: ScanResult) -> None:
-        if key is None or self.cache is None or result.warnings:
+    def store_result(self, key: str | None, result: ScanResult | None, stat_key: str | None) -> None:
+        """Remember a result under its content key and its stat key (None: stored already)."""
+        if key is None or self.cache is None or (result is not None and result.warnings):
             return
         try:
-            self.cache.store_result(key, result)
+            self.cache.store_result(key, result, stat_key)
         except sqlite3.Error as exc:
             self._drop_cache(exc)
 
@@ -556,18 +557,23 @@ class _Hashing:
                 self._hits = [None] * len(self.sources)
         return self._hits
 
-    def result_key(self, roots: Sequence[str], sources: list[SourceFile], walked: list[Skipped]) -> str | None:
+    def result_key(
+        self, roots: Sequence[str], sources: list[SourceFile], walked: list[Skipped], *, by_stat: bool = False
+    ) -> str | None:
         """What a whole scan result depends on, or None if a file's content is not known:
         the settings, the paths as given (and the folder they are relative to), each file's
-        name, path and content digest, and what the walk left out."""
-        if self.cache is None or any(st is None for st in self.stamps):
+        name, path and content digest (or, ``by_stat``, its size and modification time: the
+        stat shortcut), and what the walk left out."""
+        if self.cache is None or (not by_stat and any(st is None for st in self.stamps)):
             return None
         h = hashlib.blake2b(digest_size=16)
-        head = [cleanest.RANKING_VERSION, self.config.params(), list(roots), os.getcwd()]
+        head = [cleanest.RANKING_VERSION, self.config.params(), list(roots), os.getcwd(), by_stat]
         h.update(json.dumps(head, sort_keys=True, default=str).encode("utf-8", "surrogatepass"))
-        for src, st in zip(sources, self.stamps, strict=True):
-            assert st is not None
-            h.update(f"\n{src.rel}\0{src.path}\0{st.digest}".encode("utf-8", "surrogatepass"))
+        if by_stat:
+            files = [f"{s.rel}\0{s.path}\0{s.size}\0{s.mtime_ns}" for s in sources]
+        else:
+            files = [f"{s.rel}\0{s.path}\0{st.digest}" for s, st in zip(sources, self.stamps, strict=True) if st]
+        h.update("\n".join(files).encode("utf-8", "surrogatepass"))
         for sk in walked:
             h.update(f"\n{sk.rel}\0{sk.reason.value}\0{sk.detail}".encode("utf-8", "surrogatepass"))
         return h.hexdigest()
@@ -891,10 +897,19 @@ def scan(
     hashing = _Hashing(config, cache, warnings)
     workers = _Workers(jobs)
     try:
+        given = [str(r) for r in roots]
+        # Not a file changed, came or went since this very scan: by their stat, then by content.
+        stat_key = None if all_pairs else hashing.result_key(given, sources, skipped, by_stat=True)
+        known = hashing.stored_result(stat_key, by_stat=True)
+        if known is not None:
+            timings["hash"] = clock() - started
+            return dataclasses.replace(known, timings=timings)
         hashing.look_up(sources)
-        key = None if all_pairs else hashing.result_key([str(r) for r in roots], sources, skipped)
+        key = None if all_pairs else hashing.result_key(given, sources, skipped)
         known = hashing.stored_result(key)
-        if known is not None:  # not a file changed, came or went since this very scan
+        if known is not None:
+            hashing.store_result(key, None, stat_key)  # touched files: their new stat is enough next time
+            hashing.close()
             timings["hash"] = clock() - started
             return dataclasses.replace(known, timings=timings)
 
@@ -983,7 +998,7 @@ def scan(
             timings=timings,
             warnings=tuple(warnings),
         )
-        hashing.store_result(key, found)
+        hashing.store_result(key, found, stat_key)
         hashing.close()
         return dataclasses.replace(found, warnings=tuple(warnings))  # and any the cache gave
     finally:

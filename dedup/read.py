@@ -28,6 +28,7 @@ the command line are read whatever the globs say.
 from __future__ import annotations
 
 import errno
+import operator
 import os
 import re
 import stat
@@ -194,17 +195,20 @@ class _Walker:
 
     def results(self) -> list[SourceFile | Skipped]:
         """Merge files and skips, too-large checked once per real file, sorted by rel."""
-        out: list[SourceFile | Skipped] = list(self.skipped.values())
+        out: list[SourceFile | Skipped] = []
+        too_large: list[Skipped] = []
         limit = self.config.max_bytes
         for item in self.found.values():
             # JSON Lines files are read a record at a time: the limit is for their records.
-            streamed = item.rel.lower().endswith((".jsonl", ".ndjson"))
-            if item.size > limit and not streamed:
+            if item.size > limit and not item.rel.lower().endswith((".jsonl", ".ndjson")):
                 detail = f"{_size_text(item.size)} > {_size_text(limit)} limit (--max-bytes)"
-                out.append(Skipped(item.rel, SkipReason.TOO_LARGE, detail))
+                too_large.append(Skipped(item.rel, SkipReason.TOO_LARGE, detail))
             else:
-                out.append(SourceFile(path=item.path, rel=item.rel, size=item.size, mtime_ns=item.mtime_ns))
-        out.sort(key=lambda r: (r.rel, isinstance(r, Skipped)))
+                out.append(SourceFile(item.path, item.rel, item.size, item.mtime_ns))
+        # Files before skips of the same name: the sort is stable.
+        out.extend(too_large)
+        out.extend(self.skipped.values())
+        out.sort(key=_rel_of)
         return out
 
     def add_root_file(self, path: Path) -> None:
@@ -247,8 +251,7 @@ class _Walker:
         if name.startswith(".") and not self.config.hidden:
             return None
         sub = f"{folder.sub}/{name}" if folder.sub else name
-        rel = f"{folder.rel}/{name}" if folder.rel else name
-        paths = (sub, rel)
+        rel = sub if folder.rel == folder.sub else f"{folder.rel}/{name}" if folder.rel else name
         try:
             is_link = entry.is_symlink()
             st = entry.stat()  # follows symlinks
@@ -256,6 +259,7 @@ class _Walker:
             self._skip(rel, *_stat_failure(exc, is_link=entry.is_symlink()))
             return None
         via_link = folder.via_link or is_link
+        paths = (sub, rel)
         if stat.S_ISDIR(st.st_mode):
             if any(g.matches(name, paths, is_folder=True) for g in self.exclude):
                 return None
@@ -267,11 +271,16 @@ class _Walker:
             return _Folder(entry.path, sub, rel, {**folder.ancestors, key: rel}, included, via_link)
         if not stat.S_ISREG(st.st_mode):
             return None  # FIFOs, sockets and devices hold no documents
-        if any(g.matches(name, paths, is_folder=False) for g in self.exclude):
+        if self.exclude and any(g.matches(name, paths, is_folder=False) for g in self.exclude):
             return None
         if not folder.included and not any(g.matches(name, paths, is_folder=False) for g in self.include):
             return None
-        self._add(_Found(rel, entry.path, st.st_size, st.st_mtime_ns, via_link), st)
+        item = _Found(rel, entry.path, st.st_size, st.st_mtime_ns, via_link)
+        key = (st.st_dev, st.st_ino)
+        if key not in self.found:  # the common case, without _add's comparison
+            self.found[key] = item
+        else:
+            self._add(item, st)
         return None
 
     def _add(self, item: _Found, st: os.stat_result) -> None:
@@ -283,6 +292,13 @@ class _Walker:
 
     def _skip(self, rel: str, reason: SkipReason, detail: str) -> None:
         self.skipped.setdefault(rel, Skipped(rel, reason, detail))
+
+
+_name_of = operator.attrgetter("name")
+
+
+def _rel_of(item: SourceFile | Skipped) -> str:
+    return item.rel
 
 
 def _stat_failure(exc: OSError, *, is_link: bool) -> tuple[SkipReason, str]:
@@ -297,7 +313,7 @@ def _stat_failure(exc: OSError, *, is_link: bool) -> tuple[SkipReason, str]:
 def _list_folder(path: str) -> list[os.DirEntry[str]]:
     """The folder's entries in name order, so the walk itself is deterministic."""
     with os.scandir(path) as it:
-        return sorted(it, key=lambda e: e.name)
+        return sorted(it, key=_name_of)
 
 
 def _folder_prefix(root: Path) -> str:

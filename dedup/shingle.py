@@ -24,7 +24,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-import ftfy
 import numpy as np
 from numpy.typing import NDArray
 
@@ -130,6 +129,8 @@ def _fold(text: str) -> str:
     if _MOJIBAKE_LEAD.search(text) and MOJIBAKE.search(text):
         # A copy saved after a wrong decoding compares as the text it was (ftfy undoes the
         # cp1252/Latin-1 misreading); the cleanest-copy stage still counts the mojibake.
+        import ftfy  # here: loading it takes 60 ms, and most text has no mojibake
+
         text = ftfy.fix_encoding(text)
     return unicodedata.normalize("NFKC", text).casefold()
 

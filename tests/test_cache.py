@@ -208,6 +208,7 @@ def test_a_line_spreading_elsewhere_reranks_the_group(
 def test_a_rescan_of_an_unchanged_folder_gives_the_stored_result(
     corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import dedup.cache as cache_module
     import dedup.candidates as candidates
     import dedup.extract as extract
 
@@ -229,6 +230,11 @@ def test_a_rescan_of_an_unchanged_folder_gives_the_stored_result(
         assert got.clusters == fresh.clusters and got.skipped == fresh.skipped and got.summary == fresh.summary
         assert got.docs == fresh.docs and got.matches == fresh.matches and got.params == fresh.params
         assert got.roots == fresh.roots
+
+    # The touched file's new stat is remembered: the next rescan does not even read it.
+    monkeypatch.setattr(cache_module, "content_digest", no_reading)
+    assert scan([corpus], cache=db).clusters == fresh.clusters
+    monkeypatch.undo()
 
     # A file that came, went or changed: the folder is scanned (from the signature cache).
     (corpus / "new.txt").write_text("a new page " * 20, encoding="utf-8")
