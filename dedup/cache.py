@@ -421,8 +421,14 @@ def info(path: Path) -> dict[str, object]:
     with sqlite3.connect(path) as db:
         files = db.execute("SELECT COUNT(*) FROM seen").fetchone()[0]
         contents = db.execute("SELECT COUNT(*) FROM content").fetchone()[0]
+        kept = {}
+        for table in ("rankings", "results"):
+            try:
+                kept[table] = db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]  # two fixed table names
+            except sqlite3.OperationalError:
+                kept[table] = 0  # a cache written before the table existed
     size = sum(p.stat().st_size for p in path.parent.glob(path.name + "*"))
-    return {"path": str(path), "exists": True, "files": files, "contents": contents, "bytes": size}
+    return {"path": str(path), "exists": True, "files": files, "contents": contents, **kept, "bytes": size}
 
 
 def clear(path: Path) -> bool:

@@ -214,7 +214,9 @@ def cache_info(cache_dir: Path | None) -> None:
         click.echo("empty (no cache file yet)")
         return
     click.echo(
-        f"files: {facts['files']:,}\ncontents: {facts['contents']:,}\nsize: {report.human_bytes(int(str(facts['bytes'])))}"
+        f"files: {facts['files']:,}\ncontents: {facts['contents']:,}\n"
+        f"rankings: {facts['rankings']:,}\nscan results: {facts['results']:,}\n"
+        f"size: {report.human_bytes(int(str(facts['bytes'])))}"
     )
 
 

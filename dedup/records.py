@@ -8,7 +8,7 @@ holds ids, counts and arrays (see ``shingle.Shingles``, ``signature.Signatures``
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, overload
 
@@ -27,6 +27,9 @@ class SourceFile:
     size: int
     mtime_ns: int = 0  # modification time seen by the walk (the signature cache compares it)
 
+    def __reduce__(self) -> tuple[type[SourceFile], tuple[object, ...]]:
+        return (SourceFile, (self.path, self.rel, self.size, self.mtime_ns))  # fields as a tuple: fast to pickle
+
 
 @dataclass(frozen=True, slots=True)
 class Skipped:
@@ -36,6 +39,9 @@ class Skipped:
     reason: SkipReason
     detail: str  # one line, no traceback
 
+    def __reduce__(self) -> tuple[type[Skipped], tuple[object, ...]]:
+        return (Skipped, (self.rel, self.reason, self.detail))  # fields as a tuple: fast to pickle
+
 
 @dataclass(frozen=True, slots=True)
 class Locator:
@@ -44,6 +50,9 @@ class Locator:
     path: str  # as SourceFile.path
     offset: int = 0  # byte offset of a JSON Lines record, 0 for whole files
     length: int = -1  # byte length of the record line, -1 for whole files
+
+    def __reduce__(self) -> tuple[type[Locator], tuple[object, ...]]:
+        return (Locator, (self.path, self.offset, self.length))  # fields as a tuple: fast to pickle
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +67,28 @@ class Document:
     size: int  # bytes of source this document accounts for
     locator: Locator
     record: int | None = None  # 1-based line (JSONL) or index (JSON array) of a record
+
+    def __reduce__(self) -> tuple[Callable[..., Document], tuple[object, ...]]:
+        # Workers send thousands of these back per task: a tuple of fields pickles several
+        # times faster than the default for slotted dataclasses (a state per object).
+        loc = self.locator
+        return (_document, (self.doc_id, self.rel, self.text, self.encoding, self.kind, self.size,
+                            loc.path, loc.offset, loc.length, self.record))  # fmt: skip
+
+
+def _document(
+    doc_id: str,
+    rel: str,
+    text: str,
+    encoding: str,
+    kind: DocKind,
+    size: int,
+    path: str,
+    offset: int,
+    length: int,
+    record: int | None,
+) -> Document:
+    return Document(doc_id, rel, text, encoding, kind, size, Locator(path, offset, length), record)
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,6 +256,9 @@ class Pick:
     index: int
     penalty: float
     reasons: tuple[str, ...]
+
+    def __reduce__(self) -> tuple[type[Pick], tuple[object, ...]]:
+        return (Pick, (self.index, self.penalty, self.reasons))  # fields as a tuple: fast to pickle
 
 
 @dataclass(frozen=True, slots=True)

@@ -186,7 +186,7 @@ def test_cache_commands_and_no_cache(runner: CliRunner, samples_dir: Path, tmp_p
     assert not cache_dir.exists()
     runner.invoke(main, ["scan", str(samples_dir), "-q", "--cache-dir", str(cache_dir)], catch_exceptions=False)
     lines = runner.invoke(main, ["cache", "info", "--cache-dir", str(cache_dir)]).stdout.splitlines()
-    assert lines[1:3] == ["files: 5", "contents: 5"]
+    assert lines[1:5] == ["files: 5", "contents: 5", "rankings: 1", "scan results: 1"]
     result = runner.invoke(main, ["cache", "clear", "--cache-dir", str(cache_dir)], catch_exceptions=False)
     assert result.stdout.startswith("deleted ")
 

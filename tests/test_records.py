@@ -62,3 +62,23 @@ def test_index_out_of_range_and_ragged_columns() -> None:
     with pytest.raises(ValueError):
         DocTable.from_columns(cols)
     assert table != DocTable() and table[0].record is None
+
+
+def test_records_survive_pickling_between_processes() -> None:
+    """Workers send these back: each pickles as a tuple of its fields and comes back equal."""
+    import pickle
+
+    from dedup.errors import SkipReason
+    from dedup.records import Document, Pick, Skipped, SourceFile
+
+    records = [
+        SourceFile("/d/a.txt", "a.txt", 10, 123),
+        Skipped("b.bin", SkipReason.BINARY, "NUL byte"),
+        Locator("/d/x.jsonl", 40, 12),
+        Document("x.jsonl:3", "x.jsonl", "some text", "utf-8", "jsonl", 12, Locator("/d/x.jsonl", 40, 12), 3),
+        Document("a.txt", "a.txt", "text", "cp1252", "text", 4, Locator("/d/a.txt")),
+        Pick(7, 0.25, ("+3 words outside the shared text",)),
+    ]
+    for record in records:
+        again = pickle.loads(pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL))
+        assert again == record and type(again) is type(record)
