@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import functools
 import gc
 import importlib.metadata
 import json
@@ -633,7 +634,7 @@ def processes_section(gen: Generator, docs: int) -> dict[str, Any]:
     one = _best_of(3, lambda: [_sign_batch(b) for b in batches])
     two = _best_of(3, pooled(_sign_batch))
     two_sigs = _best_of(3, pooled(_sign_batch_only))
-    pipe_one, pipe_two = _pipeline_workers(texts)
+    pipe_one, pipe_two, pipe_bare = _pipeline_workers(texts)
     mb = sum(len(t.encode()) for t in texts) / MB
     table(
         ["run (best of 3)", "docs/s", "MB/s", "seconds", "speedup"],
@@ -655,6 +656,13 @@ def processes_section(gen: Generator, docs: int) -> dict[str, Any]:
                 pipe_two,
                 ratio(pipe_one, pipe_two),
             ),
+            (
+                "(ceiling) the same 2 workers, results discarded, nothing sent back",
+                docs / pipe_bare,
+                mb / pipe_bare,
+                pipe_bare,
+                ratio(pipe_one, pipe_bare),
+            ),
         ],
     )
     print(f"speedup with 2 processes as the pipeline runs them: {pipe_one / pipe_two:.2f}x on {os.cpu_count()} cores")
@@ -672,11 +680,13 @@ def processes_section(gen: Generator, docs: int) -> dict[str, Any]:
         "pipeline_one_process_s": pipe_one,
         "pipeline_two_workers_s": pipe_two,
         "speedup": pipe_one / pipe_two,
+        "pipeline_two_workers_nothing_back_s": pipe_bare,
+        "speedup_ceiling": pipe_one / pipe_bare,
         "start_method": ctx.get_start_method(),
     }
 
 
-def _pipeline_workers(texts: Sequence[str]) -> tuple[float, float]:
+def _pipeline_workers(texts: Sequence[str]) -> tuple[float, float, float]:
     """The signature stage as scan() runs it: tasks of files, in one process and in 2 workers."""
     from dedup import pipeline
     from dedup.config import ScanConfig
@@ -701,9 +711,23 @@ def _pipeline_workers(texts: Sequence[str]) -> tuple[float, float]:
                     pass
 
             two = _best_of(3, two_workers)
+
+            def ceiling() -> None:
+                work = functools.partial(_process_discarded, config=config)
+                for _ in workers.map(work, [t.items for t in tasks]):
+                    pass
+
+            bare = _best_of(3, ceiling)
         finally:
             workers.close()
-    return one, two
+    return one, two, bare
+
+
+def _process_discarded(items: Any, config: Any) -> None:
+    """A worker's hashing with nothing sent back: the most two processes can gain here."""
+    from dedup import pipeline
+
+    pipeline._process(items, config)
 
 
 # ======================================================================================
