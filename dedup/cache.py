@@ -31,6 +31,7 @@ without it (see pipeline.py).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import os
@@ -460,20 +461,28 @@ def encode_result(result: ScanResult) -> bytes:
             [c.cluster_id, [[getattr(m, f) for f in _MEMBER_FIELDS] for m in c.members]] for c in result.clusters
         ],
         "skipped": [[s.rel, s.reason.value, s.detail] for s in result.skipped],
-        "docs": {**columns, "path": [paths[p] for p in columns["path"]]},
-        "paths": list(paths),
         "matches": {name: [getattr(m, name) for m in result.matches] for name in _MATCH_COLUMNS},
         "warnings": list(result.warnings),
     }
-    return zlib.compress(json.dumps(body, separators=(",", ":")).encode("ascii"), 1)
+    docs = {"docs": {**columns, "path": [paths[p] for p in columns["path"]]}, "paths": list(paths)}
+    # Two parts: the documents table is half the size, and is parsed only if it is used.
+    main = zlib.compress(json.dumps(body, separators=(",", ":")).encode("ascii"), 1)
+    table = zlib.compress(json.dumps(docs, separators=(",", ":")).encode("ascii"), 1)
+    return len(main).to_bytes(8, "little") + main + table
+
+
+def _doc_table(raw: bytes) -> DocTable:
+    body = json.loads(raw)
+    cols, paths = body["docs"], body["paths"]
+    return DocTable.from_columns({**cols, "path": [paths[i] for i in cols["path"]]})
 
 
 def decode_result(payload: bytes) -> ScanResult:
     """The ScanResult ``encode_result`` stored (timings empty)."""
-    body = json.loads(zlib.decompress(payload))
-    cols = body["docs"]
-    paths = body["paths"]
-    docs = DocTable.from_columns({**cols, "path": [paths[i] for i in cols["path"]]})
+    cut = 8 + int.from_bytes(payload[:8], "little")
+    body = json.loads(zlib.decompress(payload[8:cut]))
+    # Decompressed now (zlib's checksum catches a damaged value here), parsed when first used.
+    docs = DocTable.deferred(functools.partial(_doc_table, zlib.decompress(payload[cut:])))
     matches = body["matches"]
     return ScanResult(
         roots=tuple(body["roots"]),

@@ -115,9 +115,10 @@ class DocTable(Sequence[DocInfo]):
     about 130 MB: a string per document id, shared strings, and arrays of numbers.
     """
 
-    __slots__ = ("_doc_ids", "_encodings", "_kinds", "_numbers", "_paths", "_rels")
+    __slots__ = ("_doc_ids", "_encodings", "_kinds", "_numbers", "_paths", "_pending", "_rels")
 
     def __init__(self) -> None:
+        self._pending: Callable[[], DocTable] | None = None
         self._doc_ids: list[str] = []
         self._rels: list[str] = []
         self._kinds: list[DocKind] = []
@@ -125,6 +126,20 @@ class DocTable(Sequence[DocInfo]):
         self._paths: list[str] = []
         # size, words, shingles, offset, length, record (-1 for None), per document
         self._numbers = array("q")
+
+    @classmethod
+    def deferred(cls, make: Callable[[], DocTable]) -> DocTable:
+        """A table filled by ``make()`` when first used (a stored scan result's table: a
+        rescan that only reports and exports never needs it)."""
+        table = cls()
+        table._pending = make
+        return table
+
+    def _ready(self) -> None:
+        if self._pending is not None:
+            made, self._pending = self._pending(), None
+            self._doc_ids, self._rels, self._kinds = made._doc_ids, made._rels, made._kinds
+            self._encodings, self._paths, self._numbers = made._encodings, made._paths, made._numbers
 
     @classmethod
     def of(cls, docs: Iterable[DocInfo]) -> DocTable:
@@ -146,6 +161,7 @@ class DocTable(Sequence[DocInfo]):
         locator: Locator,
         record: int | None,
     ) -> None:
+        self._ready()
         self._doc_ids.append(doc_id)
         self._rels.append(rel)
         self._kinds.append(kind)
@@ -155,6 +171,7 @@ class DocTable(Sequence[DocInfo]):
 
     def columns(self) -> dict[str, list[Any]]:
         """Every field but ``index``, as lists (for serialising)."""
+        self._ready()
         n = self._numbers
         return {
             "doc_id": self._doc_ids,
@@ -186,6 +203,7 @@ class DocTable(Sequence[DocInfo]):
         return table
 
     def __len__(self) -> int:
+        self._ready()
         return len(self._doc_ids)
 
     @overload
@@ -195,6 +213,7 @@ class DocTable(Sequence[DocInfo]):
     def __getitem__(self, i: slice) -> list[DocInfo]: ...
 
     def __getitem__(self, i: int | slice) -> DocInfo | list[DocInfo]:
+        self._ready()
         if isinstance(i, slice):
             return [self[j] for j in range(*i.indices(len(self)))]
         if i < 0:
@@ -219,7 +238,9 @@ class DocTable(Sequence[DocInfo]):
         return (self[i] for i in range(len(self)))
 
     def __eq__(self, other: object) -> bool:
+        self._ready()
         if isinstance(other, DocTable):
+            other._ready()
             return (
                 self._doc_ids == other._doc_ids
                 and self._rels == other._rels

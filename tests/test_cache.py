@@ -242,3 +242,15 @@ def test_a_rescan_of_an_unchanged_folder_gives_the_stored_result(
     (corpus / "new.txt").unlink()
     (corpus / "dump.jsonl").write_text('{"id": "a", "text": "one two three four five six seven"}\n')
     assert scan([corpus], cache=db).summary.documents == fresh.summary.documents - 1
+
+
+def test_a_stored_result_reads_its_document_table_only_when_used(corpus: Path) -> None:
+    from dedup.cache import decode_result, encode_result
+
+    result = scan([corpus])
+    again = decode_result(encode_result(result))
+    assert again.docs._pending is not None  # type: ignore[attr-defined]  # not parsed yet
+    assert again.clusters == result.clusters and again.matches == result.matches
+    assert again.summary == result.summary and again.skipped == result.skipped
+    assert len(again.docs) == len(result.docs) and again.docs == result.docs  # parsed on first use
+    assert again.docs._pending is None  # type: ignore[attr-defined]
