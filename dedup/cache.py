@@ -35,6 +35,7 @@ import functools
 import hashlib
 import json
 import os
+import re
 import sqlite3
 import zlib
 from collections.abc import Sequence
@@ -82,6 +83,8 @@ CREATE TABLE IF NOT EXISTS result_stats (key TEXT PRIMARY KEY, result TEXT NOT N
 
 #: Whole scan results kept at most (the newest): one per folder a user rescans, roughly.
 MAX_RESULTS = 8
+
+_TABLES = tuple(re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", _SCHEMA))
 
 #: Rankings kept at most: the oldest go first (a ranking costs a few milliseconds to redo).
 MAX_RANKINGS = 1_000_000
@@ -268,9 +271,7 @@ class Cache:
         self._db.execute("PRAGMA synchronous=NORMAL")
         if self._db.execute("PRAGMA user_version").fetchone()[0] != CACHE_VERSION:
             # Another layout (an older dedup): start afresh rather than misread it.
-            self._db.executescript(
-                "DROP TABLE IF EXISTS seen; DROP TABLE IF EXISTS content; DROP TABLE IF EXISTS batches;"
-            )
+            self._db.executescript("".join(f"DROP TABLE IF EXISTS {table};" for table in _TABLES))
             self._db.execute(f"PRAGMA user_version={CACHE_VERSION}")
         self._db.executescript(_SCHEMA)
         self._seen_rows: dict[str, tuple[int, int, str]] | None = None  # read whole on first use

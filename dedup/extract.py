@@ -583,23 +583,15 @@ SPLIT_BYTES = 16 * 1024 * 1024
 
 def jsonl_ranges(
     source: SourceFile, config: ScanConfig, target: int = SPLIT_BYTES
-) -> list[tuple[int, int, int]] | None:
-    """Cut a big JSON Lines file into (start, stop, first line) ranges on line boundaries.
-
-    None when the file is not one to cut: not JSON Lines, small, too large, binary or not
-    UTF-8 (``extract`` then reads it whole and says what is wrong with it).
-    """
-    ranges = iter_jsonl_ranges(source, config, target)
-    found = list(ranges) if ranges is not None else []
-    return found if len(found) > 1 else None
-
-
-def iter_jsonl_ranges(
-    source: SourceFile, config: ScanConfig, target: int = SPLIT_BYTES
 ) -> Iterator[tuple[int, int, int]] | None:
-    """``jsonl_ranges`` found as the file is read (the run hashes the first ranges while the
-    rest are found). None when the file is not one to cut; a file that turns out to be one
-    line gives a single range. Reading stops quietly if the file cannot be read any more."""
+    """Cut a big JSON Lines file into (start, stop, first line) ranges on line boundaries,
+    found as the file is read (the run hashes the first ranges while the rest are found).
+
+    None when the file is not one to cut: not JSON Lines, small, binary or not UTF-8
+    (``extract`` then reads it whole and says what is wrong with it). A file that turns out
+    to be one line gives a single range; reading stops quietly if the file cannot be read
+    any more (extracting the ranges found so far says why).
+    """
     if _suffix(source.path) not in _JSONL_SUFFIXES or source.size <= target:
         return None
     try:

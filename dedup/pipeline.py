@@ -184,7 +184,7 @@ def _tasks(sources: list[SourceFile], config: ScanConfig) -> Iterator[_Task]:
     group: list[SourceFile] = []
     for source in sources:
         split = extract.SPLIT_BYTES
-        ranges = extract.iter_jsonl_ranges(source, config, split) if source.size > split else None
+        ranges = extract.jsonl_ranges(source, config, split) if source.size > split else None
         if ranges is None:
             group.append(source)
             if len(group) >= FILES_PER_TASK:
@@ -215,6 +215,9 @@ def _run_tasks(tasks: Iterable[_Task], config: ScanConfig, workers: _Workers | N
         return
     work = functools.partial(_process_to_file, config=config, spill_dir=workers.spill_dir())
     yield from workers.map(work, (t.items for t in tasks))
+
+
+_DONE = object()  # the end of an iterator, for next()
 
 
 class _Workers:
@@ -264,8 +267,9 @@ class _Workers:
         try:
             while pending:
                 result = pending.popleft().result()
-                for item in itertools.islice(todo, 1):
-                    pending.append(pool.submit(fn, item))
+                following = next(todo, _DONE)
+                if following is not _DONE:
+                    pending.append(pool.submit(fn, following))
                 yield result
         finally:
             for future in pending:
@@ -364,13 +368,12 @@ class _ShingleStore:
     """The run's shingle sets, appended a chunk at a time; big runs keep them on disk.
 
     A chunk's hashes come in memory (this process hashed them, or the cache had them) or
-    already in a file: worker processes write theirs to a file of their own in
-    ``spill_dir`` and send back where (see ``_process``), so the hashes never cross a pipe.
+    already in a file: worker processes write theirs to a file of their own and send back
+    where (see ``_process_to_file``), so the hashes never cross a pipe.
     Each document's set is located by (file, byte position); file -1 is memory.
     """
 
-    def __init__(self, spill_dir: str | None = None) -> None:
-        self._spill_dir = spill_dir
+    def __init__(self) -> None:
         self._memory: list[NDArray[np.uint64]] = []
         self._in_memory = 0  # hashes held in self._memory
         self._files: list[IO[bytes]] = []  # file id -> open file
@@ -417,7 +420,7 @@ class _ShingleStore:
     def _spill_memory(self) -> None:
         """Move the sets held in memory to this process's spill file (same positions)."""
         # Unlinked at once by the OS; its data lives as long as the store's result.
-        own = tempfile.TemporaryFile(prefix="dedup-shingles-", dir=self._spill_dir)  # noqa: SIM115
+        own = tempfile.TemporaryFile(prefix="dedup-shingles-")  # noqa: SIM115
         self._own = len(self._files)
         self._files.append(own)
         for part in self._memory:
@@ -749,18 +752,24 @@ class _Ranking:
         doc = self.infos[i]
         return extract.load_text(doc.locator, doc.kind, self.config)
 
-    def task(self, group: cluster.Group) -> _RankTask:
+    def _lookup(self, group: cluster.Group) -> tuple[_RankTask, str | None, list[Pick] | None]:
+        """A group's task, its cache key (None without a cache) and its cached ranking, if any."""
         docs = [self.infos[i] for i in group]
         where = tuple((d.locator, d.kind) for d in docs)
         prefer = tuple(_FORM_RANK.get(d.kind, 9) * 2 + (d.encoding not in _UTF8) for d in docs)
-        return _RankTask(group, where, prefer, self.lines.of(group))
+        task = _RankTask(group, where, prefer, self.lines.of(group))
+        key = self._key(task, [d.rel for d in docs])
+        return task, key, self._cached(group, key)
 
-    def key(self, task: _RankTask) -> str | None:
+    def _key(self, task: _RankTask, rels: list[str]) -> str | None:
         """What the ranking of a group depends on: its members' contents, forms and tie-breaks,
-        their lines' counts and the settings. None when a member's content digest is unknown."""
+        their lines' counts and the settings. None without a cache, or when a member's
+        content digest is unknown."""
+        if self.cache is None:
+            return None
         h = hashlib.blake2b(self.params.encode(), digest_size=16)
-        for i, (locator, kind), prefer in zip(task.group, task.where, task.prefer, strict=True):
-            digest = self.digests.get(self.infos[i].rel)
+        for rel, (locator, kind), prefer in zip(rels, task.where, task.prefer, strict=True):
+            digest = self.digests.get(rel)
             if digest is None:
                 return None
             h.update(f"\n{digest} {locator.offset} {locator.length} {kind} {prefer}".encode())
@@ -777,9 +786,7 @@ class _Ranking:
         def batches() -> Iterator[list[_RankTask]]:
             batch: list[tuple[_RankTask, str | None]] = []
             for group in groups:
-                task = self.task(group)
-                key = self.key(task) if self.cache is not None else None
-                cached = self._cached(group, key)
+                task, key, cached = self._lookup(group)
                 if cached is not None:
                     self.done[group] = cached
                     continue
@@ -800,9 +807,7 @@ class _Ranking:
     def __call__(self, group: cluster.Group) -> list[Pick]:
         """The ranking of one group, cleanest first."""
         if group not in self.done:
-            task = self.task(group)
-            key = self.key(task) if self.cache is not None else None
-            picks = self._cached(group, key)
+            task, key, picks = self._lookup(group)
             if picks is None:
                 picks = _rank(group, [self.text_of(i) for i in group], task, self.config)
                 self._keep(group, key, picks)
@@ -901,15 +906,14 @@ def scan(
         # Not a file changed, came or went since this very scan: by their stat, then by content.
         stat_key = None if all_pairs else hashing.result_key(given, sources, skipped, by_stat=True)
         known = hashing.stored_result(stat_key, by_stat=True)
+        key = None
+        if known is None:
+            hashing.look_up(sources)
+            key = None if all_pairs else hashing.result_key(given, sources, skipped)
+            known = hashing.stored_result(key)
+            if known is not None:
+                hashing.store_result(key, None, stat_key)  # touched files: their new stat is enough next time
         if known is not None:
-            timings["hash"] = clock() - started
-            return dataclasses.replace(known, timings=timings)
-        hashing.look_up(sources)
-        key = None if all_pairs else hashing.result_key(given, sources, skipped)
-        known = hashing.stored_result(key)
-        if known is not None:
-            hashing.store_result(key, None, stat_key)  # touched files: their new stat is enough next time
-            hashing.close()
             timings["hash"] = clock() - started
             return dataclasses.replace(known, timings=timings)
 
@@ -988,7 +992,7 @@ def scan(
             matches=len(matches),
         )
         found = ScanResult(
-            roots=tuple(str(r) for r in roots),
+            roots=tuple(given),
             params=config.params(),
             summary=summary,
             clusters=clusters,

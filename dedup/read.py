@@ -275,12 +275,7 @@ class _Walker:
             return None
         if not folder.included and not any(g.matches(name, paths, is_folder=False) for g in self.include):
             return None
-        item = _Found(rel, entry.path, st.st_size, st.st_mtime_ns, via_link)
-        key = (st.st_dev, st.st_ino)
-        if key not in self.found:  # the common case, without _add's comparison
-            self.found[key] = item
-        else:
-            self._add(item, st)
+        self._add(_Found(rel, entry.path, st.st_size, st.st_mtime_ns, via_link), st)
         return None
 
     def _add(self, item: _Found, st: os.stat_result) -> None:

@@ -525,20 +525,7 @@ def sequence(text: str, k: int = 5, char_k: int | None = None) -> tuple[NDArray[
     covering all its tokens). The cleanest-copy stage uses this to tell which words of a
     copy lie outside the text it shares with the others.
     """
-    char_k = k if char_k is None else char_k
-    cps = _quote_table()[_encode(_fold(text))]
-    if len(cps) == 0:
-        return np.zeros(0, U64), np.zeros(0, U64), k
-    cls = _classes(cps)
-    tok, tok_pos = _token_hashes(cps, cls)
-    size = k
-    if char_k != k and len(tok) and 2 * int(np.count_nonzero(cls[tok_pos] == _SOLO)) > len(tok):
-        size = char_k
-    if len(tok) == 0:
-        return tok, np.zeros(0, U64), size
-    if len(tok) < size:
-        return tok, np.array([_combine(tok.tolist())], dtype=U64), size
-    return tok, _window_hashes(tok, size), size
+    return sequences([text], k, char_k)[0]
 
 
 def sequences(

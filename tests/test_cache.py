@@ -147,15 +147,10 @@ def test_clear(tmp_path: Path, corpus: Path) -> None:
     assert clear(db) is False
 
 
-def test_unchanged_groups_are_not_ranked_again(corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def count_rankings(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, ...]]:
+    """From now on, the members of every group ``cleanest.rank`` ranks, in call order."""
     import dedup.cleanest as cleanest
 
-    other = "A second story, about the harbour, told twice. " + " ".join(f"harbour{i} boats" for i in range(40))
-    (corpus / "harbour_a.txt").write_text(other, encoding="utf-8")
-    (corpus / "harbour_b.txt").write_text(other + " Comments", encoding="utf-8")
-    db = tmp_path / "s.sqlite"
-    first = scan([corpus], cache=db)
-    assert len(first.clusters) == 2
     ranked: list[tuple[int, ...]] = []
     real_rank = cleanest.rank
 
@@ -164,6 +159,17 @@ def test_unchanged_groups_are_not_ranked_again(corpus: Path, tmp_path: Path, mon
         return real_rank(members, *args, **kwargs)
 
     monkeypatch.setattr(cleanest, "rank", counting_rank)
+    return ranked
+
+
+def test_unchanged_groups_are_not_ranked_again(corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    other = "A second story, about the harbour, told twice. " + " ".join(f"harbour{i} boats" for i in range(40))
+    (corpus / "harbour_a.txt").write_text(other, encoding="utf-8")
+    (corpus / "harbour_b.txt").write_text(other + " Comments", encoding="utf-8")
+    db = tmp_path / "s.sqlite"
+    first = scan([corpus], cache=db)
+    assert len(first.clusters) == 2
+    ranked = count_rankings(monkeypatch)
     second = scan([corpus], cache=db, all_pairs=True)  # compares every pair: not the stored result
     assert ranked == [] and second.clusters == first.clusters  # every ranking came from the cache
 
@@ -183,18 +189,9 @@ def test_a_line_spreading_elsewhere_reranks_the_group(
 ) -> None:
     """Chrome is judged by how many documents of the corpus hold a line: when new files
     repeat a member's line, the cached ranking no longer applies."""
-    import dedup.cleanest as cleanest
-
     db = tmp_path / "s.sqlite"
     scan([corpus], cache=db)
-    ranked: list[tuple[int, ...]] = []
-    real_rank = cleanest.rank
-
-    def counting_rank(members, *args, **kwargs):  # type: ignore[no-untyped-def]
-        ranked.append(tuple(members))
-        return real_rank(members, *args, **kwargs)
-
-    monkeypatch.setattr(cleanest, "rank", counting_rank)
+    ranked = count_rankings(monkeypatch)
     line = next(ln for ln in (corpus / WRAPPED).read_text(encoding="utf-8").splitlines() if 0 < len(ln.split()) <= 3)
     for i in range(3):
         (corpus / f"other{i}.txt").write_text(
