@@ -9,8 +9,6 @@ Example:
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
 from .config import ScanConfig
 from .errors import ConfigError, DedupError, ExportError, InputError, SkipReason
 from .pipeline import Progress, scan
@@ -18,10 +16,9 @@ from .records import Cluster, DocInfo, Document, Match, Member, Pick, ScanResult
 from .shingle import hash_shingle32, shingle_strings
 from .signature import Signatures
 
-try:
-    __version__ = version("dedup")
-except PackageNotFoundError:  # running from a source tree that was not installed
-    __version__ = "0.0.0+unknown"
+# The one place the version is written: pyproject.toml reads it from here (setuptools
+# `attr`), so neither an installed copy nor a source tree asks importlib.metadata at start-up.
+__version__ = "0.1.0"
 
 __all__ = [
     "Cluster",

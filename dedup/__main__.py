@@ -1,5 +1,5 @@
 """``python -m dedup``: the same as the ``dedup`` command."""
 
-from .cli import main
+from .cli import run
 
-main()
+run()

@@ -135,10 +135,17 @@ _LINE_BREAKS_IN_JSON = {0x85: "\\u0085", 0x2028: "\\u2028", 0x2029: "\\u2029"}
 _JSON_LINE_BREAK = re.compile("[\u0085\u2028\u2029]")
 
 
+# One encoder for every line of an export: json.dumps with options builds a new one per call.
+_LINE_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False)
+
+
 def _one_line(text: str) -> str:
     """JSON text with the line breaks JSON leaves raw escaped (a search first: translate
-    looks every character up in a dict, which a big export pays for on every line)."""
-    return text.translate(_LINE_BREAKS_IN_JSON) if _JSON_LINE_BREAK.search(text) else text
+    looks every character up in a dict, which a big export pays for on every line; and
+    ASCII text, most lines, holds none of them: isascii() is a flag lookup)."""
+    if text.isascii() or not _JSON_LINE_BREAK.search(text):
+        return text
+    return text.translate(_LINE_BREAKS_IN_JSON)
 
 
 # Every character str.splitlines() breaks on, escaped in keep/drop lists.
@@ -262,7 +269,7 @@ def _write_json(result: ScanResult, version: str, out: IO[str]) -> None:
             out.write("[\n")
             last = len(value) - 1
             for i, item in enumerate(value):
-                line = _one_line(json.dumps(item, ensure_ascii=False, allow_nan=False))
+                line = _one_line(_LINE_ENCODER.encode(item))
                 out.write(f"    {line}{',' if i < last else ''}\n")
             out.write("  ]")
         else:
@@ -273,7 +280,7 @@ def _write_json(result: ScanResult, version: str, out: IO[str]) -> None:
 
 def _write_jsonl(result: ScanResult, out: IO[str]) -> None:
     for row in member_rows(result):
-        out.write(_one_line(json.dumps(row, ensure_ascii=False, allow_nan=False)))
+        out.write(_one_line(_LINE_ENCODER.encode(row)))
         out.write("\n")
 
 

@@ -881,12 +881,13 @@ def scan(
     timings: dict[str, float] = {}
     started = clock()
     progress.start("finding files", None)
-    for item in read.walk(roots, config):
+    walked = list(read.walk(roots, config))  # the whole walk happens in that call
+    for item in walked:
         if isinstance(item, Skipped):
             skipped.append(item)
         else:
             sources.append(item)
-        progress.advance()
+    progress.advance(len(walked))
 
     jobs = config.jobs or os.cpu_count() or 1
     infos = DocTable()

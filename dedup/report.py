@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from rich import box
 from rich.console import Console, Group, RenderableType
@@ -25,8 +26,10 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from .evaluate import EvalReport, PairMistake
 from .records import Cluster, Member, ScanResult, Skipped
+
+if TYPE_CHECKING:  # only `dedup eval` needs the module: not imported for every scan
+    from .evaluate import EvalReport, PairMistake
 
 __all__ = ["MAX_SKIPPED", "display", "human_bytes", "percent", "render", "renderables"]
 

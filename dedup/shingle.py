@@ -99,7 +99,7 @@ def _classes(cps: NDArray[np.uint32]) -> NDArray[np.uint8]:
     cls = table[cps]
     unknown = cls == _UNKNOWN
     if unknown.any():
-        for cp in np.unique(cps[unknown]).tolist():
+        for cp in set(cps[unknown].tolist()):  # a set, not np.unique: that imports numpy.ma
             table[cp] = _classify(cp)
         cls = table[cps]
     return cls

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gc
 import json
 import os
 import re
@@ -33,6 +34,23 @@ def test_help_lists_commands(runner: CliRunner) -> None:
 def test_version(runner: CliRunner) -> None:
     result = runner.invoke(main, ["--version"], catch_exceptions=False)
     assert result.stdout == f"dedup, version {__version__}\n"
+
+
+def test_installed_version_is_the_package_version() -> None:
+    from importlib.metadata import version
+
+    assert version("dedup") == __version__  # pyproject.toml reads it from dedup/__init__.py
+
+
+def test_program_sets_collector_but_main_does_not(runner: CliRunner) -> None:
+    """``python -m dedup`` relaxes the cycle collector in its own process; ``main`` in ours leaves it."""
+    before = gc.get_threshold()
+    runner.invoke(main, ["--version"], catch_exceptions=False)
+    assert gc.get_threshold() == before
+    code = "import atexit, gc, runpy; atexit.register(lambda: print(gc.get_threshold())); runpy.run_module('dedup')"
+    proc = subprocess.run([sys.executable, "-c", code, "--version"], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == [f"dedup, version {__version__}", "(100000, 50, 100)"]
 
 
 def test_scan_samples_report(runner: CliRunner, samples_dir: Path) -> None:
