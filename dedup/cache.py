@@ -51,9 +51,8 @@ from .config import ScanConfig
 from .errors import SkipReason
 from .records import (
     Cluster,
+    DocBatch,
     DocTable,
-    Document,
-    Locator,
     Match,
     Member,
     ScanResult,
@@ -126,7 +125,7 @@ def content_digest(path: str | Path) -> str:
 class Chunk:
     """What hashing some consecutive files gave: documents (no text), skips and arrays."""
 
-    docs: tuple[Document, ...]
+    docs: DocBatch
     skipped: tuple[Skipped, ...]
     shingles: Shingles
     matrix: NDArray[np.uint32]
@@ -169,14 +168,19 @@ _ARRAYS = (
 )
 
 
-def _doc_row(doc: Document) -> list[object]:
-    # Ids made from the path are stored as markers, so a moved file gets its new ids.
-    doc_id: object = doc.doc_id
-    if doc.doc_id == doc.rel:
-        doc_id = None
-    elif doc.record is not None and doc.doc_id == f"{doc.rel}:{doc.record}":
-        doc_id = 0
-    return [doc_id, doc.encoding, doc.kind, doc.size, doc.locator.offset, doc.locator.length, doc.record]
+def _doc_rows(docs: DocBatch) -> list[list[object]]:
+    """[id, encoding, kind, size, offset, length, record] per document. Ids made from the path
+    are stored as markers (None: the path; 0: path:record), so a moved file gets its new ids."""
+    rows: list[list[object]] = []
+    columns = (docs.doc_ids, docs.rels, docs.encodings, docs.kinds, docs.sizes, docs.offsets, docs.lengths, docs.records)
+    for doc_id, rel, encoding, kind, size, offset, length, record in zip(*columns, strict=True):
+        stored: object = doc_id
+        if doc_id == rel:
+            stored = None
+        elif record is not None and doc_id == f"{rel}:{record}":
+            stored = 0
+        rows.append([stored, encoding, kind, size, offset, length, record])
+    return rows
 
 
 def encode(chunk: Chunk) -> bytes:
@@ -191,7 +195,7 @@ def encode(chunk: Chunk) -> bytes:
         "matrix": chunk.matrix,
     }
     header = {
-        "docs": [_doc_row(d) for d in chunk.docs],
+        "docs": _doc_rows(chunk.docs),
         "shape": list(chunk.matrix.shape),
         "lengths": [int(arrays[name].size) for name, _ in _ARRAYS],
     }
@@ -211,17 +215,16 @@ class Batch:
     shingles: Shingles
     matrix: NDArray[np.uint32]
 
-    def take(self, lo: int, hi: int, source: SourceFile) -> list[Document]:
+    def take(self, lo: int, hi: int, source: SourceFile) -> DocBatch:
         """Documents lo..hi-1, as the file now at `source` gives them."""
         rel, path = source.rel, source.path
-        docs = []
-        for doc_id, encoding, kind, size, offset, length, record in self.rows[lo:hi]:
-            if doc_id is None:
-                doc_id = rel
-            elif doc_id == 0:
-                doc_id = f"{rel}:{record}"
-            docs.append(Document(doc_id, rel, "", encoding, kind, size, Locator(path, offset, length), record))
-        return docs
+        rows = self.rows[lo:hi]
+        if not rows:
+            return DocBatch()
+        stored, encodings, kinds, sizes, offsets, lengths, records = zip(*rows, strict=True)
+        ids = tuple(rel if d is None else f"{rel}:{r}" if d == 0 else d for d, r in zip(stored, records, strict=True))
+        n = len(rows)
+        return DocBatch(ids, (rel,) * n, encodings, kinds, sizes, (path,) * n, offsets, lengths, records)
 
 
 def decode(payload: bytes) -> Batch:

@@ -43,6 +43,7 @@ from .config import ScanConfig
 from .errors import SkipReason
 from .records import (
     Cluster,
+    DocBatch,
     DocInfo,
     DocKind,
     DocTable,
@@ -84,10 +85,6 @@ def _hash_documents(docs: list[Document], config: ScanConfig) -> tuple[Shingles,
     return sh, signature.signatures(sh, config.num_perm, config.seed).matrix
 
 
-def _drop_text(doc: Document) -> Document:
-    return Document(doc.doc_id, doc.rel, "", doc.encoding, doc.kind, doc.size, doc.locator, doc.record)
-
-
 @dataclass(frozen=True, slots=True)
 class _Part:
     """Lines [start, stop) of a big JSON Lines file, hashed as a task of its own."""
@@ -110,17 +107,29 @@ class _Task:
 _worker_files: dict[str, IO[bytes]] = {}  # spill folder -> this worker's file in it
 
 
-def _process_to_file(sources: Sequence[SourceFile | _Part], config: ScanConfig, spill_dir: str) -> Chunk:
-    """``_process`` in a worker: the shingle hashes go to the worker's own file in
-    ``spill_dir`` (the run reads them from there), and only the rest crosses the pipe,
-    with the anchors, the one part of the hashes the run needs in memory."""
-    chunk = _process(sources, config)
+def _packed(items: Sequence[SourceFile | _Part]) -> tuple[tuple[Any, ...] | _Part, ...]:
+    """Task items as they cross the pipe: files as plain tuples. A named tuple pickles
+    through a Python-level call, 3 µs a file: most of what handing out tasks cost the
+    run's process, on the cores its workers need."""
+    return tuple(tuple(s) if isinstance(s, SourceFile) else s for s in items)
+
+
+def _unpacked(packed: Sequence[tuple[Any, ...] | _Part]) -> list[SourceFile | _Part]:
+    """The inverse of ``_packed``, in the worker."""
+    return [SourceFile._make(s) if type(s) is tuple else s for s in packed]  # type: ignore[misc]
+
+
+def _process_to_file(packed: Sequence[tuple[Any, ...] | _Part], config: ScanConfig, spill_dir: str) -> Chunk:
+    """``_process`` in a worker, of ``_packed`` items: the shingle hashes go to the worker's
+    own file in ``spill_dir`` (the run reads them from there), and only the rest crosses
+    the pipe, with the anchors, the one part of the hashes the run needs in memory."""
+    chunk = _process(_unpacked(packed), config)
     sh = chunk.shingles
     f = _worker_files.get(spill_dir)
     if f is None:
         f = _worker_files[spill_dir] = open(os.path.join(spill_dir, f"w{os.getpid()}.bin"), "ab")  # noqa: SIM115
     offset = f.tell()
-    f.write(np.ascontiguousarray(sh.hashes, dtype=np.uint64).tobytes())
+    f.write(memoryview(np.ascontiguousarray(sh.hashes, dtype=np.uint64)))  # no bytes copy of 1 MB
     f.flush()
     light = Shingles(sh.offsets, np.zeros(0, np.uint64), sh.words, sh.line_hashes, sh.line_docs)
     anchors = cand.select_anchors(sh, config.anchor_bits)
@@ -146,7 +155,7 @@ def _process(sources: Sequence[SourceFile | _Part], config: ScanConfig) -> Chunk
     and the slice comes back as one Chunk: a few large arrays pickle far faster than one
     set per file.
     """
-    docs: list[Document] = []
+    docs: list[DocBatch] = []
     skipped: list[Skipped] = []
     counts = [0] * len(sources)
     parts: list[tuple[Shingles, NDArray[np.uint32]]] = []
@@ -155,7 +164,7 @@ def _process(sources: Sequence[SourceFile | _Part], config: ScanConfig) -> Chunk
     def flush() -> None:
         sh, matrix = _hash_documents(pending, config)
         parts.append((sh, matrix))
-        docs.extend(_drop_text(d) for d in pending)
+        docs.append(DocBatch.of(pending))  # the texts go here
         pending.clear()
 
     for i, source in enumerate(sources):
@@ -175,7 +184,7 @@ def _process(sources: Sequence[SourceFile | _Part], config: ScanConfig) -> Chunk
     if pending:
         flush()
     matrix = np.concatenate([m for _, m in parts]) if parts else np.zeros((0, config.num_perm), np.uint32)
-    return Chunk(tuple(docs), tuple(skipped), _concat_shingles([sh for sh, _ in parts]), matrix, tuple(counts))
+    return Chunk(DocBatch.concat(docs), tuple(skipped), _concat_shingles([sh for sh, _ in parts]), matrix, tuple(counts))
 
 
 def _tasks(sources: list[SourceFile], config: ScanConfig) -> Iterator[_Task]:
@@ -214,7 +223,7 @@ def _run_tasks(tasks: Iterable[_Task], config: ScanConfig, workers: _Workers | N
             yield _process(task.items, config)
         return
     work = functools.partial(_process_to_file, config=config, spill_dir=workers.spill_dir())
-    yield from workers.map(work, (t.items for t in tasks))
+    yield from workers.map(work, (_packed(t.items) for t in tasks))
 
 
 _DONE = object()  # the end of an iterator, for next()
@@ -629,7 +638,7 @@ class _Hashing:
     def _cached_chunk(self, group: list[tuple[SourceFile, Hit]]) -> Chunk:
         assert self.cache is not None
         batch = self.cache.batch(group[0][1].batch)
-        docs: list[Document] = []
+        docs: list[DocBatch] = []
         skipped: list[Skipped] = []
         parts: list[Shingles] = []
         matrices: list[NDArray[np.uint32]] = []
@@ -641,14 +650,14 @@ class _Hashing:
             while j < len(group) and group[j][1].lo == group[j - 1][1].hi:
                 j += 1
             for source, hit in group[i:j]:
-                docs.extend(batch.take(hit.lo, hit.hi, source))
+                docs.append(batch.take(hit.lo, hit.hi, source))
                 skipped.extend(skipped_from(hit.skipped, source.rel))
                 counts.append(hit.hi - hit.lo)
             lo, hi = group[i][1].lo, group[j - 1][1].hi
             parts.append(slice_shingles(batch.shingles, lo, hi))
             matrices.append(batch.matrix[lo:hi])
             i = j
-        return Chunk(tuple(docs), tuple(skipped), _concat_shingles(parts), np.concatenate(matrices), tuple(counts))
+        return Chunk(DocBatch.concat(docs), tuple(skipped), _concat_shingles(parts), np.concatenate(matrices), tuple(counts))
 
     def _store(self, chunk: Chunk, sources: list[SourceFile], stamps: list[Stamp | None]) -> None:
         if self.cache is None:
@@ -921,25 +930,24 @@ def scan(
         def absorb(chunk: Chunk) -> None:
             """Keep what later stages need of a chunk: records, sets, anchors, signatures."""
             skipped.extend(chunk.skipped)
-            keep = np.ones(len(chunk.docs), bool)
-            for i, d in enumerate(chunk.docs):
-                if d.doc_id in seen_ids:
+            batch = chunk.docs
+            keep = np.ones(len(batch), bool)
+            for i, doc_id in enumerate(batch.doc_ids):
+                if doc_id in seen_ids:
                     keep[i] = False
-                    detail = f"id {d.doc_id!r} already used by an earlier document"
-                    skipped.append(
-                        Skipped(f"{d.rel}:{d.record}" if d.record else d.rel, SkipReason.DUPLICATE_ID, detail)
-                    )
-                seen_ids.add(d.doc_id)
+                    rel, record = batch.rels[i], batch.records[i]
+                    detail = f"id {doc_id!r} already used by an earlier document"
+                    skipped.append(Skipped(f"{rel}:{record}" if record else rel, SkipReason.DUPLICATE_ID, detail))
+                seen_ids.add(doc_id)
             if not keep.all():
                 chunk = _with_hashes(chunk)  # rare: a record's id was taken
                 chunk = dataclasses.replace(chunk, shingles=_select(chunk.shingles, keep), anchors=None)
+                batch = batch.select(keep.tolist())
             sh = chunk.shingles
-            kept = [d for d, k in zip(chunk.docs, keep.tolist(), strict=True) if k]
-            for d, w, z in zip(kept, sh.words.tolist(), sh.sizes().tolist(), strict=True):
-                infos.append(d.doc_id, d.rel, d.kind, d.encoding, d.size, w, z, d.locator, d.record)
+            infos.extend(batch, sh.words.tolist(), sh.sizes().tolist())
             anchors = chunk.anchors if chunk.anchors is not None else cand.select_anchors(sh, config.anchor_bits)
             anchor_parts.append(anchors)
-            anchor_counts.append(len(kept))
+            anchor_counts.append(len(batch))
             store.add(sh, chunk.hashes_at)
             matrices.append(chunk.matrix if keep.all() else chunk.matrix[keep])
 

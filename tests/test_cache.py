@@ -14,7 +14,7 @@ from conftest import PLAIN, SAMPLES, WRAPPED
 from dedup import ScanConfig, scan
 from dedup.cache import Cache, clear, decode, encode, info, params_key
 from dedup.read import walk
-from dedup.records import SourceFile
+from dedup.records import DocBatch, SourceFile
 
 
 def source(root: Path, rel: str) -> SourceFile:
@@ -95,9 +95,10 @@ def test_payload_round_trip(corpus: Path) -> None:
     lo = 0
     docs = []
     for src, n in zip(sources, chunk.counts, strict=True):
-        docs.extend(back.take(lo, lo + n, src))
+        docs.append(back.take(lo, lo + n, src))
         lo += n
-    assert tuple(docs) == chunk.docs
+    assert DocBatch.concat(docs) == chunk.docs
+    assert list(chunk.docs.doc_ids[-2:]) == ["a", "dump.jsonl:2"]  # a record's own id, and one made from its line
     assert np.array_equal(back.matrix, chunk.matrix)
     for name in ("offsets", "hashes", "words", "line_hashes", "line_docs"):
         assert np.array_equal(getattr(back.shingles, name), getattr(chunk.shingles, name))
