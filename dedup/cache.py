@@ -172,7 +172,16 @@ def _doc_rows(docs: DocBatch) -> list[list[object]]:
     """[id, encoding, kind, size, offset, length, record] per document. Ids made from the path
     are stored as markers (None: the path; 0: path:record), so a moved file gets its new ids."""
     rows: list[list[object]] = []
-    columns = (docs.doc_ids, docs.rels, docs.encodings, docs.kinds, docs.sizes, docs.offsets, docs.lengths, docs.records)
+    columns = (
+        docs.doc_ids,
+        docs.rels,
+        docs.encodings,
+        docs.kinds,
+        docs.sizes,
+        docs.offsets,
+        docs.lengths,
+        docs.records,
+    )
     for doc_id, rel, encoding, kind, size, offset, length, record in zip(*columns, strict=True):
         stored: object = doc_id
         if doc_id == rel:

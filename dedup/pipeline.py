@@ -129,7 +129,7 @@ def _process_to_file(packed: Sequence[tuple[Any, ...] | _Part], config: ScanConf
     if f is None:
         f = _worker_files[spill_dir] = open(os.path.join(spill_dir, f"w{os.getpid()}.bin"), "ab")  # noqa: SIM115
     offset = f.tell()
-    f.write(memoryview(np.ascontiguousarray(sh.hashes, dtype=np.uint64)))  # no bytes copy of 1 MB
+    f.write(np.ascontiguousarray(sh.hashes, dtype=np.uint64).data)  # the array's memory: no bytes copy of 1 MB
     f.flush()
     light = Shingles(sh.offsets, np.zeros(0, np.uint64), sh.words, sh.line_hashes, sh.line_docs)
     anchors = cand.select_anchors(sh, config.anchor_bits)
@@ -184,7 +184,9 @@ def _process(sources: Sequence[SourceFile | _Part], config: ScanConfig) -> Chunk
     if pending:
         flush()
     matrix = np.concatenate([m for _, m in parts]) if parts else np.zeros((0, config.num_perm), np.uint32)
-    return Chunk(DocBatch.concat(docs), tuple(skipped), _concat_shingles([sh for sh, _ in parts]), matrix, tuple(counts))
+    return Chunk(
+        DocBatch.concat(docs), tuple(skipped), _concat_shingles([sh for sh, _ in parts]), matrix, tuple(counts)
+    )
 
 
 def _tasks(sources: list[SourceFile], config: ScanConfig) -> Iterator[_Task]:
@@ -657,7 +659,9 @@ class _Hashing:
             parts.append(slice_shingles(batch.shingles, lo, hi))
             matrices.append(batch.matrix[lo:hi])
             i = j
-        return Chunk(DocBatch.concat(docs), tuple(skipped), _concat_shingles(parts), np.concatenate(matrices), tuple(counts))
+        return Chunk(
+            DocBatch.concat(docs), tuple(skipped), _concat_shingles(parts), np.concatenate(matrices), tuple(counts)
+        )
 
     def _store(self, chunk: Chunk, sources: list[SourceFile], stamps: list[Stamp | None]) -> None:
         if self.cache is None:

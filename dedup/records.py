@@ -122,7 +122,9 @@ class DocBatch(Sequence[Document]):
     def concat(cls, batches: Sequence[DocBatch]) -> DocBatch:
         if len(batches) == 1:
             return batches[0]
-        return cls(*(tuple(itertools.chain.from_iterable(cols)) for cols in zip(*map(DocBatch.columns, batches), strict=True)))
+        return cls(
+            *(tuple(itertools.chain.from_iterable(cols)) for cols in zip(*map(DocBatch.columns, batches), strict=True))
+        )
 
     def columns(self) -> tuple[tuple[Any, ...], ...]:
         """The fields in order, as tuples."""
