@@ -67,28 +67,6 @@ class Document:
     locator: Locator
     record: int | None = None  # 1-based line (JSONL) or index (JSON array) of a record
 
-    def __reduce__(self) -> tuple[Callable[..., Document], tuple[object, ...]]:
-        # Workers send thousands of these back per task: a tuple of fields pickles several
-        # times faster than the default for slotted dataclasses (a state per object).
-        loc = self.locator
-        return (_document, (self.doc_id, self.rel, self.text, self.encoding, self.kind, self.size,
-                            loc.path, loc.offset, loc.length, self.record))  # fmt: skip
-
-
-def _document(
-    doc_id: str,
-    rel: str,
-    text: str,
-    encoding: str,
-    kind: DocKind,
-    size: int,
-    path: str,
-    offset: int,
-    length: int,
-    record: int | None,
-) -> Document:
-    return Document(doc_id, rel, text, encoding, kind, size, Locator(path, offset, length), record)
-
 
 @dataclass(frozen=True, slots=True)
 class DocBatch(Sequence[Document]):

@@ -1,4 +1,4 @@
-"""DocTable: the run's documents by column behave as a sequence of DocInfo records."""
+"""DocTable and DocBatch: documents by column behave as sequences of DocInfo and Document records."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dedup.records import DocInfo, DocKind, DocTable, Locator
+from dedup.records import DocBatch, DocInfo, DocKind, DocTable, Document, Locator
 
 KINDS: st.SearchStrategy[DocKind] = st.sampled_from(["text", "html", "markdown", "jsonl"])
 NUMBER = st.integers(min_value=0, max_value=2**40)
@@ -73,6 +73,7 @@ def test_records_survive_pickling_between_processes() -> None:
 
     records = [
         SourceFile("/d/a.txt", "a.txt", 10, 123),
+        DocBatch.of([Document("x.jsonl:3", "x.jsonl", "", "utf-8", "jsonl", 12, Locator("/d/x.jsonl", 40, 12), 3)]),
         Skipped("b.bin", SkipReason.BINARY, "NUL byte"),
         Locator("/d/x.jsonl", 40, 12),
         Document("x.jsonl:3", "x.jsonl", "some text", "utf-8", "jsonl", 12, Locator("/d/x.jsonl", 40, 12), 3),
@@ -82,3 +83,24 @@ def test_records_survive_pickling_between_processes() -> None:
     for record in records:
         again = pickle.loads(pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL))
         assert again == record and type(again) is type(record)
+
+
+def _textless(d: DocInfo) -> Document:
+    return Document(d.doc_id, d.rel, "", d.encoding, d.kind, d.size, d.locator, d.record)
+
+
+@given(doc_infos(), st.integers(min_value=0, max_value=12), st.data())
+def test_a_batch_is_its_documents_by_column(infos: list[DocInfo], cut: int, data: st.DataObject) -> None:
+    docs = [_textless(d) for d in infos]
+    batch = DocBatch.of(docs)
+    assert len(batch) == len(docs) and list(batch) == docs and batch[: len(docs)] == docs
+    assert DocBatch.concat([DocBatch.of(docs[:cut]), DocBatch.of(docs[cut:])]) == batch
+    keep = data.draw(st.lists(st.booleans(), min_size=len(docs), max_size=len(docs)))
+    assert list(batch.select(keep)) == [d for d, k in zip(docs, keep, strict=True) if k]
+
+
+@given(doc_infos())
+def test_a_table_extended_by_a_batch_equals_one_built_record_by_record(infos: list[DocInfo]) -> None:
+    table = DocTable()
+    table.extend(DocBatch.of([_textless(d) for d in infos]), [d.words for d in infos], [d.shingles for d in infos])
+    assert table == DocTable.of(infos) and list(table) == infos
