@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
 from conftest import PLAIN, WRAPPED
+from hypothesis import given
+from hypothesis import strategies as st
 
 from dedup.cleanest import features, penalty, rank
 from dedup.config import ScanConfig
@@ -95,3 +98,30 @@ def test_chrome_phrases_match_whole_short_lines_and_inner_phrases() -> None:
     assert _is_chrome_phrase("2025 example news all rights reserved")
     assert not _is_chrome_phrase("the comments of the minister")  # one-word phrases only lead
     assert not _is_chrome_phrase("shared values")
+
+
+_HASHES = st.lists(
+    st.integers(min_value=0, max_value=2**64 - 1) | st.sampled_from([0, 1, 2**63, 2**64 - 1]), max_size=60
+)
+
+
+@given(_HASHES)
+def test_distinct_values_and_counts_are_numpys(values: list[int]) -> None:
+    """The sort-based helpers give exactly np.unique's results, empty input included."""
+    from dedup.cleanest import _distinct, _distinct_counts
+
+    a = np.array(values, dtype=np.uint64)
+    assert np.array_equal(_distinct(a), np.unique(a)) and _distinct(a).dtype == np.uint64
+    got, counts = _distinct_counts(a)
+    want, want_counts = np.unique(a, return_counts=True)
+    assert np.array_equal(got, want) and np.array_equal(counts, want_counts)
+
+
+@given(st.lists(st.booleans(), max_size=40), st.integers(min_value=1, max_value=6))
+def test_covered_tokens_are_those_under_a_shared_shingle(in_core: list[bool], size: int) -> None:
+    from dedup.cleanest import _covered
+
+    n_tokens = len(in_core) + size - 1 if in_core else 0
+    got = _covered(np.array(in_core, dtype=bool), n_tokens, size)
+    want = [any(in_core[s] for s in range(max(0, t - size + 1), min(t, len(in_core) - 1) + 1)) for t in range(n_tokens)]
+    assert got.tolist() == want
