@@ -37,6 +37,7 @@ import json
 import os
 import re
 import sqlite3
+import time
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -271,6 +272,11 @@ def skipped_from(text: str, rel: str) -> list[Skipped]:
     return [Skipped(rel + suffix, SkipReason(reason), detail) for suffix, reason, detail in json.loads(text)]
 
 
+#: New batches are committed at most this often (a commit per batch of 256 files cost more
+#: than their hashing); a run killed midway loses at most this much of its stored work.
+COMMIT_EVERY_S = 2.0
+
+
 class Cache:
     """The signature cache of one run: look files up, store new batches, commit."""
 
@@ -281,6 +287,10 @@ class Cache:
         self._db = sqlite3.connect(path, timeout=30)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
+        # Checkpoint (the one step that syncs to disk in WAL mode) every 64 MB of log, not 4 MB:
+        # a first scan writes about 4 KB a document, and synced every 4 MB it took 30% longer.
+        self._db.execute("PRAGMA wal_autocheckpoint=16384")
+        self._db.execute("PRAGMA cache_size=-65536")  # 64 MB of pages: a transaction of new batches stays in memory
         if self._db.execute("PRAGMA user_version").fetchone()[0] != CACHE_VERSION:
             # Another layout (an older dedup): start afresh rather than misread it.
             self._db.executescript("".join(f"DROP TABLE IF EXISTS {table};" for table in _TABLES))
@@ -291,6 +301,7 @@ class Cache:
         self._loaded: tuple[int, Batch] | None = None
         self.hits = 0
         self.misses = 0
+        self._committed = time.monotonic()
 
     @property
     def _seen(self) -> dict[str, tuple[int, int, str]]:
@@ -354,7 +365,12 @@ class Cache:
                 )
                 self._remember(stamp)
             lo = hi
+        if time.monotonic() - self._committed >= COMMIT_EVERY_S:
+            self.commit()  # a killed run keeps what was committed; close() commits the rest
+
+    def commit(self) -> None:
         self._db.commit()
+        self._committed = time.monotonic()
 
     def ranking(self, key: str) -> list[tuple[int, float, tuple[str, ...]]] | None:
         """A stored ranking: (position in the group, penalty, reasons), cleanest first."""

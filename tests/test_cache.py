@@ -252,3 +252,25 @@ def test_a_stored_result_reads_its_document_table_only_when_used(corpus: Path) -
     assert again.summary == result.summary and again.skipped == result.skipped
     assert len(again.docs) == len(result.docs) and again.docs == result.docs  # parsed on first use
     assert again.docs._pending is None  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("every", [0.0, 3600.0])
+def test_new_batches_are_committed_at_most_every_few_seconds_and_at_close(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, every: float
+) -> None:
+    """A batch is visible to other readers once committed: at once when the interval has
+    passed, else when the cache closes; what a killed run had not committed is simply absent."""
+    from dedup import cache as cache_module
+    from dedup.pipeline import _process
+
+    monkeypatch.setattr(cache_module, "COMMIT_EVERY_S", every)
+    db = tmp_path / "s.sqlite"
+    sources = [s for s in walk([corpus], ScanConfig()) if isinstance(s, SourceFile)]
+    cache = cache_module.Cache(db, ScanConfig())
+    cache.store(_process(sources, ScanConfig()), sources, [cache.stamp(s) for s in sources])
+    other = sqlite3.connect(db)
+    visible = other.execute("SELECT COUNT(*) FROM batches").fetchone()[0]
+    assert visible == (1 if every == 0.0 else 0)
+    cache.close()
+    assert other.execute("SELECT COUNT(*) FROM batches").fetchone()[0] == 1
+    other.close()
