@@ -47,6 +47,37 @@ def test_order_is_sorted_rel_whatever_the_creation_order(tmp_path: Path, seed: i
     assert rels([tmp_path]) == sorted(FILES)
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_walk_is_the_same_whatever_order_the_os_lists_entries_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    """Folders listed in any order give the same records: files, the name kept for a file
+    reached twice (a hard link, a symlink), loops and oversized files."""
+    import dedup.read as read_module
+
+    for rel in FILES:
+        make(tmp_path, rel)
+    os.link(tmp_path / "a.txt", tmp_path / "sub" / "hard.txt")
+    (tmp_path / "sub" / "soft.txt").symlink_to(tmp_path / "b.txt")
+    (tmp_path / "sub" / "up").symlink_to(tmp_path)
+    make(tmp_path, "big.txt", "x" * 5000)
+    config = ScanConfig(max_bytes=1000)
+    expected = list(walk([tmp_path], config))
+    listing = read_module._list_folder
+    rng = random.Random(seed)
+
+    def shuffled(path: str) -> list[os.DirEntry[str]]:
+        entries = listing(path)
+        rng.shuffle(entries)
+        return entries
+
+    monkeypatch.setattr(read_module, "_list_folder", shuffled)
+    assert list(walk([tmp_path], config)) == expected
+    assert [s.reason for s in expected if isinstance(s, Skipped)] == [SkipReason.TOO_LARGE, SkipReason.SYMLINK_LOOP]
+    kept = {f.rel for f in expected if isinstance(f, SourceFile)}
+    assert {"a.txt", "b.txt"} <= kept and not {"sub/hard.txt", "sub/soft.txt"} & kept  # first real names win
+
+
 def test_sourcefile_fields(tmp_path: Path) -> None:
     path = make(tmp_path, "sub/x.txt", "12345")
     assert files([tmp_path]) == [SourceFile(path=str(path), rel="sub/x.txt", size=5, mtime_ns=path.stat().st_mtime_ns)]
