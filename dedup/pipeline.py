@@ -116,7 +116,7 @@ def _packed(items: Sequence[SourceFile | _Part]) -> tuple[tuple[Any, ...] | _Par
 
 def _unpacked(packed: Sequence[tuple[Any, ...] | _Part]) -> list[SourceFile | _Part]:
     """The inverse of ``_packed``, in the worker."""
-    return [SourceFile._make(s) if type(s) is tuple else s for s in packed]  # type: ignore[misc]
+    return [s if isinstance(s, _Part) else SourceFile._make(s) for s in packed]
 
 
 def _process_to_file(packed: Sequence[tuple[Any, ...] | _Part], config: ScanConfig, spill_dir: str) -> Chunk:
