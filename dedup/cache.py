@@ -113,12 +113,20 @@ def params_key(config: ScanConfig) -> str:
     return hashlib.blake2b(json.dumps(shaping, sort_keys=True).encode(), digest_size=12).hexdigest()
 
 
+#: Read size for content digests: below malloc's mmap threshold, so the buffer of each of
+#: 100,000 small files is cheap to make (``f.read(1 MB)`` mapped and unmapped a megabyte a
+#: file: a third of the digest's time on small files, and half of it on a 235 MB file).
+DIGEST_BLOCK = 1 << 16
+
+
 def content_digest(path: str | Path) -> str:
-    """BLAKE2b of a file's bytes, read in blocks."""
+    """BLAKE2b of a file's bytes, read in blocks into one buffer."""
     h = hashlib.blake2b(digest_size=16)
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
+    buf = bytearray(DIGEST_BLOCK)
+    view = memoryview(buf)
+    with open(path, "rb", buffering=0) as f:
+        while n := f.readinto(buf):
+            h.update(view[:n])
     return h.hexdigest()
 
 
@@ -262,6 +270,8 @@ def slice_shingles(sh: Shingles, lo: int, hi: int) -> Shingles:
 
 def skipped_json(skipped: Sequence[Skipped], rel: str) -> str:
     """A file's skips with their rel made relative to the file (a moved file keeps them)."""
+    if not skipped:
+        return "[]"  # most files: no JSON encoder made for them
     rows = [[s.rel[len(rel) :] if s.rel.startswith(rel) else s.rel, s.reason.value, s.detail] for s in skipped]
     return json.dumps(rows, ensure_ascii=False).encode("utf-8", "surrogatepass").decode("utf-8", "surrogatepass")
 

@@ -274,3 +274,16 @@ def test_new_batches_are_committed_at_most_every_few_seconds_and_at_close(
     cache.close()
     assert other.execute("SELECT COUNT(*) FROM batches").fetchone()[0] == 1
     other.close()
+
+
+@pytest.mark.parametrize("size", [0, 1, 65535, 65536, 65537, 3 * 65536 + 5])
+def test_content_digest_is_blake2b_of_the_bytes_whatever_the_block_edges(tmp_path: Path, size: int) -> None:
+    import hashlib
+
+    from dedup.cache import DIGEST_BLOCK, content_digest
+
+    assert DIGEST_BLOCK == 65536  # the sizes above sit on its edges
+    data = os.urandom(size)
+    path = tmp_path / "f.bin"
+    path.write_bytes(data)
+    assert content_digest(path) == hashlib.blake2b(data, digest_size=16).hexdigest()
