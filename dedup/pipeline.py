@@ -164,7 +164,7 @@ def _process(sources: Sequence[SourceFile | _Part], config: ScanConfig) -> Chunk
     def flush() -> None:
         sh, matrix = _hash_documents(pending, config)
         parts.append((sh, matrix))
-        docs.append(DocBatch.of(pending))  # the texts go here
+        docs.append(DocBatch.of(pending))  # the records, without their texts
         pending.clear()
 
     for i, source in enumerate(sources):
