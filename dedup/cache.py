@@ -153,6 +153,7 @@ class Stamp:
     size: int
     mtime_ns: int
     digest: str
+    by_stat: bool = False  # the digest came from ``seen``: the cache knows this path at this stat
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,17 +182,7 @@ def _doc_rows(docs: DocBatch) -> list[list[object]]:
     """[id, encoding, kind, size, offset, length, record] per document. Ids made from the path
     are stored as markers (None: the path; 0: path:record), so a moved file gets its new ids."""
     rows: list[list[object]] = []
-    columns = (
-        docs.doc_ids,
-        docs.rels,
-        docs.encodings,
-        docs.kinds,
-        docs.sizes,
-        docs.offsets,
-        docs.lengths,
-        docs.records,
-    )
-    for doc_id, rel, encoding, kind, size, offset, length, record in zip(*columns, strict=True):
+    for doc_id, rel, encoding, kind, size, _path, offset, length, record in zip(*docs.columns(), strict=True):
         stored: object = doc_id
         if doc_id == rel:
             stored = None
@@ -328,17 +319,17 @@ class Cache:
     def lookup(self, source: SourceFile) -> tuple[Hit | None, Stamp]:
         """Where a file's results are if its stat or its content is known, and its stamp."""
         stamp = self.stamp(source)
-        return self.hit(stamp, source), stamp
+        return self.hit(stamp), stamp
 
     def stamp(self, source: SourceFile) -> Stamp:
         """The file's stamp: its content digest from the stat shortcut, else read."""
         real = _absolute(source.path)
         row = self._seen.get(real)
         if row is not None and row[0] == source.size and row[1] == source.mtime_ns:
-            return Stamp(real, source.size, source.mtime_ns, row[2])
+            return Stamp(real, source.size, source.mtime_ns, row[2], by_stat=True)
         return Stamp(real, source.size, source.mtime_ns, content_digest(source.path))
 
-    def hit(self, stamp: Stamp, source: SourceFile) -> Hit | None:
+    def hit(self, stamp: Stamp) -> Hit | None:
         """Where the results for a stamped file's content are, if cached."""
         if self._content is None:
             rows = self._db.execute("SELECT digest, batch, lo, hi, skipped FROM content WHERE params=?", (self.params,))
@@ -347,8 +338,7 @@ class Cache:
         if found is None:
             self.misses += 1
             return None
-        row = self._seen.get(stamp.real)
-        if row is None or row[0] != source.size or row[1] != source.mtime_ns:
+        if not stamp.by_stat:
             self._remember(stamp)  # moved or touched, same bytes: next time the stat will do
         self.hits += 1
         return found

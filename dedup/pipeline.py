@@ -558,13 +558,13 @@ class _Hashing:
         """Where the cache holds each stamped file's results (read when first needed)."""
         if self._hits is None:
             self._hits = [None] * len(self.sources)
-            for i, (src, st) in enumerate(zip(self.sources, self.stamps, strict=True)):
+            for i, st in enumerate(self.stamps):
                 if self.cache is None:
                     break
                 if st is None:
                     continue
                 try:
-                    self._hits[i] = self.cache.hit(st, src)
+                    self._hits[i] = self.cache.hit(st)
                 except sqlite3.Error as exc:
                     self._drop_cache(exc)
             if self.cache is None:  # dropped on the way: nothing is served from it

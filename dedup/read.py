@@ -166,9 +166,8 @@ class _Folder:
     """A folder waiting to be listed, with what its descendants inherit."""
 
     path: str
-    sub: str  # path below the argument ("" for the argument itself)
-    rel: str  # sub with the argument's prefix
-    sub_head: str  # what a child's name is appended to for its sub: "" or sub + "/"
+    rel: str  # path below the argument, with the argument's prefix
+    sub_head: str  # the path below the argument, as a prefix for a child's: "" or that path + "/"
     rel_head: str  # the same for its rel
     ancestors: dict[_FileKey, str]  # folders on the descent path -> their rel, for loops
     included: bool  # an include pattern matched this folder or one above it
@@ -215,7 +214,6 @@ class _Walker:
         st = root.stat()
         start = _Folder(
             path=str(root),
-            sub="",
             rel=prefix,
             sub_head="",
             rel_head=f"{prefix}/" if prefix else "",
@@ -277,7 +275,7 @@ class _Walker:
         included = folder.included or any(g.matches(name, paths, is_folder=True) for g in self.include)
         ancestors = {**folder.ancestors, key: rel}
         via_link = folder.via_link or is_link
-        return _Folder(entry.path, sub, rel, f"{sub}/", f"{rel}/", ancestors, included, via_link)
+        return _Folder(entry.path, rel, f"{sub}/", f"{rel}/", ancestors, included, via_link)
 
     def _add(self, key: _FileKey, item: _Found) -> None:
         """Keep one name per real file: the preferred one, whatever order they came in."""
