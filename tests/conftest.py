@@ -1,4 +1,5 @@
-"""Shared fixtures: the shipped samples, copied so no test can touch the originals."""
+"""Shared fixtures (the shipped samples, copied so no test can touch the originals) and the
+hypothesis profile."""
 
 from __future__ import annotations
 
@@ -8,6 +9,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# No per-example deadline: these are correctness properties, many over real files, and a
+# shared machine makes a cold first example take 300 ms now and then. Speed is measured by
+# benchmarks/, never by a timed test.
+settings.register_profile("dedup", deadline=None)
+settings.load_profile("dedup")
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "samples"

@@ -201,7 +201,7 @@ def test_json_lines_that_break_the_parser(tmp_path: Path, line: str, detail: str
 SUFFIXES = [".txt", ".html", ".md", ".jsonl", ".json", ""]
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     data=st.one_of(
         st.binary(max_size=400),

@@ -303,7 +303,7 @@ def brute_force(ids: list[str], pred: list[list[str]], true: list[list[str]]) ->
     return a, b, c, d
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(partitions())
 def test_metrics_match_brute_force(case: tuple[list[str], list[list[str]], list[list[str]]]) -> None:
     ids, pred, true = case
@@ -319,7 +319,7 @@ def test_metrics_match_brute_force(case: tuple[list[str], list[list[str]], list[
     assert r.recall == (a / (a + c) if a + c else 1.0)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(partitions(), st.randoms(use_true_random=False))
 def test_report_ignores_every_order(
     case: tuple[list[str], list[list[str]], list[list[str]]], rnd: random.Random

@@ -141,7 +141,7 @@ _sizes = st.one_of(st.integers(1, 8), st.integers(1, MAX_SHINGLE_SIZE))
 
 
 @needs_kernel
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
 @given(_texts, _sizes, _sizes, st.sampled_from([1, 7, 32, 33, 128, 200, 256]), st.integers(0, 2**32 - 1))
 def test_kernel_equals_numpy_and_reference(texts: list[str], k: int, char_k: int, num_perm: int, seed: int) -> None:
     fast, slow = run_both(texts, k, char_k, num_perm, seed)

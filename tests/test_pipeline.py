@@ -116,7 +116,7 @@ names_st = st.permutations([PLAIN, WRAPPED, *OTHERS])
 folders_st = st.lists(st.sampled_from(["", "a", "b/c", "z"]), min_size=5, max_size=5)
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=12, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(order=names_st, folders=folders_st)
 def test_property_result_independent_of_creation_order_and_folders(
     tmp_path_factory: pytest.TempPathFactory, order: list[str], folders: list[str]

@@ -77,7 +77,7 @@ def test_sequence_matches_set() -> None:
 MIXED_TEXT = st.lists(st.sampled_from([*"ab cd\n.,'’中文字テスト ﬁ É", "â€™", "  "]), max_size=60).map("".join)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150)
 @given(st.lists(MIXED_TEXT, max_size=6), st.sampled_from([(5, 5), (5, 3), (2, 4), (1, 1)]))
 def test_sequences_of_many_texts_equal_sequence_of_each(texts: list[str], sizes: tuple[int, int]) -> None:
     k, char_k = sizes
@@ -94,7 +94,7 @@ def test_invalid_shingle_size() -> None:
 _alphabet = st.sampled_from([*"abcdeé ,.\n\t-’“中文本ไทย", "\u0085", "\u2028", "ﬁ", "\ud800"])
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(st.text(_alphabet, max_size=120) | st.text(max_size=60))
 def test_tokens_equal_their_character_by_character_definition(text: str) -> None:
     from dedup.shingle import _tokens_by_char
@@ -102,7 +102,7 @@ def test_tokens_equal_their_character_by_character_definition(text: str) -> None
     assert tokens(text) == _tokens_by_char(text)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(st.lists(st.text(_alphabet, max_size=80), min_size=1, max_size=6), st.integers(1, 6), st.integers(1, 6))
 def test_vectorised_equals_reference(texts: list[str], k: int, char_k: int) -> None:
     sh = shingle_batch(texts, k, char_k)

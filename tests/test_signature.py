@@ -55,7 +55,7 @@ def test_empty_document_row_is_all_empty() -> None:
     assert not (sigs.matrix[1] == EMPTY).all()
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(st.integers(0, 2**32 - 1), st.integers(1, 64))
 def test_any_seed_and_width_match_datasketch(seed: int, num_perm: int) -> None:
     text = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu"
@@ -66,7 +66,7 @@ def test_any_seed_and_width_match_datasketch(seed: int, num_perm: int) -> None:
 words = st.sampled_from([f"w{i}" for i in range(60)])
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(st.lists(words, min_size=30, max_size=120), st.lists(words, min_size=30, max_size=120))
 def test_estimate_is_close_to_exact_jaccard(a: list[str], b: list[str]) -> None:
     sa, sb = set(shingle_strings(" ".join(a), 2)), set(shingle_strings(" ".join(b), 2))
