@@ -27,7 +27,6 @@ import tempfile
 import weakref
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from time import perf_counter as clock
@@ -58,6 +57,7 @@ from .records import (
     Summary,
 )
 from .shingle import Shingles, shingle_batch
+from .workers import Pool
 
 #: Files handed to a worker at a time: enough to amortise the hand-over, small enough to
 #: keep both cores busy to the end.
@@ -110,13 +110,18 @@ _worker_files: dict[str, IO[bytes]] = {}  # spill folder -> this worker's file i
 def _packed(items: Sequence[SourceFile | _Part]) -> tuple[tuple[Any, ...] | _Part, ...]:
     """Task items as they cross the pipe: files as plain tuples. A named tuple pickles
     through a Python-level call, 3 µs a file: most of what handing out tasks cost the
-    run's process, on the cores its workers need."""
-    return tuple(tuple(s) if isinstance(s, SourceFile) else s for s in items)
+    run's process, on the cores its workers need. A task holds files or one part, never
+    both (``_tasks``), so the files convert in one C-level ``map``."""
+    if items and isinstance(items[0], _Part):
+        return tuple(items)
+    return tuple(map(tuple, items))  # type: ignore[arg-type]
 
 
 def _unpacked(packed: Sequence[tuple[Any, ...] | _Part]) -> list[SourceFile | _Part]:
     """The inverse of ``_packed``, in the worker."""
-    return [s if isinstance(s, _Part) else SourceFile._make(s) for s in packed]
+    if packed and isinstance(packed[0], _Part):
+        return list(packed)  # type: ignore[arg-type]
+    return list(map(SourceFile._make, packed))  # type: ignore[arg-type]
 
 
 def _process_to_file(packed: Sequence[tuple[Any, ...] | _Part], config: ScanConfig, spill_dir: str) -> Chunk:
@@ -228,11 +233,9 @@ def _run_tasks(tasks: Iterable[_Task], config: ScanConfig, workers: _Workers | N
     yield from workers.map(work, (_packed(t.items) for t in tasks))
 
 
-_DONE = object()  # the end of an iterator, for next()
-
-
 class _Workers:
-    """The run's one process pool, started on first use and shut down by ``close``.
+    """The run's one process pool (``workers.Pool``), started on first use and shut down
+    by ``close``, and the private folder its workers write shingle hashes to.
 
     A big run starts it before its arrays grow (``start``): forked workers get a copy of
     the page tables of the process they fork from, so workers forked late would each be
@@ -241,7 +244,7 @@ class _Workers:
 
     def __init__(self, jobs: int) -> None:
         self.jobs = jobs
-        self._pool: ProcessPoolExecutor | None = None
+        self._pool = Pool(jobs)
         self._spill_dir: str | None = None
 
     def spill_dir(self) -> str:
@@ -254,42 +257,17 @@ class _Workers:
     def parallel(self) -> bool:
         return self.jobs > 1
 
-    def pool(self) -> ProcessPoolExecutor:
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self.jobs)
-            # The executor forks on demand; ask for all workers now, while this process is small.
-            for future in [self._pool.submit(os.getpid) for _ in range(self.jobs)]:
-                future.result()
-        return self._pool
-
     def start(self) -> None:
         if self.parallel:
-            self.pool()
+            self._pool.start()
 
     def map(self, fn: Callable[[Any], Any], items: Iterable[Any], ahead: int = 2) -> Iterator[Any]:
-        """``fn`` over ``items`` in the workers, results in order; at most ``ahead`` tasks
-        per worker are out at once, so finished results never pile up in memory while an
-        earlier, slower one is awaited (``Executor.map`` submits everything at once)."""
-        pool = self.pool()
-        pending: collections.deque[Future[Any]] = collections.deque()
-        todo = iter(items)
-        for item in itertools.islice(todo, ahead * self.jobs):
-            pending.append(pool.submit(fn, item))
-        try:
-            while pending:
-                result = pending.popleft().result()
-                following = next(todo, _DONE)
-                if following is not _DONE:
-                    pending.append(pool.submit(fn, following))
-                yield result
-        finally:
-            for future in pending:
-                future.cancel()
+        """``fn`` over ``items`` in the workers, results in order, at most ``ahead`` tasks
+        per worker out at once (``Pool.map``)."""
+        return self._pool.map(fn, items, ahead)
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown()
-            self._pool = None
+        self._pool.close()
         if self._spill_dir is not None:
             # Open files in it (the run's shingle sets) stay readable until closed.
             shutil.rmtree(self._spill_dir, ignore_errors=True)
