@@ -52,9 +52,15 @@ class RemoteTraceback(Exception):
         return str(self.args[0])
 
 
-def _serve(tasks: Connection, results: Connection) -> None:
+def _serve(tasks: Connection, results: Connection, theirs: list[Connection]) -> None:
     """A worker's loop: run each ``(fn, item)`` and send back ``(True, value)`` or
-    ``(False, exception, traceback text)``. ``fn`` is None when it is the last one sent."""
+    ``(False, exception, traceback text)``. ``fn`` is None when it is the last one sent.
+
+    ``theirs`` are the run's ends of the pipes, which a forked worker inherits: closed
+    first, so that when the run ends, however it ends, this worker reads the end of its
+    task pipe and stops instead of waiting forever as an orphan."""
+    for conn in theirs:
+        conn.close()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the run's to handle; it stops the workers
     inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
 
@@ -110,7 +116,8 @@ class Pool:
             task_r, task_w = ctx.Pipe(duplex=False)
             result_r, result_w = ctx.Pipe(duplex=False)
             _widen(result_w)
-            proc = ctx.Process(target=_serve, args=(task_r, result_w), daemon=True, name="dedup-worker")
+            theirs = [task_w, result_r, *self._tasks, *self._results]  # the run's ends, this and earlier workers'
+            proc = ctx.Process(target=_serve, args=(task_r, result_w, theirs), daemon=True, name="dedup-worker")
             proc.start()
             task_r.close()
             result_w.close()

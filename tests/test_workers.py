@@ -173,3 +173,36 @@ def test_two_maps_at_once_are_refused(pool: workers.Pool) -> None:
     with pytest.raises(RuntimeError, match="earlier map"):
         next(pool.map(_negate, range(3)))
     assert list(first) == [-x for x in range(1, 20)]
+
+
+def test_workers_end_when_the_run_is_killed(tmp_path: Path) -> None:
+    # kill -9 of the run (or its crash): nothing will send tasks any more, and its workers
+    # must not live on as orphans.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, time\n"
+        "from dedup import workers\n"
+        "pool = workers.Pool(2)\n"
+        "pool.start()\n"
+        "print(*[p.pid for p in pool._procs], flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    with subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True) as run:
+        assert run.stdout is not None
+        pids = [int(p) for p in run.stdout.readline().split()]
+        run.kill()
+    assert len(pids) == 2
+
+    def alive(pid: int) -> bool:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (FileNotFoundError, ProcessLookupError):
+            return False
+        return state not in ("Z", "X")  # a zombie has ended; its new parent may not reap it
+
+    deadline = time.monotonic() + 10
+    while any(alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [p for p in pids if alive(p)]
