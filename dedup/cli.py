@@ -12,11 +12,10 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from . import __version__, export, report
 from . import cache as sigcache
@@ -24,6 +23,9 @@ from .config import ScanConfig
 from .errors import DedupError
 from .pipeline import candidate_loss, pair_measures, scan
 from .records import ScanResult
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 F = TypeVar("F", bound=Callable[..., Any])
 _DEFAULTS = ScanConfig()
@@ -112,6 +114,16 @@ def run_scan(paths: tuple[Path, ...], config: ScanConfig, quiet: bool, cache: Pa
         if not show:
             result = scan(paths, config, cache=cache)
         else:
+            # Imported only when shown: a tenth of the start-up of a quiet rescan.
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                SpinnerColumn,
+                TextColumn,
+                TimeElapsedColumn,
+            )
+
             columns = (
                 SpinnerColumn(),
                 TextColumn("{task.description}"),
@@ -134,19 +146,28 @@ def main() -> None:
     """Find near-duplicate documents in scraped files, and the cleanest copy of each."""
 
 
+#: New container objects between two runs of the cycle collector in the ``dedup`` program.
+COLLECT_EVERY = 1_000_000
+
+
 def run() -> None:
     """The ``dedup`` program (console script and ``python -m dedup``): ``main`` in a process
-    of its own, with the cycle collector run every 100,000 allocations instead of 700.
+    of its own, with the cycle collector run every ``COLLECT_EVERY`` new container objects
+    instead of 700.
 
     A scan makes hundreds of thousands of small records (a walk alone, one per file) and
     almost no reference cycles, so CPython's default walked the same live objects again
-    and again. Only the program sets this, in the process it owns; ``main`` as a library
-    call (tests, embedding) and ``dedup.scan`` leave a caller's collector alone. What is
-    made before the command runs (modules, classes) is moved out of the collector's sight
-    with ``gc.freeze``.
+    and again. Each collection looks at every object made since the last one, about
+    0.6 µs an object here: at 100,000, a rescan of 100,000 unchanged files still spent
+    0.15 s of its 2.3 s in three collections over the walk's and the stored result's
+    records. At a million, such a run makes no collection at all, and a long run pays the
+    same per object as before. Only the program sets this, in the process it owns;
+    ``main`` as a library call (tests, embedding) and ``dedup.scan`` leave a caller's
+    collector alone. What is made before the command runs (modules, classes) is moved out
+    of the collector's sight with ``gc.freeze``.
     """
     gc.freeze()
-    gc.set_threshold(100_000, 50, 100)
+    gc.set_threshold(COLLECT_EVERY, 50, 100)
     main()
 
 

@@ -79,6 +79,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import json
+import math
 import os
 import re
 import sys
@@ -203,6 +204,42 @@ def _member(member: Member) -> dict[str, object]:
     }
 
 
+_STR = json.encoder.encode_basestring  # what _LINE_ENCODER writes a str with (C where built)
+
+
+def _float_json(value: float) -> str:
+    """A float rounded to ``_DIGITS`` as _LINE_ENCODER writes it (no NaN or infinity)."""
+    value = round(value, _DIGITS)
+    if value != value or value in (math.inf, -math.inf):
+        raise ValueError(f"Out of range float values are not JSON compliant: {value!r}")
+    return float.__repr__(value)
+
+
+def _member_json(member: Member) -> str:
+    """``_LINE_ENCODER.encode(_member(member))``, written without the dict: a rescan's
+    export is most of its time after the walk, and json spent 10 µs a member here on
+    building, then walking, a dict of ten keys (a test holds the two equal)."""
+    m = member
+    record = "null" if m.record is None else int.__repr__(m.record)
+    reasons = ", ".join([_STR(export_text(r)) for r in m.reasons])
+    return (
+        f'{{"id": {_STR(export_text(m.doc_id))}, "path": {_STR(export_text(m.rel))}, "record": {record}, '
+        f'"cleanest": {"true" if m.cleanest else "false"}, "jaccard": {_float_json(m.jaccard)}, '
+        f'"containment": {_float_json(m.containment)}, "words": {int.__repr__(m.words)}, '
+        f'"bytes": {int.__repr__(m.size)}, "penalty": {_float_json(m.penalty)}, "reasons": [{reasons}]}}'
+    )
+
+
+def _cluster_json(cluster: Cluster) -> str:
+    """``_LINE_ENCODER.encode(_cluster(cluster))``, written as ``_member_json`` is."""
+    members = cluster.members
+    cleanest = _STR(export_text(members[0].doc_id)) if members else "null"
+    return (
+        f'{{"cluster": {int.__repr__(cluster.cluster_id)}, "size": {len(members)}, "cleanest": {cleanest}, '
+        f'"members": [{", ".join([_member_json(m) for m in members])}]}}'
+    )
+
+
 def _cluster(cluster: Cluster) -> dict[str, object]:
     """One cluster as exported."""
     return {
@@ -226,6 +263,11 @@ def to_dict(result: ScanResult, version: str) -> dict[str, object]:
     Raises:
         TypeError: a params value that JSON cannot hold.
     """
+    return {**_head(result, version), "clusters": [_cluster(c) for c in result.clusters], "skipped": _skipped(result)}
+
+
+def _head(result: ScanResult, version: str) -> dict[str, object]:
+    """The export's keys before its clusters."""
     s = result.summary
     return {
         "schema": SCHEMA,
@@ -242,12 +284,13 @@ def to_dict(result: ScanResult, version: str) -> dict[str, object]:
             "candidates": s.candidates,
             "matches": s.matches,
         },
-        "clusters": [_cluster(c) for c in result.clusters],
-        "skipped": [
-            {"path": export_text(k.rel), "reason": str(k.reason), "detail": export_text(k.detail)}
-            for k in result.skipped
-        ],
     }
+
+
+def _skipped(result: ScanResult) -> list[dict[str, str]]:
+    return [
+        {"path": export_text(k.rel), "reason": str(k.reason), "detail": export_text(k.detail)} for k in result.skipped
+    ]
 
 
 def member_rows(result: ScanResult) -> Iterator[dict[str, object]]:
@@ -259,18 +302,21 @@ def member_rows(result: ScanResult) -> Iterator[dict[str, object]]:
 
 def _write_json(result: ScanResult, version: str, out: IO[str]) -> None:
     """The export, indented, with each cluster and each skipped entry on a line of its own:
-    readable, grep-able, and written by json's C encoder (an indented dump of a million
-    members goes through its pure-Python one, minutes instead of seconds)."""
-    data = to_dict(result, version)
+    readable, grep-able, and written a line at a time (an indented dump of a million
+    members goes through json's pure-Python encoder, minutes instead of seconds)."""
+    lines: dict[str, list[str]] = {
+        "clusters": [_cluster_json(c) for c in result.clusters],
+        "skipped": [_LINE_ENCODER.encode(k) for k in _skipped(result)],
+    }
+    data: dict[str, object] = {**_head(result, version), **lines}
     out.write("{\n")
     for n, (key, value) in enumerate(data.items()):
         out.write(f"  {json.dumps(key)}: ")
-        if key in ("clusters", "skipped") and isinstance(value, list) and value:
+        if key in lines and value:
+            last = len(lines[key]) - 1
             out.write("[\n")
-            last = len(value) - 1
-            for i, item in enumerate(value):
-                line = _one_line(_LINE_ENCODER.encode(item))
-                out.write(f"    {line}{',' if i < last else ''}\n")
+            for i, line in enumerate(lines[key]):
+                out.write(f"    {_one_line(line)}{',' if i < last else ''}\n")
             out.write("  ]")
         else:
             out.write(json.dumps(value, ensure_ascii=False, indent=2, allow_nan=False).replace("\n", "\n  "))
@@ -279,9 +325,11 @@ def _write_json(result: ScanResult, version: str, out: IO[str]) -> None:
 
 
 def _write_jsonl(result: ScanResult, out: IO[str]) -> None:
-    for row in member_rows(result):
-        out.write(_one_line(_LINE_ENCODER.encode(row)))
-        out.write("\n")
+    for cluster in result.clusters:
+        head = f'{{"cluster": {int.__repr__(cluster.cluster_id)}, '
+        for member in cluster.members:
+            out.write(_one_line(head + _member_json(member)[1:]))  # the member_rows dict, as JSON
+            out.write("\n")
 
 
 def _write_csv(result: ScanResult, out: IO[str]) -> None:

@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import PLAIN, SAMPLES, WRAPPED
+from hypothesis import given
+from hypothesis import strategies as st
 
 from dedup import ScanConfig, scan
 from dedup.cache import Cache, clear, decode, encode, info, params_key
@@ -287,3 +289,23 @@ def test_content_digest_is_blake2b_of_the_bytes_whatever_the_block_edges(tmp_pat
     path = tmp_path / "f.bin"
     path.write_bytes(data)
     assert content_digest(path) == hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+_names = st.text(st.characters(blacklist_categories=("Cs",)) | st.sampled_from(["\0", "\n", "'", '"', "\\", "\udce9"]))
+_files = st.lists(st.builds(SourceFile, _names, _names, st.integers(0, 2**40), st.integers(0, 2**62)), max_size=4)
+
+
+@given(a=_files, b=_files)
+def test_the_stat_key_tells_every_list_of_files_apart(
+    tmp_path_factory: pytest.TempPathFactory, a: list[SourceFile], b: list[SourceFile]
+) -> None:
+    # Names with NULs, line breaks, quotes and undecodable bytes: no two lists share a key.
+    from dedup.pipeline import _Hashing
+
+    hashing = _Hashing(ScanConfig(), tmp_path_factory.mktemp("c") / "s.sqlite", [])
+    try:
+        ka = hashing.result_key(["."], a, [], by_stat=True)
+        kb = hashing.result_key(["."], b, [], by_stat=True)
+    finally:
+        hashing.close()
+    assert ka is not None and (ka == kb) == (a == b)

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from conftest import PLAIN, SAMPLES, WRAPPED
 
 from dedup import __version__
-from dedup.cli import main
+from dedup.cli import COLLECT_EVERY, main
 
 
 @pytest.fixture
@@ -50,7 +50,7 @@ def test_program_sets_collector_but_main_does_not(runner: CliRunner) -> None:
     code = "import atexit, gc, runpy; atexit.register(lambda: print(gc.get_threshold())); runpy.run_module('dedup')"
     proc = subprocess.run([sys.executable, "-c", code, "--version"], capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.splitlines() == [f"dedup, version {__version__}", "(100000, 50, 100)"]
+    assert proc.stdout.splitlines() == [f"dedup, version {__version__}", f"({COLLECT_EVERY}, 50, 100)"]
 
 
 def test_scan_samples_report(runner: CliRunner, samples_dir: Path) -> None:
@@ -65,6 +65,19 @@ def test_scan_samples_report(runner: CliRunner, samples_dir: Path) -> None:
     assert "跳至主要内容" in result.stdout
     assert "Cluster 2" not in result.stdout
     assert result.stderr == ""  # not a terminal: no progress bars
+
+
+def test_progress_is_shown_on_a_terminal(samples_dir: Path, tmp_path: Path) -> None:
+    # A real process whose stderr rich takes for a terminal (FORCE_COLOR): the progress
+    # display, imported only then, shows the stages and leaves the report and export alone.
+    out = tmp_path / "out.json"
+    env = {**os.environ, "FORCE_COLOR": "1", "COLUMNS": "100"}
+    args = [sys.executable, "-m", "dedup", "scan", str(samples_dir), "--output", str(out), "--no-cache"]
+    proc = subprocess.run(args, capture_output=True, text=True, env=env, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert "finding files" in proc.stderr and "hashing" in proc.stderr and "0/5" in proc.stderr
+    assert "Cluster 1" in proc.stdout
+    assert json.loads(out.read_text(encoding="utf-8"))["summary"]["clusters"] == 1
 
 
 def test_json_to_stdout_is_machine_output_only(runner: CliRunner, samples_dir: Path) -> None:

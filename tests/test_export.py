@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
+import io
 import json
 import os
 from pathlib import Path
@@ -527,3 +529,60 @@ def test_round_trip_in_every_format(tmp_path: Path, result: ScanResult) -> None:
         for e in expected
     ]
     assert sorted(os.listdir(tmp_path)) == ["out.csv", "out.json", "out.jsonl"]
+
+
+_texts = st.text(
+    st.characters() | st.sampled_from(["\u2028", "\u0085", '"', "\\", "\n", "\udce9", "\ud800", "é", "跳"])
+)
+_members = st.builds(
+    Member,
+    doc_id=_texts,
+    rel=_texts,
+    words=st.integers(0, 10**12),
+    size=st.integers(0, 10**15),
+    cleanest=st.booleans(),
+    jaccard=st.floats(allow_nan=False, allow_infinity=False),
+    containment=st.floats(-1e300, 1e300),
+    penalty=st.floats(0, 10) | st.sampled_from([0.0, -0.0, 1e-5, 0.00005, 123456.78915]),
+    reasons=st.lists(_texts, max_size=3).map(tuple),
+    record=st.none() | st.integers(1, 10**9),
+)
+
+
+@given(cid=st.integers(1, 10**6), members=st.lists(_members, max_size=3))
+def test_clusters_and_members_are_written_as_the_json_encoder_writes_their_dicts(
+    cid: int, members: list[Member]
+) -> None:
+    # The export writes cluster and member lines directly (fast); they must be the exact
+    # bytes json's encoder makes of the documented dicts, for any names and numbers.
+    from dedup.export import (
+        _LINE_ENCODER,
+        _cluster,
+        _cluster_json,
+        _member,
+        _member_json,
+        _one_line,
+        _write_jsonl,
+        member_rows,
+    )
+
+    cluster = Cluster(cid, tuple(members))
+    assert _cluster_json(cluster) == _LINE_ENCODER.encode(_cluster(cluster))
+    for m in members:
+        assert _member_json(m) == _LINE_ENCODER.encode(_member(m))
+    result = dataclasses.replace(small_result(), clusters=(cluster,))
+    out = io.StringIO()
+    _write_jsonl(result, out)
+    rows = [_one_line(_LINE_ENCODER.encode(row)) + "\n" for row in member_rows(result)]
+    assert out.getvalue() == "".join(rows)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf")])
+def test_a_float_json_cannot_hold_is_refused_as_the_encoder_refuses_it(bad: float) -> None:
+    from dedup.export import _LINE_ENCODER, _member, _member_json
+
+    m = Member("a", "a", 1, 1, True, 1.0, bad, 0.0, ())
+    with pytest.raises(ValueError, match="Out of range float values are not JSON compliant"):
+        _LINE_ENCODER.encode(_member(m))
+    with pytest.raises(ValueError, match="Out of range float values are not JSON compliant"):
+        _member_json(m)
