@@ -10,7 +10,7 @@ Example:
 from __future__ import annotations
 
 from .config import ScanConfig
-from .errors import ConfigError, DedupError, ExportError, InputError, SkipReason
+from .errors import ConfigError, DedupError, ExportError, InputError, SkipReason, WorkerError
 from .pipeline import Progress, scan
 from .records import Cluster, DocInfo, Document, Match, Member, Pick, ScanResult, Skipped, SourceFile, Summary
 from .shingle import hash_shingle32, shingle_strings
@@ -39,6 +39,7 @@ __all__ = [
     "Skipped",
     "SourceFile",
     "Summary",
+    "WorkerError",
     "__version__",
     "hash_shingle32",
     "scan",

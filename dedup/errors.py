@@ -9,7 +9,8 @@ Two kinds of trouble, kept apart on purpose:
     DedupError                 base class; the CLI turns it into "Error: ..." and exit 2
     ├── ConfigError            options that contradict each other or are out of range
     ├── InputError             a path given on the command line does not exist / cannot be walked
-    └── ExportError            the export file cannot be written
+    ├── ExportError            the export file cannot be written
+    └── WorkerError            a worker process stopped without finishing (killed, out of memory)
 """
 
 from __future__ import annotations
@@ -32,6 +33,10 @@ class InputError(DedupError):
 
 class ExportError(DedupError):
     """The export file could not be written."""
+
+
+class WorkerError(DedupError):
+    """A worker process stopped without finishing its tasks (killed, or out of memory)."""
 
 
 class SkipReason(str, Enum):

@@ -24,7 +24,7 @@ from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from typing import Any
 
-from .errors import DedupError
+from .errors import WorkerError
 
 try:
     import fcntl
@@ -39,10 +39,6 @@ IN_FLIGHT = 2
 PIPE_BYTES = 1 << 20
 
 _STOP = None  # the message that ends a worker
-
-
-class WorkerError(DedupError):
-    """A worker process stopped without finishing its tasks (killed, or out of memory)."""
 
 
 class RemoteTraceback(Exception):

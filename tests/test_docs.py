@@ -44,7 +44,7 @@ def test_public_api_is_pinned() -> None:
     assert set(dedup.__all__) == {
         "Cluster", "ConfigError", "DedupError", "DocInfo", "Document", "ExportError", "InputError",
         "Match", "Member", "Pick", "Progress", "ScanConfig", "ScanResult", "Signatures", "SkipReason",
-        "Skipped", "SourceFile", "Summary", "__version__", "hash_shingle32", "scan", "shingle_strings",
+        "Skipped", "SourceFile", "Summary", "WorkerError", "__version__", "hash_shingle32", "scan", "shingle_strings",
     }  # fmt: skip
     for name in dedup.__all__:
         assert hasattr(dedup, name)
