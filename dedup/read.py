@@ -198,9 +198,9 @@ class _Walker:
         limit = self.config.max_bytes
         if found and max(map(_SIZE, found)) > limit:
             # JSON Lines files are read a record at a time: the limit is for their records.
-            big = [f for f in found if f[4] > limit and not f[1].lower().endswith((".jsonl", ".ndjson"))]
-            too_large = {f[1]: f for f in big}
-            found = [f for f in found if f[1] not in too_large]
+            fits = [f[4] <= limit or f[1].lower().endswith((".jsonl", ".ndjson")) for f in found]
+            big = [f for f, ok in zip(found, fits, strict=True) if not ok]
+            found = [f for f, ok in zip(found, fits, strict=True) if ok]
             skips = [
                 Skipped(f[1], SkipReason.TOO_LARGE, f"{_size_text(f[4])} > {_size_text(limit)} limit (--max-bytes)")
                 for f in big
