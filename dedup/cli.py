@@ -7,8 +7,6 @@ error or a fatal one (a missing path, an export that cannot be written).
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import gc
 import json
 import sys
@@ -170,32 +168,7 @@ def run() -> None:
     """
     gc.freeze()
     gc.set_threshold(COLLECT_EVERY, 50, 100)
-    _fix_mmap_threshold()
     main()
-
-
-#: In the ``dedup`` program, C allocations from this size up get a mapping of their own (glibc).
-MMAP_FROM = 4 << 20
-_M_MMAP_THRESHOLD = -3  # glibc's mallopt() parameter number
-
-
-def _fix_mmap_threshold() -> bool:
-    """Fix glibc's mmap threshold at ``MMAP_FROM``; False where there is no glibc.
-
-    By default glibc raises the threshold each time a mapped block is freed, up to 32 MB,
-    so the many MB-sized arrays of a big run (the workers' results, unpickled in the run's
-    thread, and the arrays built from them) come from the main heap, where long-lived and
-    freed ones interleave and the heap cannot give the freed ones back. At 1,000,000 JSON
-    Lines records the run's process peaked at 1,581-1,656 MiB that way, and at 1,501 MiB
-    with the threshold fixed (docs/benchmarks.md). Only the program sets this, for the
-    process it owns (its workers fork from it); ``dedup.scan`` leaves a caller's allocator
-    alone.
-    """
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        return bool(libc.mallopt(_M_MMAP_THRESHOLD, MMAP_FROM))
-    except (OSError, AttributeError):
-        return False
 
 
 @main.command("scan")

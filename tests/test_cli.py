@@ -6,7 +6,6 @@ import csv
 import gc
 import json
 import os
-import platform
 import re
 import shutil
 import subprocess
@@ -52,14 +51,6 @@ def test_program_sets_collector_but_main_does_not(runner: CliRunner) -> None:
     proc = subprocess.run([sys.executable, "-c", code, "--version"], capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines() == [f"dedup, version {__version__}", f"({COLLECT_EVERY}, 50, 100)"]
-
-
-@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="a glibc setting")
-def test_program_fixes_glibc_mmap_threshold() -> None:
-    # mallopt() answers 1 when glibc took the setting (0 for an unknown parameter or value).
-    from dedup.cli import _fix_mmap_threshold
-
-    assert _fix_mmap_threshold() is True
 
 
 def test_scan_samples_report(runner: CliRunner, samples_dir: Path) -> None:
