@@ -45,7 +45,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -707,24 +707,13 @@ def _pipeline_workers(texts: Sequence[str]) -> dict[str, Any]:
     meets the machine's slow spells (a shared VM slows down for seconds at a time) as
     often as the others; the speedup is the ratio of their best times (noise only adds
     time), and each round's own ratio is kept to show the spread."""
-    from dedup import candidates, pipeline
-    from dedup.config import ScanConfig
-    from dedup.read import walk
-    from dedup.records import SourceFile
+    from dedup import pipeline
 
     with tempfile.TemporaryDirectory(prefix="dedup-bench-proc-") as tmp:
-        folder = Path(tmp) / "docs"
-        folder.mkdir()
-        for i, text in enumerate(texts):
-            (folder / f"{i:07d}.txt").write_text(text, encoding="utf-8")
-        config = ScanConfig(jobs=2)
-        sources = [s for s in walk([folder], config) if isinstance(s, SourceFile)]
-        tasks = list(pipeline._tasks(sources, config))
+        config, tasks = pipeline_tasks(texts, Path(tmp))
 
         def one_process() -> None:
-            for t in tasks:
-                chunk = pipeline._process(t.items, config)
-                candidates.select_anchors(chunk.shingles, config.anchor_bits)
+            run_in_one_process(tasks, config)
 
         workers = pipeline._Workers(2)
         try:
@@ -755,6 +744,32 @@ def _pipeline_workers(texts: Sequence[str]) -> dict[str, Any]:
         "speedup_ceiling": one / bare,
         "speedup_median_of_rounds": statistics.median(r[0] / r[1] for r in rounds),
     }
+
+
+def pipeline_tasks(texts: Iterable[str], tmp: Path) -> tuple[Any, list[Any]]:
+    """The texts as one file each in ``tmp/docs``, walked and cut into scan()'s hashing
+    tasks for 2 jobs: (config, tasks), what the pipeline rows time."""
+    from dedup import pipeline
+    from dedup.config import ScanConfig
+    from dedup.read import walk
+    from dedup.records import SourceFile
+
+    folder = tmp / "docs"
+    folder.mkdir()
+    for i, text in enumerate(texts):
+        (folder / f"{i:07d}.txt").write_text(text, encoding="utf-8")
+    config = ScanConfig(jobs=2)
+    sources = [s for s in walk([folder], config) if isinstance(s, SourceFile)]
+    return config, list(pipeline._tasks(sources, config))
+
+
+def run_in_one_process(tasks: Sequence[Any], config: Any) -> None:
+    """The tasks hashed here, anchors selected, as scan() does without workers."""
+    from dedup import candidates, pipeline
+
+    for t in tasks:
+        chunk = pipeline._process(t.items, config)
+        candidates.select_anchors(chunk.shingles, config.anchor_bits)
 
 
 def _process_discarded(items: Any, config: Any) -> None:
@@ -1090,7 +1105,7 @@ def rescan(path: Path, out: Path, jobs: int, ctx: E2EContext, docs: int, no_cach
         "second_s": second,
         "second_runs_s": [w.wall for w in warm],
         "first_over_second": first.wall / second,
-        "second_peak_tree_rss_mib": max(mib(w.peak_tree_rss_kib) for w in warm),
+        "second_peak_tree_rss_mib": max((m for w in warm if (m := mib(w.peak_tree_rss_kib)) is not None), default=None),
         "returncodes": [first.returncode, *(w.returncode for w in warm)],
     }
 

@@ -31,12 +31,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench import Generator  # the benchmark's corpus generator
+from bench import Generator, pipeline_tasks, run_in_one_process  # the benchmark's corpus and pipeline rows
 
-from dedup import candidates, pipeline
-from dedup.config import ScanConfig
-from dedup.read import walk
-from dedup.records import SourceFile
+from dedup import pipeline
 
 
 class ExecutorWorkers(pipeline._Workers):
@@ -81,18 +78,10 @@ def main() -> None:
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="dedup-pool-ab-") as tmp:
-        folder = Path(tmp) / "docs"
-        folder.mkdir()
-        for i, text in enumerate(Generator(args.seed).texts(args.docs)):
-            (folder / f"{i:07d}.txt").write_text(text, encoding="utf-8")
-        config = ScanConfig(jobs=2)
-        sources = [s for s in walk([folder], config) if isinstance(s, SourceFile)]
-        tasks = list(pipeline._tasks(sources, config))
+        config, tasks = pipeline_tasks(Generator(args.seed).texts(args.docs), Path(tmp))
 
         def one() -> None:
-            for t in tasks:
-                chunk = pipeline._process(t.items, config)
-                candidates.select_anchors(chunk.shingles, config.anchor_bits)
+            run_in_one_process(tasks, config)
 
         executor, pool = ExecutorWorkers(2), pipeline._Workers(2)
         runs: dict[str, Callable[[], object]] = {

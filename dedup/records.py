@@ -13,7 +13,7 @@ import itertools
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, NamedTuple, overload
+from typing import Any, Literal, NamedTuple, TypeVar, overload
 
 from .errors import SkipReason
 
@@ -68,8 +68,39 @@ class Document:
     record: int | None = None  # 1-based line (JSONL) or index (JSON array) of a record
 
 
+_Row = TypeVar("_Row")
+
+
+class _Rows(Sequence[_Row]):
+    """Records kept by column, read as a sequence: ``_row(i)`` makes one on demand."""
+
+    __slots__ = ()
+
+    def _row(self, i: int) -> _Row:
+        raise NotImplementedError
+
+    @overload
+    def __getitem__(self, i: int) -> _Row: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[_Row]: ...
+
+    def __getitem__(self, i: int | slice) -> _Row | list[_Row]:
+        n = len(self)
+        if isinstance(i, slice):
+            return [self._row(j) for j in range(*i.indices(n))]
+        if i < 0:
+            i += n
+        if not 0 <= i < n:
+            raise IndexError("document index out of range")
+        return self._row(i)
+
+    def __iter__(self) -> Iterator[_Row]:
+        return map(self._row, range(len(self)))
+
+
 @dataclass(frozen=True, slots=True)
-class DocBatch(Sequence[Document]):
+class DocBatch(_Rows[Document]):
     """Documents without their text, by column: a chunk's documents as hashing hands them on.
 
     Workers send a few hundred documents back per task. As objects, unpickling them cost
@@ -116,21 +147,10 @@ class DocBatch(Sequence[Document]):
     def __len__(self) -> int:
         return len(self.doc_ids)
 
-    @overload
-    def __getitem__(self, i: int) -> Document: ...
-
-    @overload
-    def __getitem__(self, i: slice) -> list[Document]: ...
-
-    def __getitem__(self, i: int | slice) -> Document | list[Document]:
-        if isinstance(i, slice):
-            return [self[j] for j in range(*i.indices(len(self)))]
+    def _row(self, i: int) -> Document:
         locator = Locator(self.paths[i], self.offsets[i], self.lengths[i])
         return Document(self.doc_ids[i], self.rels[i], "", self.encodings[i], self.kinds[i], self.sizes[i], locator,
                         self.records[i])  # fmt: skip
-
-    def __iter__(self) -> Iterator[Document]:
-        return (self[i] for i in range(len(self)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +169,7 @@ class DocInfo:
     record: int | None = None
 
 
-class DocTable(Sequence[DocInfo]):
+class DocTable(_Rows[DocInfo]):
     """The run's documents, stored by column; ``table[i]`` is a DocInfo made on demand.
 
     A million DocInfo objects (with their Locators and ints) take about 400 MB and, made
@@ -260,20 +280,7 @@ class DocTable(Sequence[DocInfo]):
         self._ready()
         return len(self._doc_ids)
 
-    @overload
-    def __getitem__(self, i: int) -> DocInfo: ...
-
-    @overload
-    def __getitem__(self, i: slice) -> list[DocInfo]: ...
-
-    def __getitem__(self, i: int | slice) -> DocInfo | list[DocInfo]:
-        self._ready()
-        if isinstance(i, slice):
-            return [self[j] for j in range(*i.indices(len(self)))]
-        if i < 0:
-            i += len(self)
-        if not 0 <= i < len(self):
-            raise IndexError("document index out of range")
+    def _row(self, i: int) -> DocInfo:  # after len(), which makes a deferred table ready
         size, words, shingles, offset, length, record = self._numbers[6 * i : 6 * i + 6]
         return DocInfo(
             i,
@@ -287,9 +294,6 @@ class DocTable(Sequence[DocInfo]):
             Locator(self._paths[i], offset, length),
             None if record < 0 else record,
         )
-
-    def __iter__(self) -> Iterator[DocInfo]:
-        return (self[i] for i in range(len(self)))
 
     def __eq__(self, other: object) -> bool:
         self._ready()
