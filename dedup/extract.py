@@ -37,20 +37,17 @@ the pipeline's to catch (it sees every file).
 from __future__ import annotations
 
 import codecs
-import errno
 import io
 import json
 import os
 import re
-import stat
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
-from typing import BinaryIO
 
 from .config import ScanConfig
 from .errors import SkipReason, os_detail
+from .files import open_regular
 from .records import DocKind, Document, Locator, Skipped, SourceFile
 
 __all__ = [
@@ -222,12 +219,12 @@ def load_text(locator: Locator, kind: DocKind, config: ScanConfig) -> str:
     """
     path = locator.path
     if kind == "jsonl" and locator.length >= 0:
-        with _open_regular(path) as (f, _):
+        with open_regular(path) as (f, _):
             f.seek(locator.offset)
             raw = f.read(locator.length)
         value, _encoding = _parse_line(raw, first=locator.offset == 0)
         return _record_text(value, config)
-    with _open_regular(path) as (f, _):
+    with open_regular(path) as (f, _):
         data = f.read()
     if kind == "jsonl":
         value, _encoding = _parse_json_file(data)
@@ -245,7 +242,8 @@ def _extract(source: SourceFile, config: ScanConfig) -> Iterator[Document | Skip
     if suffix in _JSONL_SUFFIXES:
         yield from _jsonl_documents(source, config)
         return
-    with _open_regular(source.path) as (f, size):
+    with open_regular(source.path) as (f, st):
+        size = st.st_size
         if size > config.max_bytes:
             yield _too_large(source.rel, size, config)
             return
@@ -541,7 +539,7 @@ def _marked_to_lines(marked: str) -> str:
 
 def _jsonl_documents(source: SourceFile, config: ScanConfig) -> Iterator[Document | Skipped]:
     """One document per line, read a line at a time: a 2 GB file never sits in memory."""
-    with _open_regular(source.path) as (f, _size):
+    with open_regular(source.path) as (f, _st):
         head = f.read(SNIFF_BYTES)
         why = binary_kind(head)
         if why is not None:
@@ -831,20 +829,6 @@ def _suffix(path: str) -> str:
     name = os.path.basename(path)
     dot = name.rfind(".")
     return name[dot:].lower() if 0 < dot < len(name) - 1 else ""
-
-
-@contextmanager
-def _open_regular(path: str) -> Iterator[tuple[BinaryIO, int]]:
-    """Open a regular file for reading, with its size. Non-blocking open, so a FIFO put
-    where a file was cannot hang the run; it is refused like a folder."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    with os.fdopen(fd, "rb") as f:
-        st = os.fstat(fd)
-        if stat.S_ISDIR(st.st_mode):
-            raise IsADirectoryError(errno.EISDIR, "is a folder", str(path))
-        if not stat.S_ISREG(st.st_mode):
-            raise OSError(errno.EINVAL, "not a regular file", str(path))
-        yield f, st.st_size
 
 
 def _too_large(rel: str, size: int, config: ScanConfig) -> Skipped:
