@@ -297,7 +297,7 @@ def eval_command(docs: Path, truth: Path, exact: bool, top: int, json_out: Path 
     if docs.is_dir() and truth.resolve().is_relative_to(docs.resolve()):
         # The truth file sits in the corpus folder: it is not a document.
         options["exclude"] = (*options["exclude"], truth.resolve().relative_to(docs.resolve()).as_posix())
-    from .evaluate import evaluate_result, read_truth  # here: a scan need not import it
+    from .evaluate import evaluate_result, read_truth, text_similarity  # here: a scan need not import it
 
     config = config_from(options)
     try:
@@ -306,7 +306,14 @@ def eval_command(docs: Path, truth: Path, exact: bool, top: int, json_out: Path 
         raise FatalError(str(exc)) from exc
     result = run_scan((docs,), config, quiet=json_out is not None and str(json_out) == "-", cache=None)
     measure = pair_measures(result, config)
-    scores = evaluate_result(result, labels, measure, similarity=lambda a, b: measure(a, b)[0], top=top)
+    scores = evaluate_result(
+        result,
+        labels,
+        measure,
+        similarity=lambda a, b: measure(a, b)[0],
+        char_similarity=text_similarity(result, config),
+        top=top,
+    )
     loss = candidate_loss(result, scan([docs], config, all_pairs=True)) if exact else None
     payload = {"docs": str(docs), "truth": str(truth), "params": config.params(), **scores.to_dict()}
     if loss is not None:

@@ -12,6 +12,12 @@ Truth file, one cluster of copies per line (documents on no line are singletons)
 ``cleanest`` (the acceptable cleanest copies) and ``variants`` (a kind per member, for recall
 per kind) are optional; other keys are ignored so the format can grow.
 
+How close a pick is to the labelled copy is measured two ways: word 5-gram Jaccard (the
+scan's own shingles) and ``char_ngram_jaccard``, Jaccard of character 12-grams with case,
+spacing and punctuation ignored. The second is for human-cleaned references, which join
+lines, drop a heading or glue two words together: word shingles punish those, characters
+barely notice them.
+
 Everything pairwise is computed from the contingency table of the two partitions, never by
 listing pairs, so a million documents in big clusters cost one pass. Conventions, chosen so
 that the degenerate cases read sensibly:
@@ -28,6 +34,7 @@ from __future__ import annotations
 
 import heapq
 import json
+import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -35,7 +42,9 @@ from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .config import ScanConfig
 from .errors import ConfigError, InputError
+from .extract import load_text
 
 if TYPE_CHECKING:
     from .records import ScanResult
@@ -53,10 +62,18 @@ __all__ = [
     "Similarity",
     "TruthCluster",
     "adjusted_rand_index",
+    "char_ngram_jaccard",
+    "char_ngrams",
     "evaluate",
     "evaluate_result",
     "read_truth",
+    "text_similarity",
 ]
+
+#: Character n-gram length of ``char_ngram_jaccard``: 12 characters is two to three words, long
+#: enough that two unrelated English texts share few n-grams, short enough that a glued pair of
+#: words or a joined line breaks only the n-grams that span it.
+CHAR_NGRAM = 12
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +133,7 @@ class EvalReport:
     cleanest_correct: int  # ...found, and that cluster's cleanest pick is an acceptable copy
     cleanest_checked: bool  # False when no cleanest picks were given
     cleanest_similarity: float | None  # mean similarity(pick, nearest labelled copy) over found
+    cleanest_char_similarity: float | None  # the same with char_similarity (character 12-grams)
     recall_by_kind: tuple[KindRecall, ...]  # sorted by kind
     false_merges: tuple[PairMistake, ...]  # most pairs first
     missed_pairs: tuple[PairMistake, ...]  # most similar first (most pairs when no scores)
@@ -149,6 +167,14 @@ class EvalReport:
             return None
         return self.cleanest_correct / self.cleanest_evaluated
 
+    @property
+    def labelled_picked(self) -> float | None:
+        """Share of the found labelled clusters whose pick is a labelled copy itself (not merely
+        one close to it): the accuracy with clusters the scan did not find left out."""
+        if not self.cleanest_checked or not self.cleanest_found:
+            return None
+        return self.cleanest_correct / self.cleanest_found
+
     def to_dict(self) -> dict[str, object]:
         """A JSON-ready dict: the stored fields plus the derived metrics."""
         return {
@@ -170,6 +196,8 @@ class EvalReport:
                 "found": self.cleanest_found,
                 "correct": self.cleanest_correct,
                 "similarity": self.cleanest_similarity,
+                "char_similarity": self.cleanest_char_similarity,
+                "labelled_picked": self.labelled_picked,
             },
             "recall_by_kind": {
                 k.kind: {"pairs": k.pairs, "found": k.found, "recall": k.recall} for k in self.recall_by_kind
@@ -339,6 +367,7 @@ def evaluate(
     *,
     cleanest: Sequence[str] | None = None,
     similarity: Similarity | None = None,
+    char_similarity: Similarity | None = None,
     pair_scores: PairScores | None = None,
     top: int = 10,
 ) -> EvalReport:
@@ -352,6 +381,8 @@ def evaluate(
             None when the clustering picks none (the cleanest metrics are then not computed).
         similarity: ``similarity(a, b)``, e.g. word 5-gram Jaccard of two texts, for the mean
             similarity of each pick to the nearest labelled cleanest copy; None reports None.
+        char_similarity: the same with a second measure, e.g. ``text_similarity``'s character
+            12-gram Jaccard; None reports None.
         pair_scores: ``pair_scores(a, b) -> (jaccard, containment)`` for the listed mistakes;
             called once per listed false merge and once per missed-pair candidate (one per
             predicted group a truth cluster is split into, so linear in the misses).
@@ -391,6 +422,7 @@ def evaluate(
 
     evaluated = found = correct = 0
     sims: list[float] = []
+    char_sims: list[float] = []
     kind_pairs: Counter[str] = Counter()
     kind_found: Counter[str] = Counter()
     for cluster, kept in zip(truth, members, strict=True):
@@ -415,6 +447,8 @@ def evaluate(
         correct += pick in labelled
         if similarity is not None:
             sims.append(1.0 if pick in labelled else max(similarity(pick, c) for c in labelled))
+        if char_similarity is not None:
+            char_sims.append(1.0 if pick in labelled else max(char_similarity(pick, c) for c in labelled))
 
     kind_of = {i: k for c in truth for i, k in c.variants.items()}
     cleanest_of = {i: t for t, c in enumerate(truth) for i in c.cleanest}
@@ -431,6 +465,7 @@ def evaluate(
         cleanest_correct=correct,
         cleanest_checked=picks is not None,
         cleanest_similarity=sum(sims) / len(sims) if sims else None,
+        cleanest_char_similarity=sum(char_sims) / len(char_sims) if char_sims else None,
         recall_by_kind=tuple(KindRecall(k, kind_pairs[k], kind_found[k]) for k in sorted(kind_pairs)),
         false_merges=_false_merges(groups, truth_of, cleanest_of, kind_of, pair_scores, top),
         missed_pairs=_missed_pairs(members, pred_of, cleanest_of, kind_of, pair_scores, top),
@@ -444,6 +479,7 @@ def evaluate_result(
     pair_scores: PairScores | None = None,
     *,
     similarity: Similarity | None = None,
+    char_similarity: Similarity | None = None,
     top: int = 10,
 ) -> EvalReport:
     """``evaluate`` for a ScanResult: its clusters, their members[0] as the picks, its docs as ids."""
@@ -454,9 +490,67 @@ def evaluate_result(
         [d.doc_id for d in result.docs],
         cleanest=[c.members[0].doc_id for c in result.clusters],
         similarity=similarity,
+        char_similarity=char_similarity,
         pair_scores=pair_scores,
         top=top,
     )
+
+
+def char_ngrams(text: str, n: int = CHAR_NGRAM) -> frozenset[str]:
+    """The character n-grams of ``text`` with case, spacing and punctuation ignored.
+
+    The text is NFKC-normalised and case-folded, and every character that is not a letter or
+    a digit is removed (``str.isalnum``), so "Home." and "home" are one string and "it's" is
+    "its". A text shorter than ``n`` is one n-gram (itself); an empty one has none.
+
+    Example:
+        >>> sorted(char_ngrams("A-b c!", 2))
+        ['ab', 'bc']
+    """
+    if n < 1:
+        raise ValueError(f"n must be at least 1, got {n}")
+    kept = "".join(ch for ch in unicodedata.normalize("NFKC", text).casefold() if ch.isalnum())
+    if len(kept) <= n:
+        return frozenset((kept,)) if kept else frozenset()
+    return frozenset(kept[i : i + n] for i in range(len(kept) - n + 1))
+
+
+def char_ngram_jaccard(a: str, b: str, n: int = CHAR_NGRAM) -> float:
+    """Jaccard of two texts' ``char_ngrams``: 1.0 for texts equal but for case, spacing and
+    punctuation; two texts with no letters or digits at all are equal (1.0).
+
+    Example:
+        >>> char_ngram_jaccard("Hello, World", "hello world!")
+        1.0
+        >>> char_ngram_jaccard("abcd", "abce", 3)  # {abc, bcd} vs {abc, bce}
+        0.3333333333333333
+    """
+    return _set_jaccard(char_ngrams(a, n), char_ngrams(b, n))
+
+
+def _set_jaccard(x: frozenset[str], y: frozenset[str]) -> float:
+    if not x and not y:
+        return 1.0
+    inter = len(x & y)
+    return inter / (len(x) + len(y) - inter)
+
+
+def text_similarity(result: ScanResult, config: ScanConfig, n: int = CHAR_NGRAM) -> Similarity:
+    """``similarity(id_a, id_b)``: ``char_ngram_jaccard`` of two scanned documents' texts.
+
+    Texts are re-read (as the scan extracted them: an HTML page is its visible text) only for
+    the ids asked about, and their n-gram sets kept for the next call.
+    """
+    by_id = {d.doc_id: d for d in result.docs}
+    grams: dict[str, frozenset[str]] = {}
+
+    def of(doc_id: str) -> frozenset[str]:
+        if doc_id not in grams:
+            info = by_id[doc_id]
+            grams[doc_id] = char_ngrams(load_text(info.locator, info.kind, config), n)
+        return grams[doc_id]
+
+    return lambda a, b: _set_jaccard(of(a), of(b))
 
 
 # --- helpers ---------------------------------------------------------------------------------

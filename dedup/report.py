@@ -283,6 +283,12 @@ def eval_renderables(scores: EvalReport, *, loss: tuple[int, int] | None = None)
         )
     if scores.cleanest_similarity is not None:
         rows.append(("Pick vs labelled", f"{scores.cleanest_similarity:.4f} mean word 5-gram Jaccard"))
+    if scores.cleanest_char_similarity is not None:
+        rows.append(("", f"{scores.cleanest_char_similarity:.4f} mean character 12-gram Jaccard"))
+    if scores.labelled_picked is not None:
+        rows.append(
+            ("Labelled copy picked", f"{scores.labelled_picked:.4f}  (of {scores.cleanest_found} clusters found)")
+        )
     if loss is not None:
         share = loss[1] / loss[0] if loss[0] else 0.0
         rows.append(("Candidates lose", f"{loss[1]:,} of {loss[0]:,} verified pairs ({share:.2%}) vs all pairs"))

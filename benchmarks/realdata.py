@@ -1,0 +1,339 @@
+"""A labelled development set from real web pages with human-cleaned text, and its scores.
+
+    python benchmarks/realdata.py build OUT            # unpack, extract, write labelled folders
+    python benchmarks/realdata.py eval OUT             # build if needed, run dedup eval, print a table
+    python benchmarks/realdata.py eval OUT --part readability -- --cluster components
+
+Source: ``../shared/data/webpages/webpages.tar.xz`` (its README says what it holds; the pages
+are for development and evaluation only and are never committed). For every page whose
+human-cleaned gold text has at least 80 words, ``OUT/<part>/<page>/`` holds:
+
+* ``page.html``: the page as fetched, byte for byte;
+* ``gold.txt``: the human-cleaned main text (the labelled cleanest copy);
+* ``trafilatura.txt``, ``justext.txt``, ``readability.txt``, ``soup.txt``: what four
+  maintained extractors make of the page (trafilatura; jusText with the English stop list;
+  readability-lxml's article HTML turned into text, one line a block; BeautifulSoup's
+  ``get_text()`` of the page without scripts and styles). An extractor that returns nothing
+  for a page, or fails on it, contributes no file.
+
+``OUT/<part>/truth.jsonl`` is the truth ``dedup eval --truth`` reads: one group per page (all its
+versions), the gold as the cleanest, each file's version as its variant kind. Pages of one site
+(dragnet has many) are the hard negatives: same template, different articles. The two parts,
+``dragnet_data`` (settings are chosen on it) and ``readability`` (reported, never tuned on), are
+kept apart. The build is deterministic: pages in sorted order, fixed extractor options, and
+``OUT/manifest.json`` records the extractor versions (a build with other versions starts over).
+
+Needs the ``bench`` extra: ``pip install -e '.[bench]'``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from importlib import metadata
+from pathlib import Path
+
+ARCHIVE = Path(__file__).resolve().parents[2] / "shared" / "data" / "webpages" / "webpages.tar.xz"
+PARTS = ("dragnet_data", "readability")
+MIN_GOLD_WORDS = 80
+EXTRACTORS = ("trafilatura", "justext", "readability", "soup")
+DISTRIBUTIONS = ("trafilatura", "jusText", "readability-lxml", "beautifulsoup4", "lxml")
+_BLOCK_TAGS = frozenset(
+    [
+        "address",
+        "article",
+        "aside",
+        "blockquote",
+        "br",
+        "dd",
+        "div",
+        "dl",
+        "dt",
+        "figcaption",
+        "figure",
+        "footer",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "hr",
+        "li",
+        "main",
+        "nav",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "table",
+        "td",
+        "th",
+        "tr",
+        "ul",
+    ]
+)
+
+
+# --- extractors: bytes of a page -> text, or "" -------------------------------------------------
+
+
+def _trafilatura(html: bytes) -> str:
+    import trafilatura
+
+    return trafilatura.extract(html, url=None, favor_precision=False, deduplicate=False) or ""
+
+
+def _justext(html: bytes) -> str:
+    import justext
+
+    paragraphs = justext.justext(html, justext.get_stoplist("English"))
+    return "\n\n".join(p.text for p in paragraphs if not p.is_boilerplate)
+
+
+def _readability(html: bytes) -> str:
+    import lxml.html
+    from readability import Document
+
+    summary = Document(html).summary(html_partial=True)
+    if not summary.strip():
+        return ""
+    return _block_text(lxml.html.fragment_fromstring(summary, create_parent="div"))
+
+
+def _soup(html: bytes) -> str:
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "lxml")
+    for tag in soup(["script", "style", "noscript", "template"]):
+        tag.decompose()
+    return re.sub(r"\n\s*\n\s*\n+", "\n\n", soup.get_text())
+
+
+def _block_text(root: object) -> str:
+    """Text of an lxml tree, one line per block element (p, h1, li, ...), inline runs joined."""
+    parts: list[str] = []
+
+    def walk(el: object) -> None:
+        tag = getattr(el, "tag", None)
+        if not isinstance(tag, str):  # comments, processing instructions
+            parts.append(getattr(el, "tail", None) or "")
+            return
+        block = tag.lower() in _BLOCK_TAGS
+        if block:
+            parts.append("\n")
+        parts.append(getattr(el, "text", None) or "")
+        for child in el:  # type: ignore[attr-defined]
+            walk(child)
+        if block:
+            parts.append("\n")
+        parts.append(getattr(el, "tail", None) or "")
+
+    walk(root)
+    lines = (" ".join(line.split()) for line in "".join(parts).split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+_RUN: dict[str, Callable[[bytes], str]] = {
+    "trafilatura": _trafilatura,
+    "justext": _justext,
+    "readability": _readability,
+    "soup": _soup,
+}
+
+
+def _extract_page(job: tuple[str, str, str]) -> tuple[str, dict[str, str], dict[str, str]]:
+    """(page folder, {extractor: text}, {extractor: why it gave nothing}) for one page."""
+    html_path, out_dir, _name = job
+    html = Path(html_path).read_bytes()
+    texts: dict[str, str] = {}
+    failed: dict[str, str] = {}
+    for name in EXTRACTORS:
+        try:
+            text = _RUN[name](html)
+        except Exception as exc:  # one extractor failing on one page: that copy is left out
+            failed[name] = f"{type(exc).__name__}: {exc}"[:200]
+            continue
+        if text.strip():
+            texts[name] = text.strip() + "\n"
+        else:
+            failed[name] = "empty"
+    return out_dir, texts, failed
+
+
+# --- build ---------------------------------------------------------------------------------------
+
+
+def versions() -> dict[str, str]:
+    """Installed versions of the extractors: part of what the build's output depends on."""
+    out: dict[str, str] = {}
+    for dist in DISTRIBUTIONS:
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            raise SystemExit(
+                f"Error: {dist} is not installed; install the extractors with pip install -e '.[bench]'"
+            ) from None
+    return out
+
+
+def _words(text: str) -> int:
+    return len(text.split())
+
+
+def build(out: Path, archive: Path = ARCHIVE, jobs: int = 2) -> None:
+    """Write ``OUT/<part>/<page>/`` folders and ``OUT/<part>/truth.jsonl`` (see the module docstring)."""
+    manifest = {"archive": archive.name, "min_gold_words": MIN_GOLD_WORDS, "extractors": versions()}
+    if (out / "manifest.json").exists():
+        if json.loads((out / "manifest.json").read_text(encoding="utf-8")) == manifest:
+            print(f"{out}: already built", file=sys.stderr)
+            return
+        for part in PARTS:  # another build (other versions): start over, only our own folders
+            shutil.rmtree(out / part, ignore_errors=True)
+        (out / "manifest.json").unlink()
+    out.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="dedup-webpages-") as tmp:
+        with tarfile.open(archive, "r:xz") as tar:
+            tar.extractall(tmp, filter="data")
+        stats: dict[str, dict[str, int]] = {}
+        for part in PARTS:
+            stats[part] = _build_part(Path(tmp) / part, out / part, jobs)
+    manifest["pages"] = stats  # type: ignore[assignment]
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    print(f"built {out} in {time.perf_counter() - started:.0f} s: {json.dumps(stats)}", file=sys.stderr)
+
+
+def _build_part(src: Path, dst: Path, jobs: int) -> dict[str, int]:
+    """One part: the labelled page folders and truth.jsonl; returns counts for the manifest."""
+    if dst.exists():
+        shutil.rmtree(dst)
+    dst.mkdir(parents=True)
+    counts = {"pages": 0, "short_gold": 0, "files": 0, **{f"no_{name}": 0 for name in EXTRACTORS}}
+    pages: list[tuple[str, str, str]] = []
+    for html in sorted((src / "input").glob("*.html")):
+        gold_path = src / "GoldStandard" / f"{html.stem}.txt"
+        gold = gold_path.read_text(encoding="utf-8", errors="replace") if gold_path.exists() else ""
+        counts["pages"] += 1
+        if _words(gold) < MIN_GOLD_WORDS:
+            counts["short_gold"] += 1
+            continue
+        folder = dst / html.stem
+        folder.mkdir()
+        shutil.copyfile(html, folder / "page.html")
+        (folder / "gold.txt").write_text(gold.strip() + "\n", encoding="utf-8")
+        pages.append((str(html), str(folder), html.stem))
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        results = list(pool.map(_extract_page, pages, chunksize=8))
+    lines: list[str] = []
+    for (_, folder, name), (_, texts, _failed) in zip(pages, results, strict=True):
+        for extractor in EXTRACTORS:
+            if extractor in texts:
+                (Path(folder) / f"{extractor}.txt").write_text(texts[extractor], encoding="utf-8")
+            else:
+                counts[f"no_{extractor}"] += 1
+        kinds = {f"{name}/page.html": "html", f"{name}/gold.txt": "gold"}
+        kinds.update({f"{name}/{e}.txt": e for e in EXTRACTORS if e in texts})
+        counts["files"] += len(kinds)
+        ids = sorted(kinds)
+        lines.append(json.dumps({"cluster": name, "ids": ids, "cleanest": [f"{name}/gold.txt"], "variants": kinds}))
+    (dst / "truth.jsonl").write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    counts["groups"] = len(lines)
+    return counts
+
+
+# --- eval ----------------------------------------------------------------------------------------
+
+
+def commit() -> str:
+    """The checkout's commit, "+dirty" when files under dedup/ differ from it."""
+    root = Path(__file__).resolve().parents[1]
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True)
+    dirty = subprocess.run(["git", "status", "--porcelain", "--", "dedup"], cwd=root, capture_output=True, text=True)
+    return (head.stdout.strip() or "unknown") + ("+dirty" if dirty.stdout.strip() else "")
+
+
+def eval_part(out: Path, part: str, options: Sequence[str]) -> tuple[dict[str, object], float]:
+    """Run ``dedup eval`` on one part; its JSON scores and the seconds it took."""
+    folder = out / part
+    with tempfile.TemporaryDirectory() as tmp:
+        scores = Path(tmp) / "scores.json"
+        cmd = [sys.executable, "-m", "dedup", "eval", str(folder), "--truth", str(folder / "truth.jsonl")]
+        cmd += ["--json", str(scores), "--top", "10", *options]
+        started = time.perf_counter()
+        done = subprocess.run(cmd, stdout=subprocess.DEVNULL, env={**os.environ, "COLUMNS": "120"})
+        seconds = time.perf_counter() - started
+        if done.returncode != 0:
+            raise SystemExit(f"Error: dedup eval exited {done.returncode} on {folder}")
+        payload: dict[str, object] = json.loads(scores.read_text(encoding="utf-8"))
+    return payload, seconds
+
+
+def table(rows: Sequence[tuple[str, dict[str, object], float]]) -> str:
+    """The markdown table of the scores (the one docs/evaluation.md shows)."""
+    head = (
+        "| part | documents | groups | precision | recall | F1 | cleanest | pick vs gold, char 12-gram |"
+        " pick vs gold, word 5-gram | gold picked | seconds |\n|---|---|---|---|---|---|---|---|---|---|---|"
+    )
+    out = [head]
+    for part, s, seconds in rows:
+        c = s["cleanest"]
+        assert isinstance(c, dict)
+
+        def f(v: object, digits: int = 4) -> str:
+            return "—" if v is None else f"{float(v):.{digits}f}"  # type: ignore[arg-type]
+
+        out.append(
+            f"| {part} | {s['documents']:,} | {s['truth_clusters']:,} | {f(s['precision'])} | {f(s['recall'])} "
+            f"| {f(s['f1'])} | {f(c['accuracy'], 3)} | {f(c['char_similarity'])} | {f(c['similarity'])} "
+            f"| {f(c['labelled_picked'], 3)} | {seconds:.0f} |"
+        )
+    return "\n".join(out)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    options: list[str] = []
+    if "--" in argv:  # what follows goes to dedup eval as scan options
+        cut = argv.index("--")
+        argv, options = argv[:cut], argv[cut + 1 :]
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    b = sub.add_parser("build", help="unpack the archive and write the labelled folders")
+    b.add_argument("out", type=Path)
+    b.add_argument("--archive", type=Path, default=ARCHIVE)
+    b.add_argument("-j", "--jobs", type=int, default=2)
+    e = sub.add_parser("eval", help="build if needed, run dedup eval on each part, print a table")
+    e.add_argument("out", type=Path)
+    e.add_argument("--archive", type=Path, default=ARCHIVE)
+    e.add_argument("-j", "--jobs", type=int, default=2, help="extractor processes while building")
+    e.add_argument("--part", choices=PARTS, action="append", help="only this part (repeatable)")
+    e.add_argument("--json", type=Path, help="also write every part's full scores here")
+    args = parser.parse_args(argv)
+    build(args.out, args.archive, args.jobs)
+    if args.command == "build":
+        return 0
+    rows = []
+    for part in args.part or PARTS:
+        scores, seconds = eval_part(args.out, part, options)
+        rows.append((part, scores, seconds))
+    if args.json:
+        args.json.write_text(json.dumps({p: s for p, s, _ in rows}, indent=2) + "\n", encoding="utf-8")
+    print(f"dedup at {commit()}, options: {' '.join(options) or '(defaults)'}\n")
+    print(table(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
