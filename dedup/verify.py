@@ -11,13 +11,24 @@ An LSH collision is only a reason to look: every pair is measured exactly here.
   A copy wrapped in page chrome (samples 000 in 001: containment 0.998, Jaccard 0.53), or
   cut short. The two guards keep a comment widget or a one-line quote from attaching to
   every page that contains it.
+
+Either rule is overruled for pages of one template: when each of the two documents holds a
+run of own prose (``evidence.TEMPLATE_WORDS`` words or more, in sentences, on lines that are
+not links or teasers) that the other lacks, they are two documents that share a frame
+(eight manual pages of one command family, two articles under one long site chrome), not
+copies of one. A copy's differences are chrome, a cut, scattered edits or a dropped
+sentence: on one side, or short. Texts are re-read for this only when both sets have enough
+shingles outside the other to hold such a run.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from numpy.typing import NDArray
 
+from . import evidence
 from .config import ScanConfig
 from .records import Match, MatchRule
 from .shingle import Shingles
@@ -56,13 +67,20 @@ def judge(jaccard: float, containment: float, size_a: int, size_b: int, config: 
     return None
 
 
-def verify(pairs: NDArray[np.int64], shingles: Shingles, config: ScanConfig) -> list[Match]:
+def verify(
+    pairs: NDArray[np.int64],
+    shingles: Shingles,
+    config: ScanConfig,
+    text_of: Callable[[int], str] | None = None,
+) -> list[Match]:
     """Measure every candidate pair exactly and keep those that pass a rule.
 
     Args:
         pairs: (m, 2) document index pairs, a < b.
         shingles: the run's shingle sets.
         config: thresholds and guards.
+        text_of: a document's text by index, to tell pages of one template apart (see the
+            module docstring); None judges on the sets alone.
 
     Returns:
         Matches in the order of `pairs`.
@@ -70,8 +88,14 @@ def verify(pairs: NDArray[np.int64], shingles: Shingles, config: ScanConfig) -> 
     matches: list[Match] = []
     for a, b in pairs.tolist():
         x, y = shingles.get(a), shingles.get(b)
-        jac, con = similarity(x, y)
+        inter = overlap(x, y)
+        union = len(x) + len(y) - inter
+        small = min(len(x), len(y))
+        jac, con = (inter / union if union else 0.0), (inter / small if small else 0.0)
         rule = judge(jac, con, len(x), len(y), config)
-        if rule is not None:
-            matches.append(Match(a, b, jac, con, rule))
+        if rule is None:
+            continue
+        if text_of is not None and evidence.distinct_pages(a, b, shingles, text_of, config, inter):
+            continue
+        matches.append(Match(a, b, jac, con, rule))
     return matches

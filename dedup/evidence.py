@@ -1,0 +1,284 @@
+"""Per-member evidence: what a member holds outside the kept copy, and whether it is safe to drop.
+
+In:  a cluster's members in rank order (the kept copy first), their texts (re-read), the
+     run's shingle sets (to ask whether any other document holds a passage), the config.
+Out: one ``Evidence`` per member: its words outside the kept copy, how many of them are
+     boilerplate, and the decision: ``keep`` (the kept copy), ``drop``, or ``superset``.
+
+A member's *own words* are its tokens that no shingle of the kept copy covers. They are
+boilerplate unless they form *substantive own text*:
+
+* **prose**: a run of at least ``MIN_RUN`` own tokens on prose lines (lines of at least
+  ``PROSE_LINE`` tokens that do not end in an ellipsis), whose lines hold at least
+  ``SENTENCES`` sentence ends. Navigation, labels, bylines, share bars and footers are short
+  lines; teasers of other posts end in an ellipsis; a typo or an edited sentence is a short
+  run. None of them is prose by this test.
+* **found nowhere else**: fewer than half of the run's shingles are held by a document
+  outside the cluster, or by a copy of the cluster that is kept. Boilerplate recurs across
+  a site's pages; a quote or a teaser repeats another article. A passage that a dropped
+  copy also holds is still unique: dropping both would lose it.
+
+A member with at least ``SUPERSET_WORDS`` words of substantive own text is a *superset*:
+it contains the kept copy plus text of its own, so it stays in the cluster, reported, but
+out of the drop list. Members are decided in rank order; a later member whose own text an
+earlier superset already holds is an ordinary drop.
+
+The same prose test tells apart pages of one site template (``verify``): two documents
+that each hold ``TEMPLATE_WORDS`` words of own prose the other lacks are two documents
+that share a frame, not copies, whatever their Jaccard or containment.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .config import ScanConfig
+from .shingle import Shingles, sequence, sequences
+
+#: Bump when a change here changes decisions: a stored scan result is keyed by it.
+EVIDENCE_VERSION = 1
+
+MIN_RUN = 25  # own tokens in a row: fewer is an edit, a title, a byline, a typo or two
+PROSE_LINE = 8  # tokens: a shorter line is a link, a label, a heading, a nav item
+SENTENCES = 2  # sentence ends the lines of a run must hold to be prose (one is a headline)
+SUPERSET_WORDS = 50  # substantive own words that keep a member out of the drop list (a paragraph)
+TEMPLATE_WORDS = 40  # own prose words each of two pages must hold to be told apart (verify)
+ELSEWHERE_SHARE = 0.5  # share of a run's shingles other documents hold for it to be found elsewhere
+
+_SENTENCE_END = re.compile(r"[.!?](?=[\"'”’)\]]*(\s|$))|[。！？]")
+_ELLIPSIS = ("...", "…", "[...]", "[…]")
+
+Sequence3 = tuple[NDArray[np.uint64], NDArray[np.uint64], int]
+Decision = Literal["keep", "drop", "superset"]  # as records.Decision
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """A run of own prose: its word count and the shingles lying wholly inside it."""
+
+    words: int
+    shingles: NDArray[np.uint64]  # sorted, unique
+
+
+@dataclass(frozen=True, slots=True)
+class OwnText:
+    """What a document holds outside another: its own words and, of them, its prose runs."""
+
+    words: int
+    runs: tuple[Run, ...]
+
+    @property
+    def prose_words(self) -> int:
+        return sum(r.words for r in self.runs)
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """One member's words outside the kept copy and what is decided for it."""
+
+    own_words: int  # words outside the kept copy
+    boilerplate_words: int  # of those, the words that are boilerplate (or held by another document)
+    decision: Decision
+
+    @property
+    def unique_words(self) -> int:
+        """Own words of substantive text found nowhere else: what dropping would lose."""
+        return self.own_words - self.boilerplate_words
+
+
+KEPT = Evidence(0, 0, "keep")
+
+
+def _member(values: NDArray[np.uint64], sorted_set: NDArray[np.uint64]) -> NDArray[np.bool_]:
+    """Which values are in a sorted array."""
+    if len(sorted_set) == 0 or len(values) == 0:
+        return np.zeros(len(values), bool)
+    pos = np.minimum(np.searchsorted(sorted_set, values), len(sorted_set) - 1)
+    return np.asarray(sorted_set[pos] == values)
+
+
+def _covered(in_other: NDArray[np.bool_], n_tokens: int, size: int) -> NDArray[np.bool_]:
+    """Tokens covered by at least one shingle the other document holds."""
+    starts = np.flatnonzero(in_other)
+    diff = np.bincount(starts, minlength=n_tokens + 1) - np.bincount(
+        np.minimum(starts + size, n_tokens), minlength=n_tokens + 1
+    )
+    return np.cumsum(diff[:-1]) > 0
+
+
+def _line_facts(text: str, config: ScanConfig) -> tuple[NDArray[np.int64], NDArray[np.bool_], NDArray[np.int64]]:
+    """Per line: its tokens, whether it is a prose line, its sentence ends."""
+    lines = text.split("\n")
+    counts = np.array([len(s[0]) for s in sequences(lines, config.shingle_size, config.char_shingle_size)], np.int64)
+    prose = np.array(
+        [
+            n >= PROSE_LINE and not line.rstrip().endswith(_ELLIPSIS)
+            for n, line in zip(counts.tolist(), lines, strict=True)
+        ],
+        bool,
+    )
+    ends = np.array(
+        [len(_SENTENCE_END.findall(line)) if p else 0 for p, line in zip(prose.tolist(), lines, strict=True)], np.int64
+    )
+    return counts, prose, ends
+
+
+def own_text(text: str, other: NDArray[np.uint64], config: ScanConfig, seq: Sequence3 | None = None) -> OwnText:
+    """The words of ``text`` that no shingle of ``other`` (a sorted shingle set) covers, and
+    the runs of them that are prose (see the module docstring)."""
+    tok, win, size = seq if seq is not None else sequence(text, config.shingle_size, config.char_shingle_size)
+    n = len(tok)
+    if n == 0:
+        return OwnText(0, ())
+    own = ~_covered(_member(win, other), n, size) if len(win) else np.ones(n, bool)
+    words = int(np.count_nonzero(own))
+    if words < MIN_RUN:
+        return OwnText(words, ())
+    counts, prose_lines, ends = _line_facts(text, config)
+    if int(counts.sum()) != n:  # the line split tokenised otherwise: judge the text as one line
+        counts = np.array([n], np.int64)
+        prose_lines = np.array([True])
+        ends = np.array([len(_SENTENCE_END.findall(text))], np.int64)
+    line_of = np.repeat(np.arange(len(counts)), counts)
+    candidate = own & prose_lines[line_of]
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], candidate.view(np.int8), [0]))))
+    runs = []
+    for start, stop in zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True):
+        if stop - start < MIN_RUN:
+            continue
+        first, last = int(line_of[start]), int(line_of[stop - 1])
+        if int(ends[first : last + 1].sum()) < SENTENCES:
+            continue
+        inside = win[start : max(start, stop - size + 1)] if len(win) else win
+        runs.append(Run(stop - start, np.unique(inside)))
+    return OwnText(words, tuple(runs))
+
+
+def distinct_pages(
+    a: int, b: int, shingles: Shingles, text_of: Callable[[int], str], config: ScanConfig, inter: int
+) -> bool:
+    """True when documents a and b each hold ``TEMPLATE_WORDS`` words of own prose the other
+    lacks: two pages sharing a template (or a long quote), not two copies of one text.
+
+    Texts are read only when both sets have enough shingles outside the other to hold
+    such a run (``inter`` is the size of their intersection)."""
+    x, y = shingles.get(a), shingles.get(b)
+    need = TEMPLATE_WORDS - config.shingle_size + 1
+    if len(x) - inter < need or len(y) - inter < need:
+        return False
+    return (
+        own_text(text_of(a), y, config).prose_words >= TEMPLATE_WORDS
+        and own_text(text_of(b), x, config).prose_words >= TEMPLATE_WORDS
+    )
+
+
+def _holders(query: NDArray[np.uint64], shingles: Shingles, chunk: int = 1 << 22) -> NDArray[np.int64]:
+    """How many documents of the run hold each hash of ``query`` (sorted, unique): one pass
+    over every set (a set holds a hash at most once)."""
+    counts = np.zeros(len(query), np.int64)
+    if len(query) == 0:
+        return counts
+
+    def add(values: NDArray[np.uint64]) -> None:
+        if len(values) == 0:
+            return
+        pos = np.minimum(np.searchsorted(query, values), len(query) - 1)
+        hit = query[pos] == values
+        counts[:] += np.bincount(pos[hit], minlength=len(query))
+
+    flat = shingles.hashes
+    if len(flat) == int(shingles.offsets[-1]):  # in memory: in slices of the flat array
+        for at in range(0, len(flat), chunk):
+            add(flat[at : at + chunk])
+    else:  # on disk: set by set, a slice of documents at a time
+        n = len(shingles)
+        step = 4096
+        for at in range(0, n, step):
+            add(np.concatenate([shingles.get(i) for i in range(at, min(n, at + step))]))
+    return counts
+
+
+Loader = Callable[[int], str]
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    """A member whose own text holds prose runs: decided once the corpus has been asked."""
+
+    cluster: int
+    position: int
+    own: OwnText
+
+
+def measure(
+    clusters: Sequence[Sequence[int]], shingles: Shingles, text_of: Loader, config: ScanConfig
+) -> list[list[Evidence]]:
+    """The evidence of every member of every cluster (members in rank order, the kept copy first).
+
+    Args:
+        clusters: document indices per cluster, the kept copy first.
+        shingles: the run's shingle sets (the corpus that is asked whether a passage recurs).
+        text_of: a document's text by index (re-read from disk).
+        config: shingle sizes.
+
+    Returns:
+        One list per cluster, one ``Evidence`` per member, in the same order.
+    """
+    out: list[list[Evidence]] = []
+    pending: list[_Pending] = []
+    for c, members in enumerate(clusters):
+        kept = shingles.get(members[0])
+        found = [KEPT]
+        for pos, index in enumerate(members[1:], start=1):
+            own_shingles = len(shingles.get(index)) - int(np.count_nonzero(_member(shingles.get(index), kept)))
+            if own_shingles == 0:
+                found.append(Evidence(0, 0, "drop"))
+                continue
+            own = own_text(text_of(index), kept, config)
+            found.append(Evidence(own.words, own.words - own.prose_words, "drop"))  # runs: decided below
+            if own.runs:
+                pending.append(_Pending(c, pos, own))
+        out.append(found)
+    if not pending:
+        return out
+    query = np.unique(np.concatenate([r.shingles for p in pending for r in p.own.runs]))
+    total = _holders(query, shingles)
+    for c in sorted({p.cluster for p in pending}):
+        _decide(c, [p for p in pending if p.cluster == c], clusters[c], query, total, shingles, out[c])
+    return out
+
+
+def _decide(
+    c: int,
+    pending: list[_Pending],
+    members: Sequence[int],
+    query: NDArray[np.uint64],
+    total: NDArray[np.int64],
+    shingles: Shingles,
+    found: list[Evidence],
+) -> None:
+    """Decide the pending members of one cluster, in rank order (see the module docstring)."""
+    sets = [shingles.get(i) for i in members]
+    supersets: list[NDArray[np.uint64]] = []
+    for p in pending:
+        unique = 0
+        for run in p.own.runs:
+            pos = np.searchsorted(query, run.shingles)
+            inside = sum(_member(run.shingles, s) for s in sets)  # cluster members holding each
+            outside = total[pos] - inside
+            held = outside > 0
+            for s in supersets:
+                held |= _member(run.shingles, s)
+            if len(run.shingles) and np.count_nonzero(held) >= ELSEWHERE_SHARE * len(run.shingles):
+                continue
+            unique += run.words
+        decision: Literal["drop", "superset"] = "superset" if unique >= SUPERSET_WORDS else "drop"
+        if decision == "superset":
+            supersets.append(sets[p.position])
+        found[p.position] = Evidence(p.own.words, p.own.words - unique, decision)
