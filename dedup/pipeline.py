@@ -24,8 +24,8 @@ import os
 import shutil
 import sqlite3
 import tempfile
+import time
 import weakref
-import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +37,7 @@ from numpy.typing import NDArray
 
 from . import candidates as cand
 from . import cleanest, cluster, extract, read, shingle, signature, verify
-from .cache import Cache, Chunk, Hit, Stamp, skipped_from, slice_shingles
+from .cache import Cache, Chunk, Hit, Stamp, racy, skipped_from, slice_shingles, stat_key
 from .config import ScanConfig
 from .errors import SkipReason
 from .records import (
@@ -473,7 +473,11 @@ class _SpilledShingles(Shingles):
 
 
 class _Hashing:
-    """Stages 1-4 over all files: cached results where the cache has them, fresh ones else."""
+    """Stages 1-4 over all files: cached results where the cache has them, fresh ones else.
+
+    Whatever goes wrong with the cache, the scan goes on: a cache that cannot be used is
+    one warning and the scan runs without it; a damaged or missing value is a miss (damage
+    is one warning for the run), and its files are hashed afresh."""
 
     def __init__(self, config: ScanConfig, cache_path: Path | None, warnings: list[str]) -> None:
         self.config = config
@@ -483,51 +487,74 @@ class _Hashing:
         self.sources: list[SourceFile] = []
         self.stamps: list[Stamp | None] = []
         self._hits: list[Hit | None] | None = None
+        self._damage_told = False
+        self.started_ns = time.time_ns()  # before any file is read: the racy rule's reference
         if cache_path is not None:
             try:
                 self.cache = Cache(cache_path, config)
             except (OSError, sqlite3.Error) as exc:
-                warnings.append(f"signature cache not used ({cache_path}): {exc}")
+                warnings.append(f"signature cache not used ({cache_path}): {_cache_detail(exc)}")
 
     def stored_result(self, key: str | None, *, by_stat: bool = False) -> ScanResult | None:
         if key is None or self.cache is None:
             return None
         try:
-            return self.cache.result(key, by_stat=by_stat)
+            found = self.cache.result(key, by_stat=by_stat)
         except sqlite3.Error as exc:
             self._drop_cache(exc)
-        except (ValueError, TypeError, KeyError, zlib.error):
-            pass  # a stored result this version cannot read: the scan is done afresh
-        return None
+            return None
+        if found is not None and self.cache.damaged:
+            # The scan ends here (with a result stored earlier): say what was dropped.
+            return dataclasses.replace(found, warnings=(*found.warnings, *self._damage_warning()))
+        return found
 
     def store_result(self, key: str | None, result: ScanResult | None, stat_key: str | None) -> None:
-        """Remember a result under its content key and its stat key (None: stored already)."""
+        """Remember a result under its content key and its stat key (None: stored already).
+        The stat key only when no file is racy: one changed in the tick the scan read it
+        could change again without its stat showing it."""
         if key is None or self.cache is None or (result is not None and result.warnings):
             return
+        if stat_key is not None and any(racy(s, self.started_ns) for s in self.sources):
+            stat_key = None
         try:
             self.cache.store_result(key, result, stat_key)
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, ValueError) as exc:
             self._drop_cache(exc)
 
     def _drop_cache(self, exc: Exception) -> None:
         if self.cache is not None:
-            self.warnings.append(f"signature cache not used ({self.cache.path}): {exc}")
+            self.warnings.append(f"signature cache not used ({self.cache.path}): {_cache_detail(exc)}")
             with contextlib.suppress(sqlite3.Error):
                 self.cache.close()
         self.cache = None
+
+    def _damage_warning(self) -> list[str]:
+        """The run's one line about damaged cache values, the first time it is asked for."""
+        if self.cache is None or not self.cache.damaged or self._damage_told:
+            return []
+        self._damage_told = True
+        n = self.cache.damaged
+        return [
+            f"signature cache ({self.cache.path}): {n} damaged value{'s' if n != 1 else ''} dropped and computed afresh"
+        ]
 
     def look_up(self, sources: list[SourceFile]) -> None:
         """Stamp each file: its content digest, from the stat shortcut where the cache has it."""
         self.sources = sources
         self.stamps = [None] * len(sources)
         self._hits = None
+        if self.cache is not None:
+            try:
+                self.cache.prefetch(sources)
+            except sqlite3.Error as exc:
+                self._drop_cache(exc)
         for i, src in enumerate(sources):
             if self.cache is None:
                 break
             try:
                 self.stamps[i] = self.cache.stamp(src)
             except OSError:
-                pass  # unreadable now: extraction will say why
+                pass  # unreadable now, or not a regular file any more: extraction says why (a skip)
             except sqlite3.Error as exc:
                 self._drop_cache(exc)
         self.digests = {src.rel: st.digest for src, st in zip(sources, self.stamps, strict=True) if st is not None}
@@ -536,6 +563,11 @@ class _Hashing:
         """Where the cache holds each stamped file's results (read when first needed)."""
         if self._hits is None:
             self._hits = [None] * len(self.sources)
+            if self.cache is not None:
+                try:
+                    self.cache.prefetch_content([st.digest for st in self.stamps if st is not None])
+                except sqlite3.Error as exc:
+                    self._drop_cache(exc)
             for i, st in enumerate(self.stamps):
                 if self.cache is None:
                     break
@@ -543,7 +575,7 @@ class _Hashing:
                     continue
                 try:
                     self._hits[i] = self.cache.hit(st)
-                except sqlite3.Error as exc:
+                except (sqlite3.Error, ValueError) as exc:
                     self._drop_cache(exc)
             if self.cache is None:  # dropped on the way: nothing is served from it
                 self._hits = [None] * len(self.sources)
@@ -554,15 +586,15 @@ class _Hashing:
     ) -> str | None:
         """What a whole scan result depends on, or None if a file's content is not known:
         the settings, the paths as given (and the folder they are relative to), each file's
-        name, path and content digest (or, ``by_stat``, its size and modification time: the
-        stat shortcut), and what the walk left out."""
+        name, path and content digest (or, ``by_stat``, its stat as the cache compares it:
+        the stat shortcut), and what the walk left out."""
         if self.cache is None or (not by_stat and any(st is None for st in self.stamps)):
             return None
         h = hashlib.blake2b(digest_size=16)
         head = [cleanest.RANKING_VERSION, self.config.params(), list(roots), os.getcwd(), by_stat]
         h.update(json.dumps(head, sort_keys=True, default=str).encode("utf-8", "surrogatepass"))
         if by_stat:
-            files = [f"{s.rel}\0{s.path}\0{s.size}\0{s.mtime_ns}" for s in sources]
+            files = [f"{s.rel}\0{s.path}\0{stat_key(s)}" for s in sources]
         else:
             files = [f"{s.rel}\0{s.path}\0{st.digest}" for s, st in zip(sources, self.stamps, strict=True) if st]
         h.update("\n".join(files).encode("utf-8", "surrogatepass"))
@@ -589,7 +621,7 @@ class _Hashing:
         fresh = zip(mine, _run_tasks(theirs, self.config, workers if big else None), strict=True)
         for cached, lo, hi in runs:
             if cached:
-                yield from self._from_cache(sources[lo:hi], hits[lo:hi])
+                yield from self._from_cache(sources[lo:hi], hits[lo:hi], stamps[lo:hi])
                 progress.advance(hi - lo)
                 continue
             pos = lo
@@ -602,22 +634,38 @@ class _Hashing:
                 pos += n
                 yield chunk
 
-    def _from_cache(self, sources: list[SourceFile], hits: list[Hit | None]) -> Iterator[Chunk]:
+    def _from_cache(
+        self, sources: list[SourceFile], hits: list[Hit | None], stamps: list[Stamp | None]
+    ) -> Iterator[Chunk]:
         """The cached files of a run, one Chunk per batch they come from."""
-        assert self.cache is not None
-        group: list[tuple[SourceFile, Hit]] = []
-        for source, hit in zip(sources, hits, strict=True):
+        group: list[tuple[SourceFile, Hit, Stamp | None]] = []
+        for source, hit, stamp in zip(sources, hits, stamps, strict=True):
             assert hit is not None
             if group and group[-1][1].batch != hit.batch:
                 yield self._cached_chunk(group)
                 group = []
-            group.append((source, hit))
+            group.append((source, hit, stamp))
         if group:
             yield self._cached_chunk(group)
 
-    def _cached_chunk(self, group: list[tuple[SourceFile, Hit]]) -> Chunk:
-        assert self.cache is not None
-        batch = self.cache.batch(group[0][1].batch)
+    def _cached_chunk(self, group: list[tuple[SourceFile, Hit, Stamp | None]]) -> Chunk:
+        """The group's chunk from its batch; hashed afresh here if the batch is gone (pruned
+        by another scan sharing the cache) or damaged."""
+        batch = None
+        if self.cache is not None:
+            try:
+                batch = self.cache.batch(group[0][1].batch)
+            except sqlite3.Error as exc:
+                self._drop_cache(exc)
+        if batch is not None and any(hit.hi > len(batch.rows) for _, hit, _ in group):
+            assert self.cache is not None
+            self.cache.forget(group[0][1])  # ranges outside their batch: damaged rows
+            batch = None
+        if batch is None:
+            sources = [source for source, _, _ in group]
+            chunk = _process(sources, self.config)
+            self._store(chunk, sources, [stamp for _, _, stamp in group])
+            return chunk
         docs: list[DocBatch] = []
         skipped: list[Skipped] = []
         parts: list[Shingles] = []
@@ -629,7 +677,7 @@ class _Hashing:
             j = i + 1
             while j < len(group) and group[j][1].lo == group[j - 1][1].hi:
                 j += 1
-            for source, hit in group[i:j]:
+            for source, hit, _ in group[i:j]:
                 docs.append(batch.take(hit.lo, hit.hi, source))
                 skipped.extend(skipped_from(hit.skipped, source.rel))
                 counts.append(hit.hi - hit.lo)
@@ -646,18 +694,27 @@ class _Hashing:
             return
         try:
             self.cache.store(chunk, sources, stamps)
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, ValueError) as exc:
             self._drop_cache(exc)
 
     def close(self) -> None:
+        """Apply the cache's size policy when this run hashed anything, and close it."""
         if self.cache is not None:
+            self.warnings.extend(self._damage_warning())
             try:
-                if self.cache.misses:
+                if self.cache.misses or self.cache.damaged:
                     self.cache.prune()
                 self.cache.close()
             except sqlite3.Error as exc:
-                self.warnings.append(f"signature cache not saved: {exc}")
+                self.warnings.append(f"signature cache not saved: {_cache_detail(exc)}")
             self.cache = None
+
+
+def _cache_detail(exc: Exception) -> str:
+    """An error of the cache as one line (an OSError without its errno prefix)."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror.lower() if not exc.filename else f"{exc.strerror.lower()}: {exc.filename}"
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 class _LineCounts:

@@ -158,11 +158,11 @@ def _char_class(inner: str) -> str:
 
 
 # A regular file met during the walk, before duplicates are merged: (via_link, rel, path, rel,
-# size, mtime_ns). A plain tuple, built 100,000 times in a big folder. Its order is the
+# size, mtime_ns, ctime_ns, ino, dev). A plain tuple, built 100,000 times in a big folder. Its order is the
 # preference between two names of one real file: lower is better, no symlink first, then
-# sort order. Its last four items are a SourceFile's fields, in their order: ``results``
+# sort order. Its last seven items are a SourceFile's fields, in their order: ``results``
 # makes the records in C (``_SOURCE`` of ``_FIELDS``), with no Python call per file.
-_Found = tuple[bool, str, str, str, int, int]
+_Found = tuple[bool, str, str, str, int, int, int, int, int]
 _REL = operator.itemgetter(1)
 _SIZE = operator.itemgetter(4)
 _FIELDS = operator.itemgetter(slice(2, None))
@@ -221,7 +221,10 @@ class _Walker:
         if not stat.S_ISREG(st.st_mode):
             raise InputError(f"not a regular file or folder: {_quoted(path)}")
         rel = _cwd_rel(path)
-        self._add((st.st_dev, st.st_ino), (False, rel, str(path), rel, st.st_size, st.st_mtime_ns))
+        self._add(
+            (st.st_dev, st.st_ino),
+            (False, rel, str(path), rel, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev),
+        )
 
     def walk_folder(self, root: Path, prefix: str) -> None:
         """Walk one folder argument depth-first (no recursion: trees can be deep)."""
@@ -274,9 +277,8 @@ class _Walker:
                     return None
                 if not folder.included and not any(g.matches(name, paths, is_folder=False) for g in self.include):
                     return None
-            self._add(
-                (st.st_dev, st.st_ino), (folder.via_link or is_link, rel, entry.path, rel, st.st_size, st.st_mtime_ns)
-            )
+            found = (folder.via_link or is_link, rel, entry.path, rel, st.st_size, st.st_mtime_ns)
+            self._add((st.st_dev, st.st_ino), (*found, st.st_ctime_ns, st.st_ino, st.st_dev))
             return None
         if not stat.S_ISDIR(mode):
             return None  # FIFOs, sockets and devices hold no documents

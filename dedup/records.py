@@ -28,6 +28,11 @@ class SourceFile(NamedTuple):
     rel: str  # POSIX path relative to the root it was found under: the stable id and sort key
     size: int
     mtime_ns: int = 0  # modification time seen by the walk (the signature cache compares it)
+    # The rest of the walk's stat that the signature cache compares, as git's index does:
+    # a file swapped in by rename (new inode) or edited with its mtime put back (new ctime).
+    ctime_ns: int = 0
+    ino: int = 0
+    dev: int = 0
 
 
 @dataclass(frozen=True, slots=True)

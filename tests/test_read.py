@@ -78,9 +78,19 @@ def test_walk_is_the_same_whatever_order_the_os_lists_entries_in(
     assert {"a.txt", "b.txt"} <= kept and not {"sub/hard.txt", "sub/soft.txt"} & kept  # first real names win
 
 
+def found(path: Path, rel: str) -> SourceFile:
+    """The record the walk makes of a file: its stat as the signature cache compares it."""
+    st = path.stat()
+    return SourceFile(str(path), rel, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+
+
 def test_sourcefile_fields(tmp_path: Path) -> None:
     path = make(tmp_path, "sub/x.txt", "12345")
-    assert files([tmp_path]) == [SourceFile(path=str(path), rel="sub/x.txt", size=5, mtime_ns=path.stat().st_mtime_ns)]
+    st = path.stat()
+    assert files([tmp_path]) == [
+        SourceFile(path=str(path), rel="sub/x.txt", size=5, mtime_ns=st.st_mtime_ns, ctime_ns=st.st_ctime_ns,
+                   ino=st.st_ino, dev=st.st_dev)
+    ]  # fmt: skip
 
 
 def test_walk_raises_at_call_not_at_first_next(tmp_path: Path) -> None:
@@ -223,8 +233,8 @@ def test_symlink_loop_to_an_ancestor_is_reported_and_the_walk_ends(tmp_path: Pat
     assert items == [
         Skipped("a/here", SkipReason.SYMLINK_LOOP, "link leads back to a"),
         Skipped("a/up", SkipReason.SYMLINK_LOOP, "link leads back to ."),
-        SourceFile(str(root / "a" / "x.txt"), "a/x.txt", len("some text\n"), (root / "a" / "x.txt").stat().st_mtime_ns),
-        SourceFile(str(root / "top.txt"), "top.txt", len("some text\n"), (root / "top.txt").stat().st_mtime_ns),
+        found(root / "a" / "x.txt", "a/x.txt"),
+        found(root / "top.txt", "top.txt"),
     ]
 
 
