@@ -36,7 +36,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import candidates as cand
-from . import cleanest, cluster, extract, read, shingle, signature, verify
+from . import cleanest, cluster, evidence, extract, read, shingle, signature, verify
 from .cache import Cache, Chunk, Hit, Stamp, racy, skipped_from, slice_shingles, stat_key
 from .config import ScanConfig
 from .errors import SkipReason
@@ -50,6 +50,7 @@ from .records import (
     Locator,
     Match,
     Member,
+    MemberRule,
     Pick,
     ScanResult,
     Skipped,
@@ -591,7 +592,8 @@ class _Hashing:
         if self.cache is None or (not by_stat and any(st is None for st in self.stamps)):
             return None
         h = hashlib.blake2b(digest_size=16)
-        head = [cleanest.RANKING_VERSION, self.config.params(), list(roots), os.getcwd(), by_stat]
+        head = [cleanest.RANKING_VERSION, evidence.EVIDENCE_VERSION, self.config.params(), list(roots), os.getcwd(),
+                by_stat]  # fmt: skip
         h.update(json.dumps(head, sort_keys=True, default=str).encode("utf-8", "surrogatepass"))
         if by_stat:
             files = [f"{s.rel}\0{s.path}\0{stat_key(s)}" for s in sources]
@@ -1014,7 +1016,7 @@ def scan(
         del sigs, anchors  # half the run's memory, not needed past this point
         timings["candidates"] = clock() - started
         started = clock()
-        matches = verify.verify(pairs, shingles, config)
+        matches = verify.verify(pairs, shingles, config, _text_loader(infos, config))
         timings["verify"] = clock() - started
 
         started = clock()
@@ -1023,12 +1025,17 @@ def scan(
         ranking.prepare(cluster.components(len(infos), matches))
         groups = cluster.cluster(len(infos), matches, config.cluster_mode, lambda g: [p.index for p in ranking(g)])
         measured = {(m.a, m.b): m for m in matches}
+        ranked = [ranking(g) for g in groups]
+        found_evidence = evidence.measure(
+            [[p.index for p in picks] for picks in ranked], shingles, lambda i: ranking.text_of(i) or "", config
+        )
         clusters = tuple(
-            _make_cluster(cid, ranking(g), infos, shingles, measured) for cid, g in enumerate(groups, start=1)
+            _make_cluster(cid, picks, infos, shingles, measured, config, ev)
+            for cid, (picks, ev) in enumerate(zip(ranked, found_evidence, strict=True), start=1)
         )
         ranking.save(warnings)
         timings["cluster_and_rank"] = clock() - started
-        duplicates = [m for c in clusters for m in c.members[1:]]
+        duplicates = [m for c in clusters for m in c.members if m.dropped]  # supersets stay
         summary = Summary(
             files=files,
             documents=len(infos),
@@ -1066,21 +1073,59 @@ _UTF8 = frozenset({"utf-8", "utf_8", "ascii", "utf-8-sig"})
 _FILE_LEVEL = frozenset({SkipReason.UNREADABLE, SkipReason.BINARY, SkipReason.EMPTY, SkipReason.EXTRACT_FAILED})
 
 
+def _text_loader(infos: Sequence[DocInfo], config: ScanConfig) -> Callable[[int], str]:
+    """Texts by document index for the exact check's template test; a text that cannot be
+    read again is empty there (the ranking stage reports the file as changed)."""
+
+    @functools.lru_cache(maxsize=256)
+    def text_of(i: int) -> str:
+        doc = infos[i]
+        try:
+            return extract.load_text(doc.locator, doc.kind, config)
+        except (OSError, ValueError, RecursionError):
+            return ""
+
+    return text_of
+
+
+def _member_rule(
+    known: Match | None, jaccard: float, inter: int, size: int, best_size: int, config: ScanConfig
+) -> MemberRule:
+    """Which rule joins a member to the cleanest copy, and in which direction."""
+    if known is not None:
+        rule: str | None = known.rule
+    else:
+        rule = verify.judge(jaccard, inter / min(size, best_size) if min(size, best_size) else 0.0, size, best_size,
+                            config)  # fmt: skip
+    if rule is None:
+        return "chain"
+    if rule == "jaccard":
+        return "jaccard"
+    return "inside-cleanest" if size < best_size or (size == best_size and inter == size) else "contains-cleanest"
+
+
 def _make_cluster(
     cluster_id: int,
     picks: list[Pick],
     infos: Sequence[DocInfo],
     shingles: Shingles,
     measured: dict[tuple[int, int], Match],
+    config: ScanConfig | None = None,
+    found: Sequence[evidence.Evidence] | None = None,
 ) -> Cluster:
-    """The reported cluster: each member measured against the cleanest copy. A pair the
-    exact check measured gives its overlap back; other pairs are measured here."""
+    """The reported cluster: each member measured against the cleanest copy, both ways, with
+    the rule that joined it and its evidence (words of its own, the decision). A pair the
+    exact check measured gives its overlap back; other pairs are measured here, and so is
+    the evidence when not given (``scan`` measures all clusters' at once)."""
+    config = config or ScanConfig()
+    if found is None:
+        found = evidence.measure([[p.index for p in picks]], shingles, _text_loader(infos, config), config)[0]
     sizes = shingles.offsets
     top = picks[0].index
     best_size = int(sizes[top + 1] - sizes[top])
     best: NDArray[np.uint64] | None = None
     members = []
-    for pos, pick in enumerate(picks):
+    for pos, (pick, ev) in enumerate(zip(picks, found, strict=True)):
         info = infos[pick.index]
         size = int(sizes[pick.index + 1] - sizes[pick.index])
         known = measured.get((min(top, pick.index), max(top, pick.index)))
@@ -1092,6 +1137,10 @@ def _make_cluster(
             best = shingles.get(top) if best is None else best
             inter = verify.overlap(best, shingles.get(pick.index))
         union = best_size + size - inter
+        jaccard = inter / union if union else 1.0
+        reasons = pick.reasons
+        if ev.decision == "superset":
+            reasons = (f"superset: contains the kept copy plus {ev.unique_words:,} words of its own", *reasons)
         members.append(
             Member(
                 doc_id=info.doc_id,
@@ -1099,11 +1148,16 @@ def _make_cluster(
                 words=info.words,
                 size=info.size,
                 cleanest=pos == 0,
-                jaccard=inter / union if union else 1.0,
+                jaccard=jaccard,
                 containment=inter / best_size if best_size else 1.0,
                 penalty=pick.penalty,
-                reasons=pick.reasons,
+                reasons=reasons,
                 record=info.record,
+                in_cleanest=inter / size if size else 1.0,
+                rule="" if pos == 0 else _member_rule(known, jaccard, inter, size, best_size, config),
+                own_words=ev.own_words,
+                boilerplate_words=ev.boilerplate_words,
+                decision=ev.decision,
             )
         )
     return Cluster(cluster_id, tuple(members))

@@ -19,6 +19,12 @@ from .errors import SkipReason
 
 DocKind = Literal["text", "html", "markdown", "jsonl"]
 MatchRule = Literal["jaccard", "containment"]
+#: How a member joined its cluster's cleanest copy: by Jaccard, by containment with the
+#: cleanest inside the member (a wrapped copy) or the member inside the cleanest (a cut
+#: one), or through other members ("chain", ``--cluster components`` only).
+MemberRule = Literal["", "jaccard", "contains-cleanest", "inside-cleanest", "chain"]
+#: What to do with a member: keep (the cleanest), drop, or keep a superset (its own text).
+Decision = Literal["keep", "drop", "superset"]
 
 
 class SourceFile(NamedTuple):
@@ -359,6 +365,17 @@ class Member:
     penalty: float
     reasons: tuple[str, ...]
     record: int | None = None
+    # Evidence (see evidence.py): why it joined, and what dropping it would lose.
+    in_cleanest: float = 1.0  # share of this member's shingles found in the cleanest copy
+    rule: MemberRule = ""  # the rule that joined it to the cleanest ("" for the cleanest itself)
+    own_words: int = 0  # words outside the cleanest copy
+    boilerplate_words: int = 0  # of those, boilerplate or held by another document
+    decision: Decision = "drop"  # "keep" for the cleanest; a "superset" is not dropped
+
+    @property
+    def dropped(self) -> bool:
+        """On the drop list: not the cleanest copy and not a superset of it."""
+        return not self.cleanest and self.decision != "superset"
 
 
 @dataclass(frozen=True, slots=True)
