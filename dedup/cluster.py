@@ -1,22 +1,38 @@
 """Stage 7: verified matches -> groups of copies.
 
-In:  ``Match`` records, and for the star mode a ranking of documents (cleanest first).
+In:  ``Match`` records; for the star mode, a ranking of each component (cleanest first) and,
+     through ``Exact``, the shingle sets, to measure a centre against members directly.
 Out: groups as sorted tuples of document indices, ordered by their smallest index.
 
 * ``components``: connected components of all matches (union-find). Simple, but chains:
   A~B and B~C put A and C together even when A and C share nothing (two short articles
   on one site template, each contained in the same long page).
-* ``star`` (default): inside each component, the best-ranked document becomes a centre and
-  takes the documents that match *it* directly; the rest are grouped again the same way.
-  Every member of a group is then a verified near-duplicate of the group's centre.
+* ``star`` (default): each component is ranked once. Its best-ranked document is a centre.
+  The centre is measured directly against every member of the component that no verified
+  match links it to yet (on the shingle sets, judged by the verify stage itself), and the
+  star is the centre with every member that matches it. The best-ranked member left is the
+  next centre, under the same ranking, until none is left. So every member of a star is a
+  verified near-duplicate of its centre, measured, never inferred through a chain; and N
+  copies of one text form one star whatever N and whichever copy ranks first, though the
+  candidates link a bucket of thousands of copies only as a chain (candidates.MAX_BUCKET)
+  and may miss a pair.
+
+A centre is measured against its whole component at once, through an inverted index of the
+component's shingles (``ComponentIndex``): the work is the centre's actual overlaps, so N
+copies cost time linear in N, and each window of a long run of overlapping text windows
+costs only its few neighbours.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 
-from .config import ClusterMode
+import numpy as np
+from numpy.typing import NDArray
+
+from .config import ClusterMode, ScanConfig
 from .records import Match
+from .shingle import Shingles
 
 Group = tuple[int, ...]
 Ranker = Callable[[Group], Sequence[int]]  # a group -> its members, best centre first
@@ -50,40 +66,130 @@ def components(n_docs: int, matches: Iterable[Match]) -> list[Group]:
     return sorted((tuple(g) for g in groups.values() if len(g) > 1), key=lambda g: g[0])
 
 
-def star_split(group: Group, neighbours: dict[int, set[int]], rank: Ranker) -> list[Group]:
-    """Split one connected group into stars around its best-ranked documents."""
-    members = set(group)
-    centre = rank(group)[0]
-    star = {centre} | (neighbours.get(centre, set()) & members)
-    out = [tuple(sorted(star))] if len(star) > 1 else []
-    # What is left may have fallen apart: split it into components and start again.
-    for comp in _subcomponents(members - star, neighbours):
-        out.extend(star_split(comp, neighbours, rank))
-    return sorted(out, key=lambda g: g[0])
+class ComponentIndex:
+    """The shingles of a component's members sorted by hash, each with its member's position:
+    one lookup gives a document's exact overlap with every member it shares a shingle with."""
+
+    def __init__(self, shingles: Shingles, group: Group) -> None:
+        sizes = shingles.sizes()[np.asarray(group, np.int64)]
+        hashes = np.concatenate([shingles.get(i) for i in group])
+        order = np.argsort(hashes, kind="stable")
+        self.hashes = hashes[order]
+        self.member = np.repeat(np.arange(len(group), dtype=np.int64), sizes)[order]
+
+    def overlaps(self, x: NDArray[np.uint64]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        """(positions of the members sharing a shingle with the sorted set x, |x ∩ member|)."""
+        lo = np.searchsorted(self.hashes, x, side="left")
+        runs = np.searchsorted(self.hashes, x, side="right") - lo
+        total = int(runs.sum())
+        if total == 0:
+            empty = np.zeros(0, np.int64)
+            return empty, empty
+        # Positions lo[k] .. lo[k] + runs[k] - 1 for every k, laid end to end.
+        at = np.arange(total, dtype=np.int64) + np.repeat(lo - (np.cumsum(runs) - runs), runs)
+        found, counts = np.unique(self.member[at], return_counts=True)
+        return found.astype(np.int64), counts.astype(np.int64)
 
 
-def _subcomponents(nodes: set[int], neighbours: dict[int, set[int]]) -> list[Group]:
-    seen: set[int] = set()
-    comps: list[Group] = []
-    for start in sorted(nodes):
-        if start in seen:
+Confirm = Callable[[NDArray[np.int64]], list[Match]]  # pairs (a < b) -> those verify accepts
+
+
+class Exact:
+    """Direct checks of a centre against many members, decided as the verify stage decides.
+
+    The overlaps come from the component's index (exact: sets are unique sorted hashes, as
+    ``verify.overlap`` assumes); a member that reaches neither the Jaccard nor the
+    containment threshold on them cannot match and is passed over. The pairs left go to
+    ``confirm`` (the pipeline gives ``verify.verify``), so a star member passed the very rule
+    and guards a candidate pair passes.
+    """
+
+    def __init__(self, shingles: Shingles, config: ScanConfig, confirm: Confirm) -> None:
+        self.shingles, self.config, self.confirm = shingles, config, confirm
+        self.sizes = shingles.sizes()
+
+    def index(self, group: Group) -> ComponentIndex:
+        """The inverted index of one component."""
+        return ComponentIndex(self.shingles, group)
+
+    def matching(self, centre: int, group: Group, index: ComponentIndex, wanted: NDArray[np.bool_]) -> list[int]:
+        """Positions in ``group`` of the members with ``wanted`` set that match ``centre``."""
+        pos, inter = index.overlaps(self.shingles.get(centre))
+        keep = wanted[pos]
+        pos, inter = pos[keep], inter[keep]
+        if len(pos) == 0:
+            return []
+        docs = np.asarray(group, np.int64)[pos]
+        size_c = int(self.sizes[centre])
+        size_m = self.sizes[docs]
+        jac = inter / (size_c + size_m - inter)
+        con = inter / np.maximum(np.minimum(size_c, size_m), 1)
+        maybe = (jac >= self.config.jaccard_threshold) | (con >= self.config.containment_threshold)
+        docs = docs[maybe]
+        if len(docs) == 0:
+            return []
+        pairs = np.stack([np.minimum(docs, centre), np.maximum(docs, centre)], axis=1)
+        confirmed = {m.a if m.b == centre else m.b for m in self.confirm(pairs)}
+        where = {doc: p for doc, p in zip(docs.tolist(), pos[maybe].tolist(), strict=True)}
+        return [where[doc] for doc in sorted(confirmed)]
+
+
+def stars(group: Group, order: Sequence[int], neighbours: dict[int, set[int]], exact: Exact | None) -> list[Group]:
+    """Split one component into stars around its members in ranking order (module docstring).
+
+    Without ``exact`` only the verified matches are known: a star is its centre's matches.
+    """
+    where = {doc: pos for pos, doc in enumerate(group)}
+    left = np.ones(len(group), bool)
+    remaining = len(group)
+    index: ComponentIndex | None = None
+    ranked = list(dict.fromkeys(d for d in order if d in where))
+    if len(ranked) < len(group):  # a ranker that left members out: they come last
+        seen = set(ranked)
+        ranked += [d for d in group if d not in seen]
+    out: list[Group] = []
+    for centre in ranked:
+        if not left[where[centre]]:
             continue
-        stack, comp = [start], []
-        seen.add(start)
-        while stack:
-            x = stack.pop()
-            comp.append(x)
-            for y in neighbours.get(x, set()) & nodes:
-                if y not in seen:
-                    seen.add(y)
-                    stack.append(y)
-        if len(comp) > 1:
-            comps.append(tuple(sorted(comp)))
-    return comps
+        left[where[centre]] = False
+        remaining -= 1
+        star = [centre]
+        for doc in neighbours.get(centre, ()):
+            if doc in where and left[where[doc]]:
+                left[where[doc]] = False
+                remaining -= 1
+                star.append(doc)
+        if exact is not None and remaining:
+            if index is None:
+                index = exact.index(group)
+            for pos in exact.matching(centre, group, index, left):
+                left[pos] = False
+                remaining -= 1
+                star.append(group[pos])
+        if len(star) > 1:
+            out.append(tuple(sorted(star)))
+        if not remaining:
+            break
+    return out
 
 
-def cluster(n_docs: int, matches: Sequence[Match], mode: ClusterMode, rank: Ranker) -> list[Group]:
-    """Group documents by the chosen mode; see the module docstring."""
+def cluster(
+    n_docs: int, matches: Sequence[Match], mode: ClusterMode, rank: Ranker, exact: Exact | None = None
+) -> list[Group]:
+    """Group documents by the chosen mode; see the module docstring.
+
+    Args:
+        n_docs: documents in the run (matches index into them).
+        matches: the verified matches.
+        mode: ``star`` or ``components``.
+        rank: a component -> its members, best centre first; called once per component
+            with more than two members, in star mode.
+        exact: measures a centre against members no match links it to; without it a star
+            holds only the centre's verified matches.
+
+    Returns:
+        Sorted groups of two or more, ordered by their first member.
+    """
     groups = components(n_docs, matches)
     if mode == "components":
         return groups
@@ -93,5 +199,14 @@ def cluster(n_docs: int, matches: Sequence[Match], mode: ClusterMode, rank: Rank
         neighbours.setdefault(m.b, set()).add(m.a)
     out: list[Group] = []
     for g in groups:
-        out.extend(star_split(g, neighbours, rank))
+        if len(g) == 2:
+            out.append(g)  # one match: nothing to split, nothing to rank for it
+            continue
+        out.extend(stars(g, rank(g), neighbours, exact))
     return sorted(out, key=lambda g: g[0])
+
+
+def within(groups: Sequence[Group], parents: Sequence[Group]) -> dict[Group, Group]:
+    """{group: the component it was cut from} for groups that are a strict part of one."""
+    parent_of = {doc: p for p in parents for doc in p}
+    return {g: parent_of[g[0]] for g in groups if parent_of[g[0]] != g}
