@@ -1022,10 +1022,17 @@ def scan(
         started = clock()
         progress.start("ranking copies", None)
         ranking = _Ranking(infos, shingles, config, hashing, workers)
-        ranking.prepare(cluster.components(len(infos), matches))
-        groups = cluster.cluster(len(infos), matches, config.cluster_mode, lambda g: [p.index for p in ranking(g)])
+        parents = cluster.components(len(infos), matches)
+        ranking.prepare(parents)
+        confirm = functools.partial(
+            verify.verify, shingles=shingles, config=config, text_of=_text_loader(infos, config)
+        )
+        exact = cluster.Exact(shingles, config, confirm)
+        groups = cluster.cluster(
+            len(infos), matches, config.cluster_mode, lambda g: [p.index for p in ranking(g)], exact
+        )
         measured = {(m.a, m.b): m for m in matches}
-        ranked = [ranking(g) for g in groups]
+        ranked = _ranked(ranking, groups, parents)
         found_evidence = evidence.measure(
             [[p.index for p in picks] for picks in ranked], shingles, lambda i: ranking.text_of(i) or "", config
         )
@@ -1071,6 +1078,17 @@ _UTF8 = frozenset({"utf-8", "utf_8", "ascii", "utf-8-sig"})
 
 # Reasons that mean a whole file gave nothing (as opposed to one bad record in it).
 _FILE_LEVEL = frozenset({SkipReason.UNREADABLE, SkipReason.BINARY, SkipReason.EMPTY, SkipReason.EXTRACT_FAILED})
+
+
+def _ranked(ranking: _Ranking, groups: list[cluster.Group], parents: list[cluster.Group]) -> list[list[Pick]]:
+    """Each group's ranking. A star cut from a larger component keeps that component's
+    ranking: its centre, which every member was measured against, stays first."""
+    cut = cluster.within(groups, parents)
+    out = []
+    for g in groups:
+        members = set(g)
+        out.append([p for p in ranking(cut[g]) if p.index in members] if g in cut else ranking(g))
+    return out
 
 
 def _text_loader(infos: Sequence[DocInfo], config: ScanConfig) -> Callable[[int], str]:
