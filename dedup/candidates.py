@@ -35,7 +35,8 @@ CandidatePairs = NDArray[np.int64]  # shape (m, 2), a < b, sorted, unique
 
 #: Buckets bigger than this are joined as a chain (each member to the next and to the
 #: first) instead of all pairs: a bucket of 10,000 copies of one wire story gives
-#: 20,000 pairs, not 50 million, and every copy is still compared with the first.
+#: 20,000 pairs, not 50 million. That keeps the copies one component; the star split in
+#: cluster.py then measures its centre against every member the chain did not pair it with.
 MAX_BUCKET = 100
 
 # Slack of the signature filter: with 128 slots the Jaccard estimate's standard error is
