@@ -2,14 +2,22 @@
 
 Exit codes, as diff and grep use them: 0 the run finished (skipped files are reported,
 not failures); 1 duplicates were found and ``--fail-on-duplicates`` was given; 2 a usage
-error or a fatal one (a missing path, an export that cannot be written).
+error or a fatal one (a missing path, an export that cannot be written, nothing that could
+be read); 128 + the signal's number when a signal stopped the run (130 SIGINT, 143 SIGTERM,
+129 SIGHUP); 141 when stdout was closed by its reader (``| head``), as git and coreutils,
+which die of SIGPIPE, report it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
+import os
+import signal
+import stat
 import sys
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -20,9 +28,9 @@ from rich.console import Console
 from . import __version__, export, report
 from . import cache as sigcache
 from .config import ScanConfig
-from .errors import DedupError
+from .errors import ConfigError, DedupError, Interrupted
 from .pipeline import candidate_loss, pair_measures, scan
-from .records import ScanResult
+from .records import ScanResult, Skipped
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -35,6 +43,126 @@ class FatalError(click.ClickException):
     """A run that cannot go on: "Error: ..." on stderr and exit 2."""
 
     exit_code = 2
+
+
+#: The exit code of a run whose stdout was closed by its reader (``dedup scan ... | head``):
+#: what a shell reports for git or coreutils there (128 + SIGPIPE), so ``set -o pipefail``
+#: treats dedup as it treats them. Not 0, which would claim the whole output was read, and
+#: not 1 (the code of ``--fail-on-duplicates``), which Python's own recipe uses.
+EXIT_CLOSED_PIPE = 128 + 13
+
+#: The signals the program turns into ``Interrupted``: each run cleans up (worker pool,
+#: spill folder, temporary export files) and exits with 128 + the signal's number.
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+def _quiet_stdout() -> None:
+    """Point stdout's file descriptor at /dev/null, so that what is still buffered for a
+    closed or full stdout is dropped at exit instead of raising there."""
+    try:
+        fd = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(fd, sys.stdout.fileno())
+        finally:
+            os.close(fd)
+    except (OSError, ValueError, AttributeError):  # no stdout, or not a real file (CliRunner)
+        pass
+
+
+def _say(message: str) -> None:
+    """One line on stderr, if stderr can still take it (a hung-up terminal cannot)."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        click.echo(message, err=True)
+
+
+def _flush_stdout() -> int | None:
+    """Flush stdout now, where a failure can be reported, not at interpreter exit: the exit
+    code for a closed pipe or a full disk, None when all went out."""
+    if sys.stdout is None:
+        return None
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _quiet_stdout()
+        return EXIT_CLOSED_PIPE
+    except (OSError, ValueError) as exc:
+        _quiet_stdout()
+        _say(f"Error: cannot write to stdout: {_strerror(exc)}")
+        return 2
+    return None
+
+
+def _strerror(exc: BaseException) -> str:
+    text = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc) or type(exc).__name__
+    return " ".join(text.split())
+
+
+class _ClosedPipe(Exception):
+    """Stdout's reader went away (``| head``): a quiet exit with ``EXIT_CLOSED_PIPE``."""
+
+
+class _Console(Console):
+    """rich's Console, except that a closed pipe ends the run as the program's closed pipe
+    (rich's own handling exits 1, the code of ``--fail-on-duplicates``)."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise _ClosedPipe
+
+
+class _Program(click.Group):
+    """The ``dedup`` group, with the program's own endings: every way a run stops is one
+    line on stderr (or none, for a closed pipe) and an exit code from the README's table.
+
+    Click's standalone mode would print "Aborted!" and exit 1 on Ctrl-C, and exit 1 on a
+    closed pipe: 1 is the code of ``--fail-on-duplicates``, so a script could not tell a
+    stopped run from duplicates found.
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            raise _ClosedPipe from None  # past click's own handling, which exits 1
+
+    def main(
+        self,
+        args: Any = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        code: int | None = 0
+        try:
+            try:
+                code = super().main(args, prog_name, complete_var, False, **extra)
+            except click.exceptions.Abort as exc:  # click's wrapping of Ctrl-C (and EOF at a prompt)
+                if isinstance(exc.__context__, KeyboardInterrupt):
+                    raise Interrupted(signal.SIGINT) from None
+                raise
+            except KeyboardInterrupt:
+                raise Interrupted(signal.SIGINT) from None
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        except click.ClickException as exc:
+            _flush_stdout()
+            exc.show()
+            code = exc.exit_code
+        except click.exceptions.Abort:
+            _say("Error: aborted")
+            code = 1
+        except Interrupted as exc:
+            _quiet_stdout()
+            _say(f"Error: {exc}")
+            code = exc.exit_code
+        except _ClosedPipe:
+            _quiet_stdout()
+            code = EXIT_CLOSED_PIPE
+        flushed = _flush_stdout()
+        sys.exit(flushed if flushed is not None else code or 0)
 
 
 class _RichProgress:
@@ -108,7 +236,7 @@ def cache_file(cache_dir: Path | None) -> Path:
 
 def run_scan(paths: tuple[Path, ...], config: ScanConfig, quiet: bool, cache: Path | None) -> ScanResult:
     """scan() with a progress display on stderr when it is a terminal; warnings to stderr."""
-    err = Console(stderr=True, highlight=False)
+    err = _Console(stderr=True, highlight=False)
     show = not quiet and err.is_terminal
     try:
         if not show:
@@ -133,14 +261,44 @@ def run_scan(paths: tuple[Path, ...], config: ScanConfig, quiet: bool, cache: Pa
             )
             with Progress(*columns, console=err, transient=True) as bar:
                 result = scan(paths, config, progress=_RichProgress(bar), cache=cache)
+    except ConfigError as exc:  # a glob that does not compile, found when the walk starts
+        raise click.UsageError(str(exc)) from exc
     except DedupError as exc:
         raise FatalError(str(exc)) from exc
     for warning in result.warnings:
         err.print(report.display(f"warning: {warning}"))
+    nothing = nothing_read(result, config)
+    if nothing:
+        raise FatalError(nothing)
     return result
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def nothing_read(result: ScanResult, config: ScanConfig) -> str | None:
+    """Why a run read no document at all although there was something to read, or None.
+
+    Only a run with no document is an error, so a partly readable corpus still gives its
+    result (and lists what it skipped): every file or record skipped (the message names the
+    commonest reason and its first case, e.g. a missing ``--text-field`` with the fields the
+    records do have), or ``--include``/``--exclude`` that left nothing. An empty folder with
+    no filters is not an error: there was nothing to read.
+    """
+    if result.summary.documents:
+        return None
+    if result.skipped:
+        by_reason = Counter(str(item.reason) for item in result.skipped)
+        reason, _ = max(by_reason.items(), key=lambda kv: (kv[1], kv[0]))
+        first = next(item for item in result.skipped if str(item.reason) == reason)
+        counts = ", ".join(f"{r} {n:,}" for r, n in sorted(by_reason.items(), key=lambda kv: (-kv[1], kv[0])))
+        example = report.display(f"{first.rel}: {first.detail}").plain
+        return f"no document could be read: {len(result.skipped):,} skipped ({counts}); first: {example}"
+    if config.include or config.exclude:
+        globs = [f"--include {p!r}" for p in config.include] + [f"--exclude {p!r}" for p in config.exclude]
+        roots = ", ".join(report.display(r).plain for r in result.roots)
+        return f"no file to read under {roots}: {' '.join(globs)} left out every file"
+    return None
+
+
+@click.group(cls=_Program, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="dedup")
 def main() -> None:
     """Find near-duplicate documents in scraped files, and the cleanest copy of each."""
@@ -168,7 +326,37 @@ def run() -> None:
     """
     gc.freeze()
     gc.set_threshold(COLLECT_EVERY, 50, 100)
+    _stop_on_signals()
     main()
+
+
+def _stop_on_signals() -> None:
+    """Turn SIGINT, SIGTERM and SIGHUP into ``Interrupted`` in this process, so every
+    ``finally`` on the way out runs (workers stopped, spill folder and temporary export
+    files removed) and the exit code says which signal it was.
+
+    Once one has arrived the others are ignored, so the clean-up is not cut short. A child
+    forked from here (a worker) goes back to the default actions for SIGTERM and SIGHUP
+    (die at once and quietly: the run stops the workers it started), and keeps this
+    handler only until it sets its own.
+    """
+    owner = os.getpid()
+
+    def stop(signum: int, frame: object) -> None:
+        if os.getpid() != owner:  # a forked child before it set its own handlers
+            os._exit(128 + signum)
+        for sig in STOP_SIGNALS:
+            signal.signal(sig, signal.SIG_IGN)
+        raise Interrupted(signum)
+
+    def in_child() -> None:
+        for sig in STOP_SIGNALS:
+            if sig != signal.SIGINT:
+                signal.signal(sig, signal.SIG_DFL)
+
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, stop)
+    os.register_at_fork(after_in_child=in_child)
 
 
 @main.command("scan")
@@ -195,6 +383,12 @@ def run() -> None:
 @click.option(
     "--drop-list", type=click.Path(path_type=Path), help="Write the ids of the duplicates (every non-cleanest member)."
 )
+@click.option(
+    "-0",
+    "--null",
+    is_flag=True,
+    help="Keep and drop lists: each id's exact bytes ended by a NUL (for xargs -0), not escaped lines.",
+)
 @click.option("--fail-on-duplicates", is_flag=True, help="Exit 1 when any duplicates are found.")
 @click.option("-q", "--quiet", is_flag=True, help="No report and no progress: only exports and errors.")
 @click.option("-v", "--verbose", is_flag=True, help="List every skipped file in the report.")
@@ -204,6 +398,7 @@ def scan_command(
     fmt: str | None,
     keep_list: Path | None,
     drop_list: Path | None,
+    null: bool,
     fail_on_duplicates: bool,
     quiet: bool,
     verbose: bool,
@@ -215,6 +410,8 @@ def scan_command(
     config = config_from(options)
     if fmt and output is None:
         raise click.UsageError("--format needs --output")
+    if null and keep_list is None and drop_list is None:
+        raise click.UsageError("-0/--null needs --keep-list or --drop-list")
     if output is not None and str(output) == "-":
         fmt = fmt or "json"
     elif output is not None:
@@ -222,18 +419,169 @@ def scan_command(
             export.format_for(output, fmt)
         except DedupError as exc:
             raise click.UsageError(str(exc)) from exc
+        _check_format(output, fmt)
+    outputs = (("--output", output), ("--keep-list", keep_list), ("--drop-list", drop_list))
+    check_outputs(paths, outputs, config)
     result = run_scan(paths, config, quiet, None if no_cache else cache_file(cache_dir))
     try:
         if output is not None:
             export.write_export(result, output, fmt, version=__version__)
         if keep_list is not None or drop_list is not None:
-            export.write_lists(result, keep_list, drop_list)
+            export.write_lists(result, keep_list, drop_list, null=null)
     except DedupError as exc:
         raise FatalError(str(exc)) from exc
-    if not quiet and str(output) != "-":
-        report.render(result, Console(highlight=False), verbose=verbose)
+    if not quiet and not any(str(path) == "-" for _, path in outputs if path is not None):
+        show_report(lambda console: report.render(result, console, verbose=verbose))
     if fail_on_duplicates and result.summary.duplicates:
         sys.exit(1)
+
+
+def show_report(render: Callable[[Console], None]) -> None:
+    """Print a report on stdout; a full disk or a closed stdout is one ``Error:`` line,
+    and a reader that went away (``| head``) is left to the program's quiet exit."""
+    try:
+        render(_Console(highlight=False))
+        if sys.stdout is not None:
+            sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        _quiet_stdout()
+        raise FatalError(f"cannot write the report: {_strerror(exc)}") from exc
+
+
+def _check_format(output: Path, fmt: str | None) -> None:
+    """``--format`` that contradicts the extension of FILE is a usage error (which one was meant?)."""
+    try:
+        by_suffix = export.format_for(output)
+    except DedupError:
+        return  # the extension names no format: --format says it
+    if fmt is not None and fmt != by_suffix:
+        name = click.format_filename(str(output))
+        raise click.UsageError(f"--format {fmt} contradicts the extension of {name} ({by_suffix}): drop one")
+
+
+def _file_key(path: Path) -> tuple[object, ...] | None:
+    """What makes two output paths one destination: the same file (device and inode) when it
+    exists, else the same absolute path; None for a device, which many writers may share."""
+    if str(path) == "-":
+        return ("-",)
+    try:
+        st = os.stat(path)
+    except OSError:
+        return ("path", os.path.join(os.path.realpath(path.parent), path.name))
+    if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode):
+        return None
+    return ("file", st.st_dev, st.st_ino)
+
+
+def check_outputs(paths: tuple[Path, ...], outputs: tuple[tuple[str, Path | None], ...], config: ScanConfig) -> None:
+    """Every check of the output paths that can be made before the scan, so that a run of
+    an hour does not end in an error it could have given at once.
+
+    Two outputs naming one file (or both stdout) are a usage error; a path whose folder is
+    missing or not writable, a folder, and an input file given as an output are errors.
+
+    Raises:
+        click.UsageError: two outputs name one file.
+        FatalError: an output cannot be written, or is one of the files the scan reads.
+    """
+    given = [(option, path) for option, path in outputs if path is not None]
+    seen: dict[tuple[object, ...], str] = {}
+    for option, path in given:
+        key = _file_key(path)
+        if key is None:
+            continue
+        if key in seen:
+            where = "stdout" if key == ("-",) else click.format_filename(str(path))
+            raise click.UsageError(f"{seen[key]} and {option} both write to {where}: give each its own file")
+        seen[key] = option
+    for option, path in given:
+        if str(path) != "-":
+            _check_writable(option, path)
+    _check_not_input(paths, given, config)
+
+
+def _check_writable(option: str, path: Path) -> None:
+    name = click.format_filename(str(path))
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:
+        raise FatalError(f"cannot write {option} {name}: {_strerror(exc)}") from exc
+    if st is not None and stat.S_ISDIR(st.st_mode):
+        raise FatalError(f"cannot write {option} {name}: it is a folder")
+    if st is not None and (not stat.S_ISREG(st.st_mode) or path.is_symlink()):
+        if not os.access(path, os.W_OK):  # written through: the file itself must take it
+            raise FatalError(f"cannot write {option} {name}: permission denied")
+        return
+    folder = path.parent
+    if not folder.is_dir():
+        what = "is not a folder" if folder.exists() else "does not exist"
+        raise FatalError(f"cannot write {option} {name}: {click.format_filename(str(folder))} {what}")
+    if not os.access(folder, os.W_OK | os.X_OK):  # the temporary file is made beside it
+        raise FatalError(f"cannot write {option} {name}: permission denied in {click.format_filename(str(folder))}")
+
+
+def _check_not_input(paths: tuple[Path, ...], given: list[tuple[str, Path]], config: ScanConfig) -> None:
+    """An output that is one of the files the scan reads would be overwritten: refuse it.
+
+    A file argument is compared by device and inode. An existing file inside a folder
+    argument is an input when the walk would read it (not hidden, not excluded): only
+    then is the walk made here, once, before the scan's own.
+    """
+    existing = []
+    for option, path in given:
+        if str(path) == "-":
+            continue
+        with contextlib.suppress(OSError):
+            if stat.S_ISREG(os.stat(path).st_mode):
+                existing.append((option, path))
+    if not existing:
+        return
+    folders = []
+    for root in paths:
+        try:
+            is_dir = root.is_dir()
+        except OSError:
+            continue
+        if is_dir:
+            folders.append(os.path.realpath(root))
+            continue
+        for option, path in existing:
+            with contextlib.suppress(OSError):
+                if os.path.samefile(root, path):
+                    raise FatalError(_is_input(option, path))
+    inside = [
+        (option, path)
+        for option, path in existing
+        if any(os.path.realpath(path).startswith(os.path.join(f, "")) for f in folders)
+    ]
+    if not inside:
+        return
+    from . import read  # only for this rare case: an existing output inside a scanned folder
+
+    try:
+        found = [item for item in read.walk(list(paths), config) if not isinstance(item, Skipped)]
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from exc
+    except DedupError as exc:
+        raise FatalError(str(exc)) from exc
+    for option, path in inside:
+        names = {path.name, os.path.basename(os.path.realpath(path))}
+        for source in found:
+            if os.path.basename(source.path) in names:
+                with contextlib.suppress(OSError):
+                    if os.path.samefile(source.path, path):
+                        raise FatalError(_is_input(option, path))
+
+
+def _is_input(option: str, path: Path) -> str:
+    return (
+        f"{option} {click.format_filename(str(path))} is one of the files this scan reads; "
+        "dedup never overwrites its input: write elsewhere, or --exclude it"
+    )
 
 
 @main.group("cache")
@@ -300,6 +648,8 @@ def eval_command(docs: Path, truth: Path, exact: bool, top: int, json_out: Path 
     from .evaluate import evaluate_result, read_truth, text_similarity  # here: a scan need not import it
 
     config = config_from(options)
+    if json_out is not None:
+        check_outputs((docs, truth), (("--json", json_out),), config)
     try:
         labels = read_truth(truth)
     except DedupError as exc:
@@ -325,4 +675,4 @@ def eval_command(docs: Path, truth: Path, exact: bool, top: int, json_out: Path 
             raise FatalError(str(exc)) from exc
         if str(json_out) == "-":
             return
-    report.render_eval(scores, Console(highlight=False), loss=loss)
+    show_report(lambda console: report.render_eval(scores, console, loss=loss))

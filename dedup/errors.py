@@ -11,11 +11,18 @@ Two kinds of trouble, kept apart on purpose:
     ├── InputError             a path given on the command line does not exist / cannot be walked
     ├── ExportError            the export file cannot be written
     └── WorkerError            a worker process stopped without finishing (killed, out of memory)
+
+* A signal that stops the run (the ``dedup`` program turns SIGINT, SIGTERM and SIGHUP into
+  it) raises ``Interrupted``, a ``BaseException`` like ``KeyboardInterrupt``: no
+  ``except Exception`` at a file boundary swallows it, and every ``finally`` on the way out
+  (worker pool, spill folder, temporary export file) still runs. Its exit code is the
+  shell's 128 + signal number.
 """
 
 from __future__ import annotations
 
 import errno
+import signal
 from enum import Enum
 
 
@@ -37,6 +44,26 @@ class ExportError(DedupError):
 
 class WorkerError(DedupError):
     """A worker process stopped without finishing its tasks (killed, or out of memory)."""
+
+
+class Interrupted(BaseException):
+    """A signal asked the run to stop; raised in the main thread by the program's handler."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+    @property
+    def exit_code(self) -> int:
+        """What a shell reports for a program killed by the signal: 128 + its number."""
+        return 128 + self.signum
+
+    def __str__(self) -> str:
+        try:
+            name = signal.Signals(self.signum).name
+        except ValueError:
+            name = f"signal {self.signum}"
+        return f"stopped by {name}"
 
 
 class SkipReason(str, Enum):

@@ -67,21 +67,35 @@ joined with ``"; "``. Written by Python's csv module (RFC 4180 quoting, CRLF row
 are not altered to defuse spreadsheet formulas: open untrusted names as text.
 
 Names that are not valid UTF-8 (file names Python decoded with surrogateescape) are written
-in every format with the bad bytes as backslash escapes: the byte 0xff becomes the four
-characters ``\\xff``.
+in JSON and JSON Lines with the bad bytes as backslash escapes: the byte 0xff becomes the
+four characters ``\\xff``.
 
 Keep and drop lists (:func:`write_lists`) hold one document id per line: the drop list the
 non-cleanest members in cluster order, the keep list every other document in scan order.
+In the lists and in the CSV's text columns every name is escaped by :func:`escape_name`,
+so that one line is one name, no byte a terminal acts on is written raw, and the escaping
+can be undone exactly: ``\\\\`` is a backslash, ``\\n``, ``\\r``, ``\\t`` the controls,
+``\\xNN`` the byte NN (another C0 control, DEL, or a byte that is not valid UTF-8),
+``\\uNNNN`` the code point (C1 controls, line and paragraph separators, bidi controls).
+With ``null=True`` (``-0``) the lists instead hold each name's exact bytes
+(``os.fsencode``), each ended by a NUL byte, for ``xargs -0``.
+
+Where a file goes: ``-`` is stdout; a path that does not exist yet, or a regular file, is
+written atomically as above; anything else that exists (a device such as ``/dev/null``, a
+FIFO, ``/dev/stdout``, a shell's ``>(...)``, a symbolic link) is opened and written
+through, as the shell's ``>`` would, and never replaced.
 """
 
 from __future__ import annotations
 
 import contextlib
 import csv
+import io
 import json
 import math
 import os
 import re
+import stat
 import sys
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
@@ -97,9 +111,12 @@ __all__ = [
     "FORMATS",
     "SCHEMA",
     "SCHEMA_VERSION",
+    "escape_name",
     "export_text",
     "format_for",
     "member_rows",
+    "name_bytes",
+    "process_alive",
     "read_export",
     "to_dict",
     "write_export",
@@ -149,9 +166,52 @@ def _one_line(text: str) -> str:
     return text.translate(_LINE_BREAKS_IN_JSON)
 
 
-# Every character str.splitlines() breaks on, escaped in keep/drop lists.
-_LINE_BREAKS = {cp: f"\\x{cp:02x}" for cp in (0x0B, 0x0C, 0x1C, 0x1D, 0x1E, 0x85)}
-_LINE_BREAKS |= {0x0A: "\\n", 0x0D: "\\r", 0x2028: "\\u2028", 0x2029: "\\u2029"}
+# What escape_name escapes: the backslash itself, C0 controls and DEL, C1 controls, the
+# Unicode line/paragraph separators, bidi controls (they reorder what a terminal shows)
+# and surrogates (undecodable bytes of a name, or lone ones from a JSON id).
+_NAME_ESCAPE = re.compile("[\\\\\x00-\x1f\x7f-\x9f\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]")
+_SHORT_ESCAPES = {"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape_char(m: re.Match[str]) -> str:
+    ch = m.group()
+    short = _SHORT_ESCAPES.get(ch)
+    if short is not None:
+        return short
+    cp = ord(ch)
+    if cp < 0x80:
+        return f"\\x{cp:02x}"  # the byte, as UTF-8 writes it
+    if 0xDC80 <= cp <= 0xDCFF:
+        return f"\\x{cp - 0xDC00:02x}"  # surrogateescape's byte that is not valid UTF-8
+    return f"\\u{cp:04x}"
+
+
+def escape_name(s: str) -> str:
+    """A name as one printable, unambiguous line: what keep/drop lists and the CSV hold.
+
+    ``\\`` is a backslash, ``\\n``/``\\r``/``\\t`` those controls, ``\\xNN`` the byte NN
+    (another C0 control or DEL, or a byte of the name that is not valid UTF-8), and
+    ``\\uNNNN`` that code point (C1 controls, U+2028/U+2029, bidi controls, lone
+    surrogates). A literal backslash-n in a name and a real line break therefore differ,
+    and no escape sequence reaches a terminal raw.
+
+    Example:
+        >>> escape_name("a\\nb\\\\n\\udcff\\x1b]52")
+        'a\\\\nb\\\\\\\\n\\\\xff\\\\x1b]52'
+    """
+    if not _NAME_ESCAPE.search(s):
+        return s
+    return _NAME_ESCAPE.sub(_escape_char, s)
+
+
+def name_bytes(s: str) -> bytes:
+    """A name's exact bytes, as the file system has them (``os.fsencode``): what ``-0``
+    lists hold. A lone surrogate that no byte stands for (only a JSON id can hold one) is
+    written as its ``\\uNNNN`` escape."""
+    try:
+        return os.fsencode(s)
+    except UnicodeEncodeError:
+        return os.fsencode(_ODD_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", s))
 
 
 def export_text(s: str) -> str:
@@ -340,8 +400,8 @@ def _write_csv(result: ScanResult, out: IO[str]) -> None:
             writer.writerow(
                 [
                     cluster.cluster_id,
-                    export_text(m.doc_id),
-                    export_text(m.rel),
+                    escape_name(m.doc_id),
+                    escape_name(m.rel),
                     "" if m.record is None else m.record,
                     "true" if m.cleanest else "false",
                     round(m.jaccard, _DIGITS),
@@ -349,7 +409,7 @@ def _write_csv(result: ScanResult, out: IO[str]) -> None:
                     m.words,
                     m.size,
                     round(m.penalty, _DIGITS),
-                    "; ".join(export_text(r) for r in m.reasons),
+                    "; ".join(escape_name(r) for r in m.reasons),
                 ]
             )
 
@@ -376,35 +436,34 @@ def _reason(exc: BaseException) -> str:
     return " ".join(text.split())
 
 
-def _write_atomic(path: Path | str, write: Callable[[IO[str]], None]) -> None:
-    """Write a text file via a temp file in the same folder, fsync and os.replace.
+def _write_atomic(path: Path | str, write: Callable[[IO[Any]], None], *, binary: bool = False) -> None:
+    """Write a file where ``path`` says (see "Where a file goes" above): stdout for ``-``;
+    a new path or a regular file via a temp file in the same folder, fsync and os.replace;
+    anything else that exists (a device, FIFO, ``/dev/stdout``, a symlink) written through.
 
-    ``-`` writes to stdout instead. A failure removes the temp file and raises ExportError;
-    the target keeps its old content.
+    ``write`` gets a text file (UTF-8, no newline translation) or, when ``binary``, a
+    binary one. A failure removes the temp file and raises ExportError; a regular target
+    keeps its old content.
     """
     if str(path) == "-":
-        try:
-            write(sys.stdout)
-            sys.stdout.flush()
-        except BrokenPipeError:
-            raise  # the reader went away (| head): the CLI decides how quiet to be
-        except (OSError, UnicodeError, ValueError, TypeError) as exc:
-            raise ExportError(f"cannot write {path}: {_reason(exc)}") from exc
+        _write_stdout(write, binary)
+        return
+    target = Path(path)
+    try:
+        kind = os.lstat(target).st_mode
+    except FileNotFoundError:
+        kind = None
+    except OSError as exc:
+        raise ExportError(f"cannot write {path}: {_reason(exc)}") from exc
+    if kind is not None and not stat.S_ISREG(kind):
+        _write_through(target, write, binary)
         return
 
-    target = Path(path)
+    _remove_stale_temps(target)
     tmp: str | None = None
     try:
-        with tempfile.NamedTemporaryFile(
-            "w",
-            encoding="utf-8",
-            newline="",  # write "\n" as is; csv writes its own CRLF
-            dir=target.parent,
-            prefix=f".{target.name}.",
-            suffix=".tmp",
-            delete=False,
-        ) as out:
-            tmp = out.name
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp")
+        with _wrap(os.fdopen(fd, "wb"), binary) as out:
             write(out)
             out.flush()
             os.fsync(out.fileno())
@@ -419,6 +478,75 @@ def _write_atomic(path: Path | str, write: Callable[[IO[str]], None]) -> None:
         if isinstance(exc, Exception):
             raise ExportError(f"cannot write {path}: {_reason(exc)}") from exc
         raise
+
+
+def _wrap(raw: IO[bytes], binary: bool) -> IO[Any]:
+    """``raw`` as the file ``write`` expects: itself, or UTF-8 text with "\\n" kept as is
+    (csv writes its own CRLF)."""
+    return raw if binary else io.TextIOWrapper(raw, encoding="utf-8", newline="")
+
+
+def _write_stdout(write: Callable[[IO[Any]], None], binary: bool) -> None:
+    """Write to stdout; a closed pipe (``| head``) is left for the CLI to handle quietly."""
+    out = sys.stdout
+    if out is None:  # the program was started with stdout closed (>&-)
+        raise ExportError("cannot write to stdout: it is closed")
+    try:
+        if binary:
+            out.flush()
+            write(out.buffer)
+            out.buffer.flush()
+        else:
+            write(out)
+            out.flush()
+    except BrokenPipeError:
+        raise  # the reader went away (| head): the CLI decides how quiet to be
+    except (OSError, UnicodeError, ValueError, TypeError, AttributeError) as exc:
+        raise ExportError(f"cannot write to stdout: {_reason(exc)}") from exc
+
+
+def _write_through(target: Path, write: Callable[[IO[Any]], None], binary: bool) -> None:
+    """Open ``target`` for writing and write into it, as the shell's ``>`` does: for a
+    device, a FIFO or a link, which a rename would replace instead of writing to."""
+    try:
+        with _wrap(open(target, "wb"), binary) as out:
+            write(out)
+            out.flush()
+            if stat.S_ISREG(os.fstat(out.fileno()).st_mode):
+                os.fsync(out.fileno())  # a link to a regular file; devices and FIFOs may refuse it
+    except Exception as exc:
+        raise ExportError(f"cannot write {target}: {_reason(exc)}") from exc
+
+
+_TEMP_PID = re.compile(r"\.(\d+)\.[^.]*\.tmp\Z")
+
+
+def _remove_stale_temps(target: Path) -> None:
+    """Delete temp files of earlier writes of ``target`` whose process is gone (killed
+    with SIGKILL, or the machine stopped): their names carry the writer's pid."""
+    prefix = f".{target.name}."
+    try:
+        names = [n for n in os.listdir(target.parent or ".") if n.startswith(prefix) and n.endswith(".tmp")]
+    except OSError:
+        return
+    for name in names:
+        m = _TEMP_PID.search(name[len(prefix) - 1 :])
+        if m and not process_alive(int(m.group(1))):
+            with contextlib.suppress(OSError):
+                os.unlink(target.parent / name)
+
+
+def process_alive(pid: int) -> bool:
+    """True if a process ``pid`` exists (ours or another user's)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # EPERM: it exists, and belongs to someone else
+    return True
 
 
 def write_text_atomic(path: Path | str, text: str) -> None:
@@ -466,36 +594,52 @@ def write_export(result: ScanResult, path: Path | str, fmt: str | None = None, *
 
 
 def _list_line(doc_id: str) -> str:
-    """An id as one list line: line breaks escaped, so one line is never two ids."""
-    return export_text(doc_id).translate(_LINE_BREAKS) + "\n"
+    """An id as one list line: escaped (escape_name), so one line is never two ids."""
+    return escape_name(doc_id) + "\n"
 
 
-def write_lists(result: ScanResult, keep: Path | None, drop: Path | None) -> None:
-    """Write the ids to keep and the ids to drop, one per line, atomically.
+def _list_entry(doc_id: str) -> bytes:
+    """An id as one ``-0`` list entry: its exact bytes and a NUL."""
+    raw = name_bytes(doc_id)
+    if b"\0" in raw:
+        raise ValueError(f"the id {escape_name(doc_id)!r} holds a NUL byte, which a NUL-separated list cannot carry")
+    return raw + b"\0"
+
+
+def write_lists(result: ScanResult, keep: Path | None, drop: Path | None, *, null: bool = False) -> None:
+    """Write the ids to keep and the ids to drop, atomically: one escaped id per line, or
+    with ``null`` each id's exact bytes ended by a NUL (for ``xargs -0``).
 
     The drop list holds every cluster member that is not its cluster's cleanest copy, in
-    cluster order; the keep list every other document, in ``result.docs`` order. Ids
-    holding a line break are written with it escaped (``\\n``), so such a line names no
-    real file rather than two.
+    cluster order; the keep list every other document, in ``result.docs`` order. In lines,
+    ids are escaped by :func:`escape_name` (a line break is ``\\n``, a backslash
+    ``\\\\``), so a line names exactly one id and writes no control character raw.
 
     Args:
         result: the scan; the keep list needs ``result.docs``.
         keep: where to write the keep list, or None.
         drop: where to write the drop list, or None.
+        null: NUL-separated exact bytes instead of escaped lines.
 
     Raises:
         ExportError: a list could not be written, or a keep list was asked of a result that
             holds no document list.
     """
     dropped = [m for cluster in result.clusters for m in cluster.members if not m.cleanest]
+
+    def writer(ids: list[str]) -> Callable[[IO[Any]], None]:
+        if null:
+            return lambda out: out.writelines(_list_entry(i) for i in ids)
+        return lambda out: out.writelines(_list_line(i) for i in ids)
+
     if keep is not None:
         if not result.docs and result.summary.documents:
             raise ExportError(f"cannot write {keep}: the scan result holds no document list")
         gone = {(m.doc_id, m.rel, m.record) for m in dropped}
         kept = [d.doc_id for d in result.docs if (d.doc_id, d.rel, d.record) not in gone]
-        _write_atomic(keep, lambda out: out.writelines(_list_line(i) for i in kept))
+        _write_atomic(keep, writer(kept), binary=null)
     if drop is not None:
-        _write_atomic(drop, lambda out: out.writelines(_list_line(m.doc_id) for m in dropped))
+        _write_atomic(drop, writer([m.doc_id for m in dropped]), binary=null)
 
 
 def read_export(path: Path | str) -> dict[str, Any]:

@@ -21,8 +21,10 @@ import hashlib
 import itertools
 import json
 import os
+import re
 import shutil
 import sqlite3
+import stat
 import tempfile
 import time
 import weakref
@@ -59,6 +61,11 @@ from .records import (
 )
 from .shingle import Shingles, shingle_batch
 from .workers import Pool
+
+try:
+    import fcntl
+except ImportError:  # Windows: no flock; spill folders of killed runs stay
+    fcntl = None  # type: ignore[assignment]
 
 #: Files handed to a worker at a time: enough to amortise the hand-over, small enough to
 #: keep both cores busy to the end.
@@ -247,11 +254,20 @@ class _Workers:
         self.jobs = jobs
         self._pool = Pool(jobs)
         self._spill_dir: str | None = None
+        self._lock: int | None = None
+        remove_stale_spill_dirs()  # of earlier runs killed outright: at every start, a listing of one folder
 
     def spill_dir(self) -> str:
-        """A private temporary folder for the workers' shingle files (gone at ``close``)."""
+        """A private temporary folder for the workers' shingle files (gone at ``close``).
+
+        Named ``dedup-<pid>-…`` and locked (``flock`` on its ``lock`` file) while the run
+        lives, so that a later run can tell the folder of a run that was killed outright
+        (SIGKILL, a power cut) and remove it (``remove_stale_spill_dirs``).
+        """
         if self._spill_dir is None:
-            self._spill_dir = tempfile.mkdtemp(prefix="dedup-")
+            path = tempfile.mkdtemp(prefix=f"{SPILL_PREFIX}{os.getpid()}-")
+            self._lock = _lock_folder(path)
+            self._spill_dir = path
         return self._spill_dir
 
     @property
@@ -273,6 +289,80 @@ class _Workers:
             # Open files in it (the run's shingle sets) stay readable until closed.
             shutil.rmtree(self._spill_dir, ignore_errors=True)
             self._spill_dir = None
+        if self._lock is not None:
+            os.close(self._lock)
+            self._lock = None
+
+
+#: The name of a run's spill folder in the temporary folder: this, the run's pid, "-", a
+#: random part.
+SPILL_PREFIX = "dedup-"
+_SPILL_NAME = re.compile(re.escape(SPILL_PREFIX) + r"(\d+)-[A-Za-z0-9_]+")
+_LOCK_NAME = "lock"
+
+
+def _lock_folder(path: str) -> int | None:
+    """Lock ``path``'s lock file for as long as the returned descriptor (and the workers
+    forked holding it) live; None where there is no flock."""
+    if fcntl is None:
+        return None
+    fd = os.open(os.path.join(path, _LOCK_NAME), os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    return fd
+
+
+def _owner_gone(path: str, pid: int) -> bool:
+    """True if the run that made spill folder ``path`` has ended: its lock is free (the
+    kernel frees it when the last process holding it dies, in any pid namespace), or,
+    with no lock file, its pid names no process."""
+    try:
+        fd = os.open(os.path.join(path, _LOCK_NAME), os.O_RDONLY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        except OSError:
+            return False
+        return False
+    except OSError:
+        return False
+    try:
+        if fcntl is None:
+            return False
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False  # held: the run is alive
+    finally:
+        os.close(fd)
+    return True
+
+
+def remove_stale_spill_dirs(folder: str | None = None) -> list[str]:
+    """Remove the spill folders of runs that ended without removing them (killed with
+    SIGKILL, or the machine stopped) from ``folder`` (the temporary folder); return them.
+    Only this user's folders named ``dedup-<pid>-…`` are looked at."""
+    base = folder or tempfile.gettempdir()
+    removed: list[str] = []
+    try:
+        entries = list(os.scandir(base))
+    except OSError:
+        return removed
+    uid = os.getuid() if hasattr(os, "getuid") else None
+    for entry in entries:
+        m = _SPILL_NAME.fullmatch(entry.name)
+        if m is None:
+            continue
+        try:
+            st = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        if not stat.S_ISDIR(st.st_mode) or (uid is not None and st.st_uid != uid):
+            continue
+        if _owner_gone(entry.path, int(m.group(1))):
+            shutil.rmtree(entry.path, ignore_errors=True)
+            removed.append(entry.path)
+    return removed
 
 
 #: Chunks between two returns of the C heap's free pages to the OS while hashing.

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 
 from .config import ScanConfig
-from .errors import InputError, SkipReason, os_detail
+from .errors import ConfigError, InputError, SkipReason, os_detail
 from .records import Skipped, SourceFile
 
 __all__ = ["walk"]
@@ -99,7 +99,11 @@ class _Glob:
         if body.startswith("./"):
             body = body[2:]
         # A leading "/" anchors the pattern at the argument, which a pattern with "/" is anyway.
-        return cls(_glob_regex(body.lstrip("/")), "/" in body, pattern.endswith("/"))
+        try:
+            regex = _glob_regex(body.lstrip("/"))
+        except re.error as exc:  # a reversed range such as [z-a]
+            raise ConfigError(f"bad glob {pattern!r}: {exc.msg}") from None
+        return cls(regex, "/" in body, pattern.endswith("/"))
 
     def matches(self, name: str, paths: tuple[str, ...], is_folder: bool) -> bool:
         """True if this pattern selects a file or folder called ``name`` at ``paths``."""

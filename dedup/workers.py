@@ -82,6 +82,8 @@ def _serve(tasks: Connection, results: Connection, theirs: list[Connection]) -> 
             reply = (False, exc, traceback.format_exc())
         try:
             results.send(reply)
+        except (BrokenPipeError, ConnectionResetError):
+            return  # the run is gone (killed outright): nobody is left to read it, nothing to say
         except Exception as exc:  # a value or exception that does not pickle
             results.send((False, RuntimeError(f"a worker's reply could not be sent: {exc!r}"), traceback.format_exc()))
 

@@ -18,6 +18,7 @@ from dedup.export import (
     CSV_COLUMNS,
     SCHEMA,
     SCHEMA_VERSION,
+    escape_name,
     export_text,
     format_for,
     read_export,
@@ -516,17 +517,18 @@ def test_round_trip_in_every_format(tmp_path: Path, result: ScanResult) -> None:
     with open(tmp_path / "out.csv", encoding="utf-8", newline="") as f:
         table = list(csv.reader(f))
     assert tuple(table[0]) == CSV_COLUMNS
+    members = [m for c in result.clusters for m in c.members]  # CSV escapes names as the lists do
     assert table[1:] == [
         [
             str(e[0]),
-            e[1],
-            e[2],
+            escape_name(m.doc_id),
+            escape_name(m.rel),
             "" if e[3] is None else str(e[3]),
             "true" if e[4] else "false",
             *(str(x) for x in e[5:10]),
-            "; ".join(e[10]),  # type: ignore[arg-type]
+            "; ".join(escape_name(r) for r in m.reasons),
         ]
-        for e in expected
+        for e, m in zip(expected, members, strict=True)
     ]
     assert sorted(os.listdir(tmp_path)) == ["out.csv", "out.json", "out.jsonl"]
 
