@@ -77,11 +77,13 @@ from .records import (
 from .shingle import Shingles
 
 #: Bump when the layout or any hash definition changes.
-CACHE_VERSION = 4
+CACHE_VERSION = 6
 
 # Each row's ``checksum`` is ``_checksum`` of its other values (see the module docstring).
 # A batch's ``payload`` comes last: the columns before it sit in the row's first page, so the
-# size policy reads ``used`` and ``bytes`` without the arrays.
+# size policy reads ``used`` and ``bytes`` without the arrays. Batch ids are never reused
+# (AUTOINCREMENT): a scan that looked a file up before another scan pruned its batch must
+# find the batch gone, not a newer batch under the same id.
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS seen (
@@ -93,7 +95,7 @@ CREATE TABLE IF NOT EXISTS content (
     hi INTEGER NOT NULL, skipped TEXT NOT NULL, checksum BLOB NOT NULL, PRIMARY KEY (digest, params)
 );
 CREATE TABLE IF NOT EXISTS batches (
-    id INTEGER PRIMARY KEY, used INTEGER NOT NULL, bytes INTEGER NOT NULL, checksum BLOB NOT NULL,
+    id INTEGER PRIMARY KEY AUTOINCREMENT, used INTEGER NOT NULL, bytes INTEGER NOT NULL, checksum BLOB NOT NULL,
     payload BLOB NOT NULL
 );
 CREATE TABLE IF NOT EXISTS rankings (key TEXT PRIMARY KEY, picks TEXT NOT NULL, checksum BLOB NOT NULL);
@@ -590,11 +592,12 @@ class Cache:
         self._db.execute("DELETE FROM result_stats WHERE result NOT IN (SELECT key FROM results)")
         self._db.commit()
 
-    def prune(self, keep_scans: int = KEEP_SCANS, max_bytes: int = MAX_BYTES) -> Pruned:
-        """Apply the size policy (``KEEP_SCANS``, ``MAX_BYTES``) with this run's use counted."""
+    def prune(self, keep_scans: int | None = None, max_bytes: int | None = None) -> Pruned:
+        """Apply the size policy (by default ``KEEP_SCANS``, ``MAX_BYTES``) with this run's use counted."""
         self._mark_used(self._used)
         self._db.commit()
-        return _prune(self._db, self.generation, keep_scans, max_bytes, self.path)
+        keep = KEEP_SCANS if keep_scans is None else keep_scans
+        return _prune(self._db, self.generation, keep, MAX_BYTES if max_bytes is None else max_bytes, self.path)
 
     def _mark_used(self, batch_ids: set[int]) -> None:
         self._db.executemany("UPDATE batches SET used=? WHERE id=?", ((self.generation, b) for b in sorted(batch_ids)))
@@ -739,13 +742,19 @@ def _prune(db: sqlite3.Connection, generation: int, keep_scans: int, max_bytes: 
     return Pruned(batches, contents, files, before, _disk_size(path))
 
 
+def _shown(path: Path) -> str:
+    """A path for a one-line message: undecodable bytes and control characters escaped."""
+    text = os.fsdecode(path).encode("utf-8", "backslashreplace").decode("utf-8")
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
 def _open_existing(path: Path) -> sqlite3.Connection | None:
     """An existing cache file for ``dedup cache``: None if there is none (or it is empty).
 
     Raises:
         CacheError: the path is a folder, or a file that is not a dedup cache.
     """
-    shown = os.fsdecode(path)
+    shown = _shown(path)
     if path.is_dir():
         raise CacheError(f"the cache path is a folder, not a cache file: {shown}")
     try:
@@ -789,7 +798,7 @@ def info(path: Path) -> dict[str, object]:
         }
         scans = db.execute("SELECT value FROM meta WHERE key='scans'").fetchone()
     except sqlite3.Error as exc:
-        raise CacheError(f"cannot read the cache file {os.fsdecode(path)}: {exc}") from exc
+        raise CacheError(f"cannot read the cache file {_shown(path)}: {exc}") from exc
     finally:
         db.close()
     return {
@@ -819,12 +828,12 @@ def prune(path: Path, keep_scans: int = KEEP_SCANS, max_bytes: int = MAX_BYTES) 
     try:
         db = _connect(path, create=False)
     except sqlite3.Error as exc:
-        raise CacheError(f"cannot open the cache file {os.fsdecode(path)}: {exc}") from exc
+        raise CacheError(f"cannot open the cache file {_shown(path)}: {exc}") from exc
     try:
         row = db.execute("SELECT value FROM meta WHERE key='scans'").fetchone()
         return _prune(db, row[0] if row else 0, keep_scans, max_bytes, path)
     except sqlite3.Error as exc:
-        raise CacheError(f"cannot prune the cache file {os.fsdecode(path)}: {exc}") from exc
+        raise CacheError(f"cannot prune the cache file {_shown(path)}: {exc}") from exc
     finally:
         db.close()
 

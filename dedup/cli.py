@@ -586,22 +586,83 @@ def _is_input(option: str, path: Path) -> str:
 
 @main.group("cache")
 def cache_group() -> None:
-    """Show or clear the signature cache that makes rescans fast."""
+    """Show, prune or clear the signature cache that makes rescans fast."""
+
+
+def _cache_at(cache_dir: Path | None) -> tuple[Path, str]:
+    """The cache file, and its name as shown."""
+    path = cache_file(cache_dir)
+    return path, click.format_filename(str(path))
 
 
 @cache_group.command("info")
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), help="Folder of the signature cache.")
 def cache_info(cache_dir: Path | None) -> None:
     """Where the cache is and what it holds."""
-    facts = sigcache.info(cache_file(cache_dir))
-    click.echo(f"cache: {click.format_filename(str(facts['path']))}")
+    path, shown = _cache_at(cache_dir)
+    try:
+        facts = sigcache.info(path)
+    except sigcache.CacheError as exc:
+        raise FatalError(str(exc)) from exc
+    click.echo(f"cache: {shown}")
     if not facts["exists"]:
         click.echo("empty (no cache file yet)")
+        return
+    if facts["layout"] != sigcache.CACHE_VERSION:
+        click.echo(f"an older layout ({facts['layout']}): the next scan starts it afresh")
+        click.echo(f"size: {report.human_bytes(int(str(facts['bytes'])))}")
         return
     click.echo(
         f"files: {facts['files']:,}\ncontents: {facts['contents']:,}\n"
         f"rankings: {facts['rankings']:,}\nscan results: {facts['results']:,}\n"
+        f"batches: {facts['batches']:,}\nscans: {facts['scans']:,}\n"
         f"size: {report.human_bytes(int(str(facts['bytes'])))}"
+    )
+
+
+def _byte_size(text: str) -> int:
+    """``500M``, ``8G``, ``1000``: a size in bytes (K, M, G, T: powers of 1024)."""
+    units = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+    number, unit = text.strip().lower().rstrip("ib").rstrip() or "x", ""
+    if number[-1:] in units:
+        number, unit = number[:-1].strip(), number[-1]
+    if not number.isdigit():
+        raise click.BadParameter(f"{text!r} is not a size (such as 500M or 8G)")
+    return int(number) * units[unit]
+
+
+@cache_group.command("prune")
+@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), help="Folder of the signature cache.")
+@click.option(
+    "--keep-scans",
+    type=click.IntRange(min=1),
+    default=sigcache.KEEP_SCANS,
+    show_default=True,
+    help="Keep what the cache's last N scans used.",
+)
+@click.option(
+    "--max-size",
+    "max_size",
+    default=f"{sigcache.MAX_BYTES >> 30}G",
+    show_default=True,
+    help="Then drop the least recently used until the stored hashing fits in SIZE (500M, 8G).",
+)
+def cache_prune(cache_dir: Path | None, keep_scans: int, max_size: str) -> None:
+    """Drop what recent scans did not use, and give the space back."""
+    path, shown = _cache_at(cache_dir)
+    limit = _byte_size(max_size)
+    try:
+        pruned = sigcache.prune(path, keep_scans=keep_scans, max_bytes=limit)
+    except sigcache.CacheError as exc:
+        raise FatalError(str(exc)) from exc
+    if pruned is None:
+        click.echo(f"no cache at {shown}")
+        return
+    freed = max(pruned.bytes_before - pruned.bytes_after, 0)
+    click.echo(
+        f"pruned {shown}: removed {pruned.batches:,} batches, {pruned.contents:,} contents and "
+        f"{pruned.files:,} file entries; {report.human_bytes(pruned.bytes_before)} -> "
+        f"{report.human_bytes(pruned.bytes_after)} ({report.human_bytes(freed)} freed)"
     )
 
 
@@ -609,12 +670,14 @@ def cache_info(cache_dir: Path | None) -> None:
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), help="Folder of the signature cache.")
 def cache_clear(cache_dir: Path | None) -> None:
     """Delete the cache file; the next scan hashes every file again."""
-    path = cache_file(cache_dir)
+    path, shown = _cache_at(cache_dir)
     try:
         found = sigcache.clear(path)
+    except sigcache.CacheError as exc:
+        raise FatalError(str(exc)) from exc
     except OSError as exc:
-        raise FatalError(f"cannot delete {click.format_filename(str(path))}: {exc.strerror}") from exc
-    click.echo(f"{'deleted' if found else 'no cache at'} {click.format_filename(str(path))}")
+        raise FatalError(f"cannot delete {shown}: {exc.strerror}") from exc
+    click.echo(f"{'deleted' if found else 'no cache at'} {shown}")
 
 
 @main.command("eval")

@@ -626,7 +626,7 @@ class _Hashing:
         self._damage_told = True
         n = self.cache.damaged
         return [
-            f"signature cache ({self.cache.path}): {n} damaged value{'s' if n != 1 else ''} dropped and computed afresh"
+            f"signature cache: {n} damaged value{'s' if n != 1 else ''} dropped and computed afresh"
         ]
 
     def look_up(self, sources: list[SourceFile]) -> None:
