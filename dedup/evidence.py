@@ -49,6 +49,10 @@ PROSE_LINE = 8  # tokens: a shorter line is a link, a label, a heading, a nav it
 SENTENCES = 2  # sentence ends the lines of a run must hold to be prose (one is a headline)
 SUPERSET_WORDS = 50  # substantive own words that keep a member out of the drop list (a paragraph)
 TEMPLATE_WORDS = 40  # own prose words each of two pages must hold to be told apart (verify)
+#: ... and at least this share of what they share: extractors' outputs of one real page each
+#: hold a paragraph the other lacks (own prose 2-15% of the shared text, median 7%, on the
+#: dragnet development pages), pages of one template a body of their own beside the frame.
+TEMPLATE_SHARE = 0.15
 ELSEWHERE_SHARE = 0.5  # share of a run's shingles other documents hold for it to be found elsewhere
 
 _SENTENCE_END = re.compile(r"[.!?](?=[\"'”’)\]]*(\s|$))|[。！？]")
@@ -164,18 +168,17 @@ def distinct_pages(
     a: int, b: int, shingles: Shingles, text_of: Callable[[int], str], config: ScanConfig, inter: int
 ) -> bool:
     """True when documents a and b each hold ``TEMPLATE_WORDS`` words of own prose the other
-    lacks: two pages sharing a template (or a long quote), not two copies of one text.
+    lacks, and at least ``TEMPLATE_SHARE`` of the shingles they share: two pages sharing a
+    template (or a long quote), not two copies of one text.
 
     Texts are read only when both sets have enough shingles outside the other to hold
     such a run (``inter`` is the size of their intersection)."""
     x, y = shingles.get(a), shingles.get(b)
-    need = TEMPLATE_WORDS - config.shingle_size + 1
+    least = max(TEMPLATE_WORDS, TEMPLATE_SHARE * inter)
+    need = least - config.shingle_size + 1
     if len(x) - inter < need or len(y) - inter < need:
         return False
-    return (
-        own_text(text_of(a), y, config).prose_words >= TEMPLATE_WORDS
-        and own_text(text_of(b), x, config).prose_words >= TEMPLATE_WORDS
-    )
+    return own_text(text_of(a), y, config).prose_words >= least and own_text(text_of(b), x, config).prose_words >= least
 
 
 def _holders(query: NDArray[np.uint64], shingles: Shingles, chunk: int = 1 << 22) -> NDArray[np.int64]:
