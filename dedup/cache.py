@@ -73,6 +73,7 @@ from .records import (
     Skipped,
     SourceFile,
     Summary,
+    document_id,
 )
 from .shingle import Shingles
 
@@ -253,16 +254,12 @@ _ARRAYS = (
 
 
 def _doc_rows(docs: DocBatch) -> list[list[object]]:
-    """[id, encoding, kind, size, offset, length, record] per document. Ids made from the path
-    are stored as markers (None: the path; 0: path:record), so a moved file gets its new ids."""
+    """[record id, encoding, kind, size, offset, length, record, digest] per document. The
+    document id is made from the path again (``document_id``), so a moved file gets its new ids."""
     rows: list[list[object]] = []
-    for doc_id, rel, encoding, kind, size, _path, offset, length, record in zip(*docs.columns(), strict=True):
-        stored: object = doc_id
-        if doc_id == rel:
-            stored = None
-        elif record is not None and doc_id == f"{rel}:{record}":
-            stored = 0
-        rows.append([stored, encoding, kind, size, offset, length, record])
+    columns = zip(*docs.columns(), strict=True)
+    for _id, _rel, encoding, kind, size, _path, offset, length, record, record_id, digest in columns:
+        rows.append([record_id, encoding, kind, size, offset, length, record, digest])
     return rows
 
 
@@ -304,10 +301,12 @@ class Batch:
         rows = self.rows[lo:hi]
         if not rows:
             return DocBatch()
-        stored, encodings, kinds, sizes, offsets, lengths, records = zip(*rows, strict=True)
-        ids = tuple(rel if d is None else f"{rel}:{r}" if d == 0 else d for d, r in zip(stored, records, strict=True))
+        record_ids, encodings, kinds, sizes, offsets, lengths, records, digests = zip(*rows, strict=True)
+        ids = tuple(map(document_id, (rel,) * len(rows), records, record_ids))
         n = len(rows)
-        return DocBatch(ids, (rel,) * n, encodings, kinds, sizes, (path,) * n, offsets, lengths, records)
+        return DocBatch(
+            ids, (rel,) * n, encodings, kinds, sizes, (path,) * n, offsets, lengths, records, record_ids, digests
+        )
 
 
 def decode(payload: bytes) -> Batch:

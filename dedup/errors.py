@@ -75,8 +75,8 @@ class SkipReason(str, Enum):
     TOO_LARGE = "too-large"  # bigger than --max-bytes
     SYMLINK_LOOP = "symlink-loop"  # a link that leads back into a folder already walked
     BAD_RECORD = "bad-record"  # a JSON Lines line that is not JSON or has no text field
-    DUPLICATE_ID = "duplicate-id"  # a record id already used by an earlier record
     EXTRACT_FAILED = "extract-failed"  # an unexpected parser error, caught at the file boundary
+    CHANGED_DURING_SCAN = "changed-during-scan"  # re-read to rank it, it no longer held what was compared
 
     def __str__(self) -> str:
         return self.value

@@ -32,6 +32,7 @@ that the degenerate cases read sensibly:
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import json
 import unicodedata
@@ -484,6 +485,7 @@ def evaluate_result(
 ) -> EvalReport:
     """``evaluate`` for a ScanResult: its clusters, their members[0] as the picks, its docs as ids."""
     predicted = [[m.doc_id for m in c.members] for c in result.clusters]
+    truth = _with_document_ids(truth, result)
     return evaluate(
         predicted,
         truth,
@@ -494,6 +496,32 @@ def evaluate_result(
         pair_scores=pair_scores,
         top=top,
     )
+
+
+def _with_document_ids(truth: Sequence[TruthCluster], result: ScanResult) -> Sequence[TruthCluster]:
+    """The truth with record ids as the scan names the records (``rel:id``): a truth id that
+    is no document's id but the record id of exactly one record stands for that record."""
+    ids = {d.doc_id for d in result.docs}
+    owners: dict[str, list[str]] = defaultdict(list)
+    for d in result.docs:
+        if d.record_id is not None and d.record_id not in ids:
+            owners[d.record_id].append(d.doc_id)
+    alias = {rid: found[0] for rid, found in owners.items() if len(found) == 1}
+    if not alias:
+        return truth
+
+    def one(x: str) -> str:
+        return alias.get(x, x)
+
+    return [
+        dataclasses.replace(
+            t,
+            ids=tuple(map(one, t.ids)),
+            cleanest=tuple(map(one, t.cleanest)),
+            variants={one(k): v for k, v in t.variants.items()},
+        )
+        for t in truth
+    ]
 
 
 def char_ngrams(text: str, n: int = CHAR_NGRAM) -> frozenset[str]:

@@ -23,15 +23,18 @@ boilerplate here. Block elements become line breaks, so paragraphs stay lines.
 Re-reading (``load_text``) uses ``Document.locator``:
 
 * ``length >= 0``: a JSON Lines record, the bytes ``[offset, offset + length)`` of its line
-  (newline included);
+  (newline included), or an item of a JSON array in UTF-8, the bytes of the item;
 * ``length == -1``: the whole file (for a ``.json`` file: the file holds one object);
-* ``length == JSON_ARRAY_ITEM`` (-2): item ``offset`` (0-based) of the JSON array in the file.
+* ``length == JSON_ARRAY_ITEM`` (-2): item ``offset`` (0-based) of the JSON array in a file
+  in another encoding (the whole file is parsed again).
 
 Records (JSON Lines lines, JSON array items, a lone JSON object) all have kind "jsonl".
 ``Document.record`` is the 1-based line or item number, ``size`` the line's bytes (an
-array item: its compact UTF-8 JSON), ``doc_id`` the ``id_field`` value (numbers as
-written) or "rel:number". Ids are unique within a file here; ids repeated across files are
-the pipeline's to catch (it sees every file).
+array item: its compact UTF-8 JSON), ``record_id`` the ``id_field`` value (numbers as
+written) or None, and ``doc_id`` that id qualified by the file, "rel:id", or "rel:number"
+without one (a lone object is a whole file: its ``doc_id`` is "rel"). A record id never
+names a file, and records that share an id are all documents; the pipeline, which sees
+every file, makes the rare qualified id that is taken unique.
 """
 
 from __future__ import annotations
@@ -48,7 +51,7 @@ from collections.abc import Iterable, Iterator
 from .config import ScanConfig
 from .errors import SkipReason, os_detail
 from .files import open_regular
-from .records import DocKind, Document, Locator, Skipped, SourceFile
+from .records import DocKind, Document, Locator, Skipped, SourceFile, document_id
 
 __all__ = [
     "JSON_ARRAY_ITEM",
@@ -666,7 +669,7 @@ def _parse_line(raw: bytes, *, first: bool) -> tuple[object, str]:
 def _json_documents(source: SourceFile, data: bytes, config: ScanConfig) -> Iterator[Document | Skipped]:
     """A .json file: an array of record objects, or a single object with the text field."""
     try:
-        value, encoding = _parse_json_file(data)
+        value, encoding, spans = _parse_json_records(data)
     except _BadRecord as bad:
         yield Skipped(source.rel, bad.reason, bad.detail)
         return
@@ -682,8 +685,9 @@ def _json_documents(source: SourceFile, data: bytes, config: ScanConfig) -> Iter
         except _BadRecord as bad:
             yield Skipped(source.rel, bad.reason, bad.detail)
             return
-        doc_id = _record_id(value, config) or source.rel
-        yield Document(doc_id, source.rel, text, encoding, "jsonl", len(data), Locator(source.path))
+        # A whole file: its id is its path (the record's own id is kept beside it).
+        record_id = _record_id(value, config)
+        yield Document(source.rel, source.rel, text, encoding, "jsonl", len(data), Locator(source.path), None, record_id)
         return
     if not isinstance(value, list):
         yield Skipped(source.rel, SkipReason.BAD_RECORD, f"not records: the JSON is {_json_type(value)}; {expected}")
@@ -696,10 +700,84 @@ def _json_documents(source: SourceFile, data: bytes, config: ScanConfig) -> Iter
         yield Skipped(source.rel, SkipReason.BAD_RECORD, detail)
         return
     items = (
-        (i, item, encoding, _json_size(item), Locator(source.path, i - 1, JSON_ARRAY_ITEM))
+        (
+            i,
+            item,
+            encoding,
+            _json_size(item),
+            Locator(source.path, i - 1, JSON_ARRAY_ITEM) if spans is None else Locator(source.path, *spans[i - 1]),
+        )
         for i, item in enumerate(value, start=1)
     )
     yield from _records(source, config, items, "record", empty="no records")
+
+
+def _parse_json_records(data: bytes) -> tuple[object, str, list[tuple[int, int]] | None]:
+    """``_parse_json_file``, and for an array in valid UTF-8 the (byte offset, byte length)
+    of each item: ``load_text`` then re-reads an item alone, as a JSON Lines line, instead
+    of parsing the whole file for each member it ranks."""
+    bom = data.startswith(codecs.BOM_UTF8)
+    if _unicode_codec(data[:SNIFF_BYTES]) in (None, "utf-8-sig"):
+        try:
+            text = data[len(codecs.BOM_UTF8) if bom else 0 :].decode("utf-8")  # what decode_bytes gives
+        except UnicodeDecodeError:
+            text = None
+        found = None if text is None else _array_items(text)
+        if text is not None and found is not None:
+            values, spans = found
+            return values, "utf-8-sig" if bom else "utf-8", _byte_spans(text, spans, len(codecs.BOM_UTF8) if bom else 0)
+    value, encoding = _parse_json_file(data)  # not an array, not UTF-8, or not valid: the one parse says why
+    return value, encoding, None
+
+
+_JSON_SPACE = re.compile(r"[ \t\n\r]*")  # what json.loads skips around values
+_JSON_DECODER = json.JSONDecoder()
+
+
+def _array_items(text: str) -> tuple[list[object], list[tuple[int, int]]] | None:
+    """The items of a JSON array, as ``json.loads(text)`` gives them, with the [start, end)
+    of each in ``text``; None if the text is not exactly one valid JSON array."""
+    pos = _space_end(text, 0)
+    if not text.startswith("[", pos):
+        return None
+    pos = _space_end(text, pos + 1)
+    values: list[object] = []
+    spans: list[tuple[int, int]] = []
+    if text.startswith("]", pos):
+        return (values, spans) if _space_end(text, pos + 1) == len(text) else None
+    try:
+        while True:
+            value, end = _JSON_DECODER.raw_decode(text, pos)
+            values.append(value)
+            spans.append((pos, end))
+            pos = _space_end(text, end)
+            if text.startswith(",", pos):
+                pos = _space_end(text, pos + 1)
+            elif text.startswith("]", pos) and _space_end(text, pos + 1) == len(text):
+                return values, spans
+            else:
+                return None
+    except (ValueError, RecursionError):
+        return None
+
+
+def _space_end(text: str, pos: int) -> int:
+    found = _JSON_SPACE.match(text, pos)
+    return pos if found is None else found.end()
+
+
+def _byte_spans(text: str, spans: list[tuple[int, int]], base: int) -> list[tuple[int, int]]:
+    """Character spans of ``text`` as (byte offset, byte length) in its UTF-8 file."""
+    if text.isascii():
+        return [(base + a, b - a) for a, b in spans]
+    out = []
+    char, byte = 0, base
+    for a, b in spans:
+        byte += len(text[char:a].encode("utf-8"))
+        length = len(text[a:b].encode("utf-8"))
+        out.append((byte, length))
+        byte, char = byte + length, b
+    return out
 
 
 def _parse_json_file(data: bytes) -> tuple[object, str]:
@@ -733,9 +811,9 @@ def _records(
 ) -> Iterator[Document | Skipped]:
     """Records -> documents, with the file's rel and number for every skipped one.
 
-    Ids are checked within the file only; the pipeline checks them across files.
+    A record's id is qualified by its file (``records.document_id``); records that share an
+    id are documents like any others (the pipeline keeps document ids unique).
     """
-    seen: dict[str, int] = {}
     any_record = False
     for number, value, encoding, size, locator in items:
         any_record = True
@@ -745,13 +823,9 @@ def _records(
         except _BadRecord as bad:
             yield Skipped(where, bad.reason, f"{unit} {number}: {bad.detail}")
             continue
-        doc_id = _record_id(value, config) or where
-        if doc_id in seen:
-            detail = f"{unit} {number}: id {_short(doc_id)!r} already used by {unit} {seen[doc_id]}"
-            yield Skipped(where, SkipReason.DUPLICATE_ID, detail)
-            continue
-        seen[doc_id] = number
-        yield Document(doc_id, source.rel, text, encoding, "jsonl", size, locator, record=number)
+        record_id = _record_id(value, config)
+        doc_id = document_id(source.rel, number, record_id)
+        yield Document(doc_id, source.rel, text, encoding, "jsonl", size, locator, number, record_id)
     if not any_record and empty:
         yield Skipped(source.rel, SkipReason.EMPTY, empty)
 

@@ -40,8 +40,8 @@ from numpy.typing import NDArray
 from . import candidates as cand
 from . import cleanest, cluster, evidence, extract, read, shingle, signature, verify
 from .cache import Cache, Chunk, Hit, Stamp, racy, skipped_from, slice_shingles, stat_key
-from .config import ScanConfig
-from .errors import SkipReason
+from .config import ClusterMode, ScanConfig
+from .errors import SkipReason, os_detail
 from .records import (
     Cluster,
     DocBatch,
@@ -58,6 +58,7 @@ from .records import (
     Skipped,
     SourceFile,
     Summary,
+    text_digest,
 )
 from .shingle import Shingles, shingle_batch
 from .workers import Pool
@@ -427,16 +428,27 @@ def _concat_shingles(parts: list[Shingles]) -> Shingles:
     )
 
 
-def _select(sh: Shingles, keep: NDArray[np.bool_]) -> Shingles:
-    """The documents of a batch for which keep is True."""
-    idx = np.flatnonzero(keep)
-    sizes = np.diff(sh.offsets)[idx]
-    offsets = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
-    hashes = np.concatenate([sh.get(int(i)) for i in idx]) if len(idx) else np.zeros(0, np.uint64)
-    remap = np.full(len(sh), -1, np.int64)
-    remap[idx] = np.arange(len(idx))
-    line_keep = keep[sh.line_docs]
-    return Shingles(offsets, hashes, sh.words[idx], sh.line_hashes[line_keep], remap[sh.line_docs[line_keep]])
+def _with_unique_ids(batch: DocBatch, taken: set[str]) -> DocBatch:
+    """The batch with each record's id made unique among the run's ids so far (``taken``,
+    which starts with every file's path and gets the batch's ids).
+
+    A file keeps its path. A record whose qualified id is taken (a file named ``a.jsonl:x``,
+    or an id repeated in one file) gets ``@L`` and its number appended until it is free.
+    Batches come in file order whatever the workers or the cache, so the ids do too.
+    """
+    ids: list[str] | None = None
+    for i, (doc_id, record) in enumerate(zip(batch.doc_ids, batch.records, strict=True)):
+        if record is None:
+            continue  # a whole file: its path, reserved in ``taken`` from the start
+        unique = doc_id
+        while unique in taken:
+            unique = f"{unique}@L{record}"
+        taken.add(unique)
+        if unique != doc_id:
+            if ids is None:
+                ids = list(batch.doc_ids)
+            ids[i] = unique
+    return batch if ids is None else dataclasses.replace(batch, doc_ids=tuple(ids))
 
 
 #: Shingle hashes kept in memory up to this many (512 MB); past it they go to a temporary
@@ -842,12 +854,39 @@ PARALLEL_RANK_GROUPS = 200
 
 @dataclass(frozen=True, slots=True)
 class _RankTask:
-    """One group to rank: where its members' texts are, their tie-breaks and line counts."""
+    """One group to rank: where its members' texts are, the digests of the texts as hashed,
+    their tie-breaks and line counts."""
 
     group: cluster.Group
     where: tuple[tuple[Locator, DocKind], ...]
+    digests: tuple[int, ...]
     prefer: tuple[int, ...]
     counts: dict[int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class _Changed:
+    """Members of a group whose text is not what was hashed any more: (document index, why)."""
+
+    members: tuple[tuple[int, str], ...]
+
+
+class _MembersChanged(Exception):
+    """A group asked for has a member that changed since hashing (``_Ranking.changed`` says which)."""
+
+
+def _verified_text(locator: Locator, kind: DocKind, digest: int, config: ScanConfig) -> str | _Changed:
+    """A member's text re-read, if it is still the text that was hashed; else why not
+    (as a ``_Changed`` with index -1: the caller knows the index)."""
+    try:
+        text = extract.load_text(locator, kind, config)
+    except OSError as exc:
+        return _Changed(((-1, f"changed after it was read: {os_detail(exc)} when read again to rank it"),))
+    except (ValueError, RecursionError):
+        return _Changed(((-1, "changed after it was read: it no longer holds the document it held"),))
+    if text_digest(text) != digest:
+        return _Changed(((-1, "changed after it was read: its text is not the text that was compared"),))
+    return text
 
 
 def _rank(
@@ -860,21 +899,36 @@ def _rank(
 RANK_BATCH = 64
 
 
-def _rank_tasks(tasks: list[_RankTask], config: ScanConfig) -> list[list[Pick]]:
-    """Rank groups in a worker: re-read their members, hash all their texts at once, score."""
-    texts = [[extract.load_text(locator, kind, config) for locator, kind in task.where] for task in tasks]
-    seqs = shingle.sequences([t for group in texts for t in group], config.shingle_size, config.char_shingle_size)
-    out = []
+def _rank_tasks(tasks: list[_RankTask], config: ScanConfig) -> list[list[Pick] | _Changed]:
+    """Rank groups in a worker: re-read their members (each checked against its digest),
+    hash all their texts at once, score. A group with a changed member is not ranked: the
+    run makes its groups again without that member."""
+    read = [
+        [_verified_text(locator, kind, digest, config) for (locator, kind), digest in zip(t.where, t.digests, strict=True)]
+        for t in tasks
+    ]
+    ok: list[list[str]] = []
+    for one in read:
+        if all(isinstance(x, str) for x in one):
+            ok.append(one)  # type: ignore[arg-type]
+    seqs = shingle.sequences([t for group in ok for t in group], config.shingle_size, config.char_shingle_size)
+    out: list[list[Pick] | _Changed] = []
     at = 0
-    for task, group_texts in zip(tasks, texts, strict=True):
-        out.append(_rank(task.group, group_texts, task, config, seqs[at : at + len(group_texts)]))
-        at += len(group_texts)
+    for task, texts in zip(tasks, read, strict=True):
+        bad = tuple((i, x.members[0][1]) for i, x in zip(task.group, texts, strict=True) if isinstance(x, _Changed))
+        if bad:
+            out.append(_Changed(bad))
+            continue
+        out.append(_rank(task.group, texts, task, config, seqs[at : at + len(texts)]))  # type: ignore[arg-type]
+        at += len(texts)
     return out
 
 
 class _Ranking:
     """Stage 8 for the groups of a run: each group ranked once, from the cache, in workers
-    (many groups) or here; texts re-read from disk, a bounded few at a time."""
+    (many groups) or here; texts re-read from disk, a bounded few at a time, and checked
+    against the digest taken when they were hashed. A member that fails the check is in
+    ``changed`` and out of every group (see ``groups``)."""
 
     def __init__(
         self, infos: DocTable, shingles: Shingles, config: ScanConfig, hashing: _Hashing, workers: _Workers
@@ -886,18 +940,62 @@ class _Ranking:
         self.params = json.dumps([cleanest.RANKING_VERSION, config.params()], sort_keys=True, default=str)
         self.done: dict[cluster.Group, list[Pick]] = {}
         self.new: dict[str, tuple[cluster.Group, list[Pick]]] = {}  # computed this run, for the cache
+        self.changed: dict[int, str] = {}  # document index -> why its re-read failed
         self.text_of = functools.lru_cache(maxsize=1024)(self._load)  # a group's and its sub-groups'
 
-    def _load(self, i: int) -> str:
+    def _load(self, i: int) -> str | None:
         doc = self.infos[i]
-        return extract.load_text(doc.locator, doc.kind, self.config)
+        text = _verified_text(doc.locator, doc.kind, doc.digest, self.config)
+        if isinstance(text, _Changed):
+            self.changed[i] = text.members[0][1]
+            return None
+        return text
+
+    def groups(
+        self, matches: list[Match], mode: ClusterMode, exact: cluster.Exact | None = None
+    ) -> tuple[list[cluster.Group], list[Match]]:
+        """The clusters of the matches, each of members whose text is still what was
+        compared, every group ranked; and the matches they were made of.
+
+        A member found changed is dropped with its matches and the groups are made again
+        (rankings of groups that did not change are kept), until a pass finds no change.
+        """
+        n = len(self.infos)
+        live = matches
+        while True:
+            known = len(self.changed)
+            parents = cluster.components(n, live)
+            self.prepare(parents)
+            if len(self.changed) == known:
+                try:
+                    groups = cluster.cluster(n, live, mode, lambda g: [p.index for p in self(g)], exact)
+                    for g, parent in cluster.within(groups, parents).items():
+                        # A star cut from a larger component keeps that component's ranking:
+                        # its centre, which every member was measured against, stays first.
+                        members = set(g)
+                        self.done[g] = [p for p in self(parent) if p.index in members]
+                    for g in groups:
+                        self(g)
+                    return groups, live
+                except _MembersChanged:
+                    pass
+            gone = self.changed
+            live = [m for m in live if m.a not in gone and m.b not in gone]
+
+    def skipped(self) -> list[Skipped]:
+        """The members found changed, as skips."""
+        out = []
+        for i, detail in sorted(self.changed.items()):
+            info = self.infos[i]
+            out.append(Skipped(info.rel if info.record is None else f"{info.rel}:{info.record}", CHANGED, detail))
+        return out
 
     def _lookup(self, group: cluster.Group) -> tuple[_RankTask, str | None, list[Pick] | None]:
         """A group's task, its cache key (None without a cache) and its cached ranking, if any."""
         docs = [self.infos[i] for i in group]
         where = tuple((d.locator, d.kind) for d in docs)
         prefer = tuple(_FORM_RANK.get(d.kind, 9) * 2 + (d.encoding not in _UTF8) for d in docs)
-        task = _RankTask(group, where, prefer, self.lines.of(group))
+        task = _RankTask(group, where, tuple(d.digest for d in docs), prefer, self.lines.of(group))
         key = self._key(task, [d.rel for d in docs])
         return task, key, self._cached(group, key)
 
@@ -918,14 +1016,20 @@ class _Ranking:
 
     def prepare(self, groups: list[cluster.Group]) -> None:
         """Rank many groups at once: cached rankings first, the rest in the workers (tasks
-        are made while the workers rank earlier ones)."""
+        are made while the workers rank earlier ones) or, for few groups, here. A group
+        with a changed member is left unranked (its member is in ``changed``)."""
         if not (self.workers.parallel and len(groups) >= PARALLEL_RANK_GROUPS):
-            return  # ranked here, one by one, as clustering asks (see __call__)
+            for group in groups:
+                with contextlib.suppress(_MembersChanged):
+                    self(group)
+            return
         sent: collections.deque[list[tuple[_RankTask, str | None]]] = collections.deque()
 
         def batches() -> Iterator[list[_RankTask]]:
             batch: list[tuple[_RankTask, str | None]] = []
             for group in groups:
+                if group in self.done:
+                    continue
                 task, key, cached = self._lookup(group)
                 if cached is not None:
                     self.done[group] = cached
@@ -942,14 +1046,24 @@ class _Ranking:
         rank = functools.partial(_rank_tasks, config=self.config)
         for picks in self.workers.map(rank, batches(), ahead=4):
             for (task, key), one in zip(sent.popleft(), picks, strict=True):
-                self._keep(task.group, key, one)
+                if isinstance(one, _Changed):
+                    self.changed.update(one.members)
+                else:
+                    self._keep(task.group, key, one)
 
     def __call__(self, group: cluster.Group) -> list[Pick]:
-        """The ranking of one group, cleanest first."""
+        """The ranking of one group, cleanest first.
+
+        Raises:
+            _MembersChanged: a member's text is not what was hashed any more.
+        """
         if group not in self.done:
             task, key, picks = self._lookup(group)
             if picks is None:
-                picks = _rank(group, [self.text_of(i) for i in group], task, self.config)
+                texts = [self.text_of(i) for i in group]
+                if any(t is None for t in texts):
+                    raise _MembersChanged(group)
+                picks = _rank(group, texts, task, self.config)  # type: ignore[arg-type]
                 self._keep(group, key, picks)
             self.done[group] = picks
         return self.done[group]
@@ -1035,7 +1149,7 @@ def scan(
     anchor_parts: list[cand.Anchors] = []
     anchor_counts: list[int] = []
     matrices: list[NDArray[np.uint32]] = []
-    seen_ids: set[str] = set()
+    taken_ids = {src.rel for src in sources}  # a file's id is its path, whatever records come before it
     warnings: list[str] = []
     timings["find"] = clock() - started
     started = clock()
@@ -1059,28 +1173,17 @@ def scan(
             return dataclasses.replace(known, timings=timings)
 
         def absorb(chunk: Chunk) -> None:
-            """Keep what later stages need of a chunk: records, sets, anchors, signatures."""
+            """Keep what later stages need of a chunk: records (with unique ids), sets,
+            anchors, signatures."""
             skipped.extend(chunk.skipped)
-            batch = chunk.docs
-            keep = np.ones(len(batch), bool)
-            for i, doc_id in enumerate(batch.doc_ids):
-                if doc_id in seen_ids:
-                    keep[i] = False
-                    rel, record = batch.rels[i], batch.records[i]
-                    detail = f"id {doc_id!r} already used by an earlier document"
-                    skipped.append(Skipped(f"{rel}:{record}" if record else rel, SkipReason.DUPLICATE_ID, detail))
-                seen_ids.add(doc_id)
-            if not keep.all():
-                chunk = _with_hashes(chunk)  # rare: a record's id was taken
-                chunk = dataclasses.replace(chunk, shingles=_select(chunk.shingles, keep), anchors=None)
-                batch = batch.select(keep.tolist())
+            batch = _with_unique_ids(chunk.docs, taken_ids)
             sh = chunk.shingles
             infos.extend(batch, sh.words.tolist(), sh.sizes().tolist())
             anchors = chunk.anchors if chunk.anchors is not None else cand.select_anchors(sh, config.anchor_bits)
             anchor_parts.append(anchors)
             anchor_counts.append(len(batch))
             store.add(sh, chunk.hashes_at)
-            matrices.append(chunk.matrix if keep.all() else chunk.matrix[keep])
+            matrices.append(chunk.matrix)
 
         for n, chunk in enumerate(hashing.run(sources, workers, progress), start=1):
             absorb(chunk)
@@ -1112,17 +1215,13 @@ def scan(
         started = clock()
         progress.start("ranking copies", None)
         ranking = _Ranking(infos, shingles, config, hashing, workers)
-        parents = cluster.components(len(infos), matches)
-        ranking.prepare(parents)
         confirm = functools.partial(
             verify.verify, shingles=shingles, config=config, text_of=_text_loader(infos, config)
         )
-        exact = cluster.Exact(shingles, config, confirm)
-        groups = cluster.cluster(
-            len(infos), matches, config.cluster_mode, lambda g: [p.index for p in ranking(g)], exact
-        )
+        groups, matches = ranking.groups(matches, config.cluster_mode, cluster.Exact(shingles, config, confirm))
+        skipped.extend(ranking.skipped())
         measured = {(m.a, m.b): m for m in matches}
-        ranked = _ranked(ranking, groups, parents)
+        ranked = [ranking(g) for g in groups]
         found_evidence = evidence.measure(
             [[p.index for p in picks] for picks in ranked], shingles, lambda i: ranking.text_of(i) or "", config
         )
@@ -1154,7 +1253,8 @@ def scan(
             timings=timings,
             warnings=tuple(warnings),
         )
-        hashing.store_result(key, found, stat_key)
+        if not ranking.changed:  # a run that saw files change is not one to serve again
+            hashing.store_result(key, found, stat_key)
         hashing.close()
         return dataclasses.replace(found, warnings=tuple(warnings))  # and any the cache gave
     finally:
@@ -1168,17 +1268,7 @@ _UTF8 = frozenset({"utf-8", "utf_8", "ascii", "utf-8-sig"})
 
 # Reasons that mean a whole file gave nothing (as opposed to one bad record in it).
 _FILE_LEVEL = frozenset({SkipReason.UNREADABLE, SkipReason.BINARY, SkipReason.EMPTY, SkipReason.EXTRACT_FAILED})
-
-
-def _ranked(ranking: _Ranking, groups: list[cluster.Group], parents: list[cluster.Group]) -> list[list[Pick]]:
-    """Each group's ranking. A star cut from a larger component keeps that component's
-    ranking: its centre, which every member was measured against, stays first."""
-    cut = cluster.within(groups, parents)
-    out = []
-    for g in groups:
-        members = set(g)
-        out.append([p for p in ranking(cut[g]) if p.index in members] if g in cut else ranking(g))
-    return out
+CHANGED = SkipReason.CHANGED_DURING_SCAN
 
 
 def _text_loader(infos: Sequence[DocInfo], config: ScanConfig) -> Callable[[int], str]:
@@ -1261,6 +1351,7 @@ def _make_cluster(
                 penalty=pick.penalty,
                 reasons=reasons,
                 record=info.record,
+                record_id=info.record_id,
                 in_cleanest=inter / size if size else 1.0,
                 rule="" if pos == 0 else _member_rule(known, jaccard, inter, size, best_size, config),
                 own_words=ev.own_words,

@@ -9,6 +9,7 @@ holds ids, counts and arrays (see ``shingle.Shingles``, ``signature.Signatures``
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -65,11 +66,29 @@ class Locator:
         return (Locator, (self.path, self.offset, self.length))  # fields as a tuple: fast to pickle
 
 
+def document_id(rel: str, record: int | None, record_id: str | None) -> str:
+    """A document's id as its file gives it: the relative path for a whole file (a lone JSON
+    object too), ``rel:record id`` for a record with an id, ``rel:number`` without one.
+
+    Qualified by the file, a record's id can never be a file's path (the path of a file
+    named ``a.jsonl:x`` aside: the pipeline makes such ids unique)."""
+    if record is None:
+        return rel
+    return f"{rel}:{record if record_id is None else record_id}"
+
+
+def text_digest(text: str) -> int:
+    """A 64-bit digest of a document's text, taken when it is hashed: the ranking stage
+    re-reads members and compares, so a file changed since is never ranked or dropped."""
+    data = text.encode("utf-8", "surrogatepass")
+    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little", signed=True)
+
+
 @dataclass(frozen=True, slots=True)
 class Document:
     """One document with its text: a file, or one record of a JSON Lines/JSON file."""
 
-    doc_id: str  # relative path for files; the record id (or "rel:line") for records
+    doc_id: str  # see document_id (the pipeline may suffix it to keep ids unique)
     rel: str  # the source file's relative path
     text: str  # visible text, lines kept (HTML already reduced to text)
     encoding: str  # the encoding the bytes were decoded with
@@ -77,6 +96,7 @@ class Document:
     size: int  # bytes of source this document accounts for
     locator: Locator
     record: int | None = None  # 1-based line (JSONL) or index (JSON array) of a record
+    record_id: str | None = None  # the record's own --id-field value, as written; None without one
 
 
 _Row = TypeVar("_Row")
@@ -129,13 +149,17 @@ class DocBatch(_Rows[Document]):
     offsets: tuple[int, ...] = ()  # Locator.offset
     lengths: tuple[int, ...] = ()  # Locator.length
     records: tuple[int | None, ...] = ()
+    record_ids: tuple[str | None, ...] = ()
+    digests: tuple[int, ...] = ()  # text_digest of each document's text
 
     @classmethod
     def of(cls, docs: Iterable[Document]) -> DocBatch:
+        """The documents' records, with the digest of each text (their last use of it)."""
         rows = [
-            (d.doc_id, d.rel, d.encoding, d.kind, d.size, d.locator.path, d.locator.offset, d.locator.length, d.record)
+            (d.doc_id, d.rel, d.encoding, d.kind, d.size, d.locator.path, d.locator.offset, d.locator.length, d.record,
+             d.record_id, text_digest(d.text))
             for d in docs
-        ]
+        ]  # fmt: skip
         return cls(*map(tuple, zip(*rows, strict=True))) if rows else cls()
 
     @classmethod
@@ -149,7 +173,7 @@ class DocBatch(_Rows[Document]):
     def columns(self) -> tuple[tuple[Any, ...], ...]:
         """The fields in order, as tuples."""
         return (self.doc_ids, self.rels, self.encodings, self.kinds, self.sizes, self.paths, self.offsets,
-                self.lengths, self.records)  # fmt: skip
+                self.lengths, self.records, self.record_ids, self.digests)  # fmt: skip
 
     def select(self, keep: Sequence[bool]) -> DocBatch:
         """The documents whose ``keep`` is true."""
@@ -161,7 +185,7 @@ class DocBatch(_Rows[Document]):
     def _row(self, i: int) -> Document:
         locator = Locator(self.paths[i], self.offsets[i], self.lengths[i])
         return Document(self.doc_ids[i], self.rels[i], "", self.encodings[i], self.kinds[i], self.sizes[i], locator,
-                        self.records[i])  # fmt: skip
+                        self.records[i], self.record_ids[i])  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +202,12 @@ class DocInfo:
     shingles: int
     locator: Locator
     record: int | None = None
+    record_id: str | None = None  # as Document.record_id
+    digest: int = 0  # text_digest of the text as hashed
+
+
+_NUMBER_COLUMNS = ("size", "words", "shingles", "offset", "length", "record", "digest")
+_NUMBERS = len(_NUMBER_COLUMNS)
 
 
 class DocTable(_Rows[DocInfo]):
@@ -188,7 +218,7 @@ class DocTable(_Rows[DocInfo]):
     about 130 MB: a string per document id, shared strings, and arrays of numbers.
     """
 
-    __slots__ = ("_doc_ids", "_encodings", "_kinds", "_numbers", "_paths", "_pending", "_rels")
+    __slots__ = ("_doc_ids", "_encodings", "_kinds", "_numbers", "_paths", "_pending", "_record_ids", "_rels")
 
     def __init__(self) -> None:
         self._pending: Callable[[], DocTable] | None = None
@@ -197,7 +227,8 @@ class DocTable(_Rows[DocInfo]):
         self._kinds: list[DocKind] = []
         self._encodings: list[str] = []
         self._paths: list[str] = []
-        # size, words, shingles, offset, length, record (-1 for None), per document
+        self._record_ids: list[str | None] = []
+        # size, words, shingles, offset, length, record (-1 for None), digest, per document
         self._numbers = array("q")
 
     @classmethod
@@ -213,13 +244,16 @@ class DocTable(_Rows[DocInfo]):
             made, self._pending = self._pending(), None
             self._doc_ids, self._rels, self._kinds = made._doc_ids, made._rels, made._kinds
             self._encodings, self._paths, self._numbers = made._encodings, made._paths, made._numbers
+            self._record_ids = made._record_ids
 
     @classmethod
     def of(cls, docs: Iterable[DocInfo]) -> DocTable:
         table = cls()
         for d in docs:
             loc = d.locator
-            table.append(d.doc_id, d.rel, d.kind, d.encoding, d.size, d.words, d.shingles, loc, d.record)
+            table.append(
+                d.doc_id, d.rel, d.kind, d.encoding, d.size, d.words, d.shingles, loc, d.record, d.record_id, d.digest
+            )
         return table
 
     def append(
@@ -233,6 +267,8 @@ class DocTable(_Rows[DocInfo]):
         shingles: int,
         locator: Locator,
         record: int | None,
+        record_id: str | None = None,
+        digest: int = 0,
     ) -> None:
         self._ready()
         self._doc_ids.append(doc_id)
@@ -240,7 +276,9 @@ class DocTable(_Rows[DocInfo]):
         self._kinds.append(kind)
         self._encodings.append(encoding)
         self._paths.append(locator.path)
-        self._numbers.extend((size, words, shingles, locator.offset, locator.length, -1 if record is None else record))
+        self._record_ids.append(record_id)
+        record_number = -1 if record is None else record
+        self._numbers.extend((size, words, shingles, locator.offset, locator.length, record_number, digest))
 
     def extend(self, batch: DocBatch, words: Iterable[int], shingles: Iterable[int]) -> None:
         """Append a batch's documents, with their word and shingle counts, column by column."""
@@ -250,8 +288,9 @@ class DocTable(_Rows[DocInfo]):
         self._kinds.extend(batch.kinds)
         self._encodings.extend(batch.encodings)
         self._paths.extend(batch.paths)
+        self._record_ids.extend(batch.record_ids)
         records = (-1 if r is None else r for r in batch.records)
-        columns = (batch.sizes, words, shingles, batch.offsets, batch.lengths, records)
+        columns = (batch.sizes, words, shingles, batch.offsets, batch.lengths, records, batch.digests)
         self._numbers.extend(itertools.chain.from_iterable(zip(*columns, strict=True)))
 
     def columns(self) -> dict[str, list[Any]]:
@@ -264,12 +303,8 @@ class DocTable(_Rows[DocInfo]):
             "kind": self._kinds,
             "encoding": self._encodings,
             "path": self._paths,
-            "size": n[0::6].tolist(),
-            "words": n[1::6].tolist(),
-            "shingles": n[2::6].tolist(),
-            "offset": n[3::6].tolist(),
-            "length": n[4::6].tolist(),
-            "record": n[5::6].tolist(),
+            "record_id": self._record_ids,
+            **{name: n[k::_NUMBERS].tolist() for k, name in enumerate(_NUMBER_COLUMNS)},
         }
 
     @classmethod
@@ -278,12 +313,13 @@ class DocTable(_Rows[DocInfo]):
         table = cls()
         table._doc_ids, table._rels, table._kinds = list(cols["doc_id"]), list(cols["rel"]), list(cols["kind"])
         table._encodings, table._paths = list(cols["encoding"]), list(cols["path"])
-        numbers = [cols[name] for name in ("size", "words", "shingles", "offset", "length", "record")]
-        if len({len(table._doc_ids), *map(len, numbers), len(table._paths)}) > 1:
+        table._record_ids = list(cols["record_id"])
+        numbers = [cols[name] for name in _NUMBER_COLUMNS]
+        if len({len(table._doc_ids), *map(len, numbers), len(table._paths), len(table._record_ids)}) > 1:
             raise ValueError("document columns of different lengths")
-        flat = array("q", bytes(8 * 6 * len(table._doc_ids)))
+        flat = array("q", bytes(8 * _NUMBERS * len(table._doc_ids)))
         for k, column in enumerate(numbers):
-            flat[k::6] = array("q", column)
+            flat[k::_NUMBERS] = array("q", column)
         table._numbers = flat
         return table
 
@@ -292,7 +328,7 @@ class DocTable(_Rows[DocInfo]):
         return len(self._doc_ids)
 
     def _row(self, i: int) -> DocInfo:  # after len(), which makes a deferred table ready
-        size, words, shingles, offset, length, record = self._numbers[6 * i : 6 * i + 6]
+        size, words, shingles, offset, length, record, digest = self._numbers[_NUMBERS * i : _NUMBERS * (i + 1)]
         return DocInfo(
             i,
             self._doc_ids[i],
@@ -304,6 +340,8 @@ class DocTable(_Rows[DocInfo]):
             shingles,
             Locator(self._paths[i], offset, length),
             None if record < 0 else record,
+            self._record_ids[i],
+            digest,
         )
 
     def __eq__(self, other: object) -> bool:
@@ -316,6 +354,7 @@ class DocTable(_Rows[DocInfo]):
                 and self._kinds == other._kinds
                 and self._encodings == other._encodings
                 and self._paths == other._paths
+                and self._record_ids == other._record_ids
                 and self._numbers == other._numbers
             )
         if isinstance(other, Sequence):
@@ -365,6 +404,7 @@ class Member:
     penalty: float
     reasons: tuple[str, ...]
     record: int | None = None
+    record_id: str | None = None  # the record's own id (DocInfo.record_id); None for files and id-less records
     # Evidence (see evidence.py): why it joined, and what dropping it would lose.
     in_cleanest: float = 1.0  # share of this member's shingles found in the cleanest copy
     rule: MemberRule = ""  # the rule that joined it to the cleanest ("" for the cleanest itself)

@@ -101,7 +101,9 @@ def test_payload_round_trip(corpus: Path) -> None:
         docs.append(back.take(lo, lo + n, src))
         lo += n
     assert DocBatch.concat(docs) == chunk.docs
-    assert list(chunk.docs.doc_ids[-2:]) == ["a", "dump.jsonl:2"]  # a record's own id, and one made from its line
+    # A record's own id qualified by its file, and one made from its line; the raw id beside them.
+    assert list(chunk.docs.doc_ids[-2:]) == ["dump.jsonl:a", "dump.jsonl:2"]
+    assert list(chunk.docs.record_ids[-2:]) == ["a", None]
     assert np.array_equal(back.matrix, chunk.matrix)
     for name in ("offsets", "hashes", "words", "line_hashes", "line_docs"):
         assert np.array_equal(getattr(back.shingles, name), getattr(chunk.shingles, name))

@@ -289,10 +289,10 @@ def test_jsonl_good_records(tmp_path: Path) -> None:
     items = run(path)
     assert all(isinstance(i, Document) for i in items)
     docs = [i for i in items if isinstance(i, Document)]
-    assert [(d.doc_id, d.text, d.record) for d in docs] == [
-        ("a1", "first record", 1),
-        ("7", "second\nrecord", 4),
-        ("data.jsonl:5", "no id here", 5),
+    assert [(d.doc_id, d.record_id, d.text, d.record) for d in docs] == [
+        ("data.jsonl:a1", "a1", "first record", 1),
+        ("data.jsonl:7", "7", "second\nrecord", 4),
+        ("data.jsonl:5", None, "no id here", 5),
     ]
     raw = path.read_bytes().split(b"\n")
     assert docs[1].size == len(raw[3]) + 1
@@ -321,24 +321,25 @@ def test_jsonl_bad_lines_name_the_fix(tmp_path: Path) -> None:
         Skipped("data.jsonl:4", SkipReason.BAD_RECORD, "line 4: no 'text' field (fields: id, body, url)"),
         Skipped("data.jsonl:5", SkipReason.BAD_RECORD, "line 5: 'text' is a number, not a string"),
         Skipped("data.jsonl:6", SkipReason.EMPTY, "line 6: no text"),
-        Skipped("data.jsonl:7", SkipReason.DUPLICATE_ID, "line 7: id '1' already used by line 1"),
         Skipped("data.jsonl:8", SkipReason.BAD_RECORD, "line 8: no 'text' field (no fields)"),
         Skipped("data.jsonl:9", SkipReason.BAD_RECORD, "line 9: 'text' is null, not a string"),
     ]
-    assert [i.doc_id for i in items if isinstance(i, Document)] == ["1"]
+    # A repeated id is a document like any other (the pipeline keeps ids unique).
+    assert [i.doc_id for i in items if isinstance(i, Document)] == ["data.jsonl:1", "data.jsonl:1"]
 
 
 def test_jsonl_text_and_id_fields(tmp_path: Path) -> None:
     path = jsonl(tmp_path, [json.dumps({"uid": "u-1", "body": "from body", "text": "not this"})])
     doc = one_doc(path, ScanConfig(text_field="body", id_field="uid"))
-    assert (doc.doc_id, doc.text) == ("u-1", "from body")
+    assert (doc.doc_id, doc.record_id, doc.text) == ("data.jsonl:u-1", "u-1", "from body")
 
 
-def test_jsonl_fallback_ids_do_not_collide_with_given_ones(tmp_path: Path) -> None:
+def test_jsonl_given_ids_are_qualified_by_the_file(tmp_path: Path) -> None:
     path = jsonl(tmp_path, [json.dumps({"id": "data.jsonl:2", "text": "a"}), json.dumps({"text": "b"})])
-    assert run(path)[1] == Skipped(
-        "data.jsonl:2", SkipReason.DUPLICATE_ID, "line 2: id 'data.jsonl:2' already used by line 1"
-    )
+    assert [(d.doc_id, d.record_id) for d in run(path) if isinstance(d, Document)] == [
+        ("data.jsonl:data.jsonl:2", "data.jsonl:2"),
+        ("data.jsonl:2", None),
+    ]
 
 
 def test_jsonl_bom_and_ndjson_ending(tmp_path: Path) -> None:
@@ -358,7 +359,7 @@ def test_jsonl_with_only_blank_lines_is_empty(tmp_path: Path) -> None:
 
 def test_jsonl_lone_surrogates_are_replaced(tmp_path: Path) -> None:
     doc = one_doc(write(tmp_path, "d.jsonl", '{"id": "x\\ud800", "text": "a\\udc00b"}\n'))
-    assert (doc.doc_id, doc.text) == ("x\ufffd", "a\ufffdb")
+    assert (doc.record_id, doc.text) == ("x\ufffd", "a\ufffdb")
 
 
 # --- JSON -------------------------------------------------------------------------------
@@ -376,14 +377,15 @@ def test_json_array_of_records(tmp_path: Path) -> None:
     items = run(path)
     assert items == [
         Document(
-            "r1",
+            "all.json:r1",
             "all.json",
             "one",
             "utf-8",
             "jsonl",
             len('{"id":"r1","text":"one"}'),
-            Locator(str(path), 0, JSON_ARRAY_ITEM),
+            span(path, '{\n    "id": "r1",\n    "text": "one"\n  }'),
             1,
+            "r1",
         ),
         Document(
             "all.json:2",
@@ -392,13 +394,32 @@ def test_json_array_of_records(tmp_path: Path) -> None:
             "utf-8",
             "jsonl",
             len('{"text":"two"}'),
-            Locator(str(path), 1, JSON_ARRAY_ITEM),
+            span(path, '{\n    "text": "two"\n  }'),
             2,
         ),
         Skipped("all.json:3", SkipReason.BAD_RECORD, "record 3: no 'text' field (fields: title)"),
         Skipped("all.json:4", SkipReason.BAD_RECORD, "record 4: not a JSON object (a string)"),
-        Skipped("all.json:5", SkipReason.DUPLICATE_ID, "record 5: id 'r1' already used by record 1"),
+        Document(
+            "all.json:r1",
+            "all.json",
+            "dup",
+            "utf-8",
+            "jsonl",
+            len('{"id":"r1","text":"dup"}'),
+            span(path, '{\n    "id": "r1",\n    "text": "dup"\n  }'),
+            5,
+            "r1",
+        ),
     ]
+    for doc in items:
+        if isinstance(doc, Document):  # each item is re-read alone, as the bytes of its span
+            assert load_text(doc.locator, doc.kind, ScanConfig()) == doc.text
+
+
+def span(path: Path, item: str) -> Locator:
+    """Where ``item`` (unique in the file) is in it: an array item's locator."""
+    data = path.read_bytes()
+    return Locator(str(path), data.index(item.encode()), len(item.encode()))
 
 
 def test_json_single_object(tmp_path: Path) -> None:
@@ -456,6 +477,15 @@ def test_load_text_of_a_changed_file_raises_value_error(tmp_path: Path) -> None:
     second = run(path)[1]
     assert isinstance(second, Document)
     path.write_text("[]")
+    with pytest.raises(ValueError, match="not valid JSON"):  # the item's bytes are gone
+        load_text(second.locator, second.kind, CONFIG)
+    # A JSON file in another encoding than UTF-8: its items are found by index.
+    utf16 = tmp_path / "u.json"
+    utf16.write_bytes(json.dumps([{"text": "a"}, {"text": "b"}]).encode("utf-16"))
+    second = run(utf16)[1]
+    assert isinstance(second, Document) and second.locator.length == JSON_ARRAY_ITEM
+    assert load_text(second.locator, second.kind, CONFIG) == "b"
+    utf16.write_bytes("[]".encode("utf-16"))
     with pytest.raises(ValueError, match="no JSON array item 1"):
         load_text(second.locator, second.kind, CONFIG)
 

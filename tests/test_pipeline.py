@@ -66,7 +66,7 @@ def test_worker_count_does_not_change_results(tmp_path: Path, monkeypatch: pytes
 
 def test_workers_leave_hashes_in_files_and_the_run_reads_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Worker processes write shingle hashes to files instead of sending them back; the
-    cache, a record whose id is taken (the chunk is cut) and the exact check read them."""
+    cache, records that share an id and the exact check read them."""
     import json
 
     import dedup.pipeline as pipeline
@@ -81,7 +81,11 @@ def test_workers_leave_hashes_in_files_and_the_run_reads_them(tmp_path: Path, mo
     db = tmp_path / "cache.sqlite"
     two = scan([corpus], ScanConfig(jobs=2), cache=db)
     assert one.clusters == two.clusters and one.matches == two.matches and one.skipped == two.skipped
-    assert [s.reason.value for s in two.skipped] == ["duplicate-id"]
+    # The repeated id: both records are documents (a cluster), the second's id made unique.
+    assert two.skipped == () and [m.doc_id for c in two.clusters for m in c.members if m.rel == "dump.jsonl"] == [
+        "dump.jsonl:same",
+        "dump.jsonl:same@L2",
+    ]
     (corpus / "new.txt").write_text("one more file " * 10, encoding="utf-8")  # no stored result now
     again = scan([corpus], ScanConfig(jobs=1), cache=db)  # every set from the cache batches
     assert again.clusters == one.clusters and again.matches == one.matches

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dedup.records import DocBatch, DocInfo, DocKind, DocTable, Document, Locator
+from dedup.records import DocBatch, DocInfo, DocKind, DocTable, Document, Locator, text_digest
 
 KINDS: st.SearchStrategy[DocKind] = st.sampled_from(["text", "html", "markdown", "jsonl"])
 NUMBER = st.integers(min_value=0, max_value=2**40)
@@ -31,6 +33,8 @@ def doc_infos(draw: st.DrawFn) -> list[DocInfo]:
                 draw(NUMBER),
                 Locator(draw(st.text(min_size=1, max_size=20)), draw(NUMBER), length),
                 record,
+                draw(st.none() | st.text(max_size=12)),
+                draw(st.integers(min_value=-(2**63), max_value=2**63 - 1)),
             )
         )
     return docs
@@ -86,7 +90,7 @@ def test_records_survive_pickling_between_processes() -> None:
 
 
 def _textless(d: DocInfo) -> Document:
-    return Document(d.doc_id, d.rel, "", d.encoding, d.kind, d.size, d.locator, d.record)
+    return Document(d.doc_id, d.rel, "", d.encoding, d.kind, d.size, d.locator, d.record, d.record_id)
 
 
 @given(doc_infos(), st.integers(min_value=0, max_value=12), st.data())
@@ -103,4 +107,5 @@ def test_a_batch_is_its_documents_by_column(infos: list[DocInfo], cut: int, data
 def test_a_table_extended_by_a_batch_equals_one_built_record_by_record(infos: list[DocInfo]) -> None:
     table = DocTable()
     table.extend(DocBatch.of([_textless(d) for d in infos]), [d.words for d in infos], [d.shingles for d in infos])
+    infos = [dataclasses.replace(d, digest=text_digest("")) for d in infos]  # the batch's texts were empty
     assert table == DocTable.of(infos) and list(table) == infos
