@@ -73,6 +73,9 @@ class SkipReason(str, Enum):
     BINARY = "binary"  # NUL bytes or a binary signature: not text
     EMPTY = "empty"  # no text left after decoding and extraction
     TOO_LARGE = "too-large"  # bigger than --max-bytes
+    TOO_COMPLEX = "too-complex"  # HTML whose structure would take the parser unbounded time
+    NOT_A_FILE = "not-a-file"  # a FIFO, socket or device: never read, it could block or never end
+    DEDUP_OUTPUT = "dedup-output"  # an export written by dedup itself, not a document
     SYMLINK_LOOP = "symlink-loop"  # a link that leads back into a folder already walked
     BAD_RECORD = "bad-record"  # a JSON Lines line that is not JSON or has no text field
     EXTRACT_FAILED = "extract-failed"  # an unexpected parser error, caught at the file boundary

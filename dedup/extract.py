@@ -40,24 +40,29 @@ every file, makes the rare qualified id that is taken unique.
 from __future__ import annotations
 
 import codecs
-import io
 import json
 import os
 import re
+import sys
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from typing import BinaryIO
 
 from .config import ScanConfig
 from .errors import SkipReason, os_detail
-from .files import open_regular
+from .files import NotRegularFileError, open_regular
 from .records import DocKind, Document, Locator, Skipped, SourceFile, document_id
 
 __all__ = [
+    "HTML_WORK_LIMIT",
     "JSON_ARRAY_ITEM",
+    "HtmlTooComplex",
     "binary_kind",
     "decode_bytes",
+    "dedup_output",
     "extract",
+    "html_complexity",
     "html_to_text",
     "load_text",
     "normalize_newlines",
@@ -145,6 +150,10 @@ _XML_ENCODING = re.compile(rb"""<\?xml\b[^>]*?encoding\s*=\s*["']([A-Za-z0-9_.:-
 _HIGH_RUN = re.compile(rb"[\x80-\xff]{3,}")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 _LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
+# How dedup's exports start (see export.py and dedup_output).
+_EXPORT_JSON = re.compile(rb'[ \t\r\n]*\{[ \t\r\n]*"schema"[ \t\r\n]*:[ \t\r\n]*"dedup\.scan/')
+_EXPORT_JSONL = re.compile(rb'\{"cluster": [0-9]+, "id": ')
+_EXPORT_CSV_COLUMNS = frozenset({b"path", b"cleanest", b"jaccard", b"containment"})
 _FRONT_MATTER = re.compile(r"---[ \t]*\n[A-Za-z_][\w -]*:.*?\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
 
 # --- HTML -------------------------------------------------------------------------------
@@ -187,7 +196,9 @@ class _BadRecord(ValueError):
 def extract(source: SourceFile, config: ScanConfig) -> Iterator[Document | Skipped]:
     """Turn one file into documents, or say why it cannot be read.
 
-    Never raises for a bad file: OS errors become ``UNREADABLE`` and anything unexpected
+    Never raises for a bad file: a FIFO, socket or device where the file was becomes
+    ``NOT_A_FILE`` (it is never read: that could block), other OS errors ``UNREADABLE``,
+    HTML too complex to parse in bounded time ``TOO_COMPLEX``, and anything unexpected
     ``EXTRACT_FAILED`` (this is the project's one broad ``except``, at the file boundary).
     A JSON Lines file that fails midway keeps the documents already yielded.
 
@@ -202,12 +213,21 @@ def extract(source: SourceFile, config: ScanConfig) -> Iterator[Document | Skipp
         >>> next(extract(SourceFile("a.txt", "a.txt", 5), ScanConfig())).text  # doctest: +SKIP
         'hello'
     """
+    yield from _guarded(source.rel, _extract(source, config))
+
+
+def _guarded(rel: str, items: Iterator[Document | Skipped]) -> Iterator[Document | Skipped]:
+    """The per-file boundary: whatever reading a file raises becomes its one-line skip."""
     try:
-        yield from _extract(source, config)
+        yield from items
+    except NotRegularFileError as exc:  # a FIFO, socket or device put where a file was
+        yield Skipped(rel, SkipReason.NOT_A_FILE, f"{exc.kind}, not a regular file")
     except OSError as exc:
-        yield Skipped(source.rel, SkipReason.UNREADABLE, _one_line(os_detail(exc)))
-    except Exception as exc:  # the per-file boundary: one bad file must not stop a run
-        yield Skipped(source.rel, SkipReason.EXTRACT_FAILED, _one_line(f"{type(exc).__name__}: {exc}"))
+        yield Skipped(rel, SkipReason.UNREADABLE, _one_line(os_detail(exc)))
+    except HtmlTooComplex as exc:
+        yield Skipped(rel, SkipReason.TOO_COMPLEX, exc.detail)
+    except Exception as exc:  # one bad file must not stop a run
+        yield Skipped(rel, SkipReason.EXTRACT_FAILED, _one_line(f"{type(exc).__name__}: {exc}"))
 
 
 def load_text(locator: Locator, kind: DocKind, config: ScanConfig) -> str:
@@ -254,6 +274,10 @@ def _extract(source: SourceFile, config: ScanConfig) -> Iterator[Document | Skip
     why = binary_kind(data[:SNIFF_BYTES])
     if why is not None:
         yield Skipped(source.rel, SkipReason.BINARY, why)
+        return
+    why = dedup_output(data[:SNIFF_BYTES])
+    if why is not None:
+        yield Skipped(source.rel, SkipReason.DEDUP_OUTPUT, why)
         return
     if suffix == ".json":
         yield from _json_documents(source, data, config)
@@ -318,6 +342,32 @@ def binary_kind(head: bytes) -> str | None:
             return name
     if b"\x00" in head and _unicode_codec(head) is None:
         return "binary data (NUL bytes)"
+    return None
+
+
+def dedup_output(head: bytes) -> str | None:
+    """Which of dedup's own exports a file is, from its first bytes, or None.
+
+    A folder scanned again often holds the last scan's export: read as a document it would
+    be compared with the files it lists. Matched on what ``export`` writes first: the JSON
+    export's ``"schema": "dedup.scan/``, the JSON Lines export's first member line, the CSV
+    export's header row (its leading columns, so a column added at the end still matches).
+    Keep and drop lists are plain lists of names: nothing tells them from a user's text.
+
+    Example:
+        >>> dedup_output(b"cluster,id,path,record,cleanest,jaccard,containment\r\n")
+        'a dedup CSV export'
+    """
+    if head.startswith(codecs.BOM_UTF8):
+        head = head[len(codecs.BOM_UTF8) :]
+    if _EXPORT_JSON.match(head):
+        return "a dedup JSON export (schema dedup.scan)"
+    first = head.split(b"\n", 1)[0]
+    if _EXPORT_JSONL.match(first) and b'"cleanest": ' in first:
+        return "a dedup JSON Lines export"
+    columns = first.rstrip(b"\r").split(b",")
+    if columns[:2] == [b"cluster", b"id"] and set(columns) >= _EXPORT_CSV_COLUMNS:
+        return "a dedup CSV export"
     return None
 
 
@@ -485,6 +535,147 @@ def normalize_newlines(text: str) -> str:
 # --- HTML -------------------------------------------------------------------------------
 
 
+class HtmlTooComplex(ValueError):
+    """A page whose structure would cost the HTML parser time out of all proportion to its
+    size (see ``html_complexity``); ``detail`` says what, in one line."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+#: Parser steps a page may cost beyond a linear share per tag, as ``html_complexity``
+#: estimates them. Lexbor walks the stack of open elements for many start tags, a tag's
+#: attributes for each new one and a <select>'s options for each new option, so crafted
+#: pages cost it quadratic time (100,000 nested divs: 26 s). A step costs it 2-20 ns as
+#: measured (docs/benchmarks.md): this bounds the quadratic part to 0.1-1 s a page.
+HTML_WORK_LIMIT = 50_000_000
+#: Steps allowed per start tag on top: an ordinary page nests 10-30 deep.
+_WORK_PER_TAG = 64
+#: Pages with at most this many "<" and no long tag need no scan: each start tag adds at
+#: most one step per tag before it for depth and one for options, tags^2 <= HTML_WORK_LIMIT.
+_FEW_TAGS = 7000
+#: Attributes below which a tag's quadratic cost is too small to count (64^2 steps).
+_FEW_ATTRIBUTES = 64
+#: How far down the stack an end tag looks for its element; past that it is taken as a
+#: stray (the estimate only grows: it never misses depth, a page would need rare misnesting
+#: to be over-counted).
+_CLOSE_REACH = 64
+
+# The tokens of a page as the HTML tokenizer reads them, in one pass: a comment; a raw-text
+# element's start tag and its text (tags in a <script> are not tags); any other start or end
+# tag with its attributes (a quote opens a value only after "="). Atomic groups and
+# possessive repeats keep it linear on any input.
+_ATTRS = r"""(?>[^>="']++|=[\t\n\f\r ]*+"[^"]*+"|=[\t\n\f\r ]*+'[^']*+'|[="'])*+"""
+_RAW_TEXT = "script|style|textarea|title|xmp|iframe|noembed|noframes"
+_HTML_TOKENS = re.compile(
+    rf"<!--.*?(?:-->|\Z)"
+    rf"|<((?i:{_RAW_TEXT}))(?=[\t\n\f\r />])({_ATTRS})>.*?(?=</(?i:{_RAW_TEXT})|\Z)"
+    rf"|<(/?)([A-Za-z][^\t\n\f\r />]*+)({_ATTRS})",
+    re.DOTALL,
+)
+# A start tag with 64 separated names or values: one that may hold 64 attributes.
+_LONG_TAG = re.compile(
+    r"""<[A-Za-z][^\t\n\f\r />]*+"""
+    r"""(?>[\t\n\f\r /]++[^\t\n\f\r />="']*+|=[\t\n\f\r ]*+"[^"]*+"|=[\t\n\f\r ]*+'[^']*+'|[="']|[^\t\n\f\r />="']++)"""
+    rf"{{{_FEW_ATTRIBUTES}}}"
+)
+_ATTR_VALUE = re.compile(r"""=[\t\n\f\r ]*(?:"[^"]*"|'[^']*'|[^\t\n\f\r >]*)""")
+_ATTR_NAME = re.compile(r"[^\t\n\f\r /]+")
+# Elements that never hold others (void), or that the next of their kind closes: they do
+# not deepen the stack of open elements.
+_FLAT_TAGS = frozenset({
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track",
+    "wbr", "keygen", "frame", "basefont", "bgsound", "image", "menuitem", "p", "li", "dd", "dt", "option",
+    "optgroup", "rb", "rp", "rt", "rtc", "tr", "td", "th", "tbody", "thead", "tfoot", "colgroup", "caption",
+    "html", "head", "body",
+})  # fmt: skip
+# Elements an end tag does not close past ("has an element in scope" stops at them).
+_SCOPE_TAGS = frozenset({
+    "applet", "caption", "html", "table", "td", "th", "marquee", "object", "template", "mi", "mo", "mn", "ms",
+    "mtext", "annotation-xml", "foreignobject", "desc",
+})  # fmt: skip
+
+
+def html_complexity(html: str) -> str | None:
+    """Why parsing ``html`` would take far longer than its size says, or None.
+
+    One linear pass over the tags (none for a page with few tags and no long tag)
+    estimates the parser's steps: for each start tag, the depth of open elements; for a
+    tag with many attributes, their number squared; for each option of a <select>, the
+    options before it. Over ``HTML_WORK_LIMIT`` plus 64 steps a tag, the page is too
+    complex: the answer names its worst feature. The depth is an estimate of the tree
+    builder's (end tags close as far as the next scope boundary; the adoption agency's
+    moves are not followed).
+
+    Example:
+        >>> html_complexity("<div>" * 100_000)
+        'HTML too complex to parse in bounded time: elements nested 100,000 deep'
+    """
+    if html.count("<") <= _FEW_TAGS and _LONG_TAG.search(html) is None:
+        return None
+    stack: list[str] = []
+    tags = depth_work = attr_work = option_work = 0
+    deepest = most_attributes = options = most_options = 0
+    for raw, raw_attrs, close, name, attrs in _HTML_TOKENS.findall(html):
+        if raw:  # a raw-text element, its text skipped; its end tag comes next
+            name, attrs = raw, raw_attrs
+        elif not name:
+            continue  # a comment
+        name = name.lower()
+        if close:
+            if stack and stack[-1] == name:
+                stack.pop()
+            else:
+                _close(stack, name)
+            if name == "select":
+                options = 0
+            continue
+        tags += 1
+        depth_work += len(stack)
+        if len(attrs) > 2 * _FEW_ATTRIBUTES:
+            count = len(_ATTR_NAME.findall(_ATTR_VALUE.sub(" ", attrs)))
+            if count > _FEW_ATTRIBUTES:
+                attr_work += count * count
+                most_attributes = max(most_attributes, count)
+        if name == "option" or name == "optgroup":
+            option_work += options
+            options += 1
+            most_options = max(most_options, options)
+        elif name == "select":
+            options = 0
+        if name in _FLAT_TAGS or (attrs.endswith("/") and _self_closing(stack, name)):
+            continue
+        stack.append(name)
+        if len(stack) > deepest:
+            deepest = len(stack)
+    if depth_work + attr_work + option_work <= HTML_WORK_LIMIT + _WORK_PER_TAG * tags:
+        return None
+    worst = max(
+        (depth_work, f"elements nested {deepest:,} deep"),
+        (attr_work, f"a tag with {most_attributes:,} attributes"),
+        (option_work, f"a <select> with {most_options:,} options"),
+    )
+    return f"HTML too complex to parse in bounded time: {worst[1]}"
+
+
+def _close(stack: list[str], name: str) -> None:
+    """An end tag that is not the current element's: close down to its element, unless a
+    scope boundary or ``_CLOSE_REACH`` comes first (then, as the parser does, ignore it)."""
+    for i in range(len(stack) - 1, max(len(stack) - _CLOSE_REACH, 0) - 1, -1):
+        if stack[i] == name:
+            del stack[i:]
+            return
+        if stack[i] in _SCOPE_TAGS:
+            return
+
+
+def _self_closing(stack: list[str], name: str) -> bool:
+    """Whether "/>" ends this element: only in SVG and MathML (in HTML, <div/> opens a div)."""
+    near = stack[-_CLOSE_REACH:]  # an SVG's elements nest a few deep within it
+    return name == "svg" or name == "math" or "svg" in near or "math" in near
+
+
 def html_to_text(html: str) -> str:
     """The visible text of a page, one block per line.
 
@@ -493,12 +684,19 @@ def html_to_text(html: str) -> str:
     force them; spaces collapse within a line and blank lines to one. About 2 ms for a
     50 KB page: the tree is marked up in C and read back as one string.
 
+    Raises:
+        HtmlTooComplex: the page's structure would stall the parser (``html_complexity``),
+            checked first: a C parser cannot be interrupted, not even by Ctrl-C.
+
     Example:
         >>> html_to_text("<p>Fish &amp; chips</p><script>x()</script><p>two <b>words</b></p>")
         'Fish & chips\\ntwo words'
     """
     from selectolax.lexbor import LexborHTMLParser  # here, as charset_normalizer above
 
+    why = html_complexity(html)
+    if why is not None:
+        raise HtmlTooComplex(why)
     tree = LexborHTMLParser(html)
     tree.strip_tags(_DROP_TAGS)
     root = tree.body or tree.root
@@ -553,21 +751,57 @@ def _jsonl_documents(source: SourceFile, config: ScanConfig) -> Iterator[Documen
             detail = f"JSON Lines must be UTF-8, this file is {codec.upper()}: convert it (iconv -t UTF-8)"
             yield Skipped(source.rel, SkipReason.BAD_RECORD, detail)
             return
+        why = dedup_output(head)
+        if why is not None:
+            yield Skipped(source.rel, SkipReason.DEDUP_OUTPUT, why)
+            return
         f.seek(0)
-        yield from _records(source, config, _jsonl_lines(source.path, f, config.max_bytes), "line", empty="no records")
+        lines = _bounded_lines(f, config.max_bytes)
+        items = _jsonl_lines(source.path, lines, config.max_bytes)
+        yield from _records(source, config, items, "line", empty="no records")
+
+
+#: Bytes read at a time past the --max-bytes of an oversized JSON Lines line: what the line
+#: costs in memory beyond the limit itself.
+_SKIP_BLOCK = 1 << 16
+
+
+def _bounded_lines(f: BinaryIO, max_bytes: int, limit: int = sys.maxsize) -> Iterator[bytes | int]:
+    """The lines of ``f`` (newline kept) in its next ``limit`` bytes. A line longer than
+    ``max_bytes`` comes as its length alone, read past in blocks: a 2 GB line is skipped
+    at the cost of ``max_bytes``, not read whole."""
+    left = limit
+    while left > 0:
+        raw = f.readline(min(max_bytes + 1, left))
+        if not raw:
+            return
+        left -= len(raw)
+        if len(raw) <= max_bytes:
+            yield raw
+            continue
+        size = len(raw)
+        while left > 0 and not raw.endswith(b"\n"):
+            raw = f.readline(min(_SKIP_BLOCK, left))
+            if not raw:
+                break
+            size += len(raw)
+            left -= len(raw)
+        yield size
 
 
 def _jsonl_lines(
-    path: str, lines: Iterable[bytes], max_bytes: int, offset: int = 0, first_line: int = 1
+    path: str, lines: Iterable[bytes | int], max_bytes: int, offset: int = 0, first_line: int = 1
 ) -> Iterator[tuple[int, object, str, int, Locator]]:
-    """(line number, parsed value or _BadRecord, encoding, size, locator) of non-blank lines."""
+    """(line number, parsed value or _BadRecord, encoding, size, locator) of non-blank lines;
+    ``lines`` gives an oversized line as its length (see ``_bounded_lines``)."""
     for lineno, raw in enumerate(lines, start=first_line):
+        if isinstance(raw, int):
+            offset += raw
+            too_large = _BadRecord(f"{raw:,} bytes > {max_bytes:,} byte limit (--max-bytes)", SkipReason.TOO_LARGE)
+            yield lineno, too_large, "", raw, Locator(path)
+            continue
         start, offset = offset, offset + len(raw)
         if not raw.strip():
-            continue
-        if len(raw) > max_bytes:
-            too_large = _BadRecord(f"{len(raw):,} bytes > {max_bytes:,} byte limit (--max-bytes)", SkipReason.TOO_LARGE)
-            yield lineno, too_large, "", len(raw), Locator(path)
             continue
         try:
             value, encoding = _parse_line(raw, first=start == 0)
@@ -596,11 +830,11 @@ def jsonl_ranges(
     if _suffix(source.path) not in _JSONL_SUFFIXES or source.size <= target:
         return None
     try:
-        with open(source.path, "rb") as f:
+        with open_regular(source.path) as (f, _st):
             head = f.read(SNIFF_BYTES)
     except OSError:
         return None
-    if binary_kind(head) is not None or _unicode_codec(head) not in (None, "utf-8-sig"):
+    if binary_kind(head) is not None or _unicode_codec(head) not in (None, "utf-8-sig") or dedup_output(head):
         return None
     return _ranges(source.path, target)
 
@@ -608,7 +842,7 @@ def jsonl_ranges(
 def _ranges(path: str, target: int) -> Iterator[tuple[int, int, int]]:
     start, line, base, carried = 0, 1, 0, 0  # carried: newlines in [start, base)
     try:
-        with open(path, "rb") as f:
+        with open_regular(path) as (f, _st):
             for block in iter(lambda: f.read(min(target, 1 << 24)), b""):
                 while True:
                     # Cut at the first newline once the range has reached `target` bytes.
@@ -622,7 +856,10 @@ def _ranges(path: str, target: int) -> Iterator[tuple[int, int, int]]:
                 carried += block.count(b"\n", max(start - base, 0))
                 base += len(block)
     except OSError:
-        pass  # what was found is hashed; extraction of the rest is not attempted
+        # Unreadable now (gone, or a FIFO put in its place): the rest is one more range,
+        # to the end of the file, so that extracting it says why.
+        yield (start, sys.maxsize, line)
+        return
     if start < base:
         yield (start, base, line)
 
@@ -633,20 +870,20 @@ def extract_range(
     """The records of bytes [start, stop) of a JSON Lines file, numbered from `first_line`.
 
     The same records, ids and locators as ``extract`` gives for those lines; ids are checked
-    within the range (the pipeline checks them across the whole run).
+    within the range (the pipeline checks them across the whole run). ``stop`` may be past
+    the end of the file (``sys.maxsize``: to its end).
     """
-    try:
-        with open(source.path, "rb") as f:
-            f.seek(start)
-            data = f.read(stop - start)
-        lines = io.BytesIO(data)  # iterated like the file itself: lines end at b"\n" only
-        yield from _records(
-            source, config, _jsonl_lines(source.path, lines, config.max_bytes, start, first_line), "line", empty=""
-        )
-    except OSError as exc:
-        yield Skipped(source.rel, SkipReason.UNREADABLE, _one_line(os_detail(exc)))
-    except Exception as exc:  # the same per-file boundary as extract()
-        yield Skipped(source.rel, SkipReason.EXTRACT_FAILED, _one_line(f"{type(exc).__name__}: {exc}"))
+    yield from _guarded(source.rel, _range_documents(source, config, start, stop, first_line))
+
+
+def _range_documents(
+    source: SourceFile, config: ScanConfig, start: int, stop: int, first_line: int
+) -> Iterator[Document | Skipped]:
+    with open_regular(source.path) as (f, _st):
+        f.seek(start)
+        lines = _bounded_lines(f, config.max_bytes, stop - start)
+        items = _jsonl_lines(source.path, lines, config.max_bytes, start, first_line)
+        yield from _records(source, config, items, "line", empty="")
 
 
 def _parse_line(raw: bytes, *, first: bool) -> tuple[object, str]:

@@ -15,7 +15,28 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import BinaryIO
 
-__all__ = ["open_regular"]
+__all__ = ["NotRegularFileError", "open_regular", "special_kind"]
+
+
+class NotRegularFileError(OSError):
+    """The path is a FIFO, socket or device, not a file: ``kind`` says which."""
+
+    def __init__(self, kind: str, path: str) -> None:
+        super().__init__(errno.EINVAL, "not a regular file", path)
+        self.kind = kind
+
+
+def special_kind(mode: int) -> str:
+    """What a non-regular, non-folder file is, for a one-line reason: "FIFO", "socket"..."""
+    if stat.S_ISFIFO(mode):
+        return "FIFO"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    if stat.S_ISCHR(mode):
+        return "character device"
+    if stat.S_ISBLK(mode):
+        return "block device"
+    return "special file"
 
 
 @contextmanager
@@ -24,7 +45,8 @@ def open_regular(path: str | os.PathLike[str], buffering: int = -1) -> Iterator[
 
     Raises:
         IsADirectoryError: the path is a folder now.
-        OSError: (EINVAL) it is not a regular file (FIFO, socket, device), or the OS refused.
+        NotRegularFileError: (an OSError, EINVAL) it is a FIFO, socket or device.
+        OSError: the OS refused.
     """
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     try:
@@ -32,7 +54,7 @@ def open_regular(path: str | os.PathLike[str], buffering: int = -1) -> Iterator[
         if stat.S_ISDIR(st.st_mode):
             raise IsADirectoryError(errno.EISDIR, "is a folder", str(path))
         if not stat.S_ISREG(st.st_mode):
-            raise OSError(errno.EINVAL, "not a regular file", str(path))
+            raise NotRegularFileError(special_kind(st.st_mode), str(path))
         if hasattr(os, "set_blocking"):
             os.set_blocking(fd, True)  # a regular file: plain blocking reads from here on
     except BaseException:

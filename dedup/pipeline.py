@@ -1267,7 +1267,8 @@ _FORM_RANK = {"text": 0, "markdown": 1, "jsonl": 2, "html": 3}
 _UTF8 = frozenset({"utf-8", "utf_8", "ascii", "utf-8-sig"})
 
 # Reasons that mean a whole file gave nothing (as opposed to one bad record in it).
-_FILE_LEVEL = frozenset({SkipReason.UNREADABLE, SkipReason.BINARY, SkipReason.EMPTY, SkipReason.EXTRACT_FAILED})
+_FILE_LEVEL = frozenset({SkipReason.UNREADABLE, SkipReason.BINARY, SkipReason.EMPTY, SkipReason.EXTRACT_FAILED,
+                         SkipReason.NOT_A_FILE, SkipReason.TOO_COMPLEX, SkipReason.DEDUP_OUTPUT})  # fmt: skip
 CHANGED = SkipReason.CHANGED_DURING_SCAN
 
 

@@ -2,8 +2,9 @@
 
 In:  the folders and files named by the user, and the reading options of ``ScanConfig``.
 Out: one ``SourceFile`` per regular file (no bytes read), or a ``Skipped`` saying why a
-     file or folder was left out. Hidden and excluded files are left out silently, as
-     ripgrep does: the user asked for that.
+     file or folder was left out (a FIFO, socket or device is ``not-a-file``: never opened,
+     as reading one may block or never end). Hidden and excluded files are left out
+     silently, as ripgrep does: the user asked for that.
 
 Ids: ``rel`` is the stable id and the sort key, so results never depend on file-system
 order. With one folder argument it is the path relative to that folder; with several
@@ -39,6 +40,7 @@ from pathlib import Path, PurePath
 
 from .config import ScanConfig
 from .errors import ConfigError, InputError, SkipReason, os_detail
+from .files import special_kind
 from .records import Skipped, SourceFile
 
 __all__ = ["walk"]
@@ -285,7 +287,11 @@ class _Walker:
             self._add((st.st_dev, st.st_ino), (*found, st.st_ctime_ns, st.st_ino, st.st_dev))
             return None
         if not stat.S_ISDIR(mode):
-            return None  # FIFOs, sockets and devices hold no documents
+            # FIFOs, sockets and devices hold no documents (and reading one may block or
+            # never end), but the user is told they were left out, as for any file.
+            if not self._globbed_out(folder, name, rel):
+                self._skip(rel, SkipReason.NOT_A_FILE, special_kind(mode))
+            return None
         sub = folder.sub_head + name
         paths = (sub, rel)
         if any(g.matches(name, paths, is_folder=True) for g in self.exclude):
@@ -298,6 +304,15 @@ class _Walker:
         ancestors = {**folder.ancestors, key: rel}
         via_link = folder.via_link or is_link
         return _Folder(entry.path, rel, f"{sub}/", f"{rel}/", ancestors, included, via_link)
+
+    def _globbed_out(self, folder: _Folder, name: str, rel: str) -> bool:
+        """True if the globs leave out a file called ``name`` in ``folder``."""
+        if not self.exclude and folder.included:
+            return False
+        paths = (folder.sub_head + name, rel)
+        if any(g.matches(name, paths, is_folder=False) for g in self.exclude):
+            return True
+        return not folder.included and not any(g.matches(name, paths, is_folder=False) for g in self.include)
 
     def _add(self, key: _FileKey, item: _Found) -> None:
         """Keep one name per real file: the preferred one, whatever order they came in."""

@@ -54,7 +54,7 @@ def test_folder_where_a_file_was(tmp_path: Path) -> None:
 @pytest.mark.parametrize("name", ["pipe.txt", "pipe.jsonl"])
 def test_fifo_where_a_file_was_does_not_hang(tmp_path: Path, name: str) -> None:
     os.mkfifo(tmp_path / name)
-    assert run(tmp_path / name) == [Skipped(name, SkipReason.UNREADABLE, "not a regular file")]
+    assert run(tmp_path / name) == [Skipped(name, SkipReason.NOT_A_FILE, "FIFO, not a regular file")]
 
 
 @pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root reads a file with mode 000")

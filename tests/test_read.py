@@ -281,7 +281,8 @@ def test_unreadable_folder_is_skipped_and_the_walk_goes_on(tmp_path: Path) -> No
 def test_fifo_is_not_a_document_and_does_not_hang(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "pipe.txt")
     make(tmp_path, "ok.txt")
-    assert rels([tmp_path]) == ["ok.txt"]
+    assert rels([tmp_path]) == ["ok.txt", "pipe.txt"]
+    assert skips([tmp_path]) == [Skipped("pipe.txt", SkipReason.NOT_A_FILE, "FIFO")]
 
 
 # --- sizes and names --------------------------------------------------------------------
