@@ -34,9 +34,10 @@ ending with a newline (the ``#`` comments explain fields; they are not in the fi
           "cleanest": "news/a.html",   # id of the cleanest member (members[0])
           "members": [                 # the cleanest first, then the others
             {
-              "id": "news/a.html",     # document id: the relative path, or a record's id
+              "id": "news/a.html",     # document id: the relative path, or "path:record id"
               "path": "news/a.html",   # relative path of the source file
               "record": null,          # 1-based line (JSON Lines) or index (JSON array); null for files
+              "record_id": null,       # the record's own id (--id-field); null for files and id-less records
               "cleanest": true,
               "jaccard": 1.0,          # exact shingle Jaccard with the cleanest copy (1.0 for itself)
               "containment": 1.0,      # share of the cleanest copy's shingles found in this member
@@ -54,7 +55,7 @@ ending with a newline (the ``#`` comments explain fields; they are not in the fi
     }
 
 ``reason`` is one of: unreadable, binary, empty, too-large, symlink-loop, bad-record,
-duplicate-id, extract-failed. Floats are rounded to 4 decimals.
+extract-failed, changed-during-scan. Floats are rounded to 4 decimals.
 
 Each member also has its evidence (see evidence.py): ``in_cleanest`` (share of its shingles
 found in the cleanest copy), ``rule`` (``jaccard``, ``contains-cleanest``, ``inside-cleanest``,
@@ -64,12 +65,12 @@ found in the cleanest copy), ``rule`` (``jaccard``, ``contains-cleanest``, ``ins
 no drop list). JSON Lines and CSV carry the same keys, CSV as its last columns.
 
 ``--format jsonl``: one JSON object per line per cluster member, clusters in order and the
-cleanest member first: ``{"cluster": 1, "id", "path", "record", "cleanest", "jaccard",
+cleanest member first: ``{"cluster": 1, "id", "path", "record", "record_id", "cleanest", "jaccard",
 "containment", "words", "bytes", "penalty", "reasons"}`` with the meanings above.
 
 ``--format csv``: a header row, then one row per cluster member in the same order, columns
-``cluster,id,path,record,cleanest,jaccard,containment,words,bytes,penalty,reasons``;
-``record`` is empty for files, ``cleanest`` is ``true``/``false`` and ``reasons`` are
+``cluster,id,path,record,cleanest,jaccard,containment,words,bytes,penalty,reasons,record_id``;
+``record`` and ``record_id`` are empty for files, ``cleanest`` is ``true``/``false`` and ``reasons`` are
 joined with ``"; "``. Written by Python's csv module (RFC 4180 quoting, CRLF rows). Values
 are not altered to defuse spreadsheet formulas: open untrusted names as text.
 
@@ -146,6 +147,7 @@ CSV_COLUMNS = (
     "bytes",
     "penalty",
     "reasons",
+    "record_id",
     "in_cleanest",
     "rule",
     "own_words",
@@ -266,6 +268,7 @@ def _member(member: Member) -> dict[str, object]:
         "id": export_text(member.doc_id),
         "path": export_text(member.rel),
         "record": member.record,
+        "record_id": None if member.record_id is None else export_text(member.record_id),
         "cleanest": member.cleanest,
         "jaccard": round(member.jaccard, _DIGITS),
         "containment": round(member.containment, _DIGITS),
@@ -298,9 +301,11 @@ def _member_json(member: Member) -> str:
     building, then walking, a dict of ten keys (a test holds the two equal)."""
     m = member
     record = "null" if m.record is None else int.__repr__(m.record)
+    record_id = "null" if m.record_id is None else _STR(export_text(m.record_id))
     reasons = ", ".join([_STR(export_text(r)) for r in m.reasons])
     return (
         f'{{"id": {_STR(export_text(m.doc_id))}, "path": {_STR(export_text(m.rel))}, "record": {record}, '
+        f'"record_id": {record_id}, '
         f'"cleanest": {"true" if m.cleanest else "false"}, "jaccard": {_float_json(m.jaccard)}, '
         f'"containment": {_float_json(m.containment)}, "words": {int.__repr__(m.words)}, '
         f'"bytes": {int.__repr__(m.size)}, "penalty": {_float_json(m.penalty)}, "reasons": [{reasons}], '
@@ -429,6 +434,7 @@ def _write_csv(result: ScanResult, out: IO[str]) -> None:
                     m.size,
                     round(m.penalty, _DIGITS),
                     "; ".join(escape_name(r) for r in m.reasons),
+                    "" if m.record_id is None else escape_name(m.record_id),
                     round(m.in_cleanest, _DIGITS),
                     m.rule,
                     m.own_words,

@@ -69,7 +69,7 @@ def small_result() -> ScanResult:
     c2 = Cluster(
         2,
         (
-            Member("rec-17", "dump/feed.jsonl", 120, 800, True, 1.0, 1.0, 0.0, (), record=3),
+            Member("rec-17", "dump/feed.jsonl", 120, 800, True, 1.0, 1.0, 0.0, (), record=3, record_id="r17"),
             Member("dump/feed.jsonl:9", "dump/feed.jsonl", 118, 790, False, 0.9, 0.95, 0.1, ("truncated",), record=9),
         ),
     )
@@ -117,8 +117,8 @@ EXPECTED_JSON = r"""{
     "matches": 2
   },
   "clusters": [
-    {"cluster": 1, "size": 2, "cleanest": "news/a.html", "members": [{"id": "news/a.html", "path": "news/a.html", "record": null, "cleanest": true, "jaccard": 1.0, "containment": 1.0, "words": 612, "bytes": 6975, "penalty": 0.12, "reasons": ["least boilerplate"], "in_cleanest": 1.0, "rule": "", "own_words": 0, "boilerplate_words": 0, "decision": "drop"}, {"id": "mirror/[b]a[/b].html", "path": "mirror/[b]a[/b].html", "record": null, "cleanest": false, "jaccard": 0.5312, "containment": 0.998, "words": 1204, "bytes": 14230, "penalty": 0.4712, "reasons": ["wrapped in page chrome", "quotes \"x\""], "in_cleanest": 1.0, "rule": "", "own_words": 0, "boilerplate_words": 0, "decision": "drop"}]},
-    {"cluster": 2, "size": 2, "cleanest": "rec-17", "members": [{"id": "rec-17", "path": "dump/feed.jsonl", "record": 3, "cleanest": true, "jaccard": 1.0, "containment": 1.0, "words": 120, "bytes": 800, "penalty": 0.0, "reasons": [], "in_cleanest": 1.0, "rule": "", "own_words": 0, "boilerplate_words": 0, "decision": "drop"}, {"id": "dump/feed.jsonl:9", "path": "dump/feed.jsonl", "record": 9, "cleanest": false, "jaccard": 0.9, "containment": 0.95, "words": 118, "bytes": 790, "penalty": 0.1, "reasons": ["truncated"], "in_cleanest": 1.0, "rule": "", "own_words": 0, "boilerplate_words": 0, "decision": "drop"}]}
+    {"cluster": 1, "size": 2, "cleanest": "news/a.html", "members": [{"id": "news/a.html", "path": "news/a.html", "record": null, "record_id": null, "cleanest": true, "jaccard": 1.0, "containment": 1.0, "words": 612, "bytes": 6975, "penalty": 0.12, "reasons": ["least boilerplate"], "in_cleanest": 1.0, "rule": "", "own_words": 0, "boilerplate_words": 0, "decision": "drop"}, {"id": "mirror/[b]a[/b].html", "path": "mirror/[b]a[/b].html", "record": null, "record_id": null, "cleanest": false, "jaccard": 0.5312, "containment": 0.998, "words": 1204, "bytes": 14230, "penalty": 0.4712, "reasons": ["wrapped in page chrome", "quotes \"x\""], "in_cleanest": 1.0, "rule": "", "own_words": 0, "boilerplate_words": 0, "decision": "drop"}]},
+    {"cluster": 2, "size": 2, "cleanest": "rec-17", "members": [{"id": "rec-17", "path": "dump/feed.jsonl", "record": 3, "record_id": "r17", "cleanest": true, "jaccard": 1.0, "containment": 1.0, "words": 120, "bytes": 800, "penalty": 0.0, "reasons": [], "in_cleanest": 1.0, "rule": "", "own_words": 0, "boilerplate_words": 0, "decision": "drop"}, {"id": "dump/feed.jsonl:9", "path": "dump/feed.jsonl", "record": 9, "record_id": null, "cleanest": false, "jaccard": 0.9, "containment": 0.95, "words": 118, "bytes": 790, "penalty": 0.1, "reasons": ["truncated"], "in_cleanest": 1.0, "rule": "", "own_words": 0, "boilerplate_words": 0, "decision": "drop"}]}
   ],
   "skipped": [
     {"path": "img/logo.png", "reason": "binary", "detail": "NUL byte at offset 12"}
@@ -136,7 +136,9 @@ def test_exact_json(tmp_path: Path) -> None:
 def test_schema_constants() -> None:
     assert SCHEMA_VERSION == 1
     assert SCHEMA == "dedup.scan/1"
-    assert ",".join(CSV_COLUMNS) == "cluster,id,path,record,cleanest,jaccard,containment,words,bytes,penalty,reasons,in_cleanest,rule,own_words,boilerplate_words,decision"
+    assert ",".join(CSV_COLUMNS) == (
+        "cluster,id,path,record,cleanest,jaccard,containment,words,bytes,penalty,reasons,record_id,in_cleanest,rule,own_words,boilerplate_words,decision"
+    )
 
 
 def test_exact_jsonl_and_csv(tmp_path: Path) -> None:
@@ -145,7 +147,7 @@ def test_exact_jsonl_and_csv(tmp_path: Path) -> None:
     assert lines[-1] == ""  # every line ends with a newline
     assert lines[1] == (
         '{"cluster": 1, "id": "mirror/[b]a[/b].html", "path": "mirror/[b]a[/b].html", "record": null, '
-        '"cleanest": false, "jaccard": 0.5312, "containment": 0.998, "words": 1204, "bytes": 14230, '
+        '"record_id": null, "cleanest": false, "jaccard": 0.5312, "containment": 0.998, "words": 1204, "bytes": 14230, '
         '"penalty": 0.4712, "reasons": ["wrapped in page chrome", "quotes \\"x\\""], '
         '"in_cleanest": 1.0, "rule": "", "own_words": 0, "boilerplate_words": 0, "decision": "drop"}'
     )
@@ -158,12 +160,12 @@ def test_exact_jsonl_and_csv(tmp_path: Path) -> None:
 
     write_export(small_result(), tmp_path / "scan.csv", version=VERSION)
     assert (tmp_path / "scan.csv").read_bytes().decode("utf-8") == (
-        "cluster,id,path,record,cleanest,jaccard,containment,words,bytes,penalty,reasons,in_cleanest,rule,own_words,boilerplate_words,decision\r\n"
-        "1,news/a.html,news/a.html,,true,1.0,1.0,612,6975,0.12,least boilerplate,1.0,,0,0,drop\r\n"
+        "cluster,id,path,record,cleanest,jaccard,containment,words,bytes,penalty,reasons,record_id,in_cleanest,rule,own_words,boilerplate_words,decision\r\n"
+        "1,news/a.html,news/a.html,,true,1.0,1.0,612,6975,0.12,least boilerplate,,1.0,,0,0,drop\r\n"
         "1,mirror/[b]a[/b].html,mirror/[b]a[/b].html,,false,0.5312,0.998,1204,14230,0.4712,"
-        '"wrapped in page chrome; quotes ""x""",1.0,,0,0,drop\r\n'
-        "2,rec-17,dump/feed.jsonl,3,true,1.0,1.0,120,800,0.0,,1.0,,0,0,drop\r\n"
-        "2,dump/feed.jsonl:9,dump/feed.jsonl,9,false,0.9,0.95,118,790,0.1,truncated,1.0,,0,0,drop\r\n"
+        '"wrapped in page chrome; quotes ""x""",,1.0,,0,0,drop\r\n'
+        "2,rec-17,dump/feed.jsonl,3,true,1.0,1.0,120,800,0.0,,r17,1.0,,0,0,drop\r\n"
+        "2,dump/feed.jsonl:9,dump/feed.jsonl,9,false,0.9,0.95,118,790,0.1,truncated,,1.0,,0,0,drop\r\n"
     )
 
 
@@ -462,6 +464,7 @@ def scan_results(draw: st.DrawFn) -> ScanResult:
                     penalty=draw(st.floats(min_value=-1e6, max_value=1e6)),
                     reasons=tuple(draw(st.lists(names, max_size=3))),
                     record=draw(st.none() | st.integers(1, 10**6)),
+                    record_id=draw(st.none() | names),
                 )
             )
         clusters.append(Cluster(number, tuple(members)))
@@ -486,6 +489,7 @@ def flat(result: ScanResult) -> list[tuple[object, ...]]:
             m.size,
             round(m.penalty, 4),
             [export_text(r) for r in m.reasons],
+            None if m.record_id is None else export_text(m.record_id),
             round(m.in_cleanest, 4),
             m.rule,
             m.own_words,
@@ -533,6 +537,7 @@ def test_round_trip_in_every_format(tmp_path: Path, result: ScanResult) -> None:
             "true" if e[4] else "false",
             *(str(x) for x in e[5:10]),
             "; ".join(escape_name(r) for r in m.reasons),
+            "" if m.record_id is None else escape_name(m.record_id),
             *(str(x) for x in e[-5:]),
         ]
         for e, m in zip(expected, members, strict=True)
