@@ -548,7 +548,7 @@ class HtmlTooComplex(ValueError):
 #: estimates them. Lexbor walks the stack of open elements for many start tags, a tag's
 #: attributes for each new one and a <select>'s options for each new option, so crafted
 #: pages cost it quadratic time (100,000 nested divs: 26 s). A step costs it 2-20 ns as
-#: measured (docs/benchmarks.md): this bounds the quadratic part to 0.1-1 s a page.
+#: measured on crafted pages: this bounds the quadratic part to 0.1-1 s a page.
 HTML_WORK_LIMIT = 50_000_000
 #: Steps allowed per start tag on top: an ordinary page nests 10-30 deep.
 _WORK_PER_TAG = 64
