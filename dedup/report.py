@@ -169,6 +169,8 @@ def _cluster_table(cluster: Cluster, *, verbose: bool) -> Table:
             mark, jaccard, containment = Text(CLEANEST_MARK, style="bold green"), Text("—"), Text("—")
         else:
             mark, jaccard, containment = Text(""), Text(percent(member.jaccard)), Text(percent(member.containment))
+        if member.decision == "superset":
+            mark = Text("superset", style="bold yellow")
         table.add_row(
             mark,
             _member_name(member),
@@ -179,10 +181,31 @@ def _cluster_table(cluster: Cluster, *, verbose: bool) -> Table:
         )
         # The reasons go on a row of their own under the id, where there is room to read them.
         notes = [f"penalty {member.penalty:.2f}", *member.reasons] if verbose else list(member.reasons)
+        if not member.cleanest and member.rule:  # a Member made without its evidence has no rule
+            notes.insert(0, _evidence_note(member))
         if notes:
             why = Text("; ", style="dim").join(display(note, style="dim") for note in notes)
             table.add_row(Text(""), why, Text(""), Text(""), Text(""))
     return table
+
+
+_RULES = {
+    "jaccard": "by Jaccard",
+    "contains-cleanest": "by containment (cleanest inside it)",
+    "inside-cleanest": "by containment (it inside cleanest)",
+    "chain": "through other members",
+}
+
+
+def _evidence_note(member: Member) -> str:
+    """Why a member is in the cluster (the share of it inside the cleanest, the rule) and what
+    dropping it would lose (its own words, and how many are boilerplate)."""
+    head = f"{percent(member.in_cleanest)} of it in cleanest, joined {_RULES.get(member.rule, member.rule)}"
+    if not member.own_words:
+        return head
+    if member.boilerplate_words == member.own_words:
+        return f"{head}; {member.own_words:,} own words, all boilerplate"
+    return f"{head}; {member.own_words:,} own words, {member.boilerplate_words:,} boilerplate"
 
 
 def _skipped_table(skipped: Iterable[Skipped], total: int, *, verbose: bool) -> Group:
