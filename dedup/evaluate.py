@@ -51,7 +51,8 @@ if TYPE_CHECKING:
     from .records import ScanResult
 
 #: ``pair_scores(id_a, id_b) -> (jaccard, containment)``, shown next to each listed mistake.
-PairScores = Callable[[str, str], tuple[float, float]]
+#: With five values, also (share of a inside b, share of b inside a, the rule that joins them).
+PairScores = Callable[[str, str], tuple[float, float] | tuple[float, float, float, float, str]]
 #: ``similarity(id_a, id_b) -> float``: word 5-gram Jaccard of two documents' texts.
 Similarity = Callable[[str, str], float]
 
@@ -103,6 +104,9 @@ class PairMistake:
     containment: float | None = None
     kind_a: str | None = None  # the truth "variants" kind of a and b, when labelled
     kind_b: str | None = None
+    a_in_b: float | None = None  # share of a's shingles found in b, when pair_scores gives it
+    b_in_a: float | None = None
+    rule: str | None = None  # the rule that joins a and b directly ("" when none does)
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,7 +222,7 @@ def _mistake_dict(m: PairMistake) -> dict[str, object]:
         "containment": m.containment,
         "kind_a": m.kind_a,
         "kind_b": m.kind_b,
-    }
+    } | ({} if m.rule is None else {"a_in_b": m.a_in_b, "b_in_a": m.b_in_a, "rule": m.rule})
 
 
 # --- reading the truth -----------------------------------------------------------------------
@@ -655,8 +659,14 @@ def _mistake(
     pair_scores: PairScores | None,
 ) -> PairMistake:
     a, b = _representative(ga, cleanest_of), _representative(gb, cleanest_of)
-    jaccard, containment = pair_scores(a, b) if pair_scores is not None else (None, None)
-    return PairMistake(a, b, len(ga) * len(gb), jaccard, containment, kind_of.get(a), kind_of.get(b))
+    scores = pair_scores(a, b) if pair_scores is not None else None
+    found = PairMistake(a, b, len(ga) * len(gb), None, None, kind_of.get(a), kind_of.get(b))
+    if scores is None:
+        return found
+    if len(scores) == 5:
+        return dataclasses.replace(found, jaccard=scores[0], containment=scores[1], a_in_b=scores[2], b_in_a=scores[3],
+                                   rule=scores[4])  # fmt: skip
+    return dataclasses.replace(found, jaccard=scores[0], containment=scores[1])
 
 
 def _false_merges(

@@ -1363,8 +1363,12 @@ def _make_cluster(
     return Cluster(cluster_id, tuple(members))
 
 
-def pair_measures(result: ScanResult, config: ScanConfig) -> Callable[[str, str], tuple[float, float]]:
-    """``measure(id_a, id_b) -> (Jaccard, containment)`` on the documents' shingle sets.
+def pair_measures(
+    result: ScanResult, config: ScanConfig
+) -> Callable[[str, str], tuple[float, float, float, float, str]]:
+    """``measure(id_a, id_b) -> (Jaccard, containment, share of a in b, share of b in a, rule)``
+    on the documents' shingle sets; the rule is the one that joins them directly ("jaccard",
+    "a inside b", "b inside a"), or "" when none does.
 
     For the evaluation report: texts are re-read (and kept) only for the ids asked about.
     """
@@ -1378,8 +1382,14 @@ def pair_measures(result: ScanResult, config: ScanConfig) -> Callable[[str, str]
             sets[doc_id] = shingle_batch([text], config.shingle_size, config.char_shingle_size).get(0)
         return sets[doc_id]
 
-    def measure(a: str, b: str) -> tuple[float, float]:
-        return verify.similarity(shingles_of(a), shingles_of(b))
+    def measure(a: str, b: str) -> tuple[float, float, float, float, str]:
+        x, y = shingles_of(a), shingles_of(b)
+        inter = verify.overlap(x, y)
+        jaccard, containment = verify.similarity(x, y)
+        rule = verify.judge(jaccard, containment, len(x), len(y), config)
+        inside = "a inside b" if len(x) <= len(y) else "b inside a"
+        rule_text = inside if rule == "containment" else rule or ""
+        return jaccard, containment, inter / len(x) if len(x) else 0.0, inter / len(y) if len(y) else 0.0, rule_text
 
     return measure
 

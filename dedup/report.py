@@ -273,11 +273,20 @@ def _mistakes_table(title: str, mistakes: Sequence[PairMistake]) -> Table:
     table.add_column(Text("kinds"), overflow="fold")
     table.add_column(Text("Jaccard"), justify="right", no_wrap=True)
     table.add_column(Text("containment"), justify="right", no_wrap=True)
+    both_ways = any(m.rule is not None for m in mistakes)
+    if both_ways:  # the evidence: each document's share inside the other, and the rule that joins them
+        table.add_column(Text("a in b"), justify="right", no_wrap=True)
+        table.add_column(Text("b in a"), justify="right", no_wrap=True)
+        table.add_column(Text("rule"), no_wrap=True)
     for m in mistakes:
         kinds = " / ".join(k or "?" for k in (m.kind_a, m.kind_b))
         jac = percent(m.jaccard) if m.jaccard is not None else "—"
         con = percent(m.containment) if m.containment is not None else "—"
-        table.add_row(display(m.a), display(m.b), display(kinds), Text(jac), Text(con))
+        cells = [display(m.a), display(m.b), display(kinds), Text(jac), Text(con)]
+        if both_ways:
+            cells += [Text(percent(x) if x is not None else "—") for x in (m.a_in_b, m.b_in_a)]
+            cells.append(Text(m.rule or "—"))
+        table.add_row(*cells)
     return table
 
 

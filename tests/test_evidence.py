@@ -140,3 +140,48 @@ def test_own_text_counts_words_outside_and_prose_runs(tmp_path: Path) -> None:
     assert own.runs and abs(own.prose_words - len(extra.split())) <= 4
     assert own.words >= own.prose_words + 3
     assert own_text(kept, other, config).words == 0
+
+
+def test_report_shows_both_directions_and_the_rule(tmp_path: Path) -> None:
+    """Issue 12: a member joined because most of *it* is inside the cleanest must say so."""
+    import io
+
+    from rich.console import Console
+
+    from dedup.report import render
+
+    article_copies(tmp_path)
+    result = scan(tmp_path, ScanConfig(jobs=1))
+    out = io.StringIO()
+    render(result, Console(file=out, width=200, color_system=None))
+    text = " ".join(out.getvalue().split())
+    cut = next(m for m in result.clusters[0].members if m.doc_id == "truncated.txt")
+    assert f"{cut.in_cleanest * 100:.1f}% of it in cleanest, joined by containment (it inside cleanest)" in text
+    wrapped = next(m for m in result.clusters[0].members if m.doc_id == "wrapped.txt")
+    assert f"joined by containment (cleanest inside it); {wrapped.own_words:,} own words, all boilerplate" in text
+
+
+def test_eval_mistakes_carry_both_directions_and_the_rule(tmp_path: Path) -> None:
+    """``dedup eval`` lists a missed pair with each document's share inside the other and the
+    rule that would join them."""
+    import json as json_
+
+    from click.testing import CliRunner
+
+    from dedup.cli import main
+
+    (tmp_path / "docs").mkdir()
+    article_copies(tmp_path / "docs")
+    truth = tmp_path / "truth.jsonl"
+    ids = ["plain.txt", "truncated.txt", "wrapped.txt", "edited.txt"]
+    truth.write_text(json_.dumps({"cluster": "a", "ids": ids, "cleanest": ["plain.txt"]}) + "\n", encoding="utf-8")
+    out = tmp_path / "scores.json"
+    # A Jaccard threshold of 1 and containment of 1 leave the cut copy out: a missed pair.
+    args = ["eval", str(tmp_path / "docs"), "--truth", str(truth), "--json", str(out)]
+    result = CliRunner().invoke(main, [*args, "--jaccard", "1", "--containment", "1"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    missed = json_.loads(out.read_text(encoding="utf-8"))["worst_missed_pairs"]
+    cut = next(m for m in missed if {m["a"], m["b"]} == {"plain.txt", "truncated.txt"})
+    inside_key = "a_in_b" if cut["a"] == "truncated.txt" else "b_in_a"
+    assert cut[inside_key] > 0.95 and cut["containment"] > 0.95
+    assert cut["rule"] == ""  # no rule joins them at these settings
