@@ -6,15 +6,19 @@
 
 Source: ``../shared/data/webpages/webpages.tar.xz`` (its README says what it holds; the pages
 are for development and evaluation only and are never committed). For every page whose
-human-cleaned gold text has at least 80 words, ``OUT/<part>/<page>/`` holds:
+human-cleaned gold text has at least 80 words, ``OUT/<part>/<page>/`` holds these versions:
 
-* ``page.html``: the page as fetched, byte for byte;
-* ``gold.txt``: the human-cleaned main text (the labelled cleanest copy);
-* ``trafilatura.txt``, ``justext.txt``, ``readability.txt``, ``soup.txt``: what four
-  maintained extractors make of the page (trafilatura; jusText with the English stop list;
-  readability-lxml's article HTML turned into text, one line a block; BeautifulSoup's
-  ``get_text()`` of the page without scripts and styles). An extractor that returns nothing
-  for a page, or fails on it, contributes no file.
+* ``html``: the page as fetched, byte for byte (``.html``);
+* ``gold``: the human-cleaned main text (the labelled cleanest copy);
+* ``trafilatura``, ``justext``, ``readability``, ``soup``: what four maintained extractors
+  make of the page (trafilatura; jusText with the English stop list; readability-lxml's
+  article HTML turned into text, one line a block; BeautifulSoup's ``get_text()`` of the page
+  without scripts and styles). An extractor that returns nothing for a page, or fails on it,
+  contributes no file.
+
+Each version's file is named by a hash of the page and the version (``3f0c9a1e.txt``), so the
+order of a page's files, which breaks ties between equally clean copies, favours no version;
+the truth's ``variants`` say which file is which.
 
 ``OUT/<part>/truth.jsonl`` is the truth ``dedup eval --truth`` reads: one group per page (all its
 versions), the gold as the cleanest, each file's version as its variant kind. Pages of one site
@@ -29,6 +33,7 @@ Needs the ``bench`` extra: ``pip install -e '.[bench]'``.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import re
@@ -49,41 +54,10 @@ MIN_GOLD_WORDS = 80
 EXTRACTORS = ("trafilatura", "justext", "readability", "soup")
 DISTRIBUTIONS = ("trafilatura", "jusText", "readability-lxml", "beautifulsoup4", "lxml")
 _BLOCK_TAGS = frozenset(
-    [
-        "address",
-        "article",
-        "aside",
-        "blockquote",
-        "br",
-        "dd",
-        "div",
-        "dl",
-        "dt",
-        "figcaption",
-        "figure",
-        "footer",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "header",
-        "hr",
-        "li",
-        "main",
-        "nav",
-        "ol",
-        "p",
-        "pre",
-        "section",
-        "table",
-        "td",
-        "th",
-        "tr",
-        "ul",
-    ]
-)
+    ("address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "figcaption", "figure", "footer",
+     "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main", "nav", "ol", "p", "pre", "section", "table",
+     "td", "th", "tr", "ul")
+)  # fmt: skip
 
 
 # --- extractors: bytes of a page -> text, or "" -------------------------------------------------
@@ -113,9 +87,13 @@ def _readability(html: bytes) -> str:
 
 
 def _soup(html: bytes) -> str:
-    from bs4 import BeautifulSoup
+    import warnings
 
-    soup = BeautifulSoup(html, "lxml")
+    from bs4 import BeautifulSoup, XMLParsedAsHTMLWarning
+
+    with warnings.catch_warnings():  # an XHTML page is parsed as HTML on purpose, as a scraper would
+        warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
+        soup = BeautifulSoup(html, "lxml")
     for tag in soup(["script", "style", "noscript", "template"]):
         tag.decompose()
     return re.sub(r"\n\s*\n\s*\n+", "\n\n", soup.get_text())
@@ -188,15 +166,24 @@ def versions() -> dict[str, str]:
     return out
 
 
+HAVE = ("html", "gold")  # the versions every page has
+
+
+def file_name(page: str, version: str) -> str:
+    """A version's file name: a hash of page and version, so that name order favours none."""
+    digest = hashlib.sha256(f"{page}/{version}".encode()).hexdigest()[:8]
+    return f"{digest}.html" if version == "html" else f"{digest}.txt"
+
+
 def _words(text: str) -> int:
     return len(text.split())
 
 
 def build(out: Path, archive: Path = ARCHIVE, jobs: int = 2) -> None:
     """Write ``OUT/<part>/<page>/`` folders and ``OUT/<part>/truth.jsonl`` (see the module docstring)."""
-    manifest = {"archive": archive.name, "min_gold_words": MIN_GOLD_WORDS, "extractors": versions()}
+    settings = {"archive": archive.name, "min_gold_words": MIN_GOLD_WORDS, "names": "sha256", "extractors": versions()}
     if (out / "manifest.json").exists():
-        if json.loads((out / "manifest.json").read_text(encoding="utf-8")) == manifest:
+        if json.loads((out / "manifest.json").read_text(encoding="utf-8")).get("settings") == settings:
             print(f"{out}: already built", file=sys.stderr)
             return
         for part in PARTS:  # another build (other versions): start over, only our own folders
@@ -210,7 +197,7 @@ def build(out: Path, archive: Path = ARCHIVE, jobs: int = 2) -> None:
         stats: dict[str, dict[str, int]] = {}
         for part in PARTS:
             stats[part] = _build_part(Path(tmp) / part, out / part, jobs)
-    manifest["pages"] = stats  # type: ignore[assignment]
+    manifest = {"settings": settings, "pages": stats}
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     print(f"built {out} in {time.perf_counter() - started:.0f} s: {json.dumps(stats)}", file=sys.stderr)
 
@@ -231,8 +218,8 @@ def _build_part(src: Path, dst: Path, jobs: int) -> dict[str, int]:
             continue
         folder = dst / html.stem
         folder.mkdir()
-        shutil.copyfile(html, folder / "page.html")
-        (folder / "gold.txt").write_text(gold.strip() + "\n", encoding="utf-8")
+        shutil.copyfile(html, folder / file_name(html.stem, "html"))
+        (folder / file_name(html.stem, "gold")).write_text(gold.strip() + "\n", encoding="utf-8")
         pages.append((str(html), str(folder), html.stem))
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         results = list(pool.map(_extract_page, pages, chunksize=8))
@@ -240,14 +227,14 @@ def _build_part(src: Path, dst: Path, jobs: int) -> dict[str, int]:
     for (_, folder, name), (_, texts, _failed) in zip(pages, results, strict=True):
         for extractor in EXTRACTORS:
             if extractor in texts:
-                (Path(folder) / f"{extractor}.txt").write_text(texts[extractor], encoding="utf-8")
+                (Path(folder) / file_name(name, extractor)).write_text(texts[extractor], encoding="utf-8")
             else:
                 counts[f"no_{extractor}"] += 1
-        kinds = {f"{name}/page.html": "html", f"{name}/gold.txt": "gold"}
-        kinds.update({f"{name}/{e}.txt": e for e in EXTRACTORS if e in texts})
+        kinds = {f"{name}/{file_name(name, v)}": v for v in ("html", "gold", *EXTRACTORS) if v in texts or v in HAVE}
         counts["files"] += len(kinds)
         ids = sorted(kinds)
-        lines.append(json.dumps({"cluster": name, "ids": ids, "cleanest": [f"{name}/gold.txt"], "variants": kinds}))
+        cleanest = [f"{name}/{file_name(name, 'gold')}"]
+        lines.append(json.dumps({"cluster": name, "ids": ids, "cleanest": cleanest, "variants": kinds}))
     (dst / "truth.jsonl").write_text("".join(line + "\n" for line in lines), encoding="utf-8")
     counts["groups"] = len(lines)
     return counts
@@ -257,8 +244,14 @@ def _build_part(src: Path, dst: Path, jobs: int) -> dict[str, int]:
 
 
 def commit() -> str:
-    """The checkout's commit, "+dirty" when files under dedup/ differ from it."""
+    """The checkout's commit, "+dirty" when files under dedup/ differ from it (or, when
+    ``python -m dedup`` runs another copy, e.g. an exported commit on PYTHONPATH, its path)."""
     root = Path(__file__).resolve().parents[1]
+    where = subprocess.run(
+        [sys.executable, "-c", "import dedup; print(dedup.__file__)"], capture_output=True, text=True
+    )
+    if not Path(where.stdout.strip()).resolve().is_relative_to(root):
+        return f"{where.stdout.strip()} (not this checkout)"
     head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True)
     dirty = subprocess.run(["git", "status", "--porcelain", "--", "dedup"], cwd=root, capture_output=True, text=True)
     return (head.stdout.strip() or "unknown") + ("+dirty" if dirty.stdout.strip() else "")

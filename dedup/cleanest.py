@@ -41,7 +41,7 @@ from .records import Pick
 from .shingle import MOJIBAKE, SHORT_LINE_TOKENS, line_hash_of, normalize, sequences, tokens
 
 #: Bump when a change here changes rankings: cached rankings (cache.py) are keyed by it.
-RANKING_VERSION = 1
+RANKING_VERSION = 2
 
 W_MISSING = 1.0
 W_TRUNCATED = 1.0
@@ -136,9 +136,11 @@ def features(
     if seqs is None:
         seqs = sequences(texts, config.shingle_size, config.char_shingle_size)
     sets = [_distinct(win) for _, win, _ in seqs]
-    # The article is what most copies share: at least two of them, and at least half, so
-    # chrome that two copies from one site share does not count as the article.
-    quorum = max(2, (len(texts) + 1) // 2)
+    # The article is what most copies share: at least two of them, and more than half, so
+    # chrome that two copies from one site share does not count as the article, nor does
+    # the navigation of a page that its HTML and a get_text() of it both hold (with six
+    # versions of one page, half would be those two and one more extractor's).
+    quorum = max(2, len(texts) // 2 + 1)
     values, counts = _distinct_counts(np.concatenate(sets))
     core = values[counts >= quorum]
 
@@ -164,11 +166,12 @@ def features(
         covered = _covered(in_core, words, size) if words else np.zeros(0, bool)
         missing = 1.0 - (int(np.count_nonzero(_member(core, sets[i]))) / len(core)) if len(core) else 0.0
         title = _title(text, int(np.argmax(covered)) if covered.any() else -1)
+        article = _article_lines(text, covered)
         chrome: list[str] = []
         chrome_words = 0
         for h, display, joined, n_tok in member_lines[i]:
-            if title and joined == title:
-                continue  # the article's own title, however often teasers repeat it
+            if (title and joined == title) or h in article:
+                continue  # the article's own title or lines: never chrome, however short or widespread
             # A title repeated by teasers elsewhere is still the article: a line is chrome by
             # its spread only when more documents outside this group hold it than inside, and
             # fewer than a quorum of the copies have it (what most copies have is the article).
@@ -279,6 +282,34 @@ def _title(text: str, first: int) -> str:
     return "" if _is_chrome_phrase(joined) else joined
 
 
+def _article_lines(text: str, covered: NDArray[np.bool_]) -> frozenset[int]:
+    """Hashes of the short lines that lie in the shared text (most of their tokens covered).
+
+    A wrapped line ("season."), a date ("24 Jul 2012") or a one-word line of the article
+    recurs across a corpus and is short, but it is the article, not navigation.
+    """
+    if not covered.any():
+        return frozenset()
+    found: set[int] = set()
+    pos = 0
+    for line in text.split("\n"):
+        n = _token_count(line)
+        if not n:
+            continue
+        if pos + n > len(covered):
+            return frozenset()  # tokens do not line up with the sequence: claim nothing
+        short = _short_line(line) if len(line) <= _SHORT_LINE_CHARS else None
+        if short is not None and 2 * int(np.count_nonzero(covered[pos : pos + n])) >= n:
+            found.add(short[0])
+        pos += n
+    return frozenset(found)
+
+
+@functools.lru_cache(maxsize=1 << 15)
+def _token_count(line: str) -> int:
+    return len(tokens(line)) if line.strip() else 0
+
+
 def _short_lines(text: str) -> list[tuple[int, str, str, int]]:
     """(hash, the line as written, its tokens joined, tokens) of each distinct short line."""
     seen: dict[int, tuple[int, str, str, int]] = {}
@@ -333,17 +364,22 @@ def _with_truncation(texts: Sequence[str], feats: list[Features]) -> list[Featur
                 last = last[: len(last) - len(found.group(0))].rstrip()
             # The cut is the last line, or the line before a marker line ("Subscribe to ...").
             tails = [last] + ([lines[-2]] if label and len(lines) > 1 else [])
-            others = [other for j, other in enumerate(norm_lines) if j != i]
-            if any(
-                len(tail) >= 20
-                and any(
-                    any(len(ln) > len(tail) + 10 and ln.startswith(tail) for ln in other)  # cut mid-line
-                    or (label is not None and tail in other[:-1])  # cut between lines, marked
+            others = [other for j, other in enumerate(norm_lines) if j != i and other]
+            for tail in tails:
+                if len(tail) < 20:
+                    continue
+                go_on = sum(
+                    1
                     for other in others
+                    if any(len(ln) > len(tail) + 10 and ln.startswith(tail) for ln in other)  # cut mid-line
+                    or (label is not None and tail in other[:-1])  # cut between lines, marked
                 )
-                for tail in tails
-            ):
-                marker = label or "mid-sentence"
+                # Copies that end on the same line say the text ends there: a cut is where
+                # more copies go on than stop (extractors of one page agree where it ends).
+                stop = sum(1 for other in others if other[-1] == tail or other[-1] == lines[-1])
+                if go_on > stop:
+                    marker = label or "mid-sentence"
+                    break
         if marker is not None and f.teasers and lines[-1].endswith(("...", "…")):
             f = _replace_teasers(f, f.teasers - 1)  # that ellipsis is the cut, not a teaser
         out.append(f if marker is None else _replace_truncated(f, marker))  # features leave it None

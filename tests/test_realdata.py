@@ -1,0 +1,199 @@
+"""Real-page shapes for the cleanest pick, and the development-set builder (benchmarks/realdata.py)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import sys
+import tarfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from dedup.cleanest import rank
+from dedup.config import ScanConfig
+from dedup.shingle import line_hash
+
+CFG = ScanConfig()
+
+# An article as a plain-text copy hard-wrapped at about 60 columns: wrapping leaves short
+# lines ("season.", "and", "home.") and the dateline is its own short line. Such lines recur
+# across a crawl (every page has an "and" line or a date), but they are the article.
+WRAPPED_ARTICLE = """24 Jul 2012
+The city council voted on Tuesday to close the old river bridge
+for repairs that engineers say are long overdue after a wet
+season.
+Traffic will be sent over the northern crossing, and buses will
+run every ten minutes between the two banks while the work goes
+on. Shop owners on the south bank said they feared the closure
+would keep customers away for most of the year, and
+many asked the council to phase the work so that one lane stays
+open. The mayor said the engineers had advised against it and
+that the safest plan was a full closure, after which the bridge
+would carry traffic for another forty years. Residents who
+walk to work were told a temporary footbridge would open
+within a month, and that cyclists could use it as well. For
+most people the change means ten more minutes on the way
+home.
+The council will publish the schedule of the works next week
+and hold a public meeting at the town hall on the first Monday
+of August, where the engineers will answer questions."""
+
+NAVIGATION = [
+    "Home",
+    "News",
+    "Sport",
+    "Business",
+    "Weather",
+    "Sign in",
+    "Subscribe to our newsletter",
+    "Most read",
+    "Contact us",
+    "Privacy policy",
+]
+
+
+def _unwrapped(text: str) -> str:
+    """The article as an HTML page's text gives it: one line a paragraph, no dateline wrap."""
+    head, *rest = text.split("\n")
+    return head + "\n" + " ".join(rest)
+
+
+def _page_copy() -> str:
+    """The page's visible text: navigation, the article, a teaser and the footer."""
+    teaser = "Another story: the library reopens after a year of works and a new roof ..."
+    return "\n".join([*NAVIGATION[:5], _unwrapped(WRAPPED_ARTICLE), "Most read", teaser, *NAVIGATION[5:]])
+
+
+def _corpus(texts: list[str], spread: int) -> Callable[[int], int]:
+    """How many documents hold each short line: the group's texts, plus ``spread`` other pages of
+    the crawl that all hold every short line of both copies (dates, wrapped words, navigation)."""
+    counts: dict[int, int] = {}
+    for t in texts:
+        for h in {line_hash(ln) for ln in t.split("\n")} - {None}:
+            assert h is not None
+            counts[h] = counts.get(h, 0) + 1 + spread
+    return lambda h: counts.get(h, 0)
+
+
+def test_wrapped_plain_copy_beats_page_with_navigation_and_reasons_name_navigation() -> None:
+    page = _page_copy()
+    texts = [page, WRAPPED_ARTICLE]
+    picks = rank([0, 1], texts, _corpus(texts, spread=40), CFG)
+    assert [p.index for p in picks] == [1, 0]  # the plain wrapped copy is the cleanest
+    best = " ".join(picks[0].reasons)
+    assert "chrome" not in best  # not 'season.', 'and', 'home.' nor '24 Jul 2012'
+    loser = next(r for r in picks[1].reasons if r.startswith("chrome: "))
+    assert "'Home'" in loser and "'News'" in loser  # the reason names real navigation
+    for article_line in ("season.", "and", "home.", "24 Jul 2012"):
+        assert f"'{article_line}'" not in loser
+
+
+def test_article_lines_are_not_chrome_in_a_group_of_extractor_copies() -> None:
+    """Six versions of one page, as the development set has them: the short lines of the
+    article are in most copies, so they are the article, however often the crawl repeats them."""
+    page = _page_copy()
+    texts = [page, page, WRAPPED_ARTICLE, _unwrapped(WRAPPED_ARTICLE), WRAPPED_ARTICLE + "\nShare", page]
+    picks = rank(list(range(6)), texts, _corpus(texts, spread=40), CFG)
+    for p in picks:
+        chrome = " ".join(r for r in p.reasons if r.startswith("chrome: "))
+        for article_line in ("season.", "home.", "24 Jul 2012"):
+            assert f"'{article_line}'" not in chrome
+    assert picks[0].index in (2, 3)
+
+
+def test_copies_ending_together_are_not_truncated() -> None:
+    """Extractors that all stop where the article stops are not cut short because the page's
+    get_text() glues the last paragraph to what follows it on one line."""
+    article = _unwrapped(WRAPPED_ARTICLE)
+    glued = article + " Share this story on Facebook and Twitter and read the comments below the article"
+    texts = [glued, article, article + "\n", article]
+    picks = rank([0, 1, 2, 3], texts, _corpus(texts, spread=0), CFG)
+    for p in picks:
+        assert not any(r.startswith("truncated") for r in p.reasons), p.reasons
+    # A copy cut where the others go on is still truncated.
+    cut = article[: len(article) * 2 // 3].rsplit(" ", 1)[0]
+    picks = rank([0, 1, 2], [cut, article, article], _corpus([cut, article], spread=0), CFG)
+    assert picks[-1].index == 0
+    assert any(r.startswith("truncated") for r in picks[-1].reasons)
+
+
+# --- the development-set builder -------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture()
+def realdata() -> object:
+    for name in ("trafilatura", "justext", "readability", "bs4", "lxml"):
+        pytest.importorskip(name)
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import realdata as module
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    return module
+
+
+def _archive(path: Path) -> None:
+    """A two-part archive laid out like webpages.tar.xz: one long page, one short one."""
+    body = " ".join(f"Sentence {i} of the story says something about item {i}." for i in range(30))
+    html = (
+        "<html><head><title>Story</title><script>var x = 1;</script></head><body>"
+        "<nav><a href='/'>Home</a> <a href='/news'>News</a></nav>"
+        f"<article><h1>Story</h1><p>{body}</p><p>{body}</p></article><footer>Contact us</footer></body></html>"
+    )
+    files = {
+        "dragnet_data/input/1.html": html.encode(),
+        "dragnet_data/GoldStandard/1.txt": f"Story\n{body}\n{body}\n".encode(),
+        "dragnet_data/input/2.html": b"<html><body><p>Too short.</p></body></html>",
+        "dragnet_data/GoldStandard/2.txt": b"Too short.\n",
+        "readability/input/a.html": html.encode(),
+        "readability/GoldStandard/a.txt": f"{body}\n{body}\n".encode(),
+    }
+    with tarfile.open(path, "w:xz") as tar:
+        for name, data in sorted(files.items()):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+
+
+def _tree(root: Path) -> dict[str, str]:
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_build_writes_labelled_folders_and_truth(realdata: object, tmp_path: Path) -> None:
+    archive = tmp_path / "webpages.tar.xz"
+    _archive(archive)
+    out = tmp_path / "dev"
+    realdata.build(out, archive, jobs=1)  # type: ignore[attr-defined]
+    truth = [json.loads(line) for line in (out / "dragnet_data" / "truth.jsonl").read_text().splitlines()]
+    assert len(truth) == 1  # page 2's gold is under 80 words: left out
+    group = truth[0]
+    assert group["cluster"] == "1"
+    kinds = group["variants"]
+    assert sorted(kinds.values()) == sorted(["html", "gold", "trafilatura", "justext", "readability", "soup"])
+    gold = next(i for i, k in kinds.items() if k == "gold")
+    assert group["cleanest"] == [gold] and sorted(group["ids"]) == group["ids"] == sorted(kinds)
+    html_id = next(i for i, k in kinds.items() if k == "html")
+    assert (out / "dragnet_data" / html_id).read_bytes() == _archive_bytes(archive, "dragnet_data/input/1.html")
+    assert (out / "dragnet_data" / gold).read_text(encoding="utf-8").startswith("Story\nSentence 0")
+    assert not (out / "dragnet_data" / "2").exists()
+    assert (out / "readability" / "truth.jsonl").exists()
+    # Deterministic: a second build from scratch writes the same bytes.
+    again = tmp_path / "again"
+    realdata.build(again, archive, jobs=2)  # type: ignore[attr-defined]
+    assert _tree(out) == _tree(again)
+
+
+def _archive_bytes(archive: Path, name: str) -> bytes:
+    with tarfile.open(archive, "r:xz") as tar:
+        f = tar.extractfile(name)
+        assert f is not None
+        return f.read()
