@@ -78,7 +78,7 @@ from .records import (
 from .shingle import Shingles
 
 #: Bump when the layout or any hash definition changes.
-CACHE_VERSION = 6
+CACHE_VERSION = 7
 
 # Each row's ``checksum`` is ``_checksum`` of its other values (see the module docstring).
 # A batch's ``payload`` comes last: the columns before it sit in the row's first page, so the
