@@ -869,8 +869,8 @@ def extract_range(
 ) -> Iterator[Document | Skipped]:
     """The records of bytes [start, stop) of a JSON Lines file, numbered from `first_line`.
 
-    The same records, ids and locators as ``extract`` gives for those lines; ids are checked
-    within the range (the pipeline checks them across the whole run). ``stop`` may be past
+    The same records, ids and locators as ``extract`` gives for those lines (the pipeline
+    makes ids unique across the whole run). ``stop`` may be past
     the end of the file (``sys.maxsize``: to its end).
     """
     yield from _guarded(source.rel, _range_documents(source, config, start, stop, first_line))
