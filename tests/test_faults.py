@@ -29,6 +29,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from saboteur import FAULTS, Saboteur
 
 from dedup import ScanConfig, scan
 from dedup.corpus import main as corpus_main
@@ -208,33 +209,6 @@ def test_temp_folder_on_a_full_filesystem_is_one_error(corpus: Path, tmp_path: P
 
 
 STAGES = ("hashing", "comparing", "ranking copies")
-FAULTS = ("delete", "truncate", "fifo", "rewrite")
-
-
-class _Saboteur:
-    """A progress callback that damages the tree when a given stage starts."""
-
-    def __init__(self, stage: str, fault: str, victims: list[Path]) -> None:
-        self.stage, self.fault, self.victims = stage, fault, victims
-        self.fired = False
-
-    def start(self, stage: str, total: int | None) -> None:
-        if stage != self.stage or self.fired:
-            return
-        self.fired = True
-        for path in self.victims:
-            if self.fault == "delete":
-                path.unlink()
-            elif self.fault == "truncate":
-                path.write_bytes(b"")
-            elif self.fault == "fifo":
-                path.unlink()
-                os.mkfifo(path)
-            elif self.fault == "rewrite":
-                path.write_text("something else entirely, " * 40, encoding="utf-8")
-
-    def advance(self, n: int = 1) -> None:
-        pass
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
@@ -245,7 +219,7 @@ def test_files_changed_between_stages(corpus: Path, fault: str, stage: str, jobs
     finishes, and no cluster keeps a member whose file no longer holds what was compared."""
     members = sorted(p for p in corpus.rglob("*") if p.is_file() and p.suffix in (".txt", ".html", ".md"))
     victims = members[:: max(1, len(members) // 12)]
-    saboteur = _Saboteur(stage, fault, victims)
+    saboteur = Saboteur(stage, fault, victims)
     result = scan([corpus], ScanConfig(jobs=jobs), progress=saboteur)
     assert saboteur.fired
     damaged = {str(v.relative_to(corpus)) for v in victims}
@@ -266,7 +240,7 @@ def test_results_after_damage_match_a_clean_scan_of_the_damaged_tree(corpus: Pat
     """A file deleted before ranking gives the clusters of a scan of the tree without it."""
     members = sorted(p for p in corpus.rglob("*.txt"))
     victim = members[len(members) // 2]
-    hurt = scan([corpus], ScanConfig(jobs=1), progress=_Saboteur("ranking copies", "delete", [victim]))
+    hurt = scan([corpus], ScanConfig(jobs=1), progress=Saboteur("ranking copies", "delete", [victim]))
     clean = scan([corpus], ScanConfig(jobs=1))
     rel = str(victim.relative_to(corpus))
 

@@ -7,11 +7,11 @@ without it. The scan's progress callback is the hook: files change when ranking 
 from __future__ import annotations
 
 import json
-import os
 import random
 from pathlib import Path
 
 import pytest
+from saboteur import Saboteur
 
 import dedup.pipeline as pipeline
 from dedup import ScanConfig, scan
@@ -19,6 +19,7 @@ from dedup.errors import SkipReason
 from dedup.records import ScanResult
 
 CHANGED = SkipReason.CHANGED_DURING_SCAN
+RANKING = "ranking copies"  # the stage whose start the saboteur waits for
 
 
 def words(seed: int, n: int = 160) -> str:
@@ -33,31 +34,6 @@ def corpus(root: Path, groups: int = 6) -> None:
         (root / f"g{g}_a.txt").write_text(text, encoding="utf-8")
         (root / f"g{g}_b.txt").write_text(text + "\nShare this\nSubscribe", encoding="utf-8")
         (root / f"g{g}_c.txt").write_text("Home | News | Contact\n" + text, encoding="utf-8")
-
-
-class Saboteur:
-    """A progress callback that damages files when the ranking stage starts."""
-
-    def __init__(self, fault: str, victims: list[Path]) -> None:
-        self.fault, self.victims, self.fired = fault, victims, False
-
-    def start(self, stage: str, total: int | None) -> None:
-        if stage != "ranking copies" or self.fired:
-            return
-        self.fired = True
-        for path in self.victims:
-            if self.fault == "delete":
-                path.unlink()
-            elif self.fault == "truncate":
-                path.write_bytes(b"")
-            elif self.fault == "fifo":
-                path.unlink()
-                os.mkfifo(path)
-            elif self.fault == "rewrite":
-                path.write_text(words(999), encoding="utf-8")
-
-    def advance(self, n: int = 1) -> None:
-        pass
 
 
 def groups(result: ScanResult) -> list[list[str]]:
@@ -79,7 +55,7 @@ def test_a_changed_member_is_skipped_and_its_group_ranked_without_it(
     assert len(clean.clusters) == 6 and all(len(c.members) == 3 for c in clean.clusters)
     # The cleanest copy of group 0, and a duplicate of group 1, change.
     victims = [clean.clusters[0].members[0].doc_id, clean.clusters[1].members[1].doc_id]
-    saboteur = Saboteur(fault, [tmp_path / v for v in victims])
+    saboteur = Saboteur(RANKING, fault, [tmp_path / v for v in victims], words(999))
     hurt = scan([tmp_path], ScanConfig(jobs=2 if workers else 1), progress=saboteur)
     assert saboteur.fired
     assert [(s.rel, s.reason) for s in hurt.skipped] == [(v, CHANGED) for v in sorted(victims)]
@@ -104,7 +80,7 @@ def test_an_emptied_copy_is_never_the_cleanest_and_a_pair_left_alone_is_no_clust
         (tmp_path / f"p{g}_a.txt").write_text(words(50 + g), encoding="utf-8")
         (tmp_path / f"p{g}_b.txt").write_text(words(50 + g) + "\nShare this", encoding="utf-8")
     victim = tmp_path / "p1_b.txt"
-    hurt = scan([tmp_path], ScanConfig(jobs=2 if workers else 1), progress=Saboteur("truncate", [victim]))
+    hurt = scan([tmp_path], ScanConfig(jobs=2 if workers else 1), progress=Saboteur(RANKING, "truncate", [victim]))
     assert groups(hurt) == [["p0_a.txt", "p0_b.txt"], ["p2_a.txt", "p2_b.txt"]]
     assert [(s.rel, s.reason) for s in hurt.skipped] == [("p1_b.txt", CHANGED)]
     assert "p1_a.txt" not in {m.doc_id for c in hurt.clusters for m in c.members}
@@ -117,7 +93,7 @@ def test_a_json_array_member_that_changed_is_skipped(tmp_path: Path, fault: str)
     (tmp_path / "copy.txt").write_text(words(70), encoding="utf-8")
     clean = scan([tmp_path], ScanConfig(jobs=1))
     assert groups(clean) == [["copy.txt", "dump.json:r0", "dump.json:r2"], ["dump.json:r1", "dump.json:r3"]]
-    hurt = scan([tmp_path], ScanConfig(jobs=1), progress=Saboteur(fault, [tmp_path / "dump.json"]))
+    hurt = scan([tmp_path], ScanConfig(jobs=1), progress=Saboteur(RANKING, fault, [tmp_path / "dump.json"], words(999)))
     assert groups(hurt) == []
     assert [(s.rel, s.reason) for s in hurt.skipped] == [(f"dump.json:{i}", CHANGED) for i in range(1, 5)]
 
@@ -127,7 +103,7 @@ def test_many_files_deleted_during_ranking_in_workers(tmp_path: Path, monkeypatc
     traceback and no export. Now every deleted member is skipped and the rest clustered."""
     corpus(tmp_path, groups=240)  # over PARALLEL_RANK_GROUPS: ranked in workers as it is
     victims = sorted(tmp_path.glob("g*_b.txt"))[::3]
-    hurt = scan([tmp_path], ScanConfig(jobs=2), progress=Saboteur("delete", victims))
+    hurt = scan([tmp_path], ScanConfig(jobs=2), progress=Saboteur(RANKING, "delete", victims))
     assert sorted(s.rel for s in hurt.skipped) == sorted(v.name for v in victims)
     assert len(hurt.clusters) == 240
     gone = {v.name for v in victims}
