@@ -41,6 +41,7 @@ from . import candidates as cand
 from . import cleanest, cluster, evidence, extract, read, shingle, signature, verify
 from .cache import Cache, Chunk, Hit, Stamp, racy, skipped_from, slice_shingles, stat_key
 from .config import ClusterMode, ScanConfig
+from .engine import Engine, Startable, make_engine
 from .errors import SkipReason, os_detail
 from .records import (
     Cluster,
@@ -61,7 +62,6 @@ from .records import (
     text_digest,
 )
 from .shingle import Shingles, shingle_batch
-from .workers import Pool
 
 try:
     import fcntl
@@ -232,64 +232,52 @@ def _is_big(sources: list[SourceFile]) -> bool:
     return len(sources) > FILES_PER_TASK or any(s.size > extract.SPLIT_BYTES for s in sources)
 
 
-def _run_tasks(tasks: Iterable[_Task], config: ScanConfig, workers: _Workers | None) -> Iterator[Chunk]:
-    """One Chunk per task, in task order: from worker processes when given, else here."""
-    if workers is None or not workers.parallel:
+def _run_tasks(tasks: Iterable[_Task], config: ScanConfig, engine: Engine | None, spill: SpillFolder) -> Iterator[Chunk]:
+    """One Chunk per task, in task order: from the engine when given, else here. An engine
+    whose workers share this machine's files leaves the hashes in the run's spill folder."""
+    if engine is None:
         for task in tasks:
             yield _process(task.items, config)
         return
-    work = functools.partial(_process_to_file, config=config, spill_dir=workers.spill_dir())
-    yield from workers.map(work, (_packed(t.items) for t in tasks))
+    if getattr(engine, "same_machine", False):
+        work: Callable[[Any], Chunk] = functools.partial(_process_to_file, config=config, spill_dir=spill.path())
+    else:
+        work = functools.partial(_process_packed, config=config)
+    yield from engine.map(work, (_packed(t.items) for t in tasks))
 
 
-class _Workers:
-    """The run's one process pool (``workers.Pool``), started on first use and shut down
-    by ``close``, and the private folder its workers write shingle hashes to.
+def _process_packed(packed: Sequence[tuple[Any, ...] | _Part], config: ScanConfig) -> Chunk:
+    """``_process`` of ``_packed`` items, the whole chunk sent back."""
+    return _process(_unpacked(packed), config)
 
-    A big run starts it before its arrays grow (``start``): forked workers get a copy of
-    the page tables of the process they fork from, so workers forked late would each be
-    charged with (and, as their collector walks the records, really copy) the run's memory.
+
+class SpillFolder:
+    """The run's private temporary folder, where worker processes write shingle hashes
+    (made on first use, gone at ``close``).
+
+    Named ``dedup-<pid>-…`` and locked (``flock`` on its ``lock`` file) while the run
+    lives, so that a later run can tell the folder of a run that was killed outright
+    (SIGKILL, a power cut) and remove it (``remove_stale_spill_dirs``, called on creation).
     """
 
-    def __init__(self, jobs: int) -> None:
-        self.jobs = jobs
-        self._pool = Pool(jobs)
-        self._spill_dir: str | None = None
+    def __init__(self) -> None:
+        self._path: str | None = None
         self._lock: int | None = None
-        remove_stale_spill_dirs()  # of earlier runs killed outright: at every start, a listing of one folder
+        remove_stale_spill_dirs()  # of earlier runs killed outright: a listing of one folder
 
-    def spill_dir(self) -> str:
-        """A private temporary folder for the workers' shingle files (gone at ``close``).
-
-        Named ``dedup-<pid>-…`` and locked (``flock`` on its ``lock`` file) while the run
-        lives, so that a later run can tell the folder of a run that was killed outright
-        (SIGKILL, a power cut) and remove it (``remove_stale_spill_dirs``).
-        """
-        if self._spill_dir is None:
+    def path(self) -> str:
+        """The folder, made now if it is not yet."""
+        if self._path is None:
             path = tempfile.mkdtemp(prefix=f"{SPILL_PREFIX}{os.getpid()}-")
             self._lock = _lock_folder(path)
-            self._spill_dir = path
-        return self._spill_dir
-
-    @property
-    def parallel(self) -> bool:
-        return self.jobs > 1
-
-    def start(self) -> None:
-        if self.parallel:
-            self._pool.start()
-
-    def map(self, fn: Callable[[Any], Any], items: Iterable[Any], ahead: int = 2) -> Iterator[Any]:
-        """``fn`` over ``items`` in the workers, results in order, at most ``ahead`` tasks
-        per worker out at once (``Pool.map``)."""
-        return self._pool.map(fn, items, ahead)
+            self._path = path
+        return self._path
 
     def close(self) -> None:
-        self._pool.close()
-        if self._spill_dir is not None:
-            # Open files in it (the run's shingle sets) stay readable until closed.
-            shutil.rmtree(self._spill_dir, ignore_errors=True)
-            self._spill_dir = None
+        """Remove the folder; open files in it (the run's shingle sets) stay readable until closed."""
+        if self._path is not None:
+            shutil.rmtree(self._path, ignore_errors=True)
+            self._path = None
         if self._lock is not None:
             os.close(self._lock)
             self._lock = None
@@ -706,7 +694,9 @@ class _Hashing:
             h.update(f"\n{sk.rel}\0{sk.reason.value}\0{sk.detail}".encode("utf-8", "surrogatepass"))
         return h.hexdigest()
 
-    def run(self, sources: list[SourceFile], workers: _Workers, progress: Progress) -> Iterator[Chunk]:
+    def run(
+        self, sources: list[SourceFile], engine: Engine, spill: SpillFolder, progress: Progress
+    ) -> Iterator[Chunk]:
         """Chunks covering all sources, in source order (after ``look_up``)."""
         hits, stamps = self.hits(), self.stamps
         # Runs of consecutive files: cached ones (served from their batches) and fresh ones.
@@ -719,10 +709,10 @@ class _Hashing:
                 runs.append((cached, i, i + 1))
         fresh_runs = [sources[lo:hi] for cached, lo, hi in runs if not cached]
         big = _is_big([s for run in fresh_runs for s in run])
-        if big or len(sources) >= PARALLEL_RANK_GROUPS:
-            workers.start()  # a big run: start the workers while this process is small
+        if (big or len(sources) >= PARALLEL_RANK_GROUPS) and isinstance(engine, Startable):
+            engine.start()  # a big run: start the workers while this process is small
         mine, theirs = itertools.tee(t for run in fresh_runs for t in _tasks(run, self.config))
-        fresh = zip(mine, _run_tasks(theirs, self.config, workers if big else None), strict=True)
+        fresh = zip(mine, _run_tasks(theirs, self.config, engine if big and engine.jobs > 1 else None, spill), strict=True)
         for cached, lo, hi in runs:
             if cached:
                 yield from self._from_cache(sources[lo:hi], hits[lo:hi], stamps[lo:hi])
@@ -931,9 +921,9 @@ class _Ranking:
     ``changed`` and out of every group (see ``groups``)."""
 
     def __init__(
-        self, infos: DocTable, shingles: Shingles, config: ScanConfig, hashing: _Hashing, workers: _Workers
+        self, infos: DocTable, shingles: Shingles, config: ScanConfig, hashing: _Hashing, engine: Engine
     ) -> None:
-        self.infos, self.config, self.workers = infos, config, workers
+        self.infos, self.config, self.engine = infos, config, engine
         self.lines = _LineCounts(shingles)
         self.cache = hashing.cache
         self.digests = hashing.digests
@@ -1018,7 +1008,7 @@ class _Ranking:
         """Rank many groups at once: cached rankings first, the rest in the workers (tasks
         are made while the workers rank earlier ones) or, for few groups, here. A group
         with a changed member is left unranked (its member is in ``changed``)."""
-        if not (self.workers.parallel and len(groups) >= PARALLEL_RANK_GROUPS):
+        if not (self.engine.jobs > 1 and len(groups) >= PARALLEL_RANK_GROUPS):
             for group in groups:
                 with contextlib.suppress(_MembersChanged):
                     self(group)
@@ -1044,7 +1034,7 @@ class _Ranking:
                 yield [t for t, _ in batch]
 
         rank = functools.partial(_rank_tasks, config=self.config)
-        for picks in self.workers.map(rank, batches(), ahead=4):
+        for picks in self.engine.map(rank, batches()):
             for (task, key), one in zip(sent.popleft(), picks, strict=True):
                 if isinstance(one, _Changed):
                     self.changed.update(one.members)
@@ -1155,7 +1145,8 @@ def scan(
     started = clock()
     progress.start("hashing", len(sources))
     hashing = _Hashing(config, cache, warnings)
-    workers = _Workers(jobs)
+    engine = make_engine("local", jobs)
+    spill = SpillFolder()
     try:
         given = [str(r) for r in roots]
         # Not a file changed, came or went since this very scan: by their stat, then by content.
@@ -1185,7 +1176,7 @@ def scan(
             store.add(sh, chunk.hashes_at)
             matrices.append(chunk.matrix)
 
-        for n, chunk in enumerate(hashing.run(sources, workers, progress), start=1):
+        for n, chunk in enumerate(hashing.run(sources, engine, spill, progress), start=1):
             absorb(chunk)
             del chunk
             if n % TRIM_EVERY == 0:
@@ -1214,7 +1205,7 @@ def scan(
 
         started = clock()
         progress.start("ranking copies", None)
-        ranking = _Ranking(infos, shingles, config, hashing, workers)
+        ranking = _Ranking(infos, shingles, config, hashing, engine)
         confirm = functools.partial(
             verify.verify, shingles=shingles, config=config, text_of=_text_loader(infos, config)
         )
@@ -1259,7 +1250,8 @@ def scan(
         return dataclasses.replace(found, warnings=tuple(warnings))  # and any the cache gave
     finally:
         hashing.close()
-        workers.close()
+        engine.close()
+        spill.close()
 
 
 # Among copies of equal penalty, the handiest form wins: plain UTF-8 text first.
