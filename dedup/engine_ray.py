@@ -1,0 +1,181 @@
+"""The Ray engine: a stage's batches as Ray tasks, on this machine or on a Ray cluster.
+
+``make_engine("ray", jobs, address=...)`` builds it (``dedup scan --engine ray``). It is the
+only module that imports ``ray``, and only when it is asked for: the default install and
+the local engine never do. Each batch is one Ray task (``max_retries``: a worker process
+that dies, killed or out of memory, has its task run again elsewhere, so the result is
+unchanged); at most ``ahead`` tasks per CPU are out at once, and results are handed back
+in batch order, so ids and clusters are those of the local engine.
+
+The function and each batch travel through Ray's object store, so a batch function must be
+module-level (picklable by reference) and its arguments plain data; the tasks import
+``dedup`` on the workers, the compiled kernel with it.
+"""
+
+from __future__ import annotations
+
+import collections
+import importlib
+import logging
+import os
+from collections.abc import Callable, Iterable, Iterator
+from types import ModuleType, TracebackType
+from typing import Any, TypeVar
+
+from .engine import batch_items
+from .errors import ConfigError, WorkerError
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+#: What a missing ``ray`` says (one line, with the command that installs it).
+INSTALL_HINT = "--engine ray needs Ray, which is not installed: pip install 'dedup[ray]'"
+
+#: Times Ray runs a task again after its worker process died (Ray's own default is 3).
+MAX_RETRIES = 3
+
+
+def import_ray() -> ModuleType:
+    """``ray``, or a ConfigError that names the install command."""
+    try:
+        return importlib.import_module("ray")
+    except ImportError as exc:
+        raise ConfigError(INSTALL_HINT) from exc
+
+
+def _call(fn: Callable[[Any], Any], batch: Any) -> Any:
+    """One batch in a Ray worker (a plain function; made a Ray task per engine)."""
+    return fn(batch)
+
+
+class RayEngine:
+    """Batches as Ray tasks, results in batch order (see ``engine.Engine``).
+
+    Joins the Ray already initialised in this process if there is one; otherwise starts
+    or connects to one (``address``: None starts a local Ray with ``jobs`` CPUs, "auto" or
+    "ray://host:port" connects to a cluster) and shuts it down at ``close``.
+    """
+
+    name = "ray"
+
+    def __init__(
+        self,
+        jobs: int,
+        *,
+        address: str | None = None,
+        ahead: int = 2,
+        max_retries: int = MAX_RETRIES,
+        object_store_memory: int | None = None,
+    ) -> None:
+        if jobs < 1:
+            raise ConfigError("jobs must be at least 1")
+        ray = self._ray = import_ray()
+        self._owned = False
+        if not ray.is_initialized():
+            options: dict[str, Any] = {
+                "include_dashboard": False,
+                "logging_level": logging.ERROR,  # no "Started a local Ray instance" on stderr
+                "log_to_driver": False,  # workers' own output stays in Ray's logs, off the report
+                "configure_logging": True,
+            }
+            if address is None:
+                options["num_cpus"] = jobs
+                if object_store_memory is not None:
+                    options["object_store_memory"] = object_store_memory
+            try:
+                ray.init(address=address, **options)
+            except (ConnectionError, RuntimeError, ValueError) as exc:
+                raise ConfigError(
+                    f"could not start or reach Ray at {address or 'a new local instance'}: {_line(exc)}"
+                ) from exc
+            self._owned = True
+        self.jobs = jobs if address is None else max(1, int(ray.cluster_resources().get("CPU", jobs)))
+        self.ahead = ahead
+        self._task = ray.remote(num_cpus=1, max_retries=max_retries, retry_exceptions=False)(_call)
+        self._closed = False
+
+    def map(
+        self, fn: Callable[[T], R], batches: Iterable[T], *, progress: Callable[[int], None] | None = None
+    ) -> Iterator[R]:
+        """``fn`` over ``batches`` as Ray tasks, results in order; ``progress`` as each
+        task finishes, whatever its place (see ``Engine.map``)."""
+        if self._closed:
+            raise RuntimeError("RayEngine.map after close")
+        return self._map(fn, batches, progress)
+
+    def _map(self, fn: Callable[[T], R], batches: Iterable[T], progress: Callable[[int], None] | None) -> Iterator[R]:
+        ray = self._ray
+        fn_ref = ray.put(fn)  # once per map, not once per task
+        out: collections.deque[Any] = collections.deque()  # refs in batch order
+        sizes: dict[Any, int] = {}  # refs not yet counted in progress -> their batch's size
+        todo = iter(batches)
+        more = True
+        cap = max(1, self.ahead * self.jobs)
+        try:
+            while True:
+                while more and len(out) < cap:
+                    batch = next(todo, _END)
+                    if batch is _END:
+                        more = False
+                        break
+                    ref = self._task.remote(fn_ref, batch)
+                    out.append(ref)
+                    sizes[ref] = batch_items(batch)
+                if not out:
+                    return
+                head = out[0]
+                while head in sizes:  # count every task that finished, until the head has
+                    ready, _ = ray.wait(list(sizes), num_returns=1)
+                    for ref in ready:
+                        n = sizes.pop(ref)
+                        if progress is not None:
+                            progress(n)
+                out.popleft()
+                yield self._get(head)
+        finally:
+            for ref in out:  # left early (an error, a closed generator): nothing runs on for nobody
+                ray.cancel(ref, force=False)
+
+    def _get(self, ref: Any) -> Any:
+        """A finished task's value; its failure as a WorkerError."""
+        ray = self._ray
+        try:
+            return ray.get(ref)
+        except ray.exceptions.RayTaskError as exc:
+            cause = exc.cause if isinstance(getattr(exc, "cause", None), BaseException) else exc
+            if isinstance(cause, WorkerError):
+                raise cause from exc
+            raise WorkerError(f"a batch failed: {type(cause).__name__}: {_line(cause)}") from exc
+        except ray.exceptions.RayError as exc:  # the worker died more often than max_retries, the node was lost
+            raise WorkerError(f"a Ray worker stopped without finishing its batch: {_line(exc)}") from exc
+
+    def close(self) -> None:
+        """Shut down the Ray this engine started (one it joined is left running); idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._owned and self._ray.is_initialized():
+            self._ray.shutdown()
+
+    def __enter__(self) -> RayEngine:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+
+_END = object()  # the end of an iterator, for next()
+
+
+def _line(exc: BaseException) -> str:
+    """The first line of an exception's text (Ray's carry whole tracebacks)."""
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def make_ray_engine(jobs: int, **options: Any) -> RayEngine:
+    """The engine ``make_engine("ray", jobs, ...)`` returns; ``address`` may come from
+    ``RAY_ADDRESS`` as in Ray itself."""
+    if options.get("address") is None and os.environ.get("RAY_ADDRESS"):
+        options["address"] = os.environ["RAY_ADDRESS"]
+    return RayEngine(jobs, **options)
