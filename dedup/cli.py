@@ -392,6 +392,13 @@ def _stop_on_signals() -> None:
 @click.option("--fail-on-duplicates", is_flag=True, help="Exit 1 when any duplicates are found.")
 @click.option("-q", "--quiet", is_flag=True, help="No report and no progress: only exports and errors.")
 @click.option("-v", "--verbose", is_flag=True, help="List every skipped file in the report.")
+@click.option(
+    "--top",
+    default=str(report.DEFAULT_TOP),
+    show_default=True,
+    callback=lambda ctx, param, value: _top(value),
+    help="Clusters the report shows, largest saving first; 'all' for every one.",
+)
 def scan_command(
     paths: tuple[Path, ...],
     output: Path | None,
@@ -402,6 +409,7 @@ def scan_command(
     fail_on_duplicates: bool,
     quiet: bool,
     verbose: bool,
+    top: int | None,
     cache_dir: Path | None,
     no_cache: bool,
     **options: Any,
@@ -431,9 +439,18 @@ def scan_command(
     except DedupError as exc:
         raise FatalError(str(exc)) from exc
     if not quiet and not any(str(path) == "-" for _, path in outputs if path is not None):
-        show_report(lambda console: report.render(result, console, verbose=verbose))
+        show_report(lambda console: report.render(result, console, verbose=verbose, top=top))
     if fail_on_duplicates and result.summary.duplicates:
         sys.exit(1)
+
+
+def _top(value: str) -> int | None:
+    """``--top``: a count of clusters (0 or more), or ``all`` (None)."""
+    if value.strip().lower() == "all":
+        return None
+    if not value.strip().isdigit():
+        raise click.BadParameter(f"{value!r} is not a number of clusters or 'all'")
+    return int(value)
 
 
 def show_report(render: Callable[[Console], None]) -> None:

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from rich import box
-from rich.console import Console, Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -31,7 +31,18 @@ from .records import Cluster, Member, ScanResult, Skipped
 if TYPE_CHECKING:  # only `dedup eval` needs the module: not imported for every scan
     from .evaluate import EvalReport, PairMistake
 
-__all__ = ["MAX_SKIPPED", "display", "human_bytes", "percent", "render", "renderables"]
+__all__ = [
+    "DEFAULT_TOP",
+    "MAX_SKIPPED",
+    "ClusterView",
+    "by_savings",
+    "bytes_saved",
+    "display",
+    "human_bytes",
+    "percent",
+    "render",
+    "renderables",
+]
 
 #: Skipped files listed in the terminal unless ``verbose``; the export holds them all.
 MAX_SKIPPED = 20
@@ -140,53 +151,114 @@ def _summary(result: ScanResult) -> Panel:
     return Panel(grid, title=Text("dedup scan"), title_align="left", expand=False, box=box.ROUNDED)
 
 
-def _member_name(member: Member) -> Text:
+#: Clusters the terminal report shows unless ``--top`` says otherwise; the exports hold all.
+DEFAULT_TOP = 20
+
+#: Where the clusters the terminal leaves out can be seen.
+MORE_HINT = "see --output"
+
+_GAP = 2  # spaces between columns
+NOTES_WIDTH = 100  # notes wrap here on wider terminals (or at the table's width): lines stay readable
+
+
+def _count(n: int, word: str) -> str:
+    """'1 cluster', '4,211 clusters'."""
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+def bytes_saved(cluster: Cluster) -> int:
+    """What dropping the cluster's duplicates saves (supersets and the cleanest stay)."""
+    return sum(m.size for m in cluster.members if m.dropped)
+
+
+def by_savings(clusters: Sequence[Cluster]) -> list[Cluster]:
+    """Clusters in the order the report shows them: largest saving first, then by id."""
+    return sorted(clusters, key=lambda c: (-bytes_saved(c), c.cluster_id))
+
+
+def _name_lines(member: Member) -> list[Text]:
     """The id, plus where a record lives when the id does not already say so."""
-    name = display(member.doc_id)
+    lines = [display(member.doc_id)]
     if member.record is not None and member.doc_id != f"{member.rel}:{member.record}":
-        name.append("\n")
-        name.append_text(display(f"{member.rel}:{member.record}", style="dim"))
-    return name
+        lines.append(display(f"{member.rel}:{member.record}", style="dim"))
+    return lines
 
 
-def _cluster_table(cluster: Cluster, *, verbose: bool) -> Table:
-    """One cluster: the cleanest copy first and marked, the others measured against it."""
-    n = len(cluster.members)
-    table = Table(
-        title=Text(f"Cluster {cluster.cluster_id} · {n} {'copy' if n == 1 else 'copies'}", style="bold"),
-        title_justify="left",
-        box=box.SIMPLE_HEAD,
-        padding=(0, 1, 0, 0),
-        show_edge=False,
-    )
-    table.add_column(Text(""), no_wrap=True)
-    table.add_column(Text("copy"), overflow="fold", ratio=1)
-    table.add_column(Text("words"), justify="right", no_wrap=True)
-    table.add_column(Text("Jaccard"), justify="right", no_wrap=True)
-    table.add_column(Text("containment"), justify="right", no_wrap=True)
-    for member in cluster.members:
+class ClusterView:
+    """One cluster, laid out for the width it is printed at.
+
+    The copy column is as wide as the longest id, so the numbers sit next to the names at
+    any width; ids are folded only when even the compact layout (one-character mark, short
+    headers) leaves them too little room. The notes under each member wrap across the whole
+    width instead of inside the copy column.
+    """
+
+    def __init__(self, cluster: Cluster, *, verbose: bool = False) -> None:
+        self.cluster, self.verbose = cluster, verbose
+
+    def _numbers(self, member: Member) -> list[str]:
         if member.cleanest:
-            mark, jaccard, containment = Text(CLEANEST_MARK, style="bold green"), Text("—"), Text("—")
-        else:
-            mark, jaccard, containment = Text(""), Text(percent(member.jaccard)), Text(percent(member.containment))
-        if member.decision == "superset":
-            mark = Text("superset", style="bold yellow")
-        table.add_row(
-            mark,
-            _member_name(member),
-            Text(f"{member.words:,}"),
-            jaccard,
-            containment,
-            style="bold" if member.cleanest else None,
-        )
-        # The reasons go on a row of their own under the id, where there is room to read them.
-        notes = [f"penalty {member.penalty:.2f}", *member.reasons] if verbose else list(member.reasons)
+            return [f"{member.words:,}", "—", "—"]
+        return [f"{member.words:,}", percent(member.jaccard), percent(member.containment)]
+
+    def _notes(self, member: Member, compact: bool) -> list[str]:
+        notes = [f"penalty {member.penalty:.2f}", *member.reasons] if self.verbose else list(member.reasons)
         if not member.cleanest and member.rule:  # a Member made without its evidence has no rule
             notes.insert(0, _evidence_note(member))
-        if notes:
-            why = Text("; ", style="dim").join(display(note, style="dim") for note in notes)
-            table.add_row(Text(""), why, Text(""), Text(""), Text(""))
-    return table
+        if compact and member.decision == "superset":
+            notes.insert(0, "superset")
+        return notes
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        cluster, width = self.cluster, options.max_width
+        members = cluster.members
+        n = len(members)
+        saved = bytes_saved(cluster)
+        title = f"Cluster {cluster.cluster_id} · {n} {'copy' if n == 1 else 'copies'}"
+        yield Text(f"{title} · dropping saves {human_bytes(saved)}" if saved else title, style="bold")
+        names = [_name_lines(m) for m in members]
+        numbers = [self._numbers(m) for m in members]
+        need = max([4, *(line.cell_len for lines in names for line in lines)])
+        for compact in (False, True):
+            heads = ["words", "Jacc.", "cont."] if compact else ["words", "Jaccard", "containment"]
+            widths = [max([len(h), *(len(row[k]) for row in numbers)]) for k, h in enumerate(heads)]
+            mark_w = 1 if compact else len(CLEANEST_MARK)
+            fixed = mark_w + _GAP + sum(w + _GAP for w in widths)
+            if fixed + need <= width or compact:
+                break
+        name_w = max(min(need, width - fixed), 4)
+        indent = mark_w + _GAP
+
+        def row(mark: Text, name: Text, cells: list[Text]) -> Text:
+            line = Text.assemble(mark, " " * (mark_w - mark.cell_len + _GAP), name)
+            line.append(" " * (name_w - name.cell_len))
+            for cell, w in zip(cells, widths, strict=True):
+                line.append(" " * (_GAP + w - cell.cell_len))
+                line.append_text(cell)
+            return line
+
+        yield row(Text(""), Text("copy"), [Text(h) for h in heads])
+        table_w = indent + name_w + sum(w + _GAP for w in widths)
+        yield Text("─" * table_w)
+        for member, lines, cells in zip(members, names, numbers, strict=True):
+            mark = Text("")
+            if member.cleanest:
+                mark = Text("★" if compact else CLEANEST_MARK, style="bold green")
+            if member.decision == "superset" and not compact:
+                mark = Text("superset", style="bold yellow")
+            pieces = [p for line in lines for p in line.wrap(console, name_w, overflow="fold")]
+            first = row(mark, pieces[0], [Text(c) for c in cells])
+            if member.cleanest:
+                first.stylize("bold")
+            yield first
+            for piece in pieces[1:]:
+                yield Text(" " * indent) + piece
+            notes = self._notes(member, compact)
+            if notes:
+                why = Text("; ", style="dim").join(display(note, style="dim") for note in notes)
+                wrap = max(min(width, max(table_w, NOTES_WIDTH)) - indent, 8)
+                for piece in why.wrap(console, wrap, overflow="fold"):
+                    yield Text(" " * indent) + piece
 
 
 _RULES = {
@@ -231,36 +303,62 @@ def _skipped_table(skipped: Iterable[Skipped], total: int, *, verbose: bool) -> 
     return Group(*parts)
 
 
-def renderables(result: ScanResult, *, verbose: bool = False) -> list[RenderableType]:
+def _closing(result: ScanResult, shown: int) -> list[RenderableType]:
+    """The end of a report that ran past a screen: the totals again, and what to do next."""
+    s = result.summary
+    which = "every cluster shown" if shown >= s.clusters else f"the {shown:,} largest shown" if shown else "none shown"
+    totals = Text.assemble(
+        ("In short: ", "bold"),
+        f"{_count(s.documents, 'document')}, {_count(s.clusters, 'cluster')} ({which}), "
+        f"{_count(s.duplicates, 'duplicate')}; dropping them saves {human_bytes(s.bytes_saved)}.",
+    )
+    steps = [
+        "--output FILE writes every cluster (.json, .jsonl, .csv)",
+        "--drop-list FILE the ids of the duplicates",
+    ]
+    if shown < s.clusters:
+        steps.append("--top all shows every cluster here")
+    return [totals, Text.assemble(("Next: ", "bold"), "; ".join(steps) + ".")]
+
+
+def renderables(result: ScanResult, *, verbose: bool = False, top: int | None = DEFAULT_TOP) -> list[RenderableType]:
     """The report as rich renderables, in print order (for callers that lay them out).
 
     Args:
         result: the scan to show.
         verbose: list every skipped file and show each member's penalty.
+        top: how many clusters to show, those whose duplicates weigh most first; None for all.
 
     Returns:
-        The summary panel, one table per cluster (or a "No near-duplicates" line), and the
-        skipped-files table when anything was skipped.
+        The summary panel; the clusters, largest saving first (or a "No near-duplicates"
+        line), with a line counting those left out; the skipped-files table when anything
+        was skipped; and, when anything was found, the totals again and what to do next.
     """
     out: list[RenderableType] = [_summary(result)]
-    if result.clusters:
-        out.extend(_cluster_table(cluster, verbose=verbose) for cluster in result.clusters)
-    else:
+    ordered = by_savings(result.clusters)
+    shown = ordered if top is None else ordered[:top]
+    out.extend(ClusterView(cluster, verbose=verbose) for cluster in shown)
+    if len(shown) < len(ordered):
+        out.append(Text(f"… and {_count(len(ordered) - len(shown), 'more cluster')}: {MORE_HINT}"))
+    if not result.clusters:
         out.append(Text(f"No near-duplicates found among {result.summary.documents:,} documents."))
     if result.skipped:
         out.append(_skipped_table(result.skipped, result.summary.skipped, verbose=verbose))
+    if result.clusters:
+        out.append(Group(*_closing(result, len(shown))))
     return out
 
 
-def render(result: ScanResult, console: Console, *, verbose: bool = False) -> None:
+def render(result: ScanResult, console: Console, *, verbose: bool = False, top: int | None = DEFAULT_TOP) -> None:
     """Print the report of a scan to ``console``.
 
     Args:
         result: the scan to show.
         console: where to print (the CLI passes stdout's console; tests a StringIO one).
         verbose: list every skipped file and show each member's penalty.
+        top: how many clusters to show (largest saving first); None for all.
     """
-    for i, renderable in enumerate(renderables(result, verbose=verbose)):
+    for i, renderable in enumerate(renderables(result, verbose=verbose, top=top)):
         if i:
             console.print()  # a blank line between sections
         console.print(renderable)

@@ -57,7 +57,7 @@ def test_scan_samples_report(runner: CliRunner, samples_dir: Path) -> None:
     result = runner.invoke(main, ["scan", str(samples_dir)], catch_exceptions=False, terminal_width=100)
     assert result.exit_code == 0
     lines = [line.rstrip() for line in result.stdout.splitlines()]
-    assert "Cluster 1 · 2 copies" in lines
+    assert "Cluster 1 · 2 copies · dropping saves 7.0 KB" in lines
     cleanest = next(line for line in lines if line.startswith("★ cleanest"))
     assert PLAIN in cleanest
     wrapped = next(line for line in lines if WRAPPED in line)

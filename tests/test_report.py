@@ -5,15 +5,17 @@ from __future__ import annotations
 import io
 import re
 import unicodedata
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from rich.console import Console
+from rich.text import Text
 
 from dedup.errors import SkipReason
 from dedup.records import Cluster, Member, ScanResult, Skipped, Summary
-from dedup.report import display, human_bytes, percent, render, renderables
+from dedup.report import ClusterView, display, human_bytes, percent, render, renderables
 
 ESC_NAME = "evil\x1b[31mred\x1b[0m.html"
 BIDI_NAME = "invoice\u202egpj.exe"
@@ -144,17 +146,17 @@ EXPECTED_SMALL = """\
 │ Verified pairs       3                     │
 ╰────────────────────────────────────────────╯
 
-Cluster 1 · 2 copies
-            copy                             words  Jaccard  containment
-─────────────────────────────────────────────────────────────────────────
-★ cleanest  news/2024/storm.html               612        —            —
+Cluster 1 · 2 copies · dropping saves 14.2 KB
+            copy                            words  Jaccard  containment
+───────────────────────────────────────────────────────────────────────
+★ cleanest  news/2024/storm.html              612        —            —
             least boilerplate; longest text
-            mirror/[bold]storm[/bold].html   1,204    53.1%        99.8%
+            mirror/[bold]storm[/bold].html  1,204    53.1%        99.8%
             wrapped in page chrome
 
-Cluster 2 · 2 copies
+Cluster 2 · 2 copies · dropping saves 790 B
             copy               words  Jaccard  containment
-───────────────────────────────────────────────────────────
+──────────────────────────────────────────────────────────
 ★ cleanest  rec-17               120        —            —
             dump/feed.jsonl:3
             cleanest
@@ -166,12 +168,16 @@ file              reason  detail
 ───────────────────────────────────────────────────
 img/logo.png      binary  NUL byte at offset 12
 notes/empty.txt   empty   no text after extraction
+
+In short: 9 documents, 2 clusters (every cluster shown), 2 duplicates; dropping them saves 15.0 KB.
+Next: --output FILE writes every cluster (.json, .jsonl, .csv); --drop-list FILE the ids of the
+duplicates.
 """
 
 
-# Without a notes column the small tables fit in 80 columns, so nothing folds here; folding
-# at 80 columns is covered by test_long_ids_fold_and_fit.
-EXPECTED_SMALL_80 = """\
+# At 60 columns the first cluster's ids do not fit beside the full headers: the compact
+# layout (a one-character mark, short headers) keeps them whole, with the numbers beside them.
+EXPECTED_SMALL_60 = """\
 ╭─ dedup scan ───────────────────────────────╮
 │ Roots                scraped               │
 │ Files read           7                     │
@@ -184,17 +190,17 @@ EXPECTED_SMALL_80 = """\
 │ Verified pairs       3                     │
 ╰────────────────────────────────────────────╯
 
-Cluster 1 · 2 copies
-            copy                             words  Jaccard  containment
-─────────────────────────────────────────────────────────────────────────
-★ cleanest  news/2024/storm.html               612        —            —
-            least boilerplate; longest text
-            mirror/[bold]storm[/bold].html   1,204    53.1%        99.8%
-            wrapped in page chrome
+Cluster 1 · 2 copies · dropping saves 14.2 KB
+   copy                            words  Jacc.  cont.
+──────────────────────────────────────────────────────
+★  news/2024/storm.html              612      —      —
+   least boilerplate; longest text
+   mirror/[bold]storm[/bold].html  1,204  53.1%  99.8%
+   wrapped in page chrome
 
-Cluster 2 · 2 copies
+Cluster 2 · 2 copies · dropping saves 790 B
             copy               words  Jaccard  containment
-───────────────────────────────────────────────────────────
+──────────────────────────────────────────────────────────
 ★ cleanest  rec-17               120        —            —
             dump/feed.jsonl:3
             cleanest
@@ -206,6 +212,11 @@ file              reason  detail
 ───────────────────────────────────────────────────
 img/logo.png      binary  NUL byte at offset 12
 notes/empty.txt   empty   no text after extraction
+
+In short: 9 documents, 2 clusters (every cluster shown), 2
+duplicates; dropping them saves 15.0 KB.
+Next: --output FILE writes every cluster (.json, .jsonl,
+.csv); --drop-list FILE the ids of the duplicates.
 """
 
 
@@ -213,8 +224,8 @@ def test_complete_output_of_a_small_result() -> None:
     assert rendered(small_result()) == EXPECTED_SMALL
 
 
-def test_complete_output_at_width_80_folds_ids() -> None:
-    assert rendered(small_result(), width=80) == EXPECTED_SMALL_80
+def test_complete_output_at_width_60_is_compact() -> None:
+    assert rendered(small_result(), width=60) == EXPECTED_SMALL_60
 
 
 MEMBER_ROW = re.compile(r"(\S+) +[\d,]+ +(?:—|[\d.]+%) +(?:—|[\d.]+%)")
@@ -384,7 +395,7 @@ def test_many_skipped_are_cut_unless_verbose() -> None:
 
 def test_renderables_in_print_order() -> None:
     parts = renderables(small_result())
-    assert len(parts) == 4  # summary, two clusters, skipped
+    assert len(parts) == 5  # summary, two clusters, skipped, the closing totals and next steps
 
 
 @pytest.mark.parametrize(
@@ -430,3 +441,150 @@ def test_human_bytes(n: int, text: str) -> None:
 @pytest.mark.parametrize(("x", "text"), [(0.5312, "53.1%"), (0.998, "99.8%"), (1.0, "100.0%"), (0.9996, ">99.9%")])
 def test_percent(x: float, text: str) -> None:
     assert percent(x) == text
+
+
+# --- a report that scales (issue 16): ordering, --top, both summaries, widths -----------------
+
+
+def pair_cluster(cid: int, dup_size: int, name: str = "") -> Cluster:
+    """A cleanest copy and one duplicate of ``dup_size`` bytes."""
+    stem = name or f"site{cid % 7}/article-{cid:05d}"
+    return Cluster(
+        cid,
+        (
+            member(f"{stem}.txt", words=300, size=2000, cleanest=True, reasons=("whole shared text",)),
+            member(f"{stem}.html", words=420, size=dup_size, jaccard=0.81, containment=0.99, reasons=("chrome",)),
+        ),
+    )
+
+
+def headers(out: str) -> list[str]:
+    return [line for line in out.splitlines() if line.startswith("Cluster ")]
+
+
+def test_clusters_in_order_of_bytes_saved_ids_kept() -> None:
+    clusters = tuple(pair_cluster(cid, size) for cid, size in [(1, 500), (2, 9000), (3, 500), (4, 12000), (5, 3000)])
+    out = rendered(make_result(clusters))
+    assert headers(out) == [
+        "Cluster 4 · 2 copies · dropping saves 12.0 KB",
+        "Cluster 2 · 2 copies · dropping saves 9.0 KB",
+        "Cluster 5 · 2 copies · dropping saves 3.0 KB",
+        "Cluster 1 · 2 copies · dropping saves 500 B",  # a tie keeps the ids' order
+        "Cluster 3 · 2 copies · dropping saves 500 B",
+    ]
+
+
+def test_five_clusters_all_shown_with_both_summaries() -> None:
+    clusters = tuple(pair_cluster(cid, 1000 * cid) for cid in range(1, 6))
+    out = rendered(make_result(clusters, documents=10))
+    lines = out.splitlines()
+    assert lines[0].startswith("╭─ dedup scan")
+    assert len(headers(out)) == 5 and "more cluster" not in out
+    assert lines[-3:] == [
+        "In short: 10 documents, 5 clusters (every cluster shown), 5 duplicates; dropping them saves 15.0 KB.",
+        "Next: --output FILE writes every cluster (.json, .jsonl, .csv); --drop-list FILE the ids of the",
+        "duplicates.",
+    ]
+
+
+def test_five_thousand_clusters_show_the_top_twenty() -> None:
+    clusters = tuple(pair_cluster(cid, 1000 + (cid * 7919) % 5003) for cid in range(1, 5001))
+    result = make_result(clusters, documents=10_000)
+    out = rendered(result)
+    lines = out.splitlines()
+    assert lines[0].startswith("╭─ dedup scan") and "│ Clusters             5,000" in out
+    shown = headers(out)
+    assert len(shown) == 20
+    saved = {c.cluster_id: sum(m.size for m in c.members if not m.cleanest) for c in clusters}
+    best = sorted(saved, key=lambda cid: (-saved[cid], cid))[:20]
+    assert [int(h.split()[1]) for h in shown] == best
+    assert "… and 4,980 more clusters: see --output" in lines
+    total = human_bytes(sum(saved.values()))
+    assert lines[-4:] == [
+        "In short: 10,000 documents, 5,000 clusters (the 20 largest shown), 5,000 duplicates; dropping them",
+        f"saves {total}.",
+        "Next: --output FILE writes every cluster (.json, .jsonl, .csv); --drop-list FILE the ids of the",
+        "duplicates; --top all shows every cluster here.",
+    ]
+    assert len(lines) < 200  # a screenful or two, not 5,000 tables
+    assert len(headers(rendered_top(result, 3))) == 3
+    every = renderables(result, top=None)
+    assert sum(isinstance(part, ClusterView) for part in every) == 5000
+    assert not any(isinstance(part, Text) and "more cluster" in part.plain for part in every)
+
+
+def rendered_top(result: ScanResult, top: int | None, width: int = 100) -> str:
+    console = Console(file=io.StringIO(), width=width, color_system=None, force_terminal=False)
+    render(result, console, top=top)
+    return console.file.getvalue()  # type: ignore[attr-defined,no-any-return]
+
+
+def test_top_zero_keeps_the_summaries() -> None:
+    out = rendered_top(make_result(small_result().clusters), 0)
+    assert headers(out) == []
+    assert "… and 2 more clusters: see --output" in out
+    assert "In short: 9 documents, 2 clusters (none shown)" in out
+
+
+LONG = "archive/2024/05/regional-news/the-harbour-council-votes-on-the-new-ferry-timetable.html"
+
+
+@pytest.mark.parametrize("width", [60, 100, 200])
+def test_names_whole_and_numbers_beside_them(width: int) -> None:
+    names = ["site1/a.txt", "mirror/2024/05/ferry-council.html", "b.md"]
+    c = Cluster(
+        1,
+        (
+            member(names[0], words=612, size=10, cleanest=True, reasons=("whole shared text " * 12,)),
+            member(names[1], words=1204, size=20, jaccard=0.5, containment=0.99, reasons=("chrome " * 40,)),
+            member(names[2], words=7, size=30, jaccard=0.9, containment=0.9),
+        ),
+    )
+    out = rendered(make_result((c,)), width=width)
+    assert max(len(line) for line in out.splitlines()) <= width
+    rows = [next(line for line in out.splitlines() if name in line) for name in names]
+    # Every id whole on its member's line, the numbers right after the longest id: the rows
+    # are as wide as the longest id and the number columns, whatever the terminal's width.
+    longest = max(len(n) for n in names)
+    for row, name in zip(rows, names, strict=True):
+        assert re.search(re.escape(name) + r" +[\d,]+ +(—|[\d.]+%) +(—|[\d.]+%)$", row), row
+        assert len(row) <= 12 + longest + 2 + 5 + 2 + 7 + 2 + 11
+    assert len({len(row) for row in rows}) == 1
+    # Notes wrap across the width (at most 100 columns), not inside the copy column.
+    note_lines = [line.strip() for line in out.splitlines() if "chrome chrome" in line]
+    assert min(len(line) for line in note_lines[:-1]) > min(width, 100) - 20
+
+
+@pytest.mark.parametrize("width", [60, 100, 200])
+def test_a_name_longer_than_the_terminal_folds_at_the_full_room(width: int) -> None:
+    c = Cluster(1, (member(LONG, words=5, size=5, cleanest=True), member("x.txt", words=5, size=5, jaccard=0.9)))
+    out = rendered(make_result((c,)), width=width)
+    assert max(len(line) for line in out.splitlines()) <= width
+    pieces = copy_column(out)[0]
+    assert "".join(pieces) == LONG
+    if width >= 3 + len(LONG) + 26:
+        assert pieces == [LONG]
+    else:  # folded into pieces as wide as the room beside the compact number columns
+        assert len(pieces[0]) >= width - 26 > 18
+
+
+def test_cli_top_option(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from dedup.cli import main
+
+    words = [f"w{i}" for i in range(400)]
+    for n in range(3):  # three articles, each with a copy wrapped in a little chrome
+        text = " ".join(f"{w}a{n}" for w in words[: 100 + 60 * n])
+        (tmp_path / f"{n}.txt").write_text(text + "\n", encoding="utf-8")
+        (tmp_path / f"{n}-copy.txt").write_text("Home | News | Sport\n" + text + "\nFooter\n", encoding="utf-8")
+    runner = CliRunner()
+    args = ["scan", str(tmp_path), "--no-cache", "-j", "1"]
+    one = runner.invoke(main, [*args, "--top", "1"], env={"COLUMNS": "100"}, catch_exceptions=False)
+    assert one.exit_code == 0
+    assert headers(one.stdout) == [headers(one.stdout)[0]] and "2-copy.txt" in one.stdout  # the largest
+    assert "… and 2 more clusters: see --output" in one.stdout
+    every = runner.invoke(main, [*args, "--top", "all"], env={"COLUMNS": "100"}, catch_exceptions=False)
+    assert len(headers(every.stdout)) == 3 and "more cluster" not in every.stdout
+    bad = runner.invoke(main, [*args, "--top", "many"])
+    assert bad.exit_code == 2 and "'many' is not a number of clusters or 'all'" in bad.stderr
