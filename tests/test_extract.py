@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 
 from dedup.config import ScanConfig
+from dedup.decode import decode_bytes
 from dedup.errors import SkipReason
-from dedup.extract import JSON_ARRAY_ITEM, decode_bytes, extract, html_to_text, load_text
+from dedup.extract import JSON_ARRAY_ITEM, extract, load_text
+from dedup.htmltext import html_to_text
 from dedup.records import Document, Locator, Skipped, SourceFile
 
 CONFIG = ScanConfig()

@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 from dedup.config import ScanConfig
 from dedup.errors import SkipReason
-from dedup.extract import extract, html_complexity, html_to_text
+from dedup.extract import extract
+from dedup.htmltext import html_complexity, html_to_text
 from dedup.records import Document, Skipped, SourceFile
 
 CONFIG = ScanConfig()
