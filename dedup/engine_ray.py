@@ -23,7 +23,7 @@ from types import ModuleType, TracebackType
 from typing import Any, TypeVar
 
 from .engine import batch_items
-from .errors import ConfigError, WorkerError
+from .errors import ConfigError, DedupError, MissingExtra, WorkerError
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -36,11 +36,11 @@ MAX_RETRIES = 3
 
 
 def import_ray() -> ModuleType:
-    """``ray``, or a ConfigError that names the install command."""
+    """``ray``, or a MissingExtra error that names the install command."""
     try:
         return importlib.import_module("ray")
     except ImportError as exc:
-        raise ConfigError(INSTALL_HINT) from exc
+        raise MissingExtra(INSTALL_HINT) from exc
 
 
 def _call(fn: Callable[[Any], Any], batch: Any) -> Any:
@@ -48,12 +48,17 @@ def _call(fn: Callable[[Any], Any], batch: Any) -> Any:
     return fn(batch)
 
 
+class RayUnreachable(DedupError):
+    """A Ray could not be started here, or the cluster at ``--ray-address`` not reached."""
+
+
 class RayEngine:
     """Batches as Ray tasks, results in batch order (see ``engine.Engine``).
 
     Joins the Ray already initialised in this process if there is one; otherwise starts
     or connects to one (``address``: None starts a local Ray with ``jobs`` CPUs, "auto" or
-    "ray://host:port" connects to a cluster) and shuts it down at ``close``.
+    "ray://host:port" connects to a cluster) and shuts it down at ``close``. A local Ray
+    is started on first use, so a scan served whole from the cache never starts one.
     """
 
     name = "ray"
@@ -69,38 +74,59 @@ class RayEngine:
     ) -> None:
         if jobs < 1:
             raise ConfigError("jobs must be at least 1")
-        ray = self._ray = import_ray()
+        self._ray = import_ray()
+        self.jobs = jobs
+        self.ahead = ahead
+        self._address = address
+        self._object_store_memory = object_store_memory
+        self._max_retries = max_retries
+        self._task: Any = None
+        self._same_machine = False
         self._owned = False
+        self._closed = False
+        if address is not None:
+            self._connect()  # a cluster's CPUs are its parallelism: known only once reached
+            self.jobs = max(1, int(self._ray.cluster_resources().get("CPU", jobs)))
+
+    def _connect(self) -> None:
+        """Start or reach Ray (once) and make the task function."""
+        if self._task is not None:
+            return
+        if self._closed:
+            raise RuntimeError("RayEngine used after close")
+        ray = self._ray
         if not ray.is_initialized():
             options: dict[str, Any] = {
                 "include_dashboard": False,
                 "logging_level": logging.ERROR,  # no "Started a local Ray instance" on stderr
                 "log_to_driver": False,  # workers' own output stays in Ray's logs, off the report
-                "configure_logging": True,
             }
-            if address is None:
-                options["num_cpus"] = jobs
-                if object_store_memory is not None:
-                    options["object_store_memory"] = object_store_memory
+            if self._address is None:
+                options["num_cpus"] = self.jobs
+                if self._object_store_memory is not None:
+                    options["object_store_memory"] = self._object_store_memory
             try:
-                ray.init(address=address, **options)
+                ray.init(address=self._address, **options)
             except (ConnectionError, RuntimeError, ValueError) as exc:
-                raise ConfigError(
-                    f"could not start or reach Ray at {address or 'a new local instance'}: {_line(exc)}"
-                ) from exc
+                where = self._address or "a new local instance"
+                raise RayUnreachable(f"could not start or reach Ray at {where}: {_line(exc)}") from exc
             self._owned = True
-        self.jobs = jobs if address is None else max(1, int(ray.cluster_resources().get("CPU", jobs)))
-        self.ahead = ahead
-        self._task = ray.remote(num_cpus=1, max_retries=max_retries, retry_exceptions=False)(_call)
-        self._closed = False
+        self._same_machine = _one_node_here(ray)
+        self._task = ray.remote(num_cpus=1, max_retries=self._max_retries, retry_exceptions=False)(_call)
+
+    @property
+    def same_machine(self) -> bool:
+        """Every worker runs on this machine (a local Ray), so a batch may leave its result
+        in this machine's temporary files instead of sending it (the pipeline asks)."""
+        self._connect()
+        return self._same_machine
 
     def map(
         self, fn: Callable[[T], R], batches: Iterable[T], *, progress: Callable[[int], None] | None = None
     ) -> Iterator[R]:
         """``fn`` over ``batches`` as Ray tasks, results in order; ``progress`` as each
         task finishes, whatever its place (see ``Engine.map``)."""
-        if self._closed:
-            raise RuntimeError("RayEngine.map after close")
+        self._connect()
         return self._map(fn, batches, progress)
 
     def _map(self, fn: Callable[[T], R], batches: Iterable[T], progress: Callable[[int], None] | None) -> Iterator[R]:
@@ -165,6 +191,12 @@ class RayEngine:
 
 
 _END = object()  # the end of an iterator, for next()
+
+
+def _one_node_here(ray: ModuleType) -> bool:
+    """True when the Ray cluster is one node, and it is this machine."""
+    nodes = [node for node in ray.nodes() if node.get("Alive")]
+    return len(nodes) == 1 and nodes[0].get("NodeManagerAddress") == ray.util.get_node_ip_address()
 
 
 def _line(exc: BaseException) -> str:

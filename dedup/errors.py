@@ -10,6 +10,7 @@ Two kinds of trouble, kept apart on purpose:
     ├── ConfigError            options that contradict each other or are out of range
     ├── InputError             a path given on the command line does not exist / cannot be walked
     ├── ExportError            the export file cannot be written
+    ├── MissingExtra           an option needs an optional extra that is not installed (names the pip command)
     └── WorkerError            a worker process stopped without finishing (killed, out of memory)
 
 * A signal that stops the run (the ``dedup`` program turns SIGINT, SIGTERM and SIGHUP into
@@ -40,6 +41,10 @@ class InputError(DedupError):
 
 class ExportError(DedupError):
     """The export file could not be written."""
+
+
+class MissingExtra(DedupError):
+    """An option needs an optional dependency that is not installed (``--engine ray`` without ray)."""
 
 
 class WorkerError(DedupError):

@@ -1095,6 +1095,8 @@ def scan(
     progress: Progress | None = None,
     cache: Path | None = None,
     all_pairs: bool = False,
+    engine_name: str = "local",
+    engine_options: dict[str, Any] | None = None,
 ) -> ScanResult:
     """Find the near-duplicate groups among the documents under `paths`.
 
@@ -1105,6 +1107,9 @@ def scan(
         cache: a signature cache file to read and update (see cache.py); None for none.
         all_pairs: compare every pair of documents instead of the LSH and anchor candidates:
             the exact reference that ``dedup eval --exact`` measures the candidates against.
+        engine_name: what runs the parallel work: "local" (worker processes) or "ray"; the
+            result is the same.
+        engine_options: the engine's own settings (for "ray": ``address``).
 
     Returns:
         The ScanResult: clusters with their cleanest copy first, skipped inputs, counts.
@@ -1145,7 +1150,7 @@ def scan(
     started = clock()
     progress.start("hashing", len(sources))
     hashing = _Hashing(config, cache, warnings)
-    engine = make_engine("local", jobs)
+    engine = make_engine(engine_name, jobs, **(engine_options or {}))
     spill = SpillFolder()
     try:
         given = [str(r) for r in roots]

@@ -96,12 +96,12 @@ def _without_ray(code: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-c", prelude + code], capture_output=True, text=True, timeout=120)
 
 
-def test_without_ray_the_engine_is_a_config_error_naming_the_install() -> None:
+def test_without_ray_the_engine_is_an_error_naming_the_install() -> None:
     done = _without_ray(
         "from dedup.engine import make_engine\n"
-        "from dedup.errors import ConfigError\n"
+        "from dedup.errors import MissingExtra\n"
         "try:\n    make_engine('ray', 2)\n"
-        "except ConfigError as exc:\n    print(exc)\n"
+        "except MissingExtra as exc:\n    print(exc)\n"
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout == "--engine ray needs Ray, which is not installed: pip install 'dedup[ray]'\n"
