@@ -234,13 +234,20 @@ def cache_file(cache_dir: Path | None) -> Path:
     return cache_dir / sigcache.default_path().name if cache_dir else sigcache.default_path()
 
 
-def run_scan(paths: tuple[Path, ...], config: ScanConfig, quiet: bool, cache: Path | None) -> ScanResult:
+def run_scan(
+    paths: tuple[Path, ...],
+    config: ScanConfig,
+    quiet: bool,
+    cache: Path | None,
+    engine_name: str = "local",
+    engine_options: dict[str, Any] | None = None,
+) -> ScanResult:
     """scan() with a progress display on stderr when it is a terminal; warnings to stderr."""
     err = _Console(stderr=True, highlight=False)
     show = not quiet and err.is_terminal
     try:
         if not show:
-            result = scan(paths, config, cache=cache)
+            result = scan(paths, config, cache=cache, engine_name=engine_name, engine_options=engine_options)
         else:
             # Imported only when shown: a tenth of the start-up of a quiet rescan.
             from rich.progress import (
@@ -260,7 +267,14 @@ def run_scan(paths: tuple[Path, ...], config: ScanConfig, quiet: bool, cache: Pa
                 TimeElapsedColumn(),
             )
             with Progress(*columns, console=err, transient=True) as bar:
-                result = scan(paths, config, progress=_RichProgress(bar), cache=cache)
+                result = scan(
+                    paths,
+                    config,
+                    progress=_RichProgress(bar),
+                    cache=cache,
+                    engine_name=engine_name,
+                    engine_options=engine_options,
+                )
     except ConfigError as exc:  # a glob that does not compile, found when the walk starts
         raise click.UsageError(str(exc)) from exc
     except DedupError as exc:
@@ -399,6 +413,17 @@ def _stop_on_signals() -> None:
     callback=lambda ctx, param, value: _top(value),
     help="Clusters the report shows, largest saving first; 'all' for every one.",
 )
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "ray"]),
+    default="local",
+    show_default=True,
+    help="What runs the parallel work: this machine's worker processes, or Ray (pip install 'dedup[ray]').",
+)
+@click.option(
+    "--ray-address",
+    help="With --engine ray: the Ray cluster to join ('auto', ray://host:port); default a new local Ray.",
+)
 def scan_command(
     paths: tuple[Path, ...],
     output: Path | None,
@@ -412,10 +437,21 @@ def scan_command(
     top: int | None,
     cache_dir: Path | None,
     no_cache: bool,
+    engine: str,
+    ray_address: str | None,
     **options: Any,
 ) -> None:
     """Scan PATHS (folders and files) for near-duplicate documents."""
     config = config_from(options)
+    if ray_address is not None and engine != "ray":
+        raise click.UsageError("--ray-address needs --engine ray")
+    if engine == "ray":
+        from .engine_ray import import_ray  # the only path that imports ray, and before any work
+
+        try:
+            import_ray()
+        except DedupError as exc:
+            raise FatalError(str(exc)) from exc
     if fmt and output is None:
         raise click.UsageError("--format needs --output")
     if null and keep_list is None and drop_list is None:
@@ -430,7 +466,8 @@ def scan_command(
         _check_format(output, fmt)
     outputs = (("--output", output), ("--keep-list", keep_list), ("--drop-list", drop_list))
     check_outputs(paths, outputs, config)
-    result = run_scan(paths, config, quiet, None if no_cache else cache_file(cache_dir))
+    engine_options = {"address": ray_address} if ray_address is not None else {}
+    result = run_scan(paths, config, quiet, None if no_cache else cache_file(cache_dir), engine, engine_options)
     try:
         if output is not None:
             export.write_export(result, output, fmt, version=__version__)
