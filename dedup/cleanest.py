@@ -26,6 +26,7 @@ and other encodings), then to the first in the run's order.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import functools
 import re
@@ -349,6 +350,7 @@ def _with_truncation(texts: Sequence[str], feats: list[Features]) -> list[Featur
     enough: teasers of other posts end with one too.)
     """
     norm_lines = [[_norm_line(ln) for ln in t.split("\n") if ln.strip()] for t in texts]
+    index = _LineIndex(norm_lines)
     out: list[Features] = []
     for i, f in enumerate(feats):
         marker = None
@@ -364,26 +366,63 @@ def _with_truncation(texts: Sequence[str], feats: list[Features]) -> list[Featur
                 last = last[: len(last) - len(found.group(0))].rstrip()
             # The cut is the last line, or the line before a marker line ("Subscribe to ...").
             tails = [last] + ([lines[-2]] if label and len(lines) > 1 else [])
-            others = [other for j, other in enumerate(norm_lines) if j != i and other]
             for tail in tails:
                 if len(tail) < 20:
                     continue
-                go_on = sum(
-                    1
-                    for other in others
-                    if any(len(ln) > len(tail) + 10 and ln.startswith(tail) for ln in other)  # cut mid-line
-                    or (label is not None and tail in other[:-1])  # cut between lines, marked
-                )
                 # Copies that end on the same line say the text ends there: a cut is where
                 # more copies go on than stop (extractors of one page agree where it ends).
-                stop = sum(1 for other in others if other[-1] == tail or other[-1] == lines[-1])
-                if go_on > stop:
+                if index.go_on(tail, label is not None, i) > index.stop(tail, lines[-1]):
                     marker = label or "mid-sentence"
                     break
         if marker is not None and f.teasers and lines[-1].endswith(("...", "…")):
             f = _replace_teasers(f, f.teasers - 1)  # that ellipsis is the cut, not a teaser
         out.append(f if marker is None else _replace_truncated(f, marker))  # features leave it None
     return out
+
+
+class _LineIndex:
+    """The distinct lines of a group's copies, indexed once so that judging every copy's cut
+    costs about linear time in the copies (comparing each with all others was quadratic)."""
+
+    def __init__(self, norm_lines: Sequence[Sequence[str]]) -> None:
+        holders: dict[str, set[int]] = {}
+        inner: dict[str, set[int]] = {}  # a line -> the copies that have it before their last line
+        self._last = Counter[str]()
+        for j, lines in enumerate(norm_lines):
+            if not lines:
+                continue
+            self._last[lines[-1]] += 1
+            for pos, ln in enumerate(lines):
+                holders.setdefault(ln, set()).add(j)
+                if pos < len(lines) - 1:
+                    inner.setdefault(ln, set()).add(j)
+        self._holders = holders
+        self._inner = inner
+        self._sorted = sorted(holders)  # lines that start with a tail are one run of this order
+        self._going: dict[tuple[str, bool], frozenset[int]] = {}
+
+    def go_on(self, tail: str, marked: bool, me: int) -> int:
+        """Copies other than ``me`` that go on past ``tail``: a longer line of theirs starts
+        with it (cut mid-line), or, when the copy is marked as cut, it is one of their lines
+        before their last (cut between lines)."""
+        key = (tail, marked)
+        going = self._going.get(key)
+        if going is None:
+            found: set[int] = set()
+            at = bisect.bisect_left(self._sorted, tail)
+            while at < len(self._sorted) and self._sorted[at].startswith(tail):
+                if len(self._sorted[at]) > len(tail) + 10:
+                    found |= self._holders[self._sorted[at]]
+                at += 1
+            if marked:
+                found |= self._inner.get(tail, set())
+            going = self._going[key] = frozenset(found)
+        return len(going) - (me in going)
+
+    def stop(self, tail: str, last: str) -> int:
+        """Copies other than the one whose last line is ``last`` that end on ``tail`` or on ``last``."""
+        both = self._last[tail] + (self._last[last] if last != tail else 0)
+        return both - 1  # the copy itself ends on ``last``
 
 
 @functools.lru_cache(maxsize=4096)  # the copies of a group repeat each other's lines

@@ -125,3 +125,37 @@ def test_covered_tokens_are_those_under_a_shared_shingle(in_core: list[bool], si
     got = _covered(np.array(in_core, dtype=bool), n_tokens, size)
     want = [any(in_core[s] for s in range(max(0, t - size + 1), min(t, len(in_core) - 1) + 1)) for t in range(n_tokens)]
     assert got.tolist() == want
+
+
+def _syndicated(n: int, article: str) -> list[str]:
+    """N copies of one article, each with its own site header and footer and one word of its
+    last third changed; every tenth copy cut off about half-way."""
+    words = article.split(" ")  # the paragraphs' line breaks stay on the words before them
+    third = len(words) // 3
+    out = []
+    for i in range(n):
+        changed = words[:]
+        changed[2 * third + (i * 7919) % third] = f"word{i}"
+        text = f"Site {i} news and weather\n{' '.join(changed)}\nCopyright site {i} media group\n"
+        if i % 10 == 9:
+            text = text[: len(text) // 2].rsplit(" ", 1)[0]
+        out.append(text)
+    return out
+
+
+def test_ranking_two_thousand_copies_takes_seconds(sample_texts: dict[str, str]) -> None:
+    """Judging each copy's cut against every other copy was quadratic: 2,000 copies took
+    about 45 s. The lines are indexed once now."""
+    import time
+
+    # One sentence a line, as extractors and wrapped plain-text copies give an article.
+    sentences = " ".join(ln for ln in sample_texts[PLAIN].split("\n") if len(ln.split()) > 5).split(". ")
+    article = ".\n".join(sentences)
+    texts = _syndicated(2000, article)
+    started = time.perf_counter()
+    picks = rank(list(range(len(texts))), texts, no_corpus, CFG)
+    took = time.perf_counter() - started
+    assert took < 15, f"{took:.1f} s"
+    cut = {p.index for p in picks if any(r.startswith("truncated") for r in p.reasons)}
+    assert cut == {i for i in range(2000) if i % 10 == 9}
+    assert {p.index for p in picks[-200:]} == cut  # the cut copies rank last
