@@ -793,3 +793,19 @@ def eval_command(docs: Path, truth: Path, exact: bool, top: int, json_out: Path 
         if str(json_out) == "-":
             return
     show_report(lambda console: report.render_eval(scores, console, loss=loss))
+
+
+@main.command("explain")
+@click.argument("a", metavar="A")
+@click.argument("b", metavar="B")
+@scan_options
+def explain_command(a: str, b: str, **options: Any) -> None:
+    """Why documents A and B are or are not copies (a file, or a record as FILE:ID)."""
+    from .explain import explain, render_explanation  # here: a scan need not import it
+
+    config = config_from(options)
+    try:
+        found = explain(a, b, config)
+    except DedupError as exc:
+        raise FatalError(str(exc)) from exc
+    show_report(lambda console: render_explanation(found, console))
