@@ -122,12 +122,21 @@ EXPECTED_JSON = r"""{
   ],
   "skipped": [
     {"path": "img/logo.png", "reason": "binary", "detail": "NUL byte at offset 12"}
+  ],
+  "documents": [
+    {"id": "dump/feed.jsonl:9", "path": "dump/feed.jsonl", "record": 9, "record_id": null, "kind": "jsonl", "cluster": 2, "decision": "dropped", "rule": "", "kept": "rec-17", "digest": "0000000000000000", "bytes": 790, "root": "scraped", "absolute": "/data/dump/feed.jsonl", "absolute_escaped": null, "detail": ""},
+    {"id": "rec-17", "path": "dump/feed.jsonl", "record": 3, "record_id": null, "kind": "jsonl", "cluster": 2, "decision": "kept", "rule": "ranking", "kept": "rec-17", "digest": "0000000000000000", "bytes": 800, "root": "scraped", "absolute": "/data/dump/feed.jsonl", "absolute_escaped": null, "detail": ""},
+    {"id": "lone.txt", "path": "lone.txt", "record": null, "record_id": null, "kind": "html", "cluster": null, "decision": "unique", "rule": "", "kept": null, "digest": "0000000000000000", "bytes": 100, "root": "scraped", "absolute": "/data/lone.txt", "absolute_escaped": null, "detail": ""},
+    {"id": "mirror/[b]a[/b].html", "path": "mirror/[b]a[/b].html", "record": null, "record_id": null, "kind": "html", "cluster": 1, "decision": "dropped", "rule": "", "kept": "news/a.html", "digest": "0000000000000000", "bytes": 14230, "root": "scraped", "absolute": "/data/mirror/[b]a[/b].html", "absolute_escaped": null, "detail": ""},
+    {"id": "news/a.html", "path": "news/a.html", "record": null, "record_id": null, "kind": "html", "cluster": 1, "decision": "kept", "rule": "ranking", "kept": "news/a.html", "digest": "0000000000000000", "bytes": 6975, "root": "scraped", "absolute": "/data/news/a.html", "absolute_escaped": null, "detail": ""},
+    {"id": "img/logo.png", "path": "img/logo.png", "record": null, "record_id": null, "kind": null, "cluster": null, "decision": "skipped", "rule": "binary", "kept": null, "digest": null, "bytes": 0, "root": "scraped", "absolute": "/scraped/img/logo.png", "absolute_escaped": null, "detail": "NUL byte at offset 12"}
   ]
 }
 """
 
 
-def test_exact_json(tmp_path: Path) -> None:
+def test_exact_json(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir("/")  # a skipped entry's absolute path is below the working directory here
     out = tmp_path / "scan.json"
     write_export(small_result(), out, version=VERSION)
     assert out.read_text(encoding="utf-8") == EXPECTED_JSON
@@ -207,7 +216,7 @@ def test_format_from_suffix(name: str, fmt: str) -> None:
 def test_unknown_suffix_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         write_export(small_result(), "x.txt", version=VERSION)
-    assert str(info.value) == "cannot tell the export format from 'x.txt': use --format json|jsonl|csv"
+    assert str(info.value) == "cannot tell the export format from 'x.txt': use --format json|jsonl|csv|parquet"
     with pytest.raises(ConfigError, match="cannot tell the export format from '-'"):
         write_export(small_result(), "-", version=VERSION)
     with pytest.raises(ConfigError, match="unknown export format 'xml'"):
