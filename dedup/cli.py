@@ -809,3 +809,32 @@ def explain_command(a: str, b: str, **options: Any) -> None:
     except DedupError as exc:
         raise FatalError(str(exc)) from exc
     show_report(lambda console: render_explanation(found, console))
+
+
+@main.command("corpus")
+@click.argument("out", metavar="OUT", type=click.Path(path_type=Path))
+@click.option("--seed", type=int, default=0, show_default=True, help="The same seed writes the same bytes.")
+@click.option("--articles", type=click.IntRange(min=0), default=60, show_default=True, help="Generated base articles.")
+@click.option(
+    "--samples",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="A folder with 000_*.txt to 004_*.txt to copy in.  [default: the samples shipped with dedup]",
+)
+@click.option("--no-samples", is_flag=True, help="Leave the samples out.")
+def corpus_command(out: Path, seed: int, articles: int, samples: Path | None, no_samples: bool) -> None:
+    """Write a labelled near-duplicate corpus (files, records.jsonl, truth.jsonl) into OUT."""
+    from . import corpus  # here: a scan need not import it
+
+    try:
+        stats = corpus.generate(
+            out, seed=seed, articles=articles, samples=None if no_samples else samples or corpus.SAMPLES_DIR
+        )
+    except DedupError as exc:
+        raise FatalError(str(exc)) from exc
+    except OSError as exc:
+        raise FatalError(f"cannot write the corpus into {click.format_filename(str(out))}: {_strerror(exc)}") from exc
+    click.echo(
+        f"wrote {stats.documents:,} documents ({stats.files:,} files, {stats.records:,} records) from "
+        f"{stats.bases:,} articles into {click.format_filename(str(stats.out_dir))}: {stats.clusters:,} clusters "
+        f"of copies, {stats.singletons:,} singletons; truth in {click.format_filename(str(stats.out_dir / 'truth.jsonl'))}"
+    )

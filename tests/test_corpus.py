@@ -313,3 +313,84 @@ def test_main(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         capsys.readouterr().err
         == f"error: samples folder not found: {tmp_path / 'missing'} (give --samples DIR, or --no-samples)\n"
     )
+
+
+# --- dedup corpus: the command, and a plain install (issue 13) --------------------------------
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_shipped_samples_are_the_repository_samples() -> None:
+    shipped = {p.name: p.read_bytes() for p in SAMPLES_DIR.glob("*.txt")}
+    repo = {p.name: p.read_bytes() for p in (REPO / "samples").glob("*.txt")}
+    assert shipped == repo and len(shipped) == 5
+    assert SAMPLES_DIR.is_relative_to(REPO / "dedup")  # package data, installed with the package
+
+
+def test_dedup_corpus_command(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from dedup.cli import main as cli
+
+    runner = CliRunner()
+    out = tmp_path / "c"
+    result = runner.invoke(cli, ["corpus", str(out), "--seed", "2", "--articles", "6"], catch_exceptions=False)
+    assert result.exit_code == 0, result.stderr
+    stats = generate(tmp_path / "api", seed=2, articles=6)
+    assert files_of(out) == files_of(tmp_path / "api")
+    assert result.stdout == (
+        f"wrote {stats.documents} documents ({stats.files} files, {stats.records} records) from {stats.bases} "
+        f"articles into {out}: {stats.clusters} clusters of copies, {stats.singletons} singletons; "
+        f"truth in {out / 'truth.jsonl'}\n"
+    )
+    again = runner.invoke(cli, ["corpus", str(out)])
+    assert again.exit_code == 2 and again.stdout == ""
+    assert again.stderr == f"Error: {out} is not an empty folder: the corpus is written into a new or empty one\n"
+    bare = runner.invoke(cli, ["corpus", str(tmp_path / "bare"), "--articles", "3", "--no-samples"])
+    assert bare.exit_code == 0 and not (tmp_path / "bare" / "samples").exists()
+    missing = runner.invoke(cli, ["corpus", str(tmp_path / "m"), "--samples", str(tmp_path / "nope")])
+    assert missing.exit_code == 2 and missing.stderr.startswith("Error: samples folder not found")
+
+
+@pytest.mark.slow
+def test_dedup_corpus_after_a_plain_install(tmp_path: Path) -> None:
+    """``pip install .`` into a fresh venv, then ``dedup corpus OUT --seed 0`` away from the
+    source tree: the same bytes as the package here writes (samples and word lists are
+    package data)."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    src = tmp_path / "src"
+    shutil.copytree(
+        REPO,
+        src,
+        ignore=shutil.ignore_patterns(".git", "build", "*.egg-info", "__pycache__", "*.so", ".*cache", "tests"),
+    )
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "VIRTUAL_ENV"}}
+    install = subprocess.run(
+        [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", str(src)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert install.returncode == 0, install.stderr[-2000:]
+    shutil.rmtree(src)  # nothing may be read from the source tree
+    out = tmp_path / "out"
+    run = subprocess.run(
+        [str(venv / "bin" / "dedup"), "corpus", str(out), "--seed", "0"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("wrote ") and "samples" not in run.stderr
+    generate(tmp_path / "here", seed=0)
+    assert files_of(out) == files_of(tmp_path / "here")
