@@ -386,7 +386,7 @@ def _stop_on_signals() -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["json", "jsonl", "csv"]),
+    type=click.Choice(["json", "jsonl", "csv", "parquet"]),
     help="Export format when FILE's extension does not say.",
 )
 @click.option(
@@ -402,6 +402,13 @@ def _stop_on_signals() -> None:
     "--null",
     is_flag=True,
     help="Keep and drop lists: each id's exact bytes ended by a NUL (for xargs -0), not escaped lines.",
+)
+@click.option("--absolute", is_flag=True, help="Keep and drop lists: absolute paths (records: /abs/file:id), not ids.")
+@click.option(
+    "--decisions",
+    "decisions_file",
+    type=click.Path(allow_dash=True, path_type=Path),
+    help="Write the per-document decision table to FILE (.json, .jsonl, .csv, .parquet).",
 )
 @click.option("--fail-on-duplicates", is_flag=True, help="Exit 1 when any duplicates are found.")
 @click.option("-q", "--quiet", is_flag=True, help="No report and no progress: only exports and errors.")
@@ -431,6 +438,8 @@ def scan_command(
     keep_list: Path | None,
     drop_list: Path | None,
     null: bool,
+    absolute: bool,
+    decisions_file: Path | None,
     fail_on_duplicates: bool,
     quiet: bool,
     verbose: bool,
@@ -465,6 +474,8 @@ def scan_command(
             raise click.UsageError(str(exc)) from exc
         _check_format(output, fmt)
     outputs = (("--output", output), ("--keep-list", keep_list), ("--drop-list", drop_list))
+    if decisions_file is not None:
+        outputs = (*outputs, ("--decisions", decisions_file))
     check_outputs(paths, outputs, config)
     engine_options = {"address": ray_address} if ray_address is not None else {}
     result = run_scan(paths, config, quiet, None if no_cache else cache_file(cache_dir), engine, engine_options)
@@ -472,7 +483,11 @@ def scan_command(
         if output is not None:
             export.write_export(result, output, fmt, version=__version__)
         if keep_list is not None or drop_list is not None:
-            export.write_lists(result, keep_list, drop_list, null=null)
+            export.write_lists(result, keep_list, drop_list, null=null, absolute=absolute)
+        if decisions_file is not None:
+            from .decisions import write_decisions
+
+            write_decisions(result, decisions_file)
     except DedupError as exc:
         raise FatalError(str(exc)) from exc
     if not quiet and not any(str(path) == "-" for _, path in outputs if path is not None):
@@ -838,3 +853,89 @@ def corpus_command(out: Path, seed: int, articles: int, samples: Path | None, no
         f"{stats.bases:,} articles into {click.format_filename(str(stats.out_dir))}: {stats.clusters:,} clusters "
         f"of copies, {stats.singletons:,} singletons; truth in {click.format_filename(str(stats.out_dir / 'truth.jsonl'))}"
     )
+
+
+@main.command("apply")
+@click.argument("export_file", metavar="SCAN_JSON", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--quarantine", "quarantine", metavar="DIR", help="Move each dropped file into DIR, keeping its relative path."
+)
+@click.option("--link", "link", is_flag=True, help="Replace each dropped file by a hard link to its kept copy.")
+@click.option("--symlink", is_flag=True, help="Replace each dropped file by a symbolic link to its kept copy.")
+@click.option("--copy-kept", metavar="DIR", help="Copy every unique and kept file into DIR, keeping relative paths.")
+@click.option("--delete", is_flag=True, help="Delete each dropped file (needs --yes; undo cannot bring it back).")
+@click.option(
+    "--write",
+    "write_file",
+    type=click.Path(path_type=Path),
+    help="Write the records not dropped (JSON Lines/JSON inputs) to FILE (.jsonl or .json).",
+)
+@click.option(
+    "--annotate", is_flag=True, help="--write: add a _dedup field (cluster, decision, rule, kept id) to each record."
+)
+@click.option("--supersets", is_flag=True, help="Act on supersets too (members with text of their own).")
+@click.option("--manifest", type=click.Path(dir_okay=False, path_type=Path), help="Where to write the manifest.")
+@click.option("-y", "--yes", is_flag=True, help="Act without asking.")
+def apply_command(
+    export_file: Path,
+    quarantine: str | None,
+    link: bool,
+    symlink: bool,
+    copy_kept: str | None,
+    delete: bool,
+    write_file: Path | None,
+    annotate: bool,
+    supersets: bool,
+    manifest: Path | None,
+    yes: bool,
+) -> None:
+    """Act on a scan's JSON export: without an action, print the plan and change nothing."""
+    from . import applycmd  # here: a scan need not import it
+
+    chosen = [
+        name for name, on in (("link", link), ("symlink", symlink), ("delete", delete), ("copy", copy_kept)) if on
+    ]
+    if quarantine and not chosen:
+        chosen = ["quarantine"]
+    if len(chosen) > 1 or (quarantine and chosen[0] in ("delete", "copy")):
+        raise click.UsageError("choose one of --quarantine, --link, --symlink, --copy-kept, --delete")
+    if delete and not yes:
+        raise click.UsageError("--delete needs --yes (deleted files cannot be restored)")
+    action = chosen[0] if chosen else None
+
+    def confirm(plan: object) -> bool:
+        if yes:
+            return True
+        if not sys.stdin.isatty():
+            raise click.UsageError("not a terminal to ask: add --yes to act")
+        return click.confirm("Go ahead?", default=False)
+
+    try:
+        code = applycmd.apply_scan(
+            export_file,
+            action,
+            folder=quarantine or copy_kept,
+            manifest=manifest,
+            supersets=supersets,
+            write=write_file,
+            annotate=annotate,
+            confirm=confirm,
+            say=click.echo,
+            version=__version__,
+        )
+    except DedupError as exc:
+        raise FatalError(str(exc)) from exc
+    sys.exit(code)
+
+
+@main.command("undo")
+@click.argument("manifest", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def undo_command(manifest: Path) -> None:
+    """Put back what `dedup apply` changed, from its MANIFEST; exit 1 if a step was refused."""
+    from . import applycmd
+
+    try:
+        code = applycmd.undo_run(manifest, click.echo)
+    except DedupError as exc:
+        raise FatalError(str(exc)) from exc
+    sys.exit(code)

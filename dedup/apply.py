@@ -1,0 +1,363 @@
+"""``dedup apply``: act on a scan's decisions, safely, from its JSON export.
+
+A plan first: which files would be moved, linked, deleted or copied, and which are left
+alone and why. Nothing changes without an action (the CLI asks once, or takes ``--yes``).
+Before any change every file to act on, and the kept copy it stands for, is checked
+against the scan: still a regular file, the size the scan saw, and the same text (its
+text is extracted again and its digest compared with the one in the export). A file that
+changed, moved or vanished is left alone with its reason. Then the manifest (manifest.py)
+is written, with each file's BLAKE2b digest, and the steps are done; right before each
+one the file's stat is compared with the check's.
+
+What is never acted on: a kept copy (the last copy of its cluster), a file that is also
+the kept copy of another cluster or holds any document that is kept, a superset (a member
+with text of its own) unless asked, and records (``file:id`` documents) as files: their
+dataset is written with ``--write`` (records.py of this feature: write_records).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import extract
+from .config import ScanConfig
+from .errors import ConfigError, InputError
+from .export import read_export
+from .lists import escape_name, unescape_name
+from .manifest import Manifest, blake2b_of, copy_file, link_temp, make_parents, move_file
+from .records import Locator, text_digest
+
+__all__ = ["ACTIONS", "Plan", "Row", "Step", "build_plan", "check_file", "config_of", "load_rows", "run_plan"]
+
+#: The actions on files: the first four act on dropped files, ``copy`` on kept ones.
+ACTIONS = ("quarantine", "link", "symlink", "delete", "copy")
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One document of the export's decision table, as apply needs it."""
+
+    doc_id: str
+    rel: str
+    record: int | None
+    kind: str
+    cluster: int | None
+    decision: str
+    kept: str | None
+    rule: str
+    digest: str
+    size: int
+    root: str
+    absolute: str  # the exact name (undecodable bytes as surrogateescape's surrogates)
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One change to make: ``op`` on ``path`` (to ``to``; a link to ``kept``)."""
+
+    op: str  # move, link, symlink, delete, copy
+    row: Row
+    to: str = ""
+    kept: Row | None = None
+
+
+@dataclass
+class Plan:
+    """What a run would do, and what it leaves alone with the reason."""
+
+    action: str
+    steps: list[Step] = field(default_factory=list)
+    left: list[tuple[Row, str]] = field(default_factory=list)
+
+    @property
+    def bytes(self) -> int:
+        return sum(s.row.size for s in self.steps)
+
+    def reasons(self) -> Counter[str]:
+        """How many documents are left alone for each reason."""
+        return Counter(reason for _, reason in self.left)
+
+
+def config_of(params: dict[str, Any]) -> ScanConfig:
+    """The scan's settings from its export (what extracting a text again depends on)."""
+    fields = {k: v for k, v in params.items() if k in ScanConfig.__dataclass_fields__}
+    for key in ("include", "exclude", "prefer"):
+        if key in fields:
+            fields[key] = tuple(fields[key])
+    try:
+        return ScanConfig(**fields)
+    except (ConfigError, TypeError) as exc:
+        raise InputError(f"the export's params are not this dedup's: {exc}") from exc
+
+
+def load_rows(path: Path) -> tuple[list[Row], ScanConfig]:
+    """The decision table and settings of a JSON export.
+
+    Raises:
+        InputError: not a JSON export, or one written before it held the decision table.
+    """
+    data = read_export(path)
+    if "documents" not in data:
+        raise InputError(f"{path} holds no decision table: scan again with this dedup to write one")
+    rows = []
+    for d in data["documents"]:
+        if d["decision"] == "skipped":
+            continue
+        absolute = unescape_name(d["absolute_escaped"]) if d.get("absolute_escaped") else d["absolute"]
+        rows.append(
+            Row(d["id"], d["path"], d["record"], d["kind"], d["cluster"], d["decision"], d["kept"], d["rule"], d["digest"],
+                d["bytes"], d["root"], absolute)
+        )  # fmt: skip
+    return rows, config_of(data.get("params", {}))
+
+
+def _base_folder(rows: Sequence[Row]) -> str:
+    """The folder relative paths in a quarantine or copy are kept from: the scanned folder,
+    or the folder holding all the roots when there were several (or files)."""
+    roots = {r.root for r in rows}
+    folders = {os.path.dirname(r) if r in {x.absolute for x in rows} else r for r in roots}
+    return os.path.commonpath(sorted(folders)) if folders else os.sep
+
+
+def _below(folder: str, row: Row, base: str) -> str:
+    """Where a file goes in ``folder``: its path relative to ``base``, kept."""
+    rel = os.path.relpath(row.absolute, base)
+    if rel.startswith(os.pardir):
+        rel = row.absolute.lstrip(os.sep)
+    return os.path.join(os.path.abspath(folder), rel)
+
+
+def build_plan(
+    rows: Sequence[Row],
+    action: str,
+    *,
+    folder: str | None = None,
+    supersets: bool = False,
+) -> Plan:
+    """The steps of an action, and every dropped (or kept, for ``copy``) document left alone.
+
+    Args:
+        rows: the decision table (load_rows).
+        action: one of ACTIONS.
+        folder: the quarantine folder (also where ``link``/``symlink`` keep the originals),
+            or the folder ``copy`` copies to; None for a plan that is only shown.
+        supersets: act on supersets too (members with text of their own).
+
+    Raises:
+        ConfigError: an unknown action.
+    """
+    if action not in ACTIONS:
+        raise ConfigError(f"unknown action {action!r}")
+    plan = Plan(action)
+    base = _base_folder(rows)
+    by_id = {r.doc_id: r for r in rows}
+    if action == "copy":
+        for row in rows:
+            if row.decision not in ("unique", "kept", "superset"):
+                continue
+            if row.record is not None:
+                plan.left.append((row, "a record: records are written with --write, not copied as files"))
+            else:
+                plan.steps.append(Step("copy", row, _below(folder, row, base) if folder else ""))
+        return plan
+    targets = {"dropped", "superset"} if supersets else {"dropped"}
+    # Files that hold a document that stays: never removed, whatever else they hold.
+    staying = {r.absolute for r in rows if r.decision not in targets}
+    for row in rows:
+        if row.decision == "superset" and not supersets:
+            plan.left.append((row, "a superset: it has text of its own (act on it with --supersets)"))
+            continue
+        if row.decision not in targets:
+            continue
+        kept = by_id.get(row.kept or "")
+        if row.record is not None:
+            plan.left.append((row, "a record: records are never acted on as files (see --write)"))
+        elif kept is None:
+            plan.left.append((row, "its cluster's kept copy is not in the export"))
+        elif kept.absolute == row.absolute:
+            plan.left.append((row, "the last copy: it is its cluster's kept copy"))
+        elif row.absolute in staying:
+            plan.left.append((row, "the kept copy of another cluster, or a file holding a kept document"))
+        elif action in ("link", "symlink") and kept.record is not None:
+            plan.left.append((row, "its kept copy is a record: a file cannot be linked to it"))
+        else:
+            op = "move" if action == "quarantine" else action
+            to = "" if action == "delete" or not folder else _below(folder, row, base)
+            plan.steps.append(Step(op, row, to, kept))
+    return plan
+
+
+def check_file(row: Row, config: ScanConfig) -> str | None:
+    """Why a file no longer is what the scan saw, or None: a regular file, the same size
+    (for a whole file) and the same text (extracted again, digest compared)."""
+    shown = escape_name(row.absolute)
+    try:
+        st = os.lstat(row.absolute)
+    except FileNotFoundError:
+        return f"vanished since the scan: {shown}"
+    except OSError as exc:
+        return f"cannot be read: {shown}: {exc.strerror}"
+    if not stat.S_ISREG(st.st_mode):
+        return f"no longer a regular file: {shown}"
+    if row.record is None and st.st_size != row.size:
+        return f"changed since the scan ({st.st_size:,} bytes, the scan saw {row.size:,}): {shown}"
+    try:
+        text = extract.load_text(Locator(row.absolute), row.kind, config)  # type: ignore[arg-type]
+    except (OSError, ValueError, RecursionError) as exc:
+        return f"cannot be read again: {shown}: {exc}"
+    if f"{text_digest(text):016x}" != row.digest:
+        return f"changed since the scan (its text differs): {shown}"
+    return None
+
+
+def _stat_key(path: str) -> tuple[int, ...] | None:
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+@dataclass
+class Outcome:
+    """What a run did: steps done, and those left with the reason (checks or failures)."""
+
+    done: int = 0
+    bytes: int = 0
+    left: list[tuple[Row, str]] = field(default_factory=list)
+
+
+def run_plan(
+    plan: Plan,
+    config: ScanConfig,
+    manifest_path: Path,
+    *,
+    scan: str,
+    version: str,
+    on_step: Callable[[int], None] | None = None,
+) -> Outcome:
+    """Check every file, write the manifest, then make the plan's changes one by one.
+
+    Args:
+        plan: from build_plan.
+        config: the scan's settings (config_of), for extracting texts again.
+        manifest_path: where the manifest goes (written before the first change).
+        scan: the export the plan came from (recorded in the manifest).
+        version: the dedup version (recorded).
+        on_step: called with the number of each step before it is made (tests stop runs
+            halfway through it).
+
+    Returns:
+        The counts, and every file left alone with its reason.
+    """
+    outcome = Outcome()
+    checked: dict[str, str | None] = {}
+
+    def check(row: Row) -> str | None:
+        if row.doc_id not in checked:
+            checked[row.doc_id] = check_file(row, config)
+        return checked[row.doc_id]
+
+    ready: list[tuple[Step, str, tuple[int, ...] | None]] = []
+    for step in plan.steps:
+        why = check(step.row)
+        if why is None and step.kept is not None:
+            kept_why = check(step.kept)
+            if kept_why is not None:
+                why = f"its kept copy {kept_why}"
+            elif _same_file(step.row.absolute, step.kept.absolute):
+                why = f"the same file as its kept copy: {escape_name(step.kept.absolute)}"
+        digest = None if why else blake2b_of(step.row.absolute)
+        if why is None and digest is None:
+            why = f"cannot be read: {escape_name(step.row.absolute)}"
+        if why is not None:
+            outcome.left.append((step.row, why))
+            continue
+        ready.append((step, str(digest), _stat_key(step.row.absolute)))
+    entries = [
+        {
+            "op": s.op,
+            "id": escape_name(s.row.doc_id),
+            "path": escape_name(s.row.absolute),
+            "to": escape_name(s.to),
+            "kept": escape_name(s.kept.absolute) if s.kept is not None and s.op in ("link", "symlink") else "",
+            "blake2b": digest,
+            "bytes": s.row.size,
+            "status": "planned",
+        }
+        for s, digest, _ in ready
+    ]
+    manifest = Manifest.new(manifest_path, plan.action, scan, version, entries)
+    manifest.save()
+    created: list[str] = []
+    for n, ((step, _digest, seen), entry) in enumerate(zip(ready, entries, strict=True)):
+        if on_step is not None:
+            on_step(n)
+        if _stat_key(step.row.absolute) != seen:
+            why = f"changed since it was checked: {escape_name(step.row.absolute)}"
+        else:
+            why = _make(step, created)
+        manifest.data["folders"] = [escape_name(f) for f in created]
+        if why is None:
+            entry["status"] = "done"
+            outcome.done += 1
+            outcome.bytes += step.row.size
+        else:
+            entry["status"], entry["reason"] = "skipped", why
+            outcome.left.append((step.row, why))
+        manifest.save(now=False)
+    manifest.data["state"] = "finished"
+    manifest.save()
+    return outcome
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        x, y = os.stat(a), os.stat(b)
+    except OSError:
+        return False
+    return (x.st_dev, x.st_ino) == (y.st_dev, y.st_ino)
+
+
+def _make(step: Step, created: list[str]) -> str | None:
+    """Make one change; the reason it failed (nothing lost), or None."""
+    path = step.row.absolute
+    try:
+        if step.op == "delete":
+            os.unlink(path)
+        elif step.op == "copy":
+            if os.path.lexists(step.to):
+                return f"something is already at {escape_name(step.to)}"
+            make_parents(step.to, created)
+            copy_file(path, step.to)
+        else:
+            move_file(path, step.to, created)
+            if step.op in ("link", "symlink") and step.kept is not None:
+                try:
+                    _link(step.op, step.kept.absolute, path)
+                except OSError:
+                    move_file(step.to, path, created)  # put the original back where it was
+                    raise
+    except OSError as exc:
+        return f"{escape_name(path)}: {exc.strerror or exc}"
+    return None
+
+
+def _link(op: str, kept: str, path: str) -> None:
+    """Put a hard or symbolic link to ``kept`` at ``path`` (made beside it, renamed in)."""
+    tmp = link_temp(path)
+    if op == "link":
+        os.link(kept, tmp)
+    else:
+        os.symlink(kept, tmp)
+    try:
+        os.rename(tmp, path)
+    except OSError:
+        os.unlink(tmp)
+        raise

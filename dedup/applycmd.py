@@ -1,0 +1,166 @@
+"""What ``dedup apply`` and ``dedup undo`` print and decide, between the CLI and apply.py.
+
+The CLI parses options and calls :func:`apply_scan` or :func:`undo_run`; they print the plan
+and outcome with ``say`` and raise DedupError for a run that cannot go on.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from .apply import Outcome, Plan, Row, build_plan, load_rows, run_plan
+from .dataset import RecordRow, write_records
+from .errors import ConfigError, InputError
+from .lists import escape_name
+from .manifest import undo
+
+__all__ = ["SHOWN", "apply_scan", "describe", "undo_run"]
+
+SHOWN = 10  # plan rows shown before "... and N more"
+_VERBS = {"quarantine": "move", "link": "hard-link", "symlink": "symlink", "delete": "delete", "copy": "copy"}
+
+
+def _size(n: int) -> str:
+    value = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{n} B"
+
+
+def describe(plan: Plan, say: Callable[[str], None], *, shown: int = SHOWN) -> None:
+    """The plan: counts and bytes, the first steps, and what is left alone and why."""
+    verb = _VERBS[plan.action]
+    files = "kept and unique files" if plan.action == "copy" else "dropped files"
+    say(f"Plan: {verb} {len(plan.steps):,} {files} ({_size(plan.bytes)})")
+    for step in plan.steps[:shown]:
+        where = f" -> {escape_name(step.to)}" if step.to else ""
+        kept = f" (kept: {escape_name(step.kept.doc_id)})" if step.kept is not None else ""
+        say(f"  {verb} {escape_name(step.row.absolute)}{where}{kept}")
+    if len(plan.steps) > shown:
+        say(f"  ... and {len(plan.steps) - shown:,} more")
+    if plan.left:
+        say(f"Left alone: {len(plan.left):,}")
+        for reason, count in sorted(plan.reasons().items()):
+            say(f"  {count:,} {reason}")
+
+
+def _manifest_path(action: str, folder: str | None, given: Path | None) -> Path:
+    """Where the manifest goes: as given; in the quarantine folder; beside the copy folder;
+    else in the working directory under a dated name."""
+    if given is not None:
+        return given
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+    if action == "quarantine" and folder:
+        return Path(folder) / "dedup-manifest.json"
+    if action == "copy" and folder:
+        f = Path(folder).resolve()
+        return f.parent / f"{f.name}.dedup-manifest.json"
+    if folder:
+        return Path(folder) / "dedup-manifest.json"
+    return Path(f"dedup-{action}-{stamp}.json")
+
+
+def apply_scan(
+    export: Path,
+    action: str | None,
+    *,
+    folder: str | None,
+    manifest: Path | None,
+    supersets: bool,
+    write: Path | None,
+    annotate: bool,
+    confirm: Callable[[Plan], bool],
+    say: Callable[[str], None],
+    version: str,
+) -> int:
+    """Plan, and with an action and a yes, act. Returns the exit code (0).
+
+    Raises:
+        InputError: the export cannot be read.
+        ConfigError: the options do not fit together, or the manifest's place is taken.
+    """
+    rows, config = load_rows(export)
+    if write is not None:
+        _write_dataset(rows, config, write, annotate, supersets, say)
+    if action is None and write is not None:
+        return 0
+    if action in ("link", "symlink") and not folder:
+        folder = f"dedup-originals-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}"
+    plan = build_plan(rows, action or "quarantine", folder=folder, supersets=supersets)
+    if action is None:
+        describe(plan, say)
+        say("Nothing changed (a dry run): add --quarantine DIR, --link, --symlink, --copy-kept DIR or --delete.")
+        return 0
+    if action in ("quarantine", "copy") and not folder:
+        raise ConfigError(f"{action} needs a folder")
+    if folder and _inside_inputs(folder, rows):
+        raise ConfigError(f"{folder} is inside a scanned folder: choose a folder outside what was scanned")
+    where = _manifest_path(action, folder, manifest)
+    if where.exists():
+        raise ConfigError(f"{where} exists: undo that run first, or give --manifest another file")
+    describe(plan, say)
+    if not plan.steps:
+        say("Nothing to do.")
+        return 0
+    if not confirm(plan):
+        say("Nothing changed.")
+        return 0
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+    outcome = run_plan(plan, config, where, scan=str(export), version=version)
+    _report(outcome, action, where, say)
+    return 0
+
+
+def _inside_inputs(folder: str, rows: list[Row]) -> bool:
+    """Would the folder be scanned next time (inside a scanned folder)?"""
+    target = os.path.abspath(folder)
+    roots = {r.root for r in rows if r.root != r.absolute}
+    return any(target == root or target.startswith(root.rstrip(os.sep) + os.sep) for root in roots)
+
+
+def _report(outcome: Outcome, action: str, manifest: Path, say: Callable[[str], None]) -> None:
+    verb = {"quarantine": "moved", "link": "linked", "symlink": "linked", "delete": "deleted", "copy": "copied"}
+    say(f"Done: {verb[action]} {outcome.done:,} files ({_size(outcome.bytes)}). Manifest: {manifest}")
+    if outcome.left:
+        say(f"Not acted on: {len(outcome.left):,}")
+        for _row, reason in outcome.left[:SHOWN]:
+            say(f"  {reason}")
+        if len(outcome.left) > SHOWN:
+            say(f"  ... and {len(outcome.left) - SHOWN:,} more (see the manifest)")
+    if action != "delete":
+        say(f"To put everything back: dedup undo {manifest}")
+
+
+def _write_dataset(
+    rows: list[Row], config: object, out: Path, annotate: bool, supersets: bool, say: Callable[[str], None]
+) -> None:
+    """The records that are not dropped, to ``out``."""
+    inputs = {r.absolute for r in rows}
+    if os.path.abspath(out) in inputs:
+        raise ConfigError(f"--write {out} is one of the scanned files")
+    records = [
+        RecordRow(r.record, r.decision, r.cluster, r.rule, r.kept, r.digest, r.absolute, r.rel)
+        for r in rows
+        if r.record is not None
+    ]
+    if not records:
+        raise InputError("--write: the scan holds no records (JSON Lines or JSON inputs)")
+    done = write_records(records, config, out, annotate=annotate, supersets=supersets)  # type: ignore[arg-type]
+    say(f"Wrote {done.written:,} records of {done.files:,} files to {out} ({done.dropped:,} dropped records left out)")
+    for path, reason in done.left:
+        say(f"  left out {path}: {reason}")
+
+
+def undo_run(manifest: Path, say: Callable[[str], None]) -> int:
+    """Undo an apply run; 0 when everything was put back, 1 when a step was refused."""
+    result = undo(manifest)
+    say(f"Restored {result.restored:,} files ({result.untouched:,} steps had not been done).")
+    for _path, reason in result.refused:
+        say(f"  refused: {reason}")
+    return 1 if result.refused else 0

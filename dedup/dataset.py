@@ -1,0 +1,191 @@
+"""``dedup apply --write FILE``: the deduplicated dataset of record inputs.
+
+Every record of the scanned JSON Lines and JSON files but the dropped ones, in their files'
+scan order and each file's own order, in their original form: a JSON Lines record is its
+line's bytes as they were (blank and unreadable lines too: only dropped records are cut), a
+JSON array item the bytes of the item. Written as JSON Lines (``.jsonl``) or as one JSON
+array (``.json``); an item spread over several lines is written compactly in JSON Lines.
+With ``annotate`` each record that is an object gets a ``_dedup`` field: its cluster,
+decision, the rule that decided and the id of the kept copy (the record is then
+written again by json, keys in their order).
+
+A file is checked first: it is read again and each record's text digest compared with
+the scan's; a file that changed since is left out whole, with its reason.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from . import extract
+from .atomic import write_atomic
+from .config import ScanConfig
+from .errors import ConfigError
+from .lists import escape_name
+from .records import Document, SourceFile, text_digest
+
+__all__ = ["RecordRow", "WriteOutcome", "write_records"]
+
+_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json"}
+
+
+@dataclass(frozen=True, slots=True)
+class RecordRow:
+    """A record document of the decision table, as the dataset writer needs it."""
+
+    record: int
+    decision: str
+    cluster: int | None
+    rule: str
+    kept: str | None
+    digest: str
+    absolute: str
+    rel: str
+
+
+@dataclass
+class WriteOutcome:
+    """What went into the dataset: records written and dropped, files left out and why."""
+
+    written: int = 0
+    dropped: int = 0
+    files: int = 0
+    left: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
+
+
+def _documents(path: str, rel: str, config: ScanConfig) -> dict[int, Document]:
+    """The file's record documents, extracted again, by record number."""
+    source = SourceFile(path, rel, os.path.getsize(path))
+    found = {}
+    for item in extract.extract(source, config):
+        if isinstance(item, Document) and item.record is not None:
+            found[item.record] = item
+    return found
+
+
+def _changed(rows: Sequence[RecordRow], docs: dict[int, Document]) -> str | None:
+    for row in rows:
+        doc = docs.get(row.record)
+        if doc is None:
+            return f"record {row.record} is gone since the scan"
+        if f"{text_digest(doc.text):016x}" != row.digest:
+            return f"record {row.record} changed since the scan"
+    return None
+
+
+def _annotated(raw: bytes, row: RecordRow | None) -> bytes:
+    """A record with its ``_dedup`` field (objects only; others as they were)."""
+    value = json.loads(raw)
+    if not isinstance(value, dict) or row is None:
+        return raw
+    value["_dedup"] = {"cluster": row.cluster, "decision": row.decision, "rule": row.rule, "kept": row.kept}
+    return json.dumps(value, ensure_ascii=False).encode("utf-8", "surrogatepass")
+
+
+def _jsonl_items(data: bytes, starts: dict[int, RecordRow], drop: set[int]) -> Iterator[tuple[bytes, RecordRow | None]]:
+    """A JSON Lines file's lines but the dropped records' (each without its line end), with
+    the record row of each line that is a record of the scan."""
+    at = 0
+    while at < len(data):
+        end = data.find(b"\n", at)
+        end = len(data) if end < 0 else end
+        line = data[at:end].rstrip(b"\r")
+        found = starts.get(at)
+        if found is None:
+            if line.strip() or end < len(data):
+                yield line, None  # not a record of the scan (blank, unreadable): kept as it was
+        elif found.record not in drop:
+            yield line, found
+        at = end + 1
+
+
+def _json_items(data: bytes, docs: dict[int, Document], drop: set[int]) -> Iterator[bytes]:
+    """A JSON array file's items but the dropped ones: the item's own bytes where the scan
+    located them, else written by json."""
+    value = json.loads(data)
+    items = value if isinstance(value, list) else [value]
+    for number, item in enumerate(items, start=1):
+        if number in drop:
+            continue
+        doc = docs.get(number)
+        if doc is not None and doc.locator.length >= 0:
+            yield data[doc.locator.offset : doc.locator.offset + doc.locator.length]
+        else:
+            yield json.dumps(item, ensure_ascii=False).encode("utf-8", "surrogatepass")
+
+
+def write_records(
+    rows: Sequence[RecordRow],
+    config: ScanConfig,
+    out: Path | str,
+    *,
+    annotate: bool = False,
+    supersets: bool = False,
+) -> WriteOutcome:
+    """Write the records that are not dropped, file by file, to ``out``.
+
+    Args:
+        rows: every record document of the scan, in table order.
+        config: the scan's settings (extracting again needs its fields).
+        out: a ``.jsonl`` or ``.json`` file; written atomically.
+        annotate: add the ``_dedup`` field to each record.
+        supersets: drop supersets too.
+
+    Raises:
+        ConfigError: ``out`` names no format.
+        ExportError: ``out`` could not be written.
+    """
+    fmt = _FORMATS.get(Path(str(out)).suffix.lower())
+    if fmt is None:
+        raise ConfigError(f"cannot tell the dataset format from '{out}': name it .jsonl or .json")
+    drops = {"dropped", "superset"} if supersets else {"dropped"}
+    by_file: dict[str, list[RecordRow]] = {}
+    for row in rows:
+        by_file.setdefault(row.absolute, []).append(row)
+    outcome = WriteOutcome()
+    parts: list[bytes] = []
+    for path, file_rows in by_file.items():
+        try:
+            docs = _documents(path, file_rows[0].rel, config)
+            why = _changed(file_rows, docs)
+            if why is None:
+                with open(path, "rb") as f:
+                    data = f.read()
+        except (OSError, ValueError) as exc:
+            why = f"cannot be read again: {exc}"
+        if why is not None:
+            outcome.left.append((escape_name(path), why))
+            continue
+        drop = {r.record for r in file_rows if r.decision in drops}
+        row_of = {r.record: r for r in file_rows}
+        spans = all(d.locator.length >= 0 for d in docs.values())
+        if path.endswith((".jsonl", ".ndjson")) or (spans and not data.lstrip().startswith(b"[")):
+            starts = {d.locator.offset: row_of[n] for n, d in docs.items() if n in row_of}
+            lines = list(_jsonl_items(data, starts, drop))
+            items = [_annotated(line, row) if annotate and row else line for line, row in lines]
+        else:
+            items = list(_json_items(data, docs, drop))
+            if annotate:
+                kept_numbers = [n for n in range(1, len(items) + len(drop) + 1) if n not in drop]
+                items = [_annotated(raw, row_of.get(n)) for raw, n in zip(items, kept_numbers, strict=True)]
+        if fmt == "jsonl":
+            items = [b" ".join(i.split(b"\n")) if b"\n" in i else i for i in items]
+        parts.extend(items)
+        outcome.files += 1
+        outcome.written += sum(1 for r in file_rows if r.record not in drop)
+        outcome.dropped += len(drop)
+
+    def write(f: IO[Any]) -> None:
+        if fmt == "jsonl":
+            for item in parts:
+                f.write(item + b"\n")
+        else:
+            f.write(b"[\n" + b",\n".join(parts) + (b"\n]\n" if parts else b"]\n"))
+
+    write_atomic(out, write, binary=True)
+    return outcome

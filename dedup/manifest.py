@@ -1,0 +1,285 @@
+"""The manifest of a ``dedup apply`` run, the file moves it makes, and ``dedup undo``.
+
+The manifest is JSON (schema ``dedup.manifest/1``), written atomically before the first
+change with every planned step and its file's BLAKE2b digest, and rewritten as steps are
+done (at most every half second, and at the end). Paths are absolute and escaped by
+``lists.escape_name``, so names that are not valid UTF-8 or hold line breaks are exact.
+
+Undo does not trust the recorded status of a step: a run killed with SIGKILL may have
+done a step it had not yet recorded. It looks at the files instead (is the original at
+its place with its digest, is the moved copy at the other place with the same digest)
+and finishes or reverses what it finds, so any point at which a run stopped can be undone.
+A step whose files changed since is refused with the reason, and nothing is overwritten.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import stat
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .atomic import write_text_atomic
+from .errors import InputError
+from .lists import escape_name, unescape_name
+
+__all__ = [
+    "SCHEMA",
+    "Manifest",
+    "UndoResult",
+    "blake2b_of",
+    "copy_file",
+    "link_temp",
+    "make_parents",
+    "move_file",
+    "undo",
+]
+
+SCHEMA = "dedup.manifest/1"
+_SAVE_EVERY = 0.5  # seconds between rewrites of the manifest while a run goes on
+_CHUNK = 1 << 20
+
+
+def blake2b_of(path: str) -> str | None:
+    """The BLAKE2b digest (hex) of a regular file's bytes, or None if it is not one now."""
+    try:
+        with open(path, "rb", opener=lambda p, f: os.open(p, f | os.O_NOFOLLOW)) as f:
+            if not _is_regular(os.fstat(f.fileno()).st_mode):
+                return None
+            h = hashlib.blake2b()
+            while chunk := f.read(_CHUNK):
+                h.update(chunk)
+            return h.hexdigest()
+    except OSError:
+        return None
+
+
+def _is_regular(mode: int) -> bool:
+    return stat.S_ISREG(mode)
+
+
+def make_parents(path: str, created: list[str]) -> None:
+    """Create the folders above ``path`` that are missing, recording each one made."""
+    parent = os.path.dirname(path)
+    missing = []
+    while parent and not os.path.isdir(parent):
+        missing.append(parent)
+        parent = os.path.dirname(parent)
+    for folder in reversed(missing):
+        os.mkdir(folder)
+        created.append(folder)
+
+
+def move_file(src: str, dst: str, created: list[str]) -> None:
+    """Move a file to a place that must be free; across file systems by copy, fsync, rename
+    and then unlinking the original (so a stop in between leaves two whole copies).
+
+    Raises:
+        FileExistsError: something is at ``dst``.
+        OSError: the move failed; the original is where it was.
+    """
+    if os.path.lexists(dst):
+        raise FileExistsError(f"something is already at {escape_name(dst)}")
+    make_parents(dst, created)
+    try:
+        os.rename(src, dst)
+        return
+    except OSError as exc:
+        if exc.errno != 18:  # EXDEV: another file system
+            raise
+    copy_file(src, dst)
+    os.unlink(src)
+
+
+def copy_file(src: str, dst: str) -> None:
+    """Copy bytes, mode and times to a new file beside ``dst``, fsync, then rename it in."""
+    tmp = os.path.join(os.path.dirname(dst), f".{os.path.basename(dst)}.{os.getpid()}.dedup-tmp")
+    try:
+        with open(src, "rb") as fin, open(tmp, "xb") as fout:
+            shutil.copyfileobj(fin, fout, _CHUNK)
+            fout.flush()
+            os.fsync(fout.fileno())
+        shutil.copystat(src, tmp)
+        if os.path.lexists(dst):
+            raise FileExistsError(f"something is already at {escape_name(dst)}")
+        os.rename(tmp, dst)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+@dataclass
+class Manifest:
+    """A run's record of its steps; ``save`` writes it all or nothing."""
+
+    path: Path
+    data: dict[str, Any]
+    _saved_at: float = 0.0
+
+    @classmethod
+    def new(cls, path: Path, action: str, scan: str, version: str, steps: list[dict[str, Any]]) -> Manifest:
+        data = {
+            "schema": SCHEMA,
+            "version": version,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "scan": escape_name(os.path.abspath(scan)),
+            "action": action,
+            "state": "running",
+            "folders": [],
+            "steps": steps,
+        }
+        return cls(path, data)
+
+    @classmethod
+    def load(cls, path: Path) -> Manifest:
+        """Read a manifest.
+
+        Raises:
+            InputError: not readable, not JSON, or not a dedup manifest.
+        """
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise InputError(f"cannot read {path}: {exc}") from exc
+        if not isinstance(data, dict) or data.get("schema") != SCHEMA:
+            raise InputError(f'{path} is not a dedup apply manifest (no "schema": "{SCHEMA}")')
+        return cls(path, data)
+
+    @property
+    def steps(self) -> list[dict[str, Any]]:
+        steps: list[dict[str, Any]] = self.data["steps"]
+        return steps
+
+    def save(self, *, now: bool = True) -> None:
+        """Write the manifest (atomically); unless ``now``, only if the last write is old."""
+        if not now and time.monotonic() - self._saved_at < _SAVE_EVERY:
+            return
+        write_text_atomic(self.path, json.dumps(self.data, ensure_ascii=False, indent=1) + "\n")
+        self._saved_at = time.monotonic()
+
+
+def exact(path: str) -> str:
+    """A manifest path back as the file system name."""
+    return unescape_name(path)
+
+
+@dataclass
+class UndoResult:
+    """What undo did: counts per outcome, and the steps it refused with their reasons."""
+
+    restored: int = 0
+    untouched: int = 0  # steps that had not been done: nothing to put back
+    refused: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+
+
+def _state(path: str, digest: str) -> str:
+    """``same`` (a regular file with the digest), ``missing``, or ``other``."""
+    if not os.path.lexists(path):
+        return "missing"
+    return "same" if blake2b_of(path) == digest else "other"
+
+
+def _is_our_link(path: str, kept: str, op: str) -> bool:
+    """Is ``path`` the link apply put there (a symlink to ``kept``, or a hard link of it)?"""
+    try:
+        if op == "symlink":
+            return os.path.islink(path) and os.readlink(path) == kept
+        a, b = os.lstat(path), os.stat(kept)
+        return not os.path.islink(path) and (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
+    except OSError:
+        return False
+
+
+def link_temp(path: str) -> str:
+    """Where a link is made before it is renamed over ``path``."""
+    return os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.dedup-link")
+
+
+def _undo_step(step: dict[str, Any], created: list[str]) -> tuple[str, str]:
+    """Put one step back: (``restored`` | ``untouched`` | ``refused``, reason)."""
+    op, digest = step["op"], step["blake2b"]
+    path = exact(step["path"])
+    to = exact(step["to"]) if step.get("to") else ""
+    here = _state(path, digest)
+    shown = escape_name(path)
+    if op == "copy":
+        there = _state(to, digest)
+        if there == "same":
+            os.unlink(to)
+            return "restored", ""
+        if there == "missing":
+            return "untouched", ""
+        return "refused", f"{escape_name(to)} changed since it was copied: left as it is"
+    if op == "delete":
+        if here == "same":
+            return "untouched", ""
+        return "refused", f"{shown} was deleted (--delete): dedup cannot restore it"
+    there = _state(to, digest)
+    if op in ("link", "symlink"):
+        kept = exact(step["kept"])
+        tmp = link_temp(path)
+        if os.path.lexists(tmp) and _is_our_link(tmp, kept, op):
+            os.unlink(tmp)
+        if there == "same" and os.path.lexists(path) and _is_our_link(path, kept, op):
+            os.unlink(path)
+            here = "missing"
+    if here == "missing" and there == "same":
+        move_file(to, path, created)
+        return "restored", ""
+    if here == "same" and there == "missing":
+        return "untouched", ""
+    if here == "same" and there == "same":  # a copy across file systems was not finished
+        os.unlink(to)
+        return "restored", ""
+    if here == "missing" and there == "missing":
+        return "refused", f"{shown} is gone, and so is its copy at {escape_name(to)}"
+    if here == "other":
+        return "refused", f"something else is at {shown} now: left as it is (the original is at {escape_name(to)})"
+    return "refused", f"{escape_name(to)} changed since it was moved there: left as it is"
+
+
+def undo(path: Path) -> UndoResult:
+    """Undo an apply run from its manifest: every step, last first.
+
+    Args:
+        path: the manifest the run wrote.
+
+    Returns:
+        The counts of restored and untouched steps, and the refused ones with reasons.
+
+    Raises:
+        InputError: the manifest cannot be read.
+    """
+    manifest = Manifest.load(path)
+    result = UndoResult()
+    created: list[str] = []
+    for step in reversed(manifest.steps):
+        if step.get("status") in ("skipped", "undone"):
+            continue
+        try:
+            outcome, reason = _undo_step(step, created)
+        except OSError as exc:
+            outcome, reason = "refused", f"{escape_name(exact(step['path']))}: {exc.strerror or exc}"
+        if outcome == "restored":
+            result.restored += 1
+            step["status"] = "undone"
+        elif outcome == "untouched":
+            result.untouched += 1
+            step["status"] = "undone"
+        else:
+            result.refused.append((step["path"], reason))
+            step["status"], step["reason"] = "refused", reason
+        manifest.save(now=False)
+    for folder in sorted((exact(f) for f in manifest.data.get("folders", [])), key=len, reverse=True):
+        with contextlib.suppress(OSError):
+            os.rmdir(folder)  # only if empty: a folder apply made and undo emptied
+    manifest.data["state"] = "undone" if not result.refused else "partly undone"
+    manifest.save()
+    return result
