@@ -26,7 +26,7 @@ kept               string    id of its cluster's kept copy; null outside cluster
 digest             string    digest of the text as hashed: UTF-8 length (high 32 bits) and CRC-32
                              (low 32), 16 hex digits; null for skipped entries
 bytes              int64     bytes of source the document accounts for (0 for skipped entries)
-root               string    the scanned folder or file (as given) it was found under
+root               string    the scanned folder or file it was found under, as an absolute path
 absolute           string    absolute path of its file (a record's file for records)
 absolute_escaped   string    the absolute path escaped by ``lists.escape_name`` (exact, undo with
                              ``lists.unescape_name``) when it is not valid UTF-8; else null
@@ -142,7 +142,7 @@ def decision_rows(result: ScanResult) -> Iterator[dict[str, Any]]:
             "kept": kept_id,
             "digest": f"{d.digest:016x}",
             "bytes": d.size,
-            "root": _root_for(d.rel, roots),
+            "root": os.path.abspath(_root_for(d.rel, roots)),
             "absolute": absolute,
             "detail": "",
         }
@@ -159,7 +159,7 @@ def decision_rows(result: ScanResult) -> Iterator[dict[str, Any]]:
             "kept": None,
             "digest": None,
             "bytes": 0,
-            "root": _root_for(k.rel, roots),
+            "root": os.path.abspath(_root_for(k.rel, roots)),
             "absolute": _absolute_of_skipped(k.rel, roots),
             "detail": k.detail,
         }
