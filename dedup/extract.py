@@ -27,15 +27,18 @@ Records have kind "jsonl"; their ids and numbers are described in ``jsonrecords`
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import sys
 from collections.abc import Iterator
 
+from .compressed import CorruptInput, open_decompressed, read_limited, verify
 from .config import ScanConfig
 from .decode import SNIFF_BYTES, binary_kind, decode_bytes, dedup_output, normalize_newlines, unicode_codec
-from .errors import SkipReason, os_detail
+from .errors import MissingExtra, SkipReason, os_detail
 from .files import NotRegularFileError, open_regular
+from .formats import JSONL_SUFFIXES, PARQUET_SUFFIXES, compression, inner_suffix
 from .htmltext import HtmlTooComplex, html_to_text
 from .jsonrecords import (
     JSON_ARRAY_ITEM,
@@ -49,7 +52,9 @@ from .jsonrecords import (
     record_documents,
     record_text,
 )
+from .parquet_input import PARQUET_ROW, load_row_text, parquet_documents
 from .records import DocKind, Document, Locator, Skipped, SourceFile
+from .reread import read_span
 
 __all__ = [
     "JSON_ARRAY_ITEM",
@@ -62,7 +67,6 @@ __all__ = [
 
 _HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
 _MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})
-_JSONL_SUFFIXES = frozenset({".jsonl", ".ndjson"})
 _FRONT_MATTER = re.compile(r"---[ \t]*\n[A-Za-z_][\w -]*:.*?\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
 
 # --- the stage --------------------------------------------------------------------------
@@ -101,6 +105,10 @@ def _guarded(rel: str, items: Iterator[Document | Skipped]) -> Iterator[Document
         yield Skipped(rel, SkipReason.UNREADABLE, one_line(os_detail(exc)))
     except HtmlTooComplex as exc:
         yield Skipped(rel, SkipReason.TOO_COMPLEX, exc.detail)
+    except CorruptInput as exc:
+        yield Skipped(rel, SkipReason.UNREADABLE, one_line(exc.detail))
+    except MissingExtra as exc:  # a zstd file without zstandard: the message names the pip command
+        yield Skipped(rel, SkipReason.EXTRACT_FAILED, one_line(str(exc)))
     except Exception as exc:  # one bad file must not stop a run
         yield Skipped(rel, SkipReason.EXTRACT_FAILED, one_line(f"{type(exc).__name__}: {exc}"))
 
@@ -109,21 +117,23 @@ def load_text(locator: Locator, kind: DocKind, config: ScanConfig) -> str:
     """Read a document's text again, exactly as ``extract`` gave it.
 
     The cleanest-copy stage calls this for cluster members, so the corpus text need not
-    stay in memory. See the module docstring for how ``locator`` addresses records.
+    stay in memory. See the module docstring for how ``locator`` addresses records; in a
+    compressed file the offsets are those of the decompressed stream, read through a spool
+    (``reread``) so that a file is not decompressed again for each member.
 
     Raises:
         OSError: the file cannot be read any more.
         ValueError: the file no longer holds a usable document at ``locator``.
     """
     path = locator.path
+    if locator.length == PARQUET_ROW:
+        return load_row_text(locator, config)
+    form = compression(path)
     if kind == "jsonl" and locator.length >= 0:
-        with open_regular(path) as (f, _):
-            f.seek(locator.offset)
-            raw = f.read(locator.length)
+        raw = _read_span(path, form, locator.offset, locator.length)
         value, _encoding = parse_line(raw, first=locator.offset == 0)
         return record_text(value, config)
-    with open_regular(path) as (f, _):
-        data = f.read()
+    data = _read_whole(path, form, config)
     if kind == "jsonl":
         value, _encoding = parse_json_file(data)
         if locator.length == JSON_ARRAY_ITEM:
@@ -134,18 +144,55 @@ def load_text(locator: Locator, kind: DocKind, config: ScanConfig) -> str:
     return _file_text(data, kind)[0]
 
 
+def _read_span(path: str, form: str | None, offset: int, length: int) -> bytes:
+    """Bytes ``[offset, offset + length)`` of a file, or of its decompressed stream."""
+    if form is not None:
+        return read_span(path, form, offset, length)
+    with open_regular(path) as (f, _):
+        f.seek(offset)
+        return f.read(length)
+
+
+def _read_whole(path: str, form: str | None, config: ScanConfig) -> bytes:
+    """A whole file's bytes, decompressed if it is compressed (up to ``--max-bytes``)."""
+    if form is None:
+        with open_regular(path) as (f, _):
+            return f.read()
+    with open_decompressed(path, form) as (f, _):
+        data = read_limited(f, config.max_bytes)
+    if data is None:
+        raise ValueError(f"{path} decompresses to more than {config.max_bytes:,} bytes now")
+    return data
+
+
 def _extract(source: SourceFile, config: ScanConfig) -> Iterator[Document | Skipped]:
     """The work of ``extract``, free to raise."""
-    suffix = _suffix(source.path)
-    if suffix in _JSONL_SUFFIXES:
-        yield from jsonl_documents(source, config)
+    form = compression(source.path)
+    suffix = inner_suffix(source.path)
+    if suffix in JSONL_SUFFIXES:
+        opener = open_regular if form is None else functools.partial(open_decompressed, form=form)
+        if form is not None:
+            verify(source.path, form)  # damage found before any record is used, not after
+        yield from jsonl_documents(source, config, opener)
         return
-    with open_regular(source.path) as (f, st):
-        size = st.st_size
-        if size > config.max_bytes:
-            yield _too_large(source.rel, size, config)
+    if suffix in PARQUET_SUFFIXES and form is None:
+        yield from parquet_documents(source, config)
+        return
+    if form is None:
+        with open_regular(source.path) as (f, st):
+            size = st.st_size
+            if size > config.max_bytes:
+                yield _too_large(source.rel, size, config)
+                return
+            data = f.read()
+    else:
+        with open_decompressed(source.path, form) as (f, _st):
+            limited = read_limited(f, config.max_bytes)
+        if limited is None:
+            detail = f"decompresses to more than {config.max_bytes:,} bytes (--max-bytes)"
+            yield Skipped(source.rel, SkipReason.TOO_LARGE, detail)
             return
-        data = f.read()
+        data = limited
     why = binary_kind(data[:SNIFF_BYTES])
     if why is not None:
         yield Skipped(source.rel, SkipReason.BINARY, why)
@@ -215,7 +262,7 @@ def jsonl_ranges(
     to be one line gives a single range; reading stops quietly if the file cannot be read
     any more (extracting the ranges found so far says why).
     """
-    if _suffix(source.path) not in _JSONL_SUFFIXES or source.size <= target:
+    if _suffix(source.path) not in JSONL_SUFFIXES or source.size <= target:
         return None
     try:
         with open_regular(source.path) as (f, _st):

@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import codecs
 import json
+import os
 import re
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
 from typing import BinaryIO
 
 from .config import ScanConfig
@@ -28,13 +30,18 @@ from .errors import SkipReason
 from .files import open_regular
 from .records import Document, Locator, Skipped, SourceFile, document_id
 
+#: Opens a file as its bytes, with its stat: ``files.open_regular``, or a decompressing opener.
+Opener = Callable[[str], AbstractContextManager[tuple[BinaryIO, os.stat_result]]]
+
 __all__ = [
     "JSON_ARRAY_ITEM",
     "BadRecord",
     "bounded_lines",
+    "field_text",
     "json_documents",
     "jsonl_documents",
     "jsonl_lines",
+    "lookup_field",
     "one_line",
     "parse_json_file",
     "parse_line",
@@ -59,9 +66,13 @@ class BadRecord(ValueError):
         self.reason = reason
 
 
-def jsonl_documents(source: SourceFile, config: ScanConfig) -> Iterator[Document | Skipped]:
-    """One document per line, read a line at a time: a 2 GB file never sits in memory."""
-    with open_regular(source.path) as (f, _st):
+def jsonl_documents(
+    source: SourceFile, config: ScanConfig, opener: Opener = open_regular
+) -> Iterator[Document | Skipped]:
+    """One document per line, read a line at a time: a 2 GB file never sits in memory.
+    ``opener`` opens the file as its bytes (``compressed.open_decompressed`` for a
+    compressed one: the offsets are then those of the decompressed stream)."""
+    with opener(source.path) as (f, _st):
         head = f.read(SNIFF_BYTES)
         why = binary_kind(head)
         if why is not None:
@@ -159,7 +170,7 @@ def json_documents(source: SourceFile, data: bytes, config: ScanConfig) -> Itera
     field = config.text_field
     expected = f"expected an array of objects or an object with a {field!r} field"
     if isinstance(value, dict):
-        if field not in value:
+        if not lookup_field(value, field)[0]:
             detail = f"not records: an object with {_fields(value)}; {expected}"
             yield Skipped(source.rel, SkipReason.BAD_RECORD, detail)
             return
@@ -322,9 +333,15 @@ def record_text(value: object, config: ScanConfig) -> str:
         raise value  # a line that did not parse
     if not isinstance(value, dict):
         raise BadRecord(f"not a JSON object ({_json_type(value)})")
-    if field not in value:
-        raise BadRecord(f"no {field!r} field ({_fields(value)})")
-    text = value[field]
+    found, text = lookup_field(value, field)
+    if not found:
+        raise BadRecord(f"no {field!r} field ({_fields_near(value, field)})")
+    return field_text(text, field)
+
+
+def field_text(text: object, field: str) -> str:
+    """A text field's value as a document's text, or BadRecord: it must be a string with
+    something besides white space in it."""
     if not isinstance(text, str):
         raise BadRecord(f"{field!r} is {_json_type(text)}, not a string")
     text = normalize_newlines(_clean_surrogates(text))
@@ -333,14 +350,47 @@ def record_text(value: object, config: ScanConfig) -> str:
     return text
 
 
+def lookup_field(record: dict[object, object], field: str) -> tuple[bool, object]:
+    """(found, value) of ``field`` in a record: a key of that name, else a dotted path into
+    nested objects (``meta.url`` is ``record["meta"]["url"]``)."""
+    if field in record:
+        return True, record[field]
+    if "." not in field:
+        return False, None
+    value: object = record
+    for part in field.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return False, None
+        value = value[part]
+    return True, value
+
+
+def _fields_near(record: dict[object, object], field: str) -> str:
+    """The fields a user could have meant: the record's, or for a dotted path those of the
+    deepest object on the path ("fields of 'meta': url, lang")."""
+    value: object = record
+    parts = field.split(".")
+    for depth, part in enumerate(parts[:-1]):
+        if not isinstance(value, dict) or part not in value:
+            break
+        value = value[part]
+        if not isinstance(value, dict):
+            return f"{'.'.join(parts[: depth + 1])!r} is {_json_type(value)}"
+    else:
+        depth = len(parts) - 1
+    if value is record or not isinstance(value, dict):
+        return _fields(record)
+    return f"{'.'.join(parts[:depth])!r} has {_fields(value)}"
+
+
 def record_id_of(value: object, config: ScanConfig) -> str | None:
     """The record's own id as a string (numbers as written in JSON), if it has one."""
     if not isinstance(value, dict):
         return None
-    raw = value.get(config.id_field)
+    raw = lookup_field(value, config.id_field)[1]
     if raw is None or raw == "":
         return None
-    text = raw if isinstance(raw, str) else json.dumps(raw, ensure_ascii=False, sort_keys=True)
+    text = raw if isinstance(raw, str) else json.dumps(raw, ensure_ascii=False, sort_keys=True, default=str)
     return _clean_surrogates(text)
 
 

@@ -13,6 +13,9 @@ arguments each folder's files are prefixed with the folder as given (``a/x.txt``
 with several arguments every ``rel`` is a path that leads to its file, so two different
 files cannot share one.
 
+The path ``-`` is standard input: its bytes are copied to a temporary file once
+(stdinput.py) and that file is read under the name ``-``.
+
 Symlinks are followed. A folder that is already on the current descent path (a link back
 to an ancestor, or a bind mount) is a loop and is reported, not entered. A real file
 reached twice (two arguments, a link, a hard link) is yielded once, under the first of
@@ -41,7 +44,9 @@ from pathlib import Path, PurePath
 from .config import ScanConfig
 from .errors import ConfigError, InputError, SkipReason, os_detail
 from .files import special_kind
+from .formats import read_by_record
 from .records import Skipped, SourceFile
+from .stdinput import STDIN, stdin_path
 
 __all__ = ["walk"]
 
@@ -70,7 +75,7 @@ def walk(paths: Sequence[Path], config: ScanConfig) -> Iterator[SourceFile | Ski
     """
     roots = [Path(p) for p in paths]
     for root in roots:
-        if not root.exists():
+        if str(root) != STDIN and not root.exists():
             kind = "broken symbolic link" if root.is_symlink() else "no such file or folder"
             raise InputError(f"{kind}: {_quoted(root)}")
     walker = _Walker(
@@ -79,7 +84,9 @@ def walk(paths: Sequence[Path], config: ScanConfig) -> Iterator[SourceFile | Ski
         exclude=tuple(_Glob.compile(p) for p in config.exclude),
     )
     for root in roots:
-        if root.is_dir():
+        if str(root) == STDIN:
+            walker.add_stdin()
+        elif root.is_dir():
             prefix = "" if len(roots) == 1 else _folder_prefix(root)
             walker.walk_folder(root, prefix)
         else:
@@ -203,8 +210,8 @@ class _Walker:
         found = sorted(self.found.values(), key=_REL)
         limit = self.config.max_bytes
         if found and max(map(_SIZE, found)) > limit:
-            # JSON Lines files are read a record at a time: the limit is for their records.
-            fits = [f[4] <= limit or f[1].lower().endswith((".jsonl", ".ndjson")) for f in found]
+            # JSON Lines and Parquet files are read a record at a time: the limit is for their records.
+            fits = [f[4] <= limit or read_by_record(f[2]) for f in found]
             big = [f for f, ok in zip(found, fits, strict=True) if not ok]
             found = [f for f, ok in zip(found, fits, strict=True) if ok]
             skips = [
@@ -230,6 +237,15 @@ class _Walker:
         self._add(
             (st.st_dev, st.st_ino),
             (False, rel, str(path), rel, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev),
+        )
+
+    def add_stdin(self) -> None:
+        """``-``: standard input, copied to a file once (stdinput.py), named ``-``."""
+        path = stdin_path()
+        st = os.stat(path)
+        self._add(
+            (st.st_dev, st.st_ino),
+            (False, STDIN, path, STDIN, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev),
         )
 
     def walk_folder(self, root: Path, prefix: str) -> None:
