@@ -15,7 +15,6 @@ module-level (picklable by reference) and its arguments plain data; the tasks im
 from __future__ import annotations
 
 import collections
-import importlib
 import logging
 import os
 from collections.abc import Callable, Iterable, Iterator
@@ -23,13 +22,11 @@ from types import ModuleType, TracebackType
 from typing import Any, TypeVar
 
 from .engine import batch_items
-from .errors import ConfigError, DedupError, MissingExtra, WorkerError
+from .errors import ConfigError, DedupError, WorkerError
+from .extras import require
 
 T = TypeVar("T")
 R = TypeVar("R")
-
-#: What a missing ``ray`` says (one line, with the command that installs it).
-INSTALL_HINT = "--engine ray needs Ray, which is not installed: pip install 'dedup[ray]'"
 
 #: Times Ray runs a task again after its worker process died (Ray's own default is 3).
 MAX_RETRIES = 3
@@ -37,10 +34,7 @@ MAX_RETRIES = 3
 
 def import_ray() -> ModuleType:
     """``ray``, or a MissingExtra error that names the install command."""
-    try:
-        return importlib.import_module("ray")
-    except ImportError as exc:
-        raise MissingExtra(INSTALL_HINT) from exc
+    return require("ray", "ray", "--engine ray")
 
 
 def _call(fn: Callable[[Any], Any], batch: Any) -> Any:

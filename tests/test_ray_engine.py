@@ -1,12 +1,11 @@
 """The Ray engine (dedup/engine_ray.py) on a local Ray with 2 CPUs: order, progress, failures,
-a worker killed mid-run, and the one-line error where Ray is not installed."""
+and a worker killed mid-run (tests/test_ray_missing.py: installs without Ray)."""
 
 from __future__ import annotations
 
 import functools
 import os
 import signal
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,8 +16,6 @@ from dedup.engine import make_engine
 from dedup.errors import WorkerError
 
 ray = pytest.importorskip("ray", reason="ray is not installed (pip install 'dedup[ray]')")
-
-SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -88,36 +85,3 @@ def test_a_worker_killed_with_no_retries_left_is_a_worker_error(tmp_path: Path) 
     assert marker.exists()
     assert str(caught.value).startswith("a Ray worker stopped without finishing its batch: ")
     assert "\n" not in str(caught.value)
-
-
-def _without_ray(code: str) -> subprocess.CompletedProcess[str]:
-    """Run ``code`` in a fresh interpreter where ``import ray`` fails, as on an install without the extra."""
-    prelude = "import sys; sys.modules['ray'] = None\n"
-    return subprocess.run([sys.executable, "-c", prelude + code], capture_output=True, text=True, timeout=120)
-
-
-def test_without_ray_the_engine_is_an_error_naming_the_install() -> None:
-    done = _without_ray(
-        "from dedup.engine import make_engine\n"
-        "from dedup.errors import MissingExtra\n"
-        "try:\n    make_engine('ray', 2)\n"
-        "except MissingExtra as exc:\n    print(exc)\n"
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout == "--engine ray needs Ray, which is not installed: pip install 'dedup[ray]'\n"
-
-
-def test_the_local_engine_and_a_default_scan_never_import_ray() -> None:
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import sys\nfrom dedup import scan\nfrom dedup.config import ScanConfig\n"
-            f"scan({str(SAMPLES)!r}, ScanConfig(jobs=2))\nprint('ray' in sys.modules)\n",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout == "False\n"
