@@ -410,6 +410,12 @@ def _stop_on_signals() -> None:
     type=click.Path(allow_dash=True, path_type=Path),
     help="Write the per-document decision table to FILE (.json, .jsonl, .csv, .parquet).",
 )
+@click.option(
+    "--html",
+    "html_file",
+    type=click.Path(path_type=Path),
+    help="Write a self-contained HTML report (plots, searchable clusters, side-by-side texts) to FILE.",
+)
 @click.option("--fail-on-duplicates", is_flag=True, help="Exit 1 when any duplicates are found.")
 @click.option("-q", "--quiet", is_flag=True, help="No report and no progress: only exports and errors.")
 @click.option("-v", "--verbose", is_flag=True, help="List every skipped file in the report.")
@@ -440,6 +446,7 @@ def scan_command(
     null: bool,
     absolute: bool,
     decisions_file: Path | None,
+    html_file: Path | None,
     fail_on_duplicates: bool,
     quiet: bool,
     verbose: bool,
@@ -473,7 +480,9 @@ def scan_command(
         except DedupError as exc:
             raise click.UsageError(str(exc)) from exc
         _check_format(output, fmt)
-    outputs = (("--output", output), ("--keep-list", keep_list), ("--drop-list", drop_list))
+    outputs: tuple[tuple[str, Path | None], ...] = (
+        ("--output", output), ("--keep-list", keep_list), ("--drop-list", drop_list), ("--html", html_file)
+    )  # fmt: skip
     if decisions_file is not None:
         outputs = (*outputs, ("--decisions", decisions_file))
     check_outputs(paths, outputs, config)
@@ -484,6 +493,10 @@ def scan_command(
             export.write_export(result, output, fmt, version=__version__)
         if keep_list is not None or drop_list is not None:
             export.write_lists(result, keep_list, drop_list, null=null, absolute=absolute)
+        if html_file is not None:
+            from .html_report import write_html  # only when asked: a scan need not import it
+
+            write_html(result, html_file, config, version=__version__)
         if decisions_file is not None:
             from .decisions import write_decisions
 

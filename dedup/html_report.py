@@ -36,7 +36,8 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from . import evidence, export, extract, shingle
+from . import evidence, extract, shingle
+from .atomic import write_text_atomic
 from .config import ScanConfig
 from .records import Cluster, DocInfo, Match, Member, ScanResult, text_digest
 from .report import display, human_bytes
@@ -186,37 +187,34 @@ def mark_pair(
 
 def _runs(text: str, spans: Sequence[tuple[int, int]], cats: NDArray[np.int8], limit: int) -> list[int]:
     """The first ``limit`` code points of ``text`` as [category, UTF-16 length, ...] runs:
-    a token's category covers it and the separators after it up to a token of another
-    category (those are plain), so marked stretches read as phrases."""
-    out: list[int] = []
-
-    def add(cat: int, a: int, b: int) -> None:
-        b = min(b, limit)
-        if b <= a:
-            return
-        length = b - a
-        if astral:  # JS counts UTF-16 units: a character beyond U+FFFF is two
-            length += sum(1 for ch in text[a:b] if ord(ch) > 0xFFFF)
-        if out and out[-2] == cat:
-            out[-1] += length
-        else:
-            out.extend((cat, length))
-
-    astral = not text.isascii() and any(ord(ch) > 0xFFFF for ch in text[:limit])
-    pos = 0
-    values = cats.tolist()
-    for j, (a, b) in enumerate(spans):
-        if a >= limit:
-            break
-        add(PLAIN, pos, a)
-        add(values[j], a, b)
-        pos = b
-        if j + 1 < len(spans) and values[j + 1] == values[j]:
-            nxt = spans[j + 1][0]
-            add(values[j], b, nxt)
-            pos = nxt
-    add(PLAIN, pos, len(text))
-    return out
+    a token's category covers it and the separators up to the next token of the same
+    category (others are plain), so marked stretches read as phrases."""
+    n = min(len(text), limit)
+    if n == 0:
+        return []
+    per_char = np.zeros(n + 1, np.int64)
+    if len(spans):
+        bounds = np.asarray(spans, np.int64)
+        first = np.ones(len(bounds), bool)  # one character may give two tokens ('½'): paint it once
+        first[1:] = bounds[1:, 0] != bounds[:-1, 0]
+        bounds, values = bounds[first], cats[first].astype(np.int64)
+        same = values[1:] == values[:-1]  # a group of tokens of one category is one stretch
+        opens = np.concatenate(([True], ~same))
+        closes = np.concatenate((~same, [True]))
+        starts, ends, group = bounds[opens, 0], bounds[closes, 1], values[opens]
+        keep = starts < n
+        starts, ends, group = starts[keep], np.minimum(ends[keep], n), group[keep]
+        np.add.at(per_char, starts, group)
+        np.add.at(per_char, ends, -group)
+    category = np.cumsum(per_char[:n])
+    edges = np.flatnonzero(np.diff(category)) + 1
+    run_starts = np.concatenate(([0], edges))
+    units = np.ones(n, np.int64)  # JS counts UTF-16 units: a character beyond U+FFFF is two
+    if not text.isascii():
+        cps = np.frombuffer(text[:n].encode("utf-32-le", "surrogatepass"), np.uint32)
+        units += cps > 0xFFFF
+    lengths = np.add.reduceat(units, run_starts)
+    return list(np.column_stack((category[run_starts], lengths)).ravel().tolist())
 
 
 # ----------------------------------------------------------------------------------------
@@ -232,7 +230,7 @@ def _fmt(x: float) -> str:
 
 def histogram_svg(matches: Sequence[Match], config: ScanConfig, bins: int = 20) -> str:
     """Verified pairs by Jaccard and by containment, 1/bins wide bars, thresholds drawn."""
-    w, h, left, bottom, top = 440, 250, 44, 34, 22
+    w, h, left, bottom, top = 440, 260, 44, 34, 44
     pw, ph = w - left - 12, h - bottom - top
     counts = np.zeros((2, bins), np.int64)
     for row, values in enumerate(([m.jaccard for m in matches], [m.containment for m in matches])):
@@ -259,11 +257,12 @@ def histogram_svg(matches: Sequence[Match], config: ScanConfig, bins: int = 20) 
     for value, colour, name in ((config.jaccard_threshold, _J_COLOUR, "Jaccard"), (config.containment_threshold, _C_COLOUR, "containment")):  # fmt: skip
         x = left + value * pw
         parts.append(
-            f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{top + ph}" stroke="{colour}" stroke-dasharray="4 3"/>'
+            f'<line x1="{x:.1f}" y1="{top - 28 if name == "Jaccard" else top - 15}" x2="{x:.1f}" y2="{top + ph}" stroke="{colour}" stroke-dasharray="4 3"/>'
         )
-        parts.append(f'<text x="{x - 3:.1f}" y="{top + 10 if name == "Jaccard" else top + 22}" class="tlabel" '
-                     f'text-anchor="end" fill="{colour}">{name} ≥ {_fmt(value * 100)}%</text>')  # fmt: skip
-    parts.append(_legend(left + 8, top + 8, [("Jaccard", _J_COLOUR), ("containment", _C_COLOUR)]))
+        y = top - 18 if name == "Jaccard" else top - 5  # two rows above the bars, each label by its line
+        parts.append(f'<text x="{x - 3:.1f}" y="{y}" class="tlabel" text-anchor="end" '
+                     f'fill="{colour}">{name} ≥ {_fmt(value * 100)}%</text>')  # fmt: skip
+    parts.append(_legend(left + pw - 76, 12, [("Jaccard", _J_COLOUR), ("containment", _C_COLOUR)]))
     parts.append("</svg>")
     return "".join(parts)
 
@@ -526,9 +525,9 @@ def build_html(result: ScanResult, config: ScanConfig, *, text_budget: int = TEX
 def write_html(
     result: ScanResult, path: Path | str, config: ScanConfig, *, text_budget: int = TEXT_BUDGET, version: str = ""
 ) -> None:
-    """Write the report page to ``path`` all or nothing (see ``export.write_text_atomic``).
+    """Write the report page to ``path`` all or nothing (see ``atomic.write_text_atomic``).
 
     Raises:
         ExportError: the file cannot be written.
     """
-    export.write_text_atomic(path, build_html(result, config, text_budget=text_budget, version=version))
+    write_text_atomic(path, build_html(result, config, text_budget=text_budget, version=version))
