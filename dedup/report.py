@@ -313,12 +313,18 @@ def _closing(result: ScanResult, shown: int) -> list[RenderableType]:
         f"{_count(s.duplicates, 'duplicate')}; dropping them saves {human_bytes(s.bytes_saved)}.",
     )
     steps = [
-        "--output FILE writes every cluster (.json, .jsonl, .csv)",
-        "--drop-list FILE the ids of the duplicates",
+        ("--output scan.json", "every cluster with its evidence (also .jsonl, .csv)"),
+        ("dedup apply scan.json", "quarantine, link or delete the duplicates (shows the plan first)"),
+        ("dedup explain A B", "why two documents are, or are not, copies"),
     ]
     if shown < s.clusters:
-        steps.append("--top all shows every cluster here")
-    return [totals, Text.assemble(("Next: ", "bold"), "; ".join(steps) + ".")]
+        steps.append(("--top all", "every cluster here"))
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(no_wrap=True)
+    grid.add_column()
+    for command, what in steps:
+        grid.add_row(Text("  " + command), Text(what))
+    return [totals, Text("Next:", style="bold"), grid]
 
 
 def renderables(result: ScanResult, *, verbose: bool = False, top: int | None = DEFAULT_TOP) -> list[RenderableType]:

@@ -170,8 +170,10 @@ img/logo.png      binary  NUL byte at offset 12
 notes/empty.txt   empty   no text after extraction
 
 In short: 9 documents, 2 clusters (every cluster shown), 2 duplicates; dropping them saves 15.0 KB.
-Next: --output FILE writes every cluster (.json, .jsonl, .csv); --drop-list FILE the ids of the
-duplicates.
+Next:
+  --output scan.json     every cluster with its evidence (also .jsonl, .csv)
+  dedup apply scan.json  quarantine, link or delete the duplicates (shows the plan first)
+  dedup explain A B      why two documents are, or are not, copies
 """
 
 
@@ -215,8 +217,13 @@ notes/empty.txt   empty   no text after extraction
 
 In short: 9 documents, 2 clusters (every cluster shown), 2
 duplicates; dropping them saves 15.0 KB.
-Next: --output FILE writes every cluster (.json, .jsonl,
-.csv); --drop-list FILE the ids of the duplicates.
+Next:
+  --output scan.json     every cluster with its evidence
+                         (also .jsonl, .csv)
+  dedup apply scan.json  quarantine, link or delete the
+                         duplicates (shows the plan first)
+  dedup explain A B      why two documents are, or are not,
+                         copies
 """
 
 
@@ -480,10 +487,12 @@ def test_five_clusters_all_shown_with_both_summaries() -> None:
     lines = out.splitlines()
     assert lines[0].startswith("╭─ dedup scan")
     assert len(headers(out)) == 5 and "more cluster" not in out
-    assert lines[-3:] == [
+    assert lines[-5:] == [
         "In short: 10 documents, 5 clusters (every cluster shown), 5 duplicates; dropping them saves 15.0 KB.",
-        "Next: --output FILE writes every cluster (.json, .jsonl, .csv); --drop-list FILE the ids of the",
-        "duplicates.",
+        "Next:",
+        "  --output scan.json     every cluster with its evidence (also .jsonl, .csv)",
+        "  dedup apply scan.json  quarantine, link or delete the duplicates (shows the plan first)",
+        "  dedup explain A B      why two documents are, or are not, copies",
     ]
 
 
@@ -500,11 +509,14 @@ def test_five_thousand_clusters_show_the_top_twenty() -> None:
     assert [int(h.split()[1]) for h in shown] == best
     assert "… and 4,980 more clusters: see --output" in lines
     total = human_bytes(sum(saved.values()))
-    assert lines[-4:] == [
+    assert lines[-7:] == [
         "In short: 10,000 documents, 5,000 clusters (the 20 largest shown), 5,000 duplicates; dropping them",
         f"saves {total}.",
-        "Next: --output FILE writes every cluster (.json, .jsonl, .csv); --drop-list FILE the ids of the",
-        "duplicates; --top all shows every cluster here.",
+        "Next:",
+        "  --output scan.json     every cluster with its evidence (also .jsonl, .csv)",
+        "  dedup apply scan.json  quarantine, link or delete the duplicates (shows the plan first)",
+        "  dedup explain A B      why two documents are, or are not, copies",
+        "  --top all              every cluster here",
     ]
     assert len(lines) < 200  # a screenful or two, not 5,000 tables
     assert len(headers(rendered_top(result, 3))) == 3
