@@ -20,6 +20,7 @@ import os
 import shutil
 import sys
 import tempfile
+import weakref
 from typing import BinaryIO
 
 __all__ = ["STDIN", "stdin_path"]
@@ -27,7 +28,8 @@ __all__ = ["STDIN", "stdin_path"]
 #: The path that names standard input on the command line, and the ``rel`` of its file.
 STDIN = "-"
 _BLOCK = 1 << 20
-_spooled: dict[int, str] = {}  # pid -> the spooled file
+# The stream read -> its file, in this process (a library caller or a test may give another).
+_spooled: weakref.WeakKeyDictionary[BinaryIO, tuple[int, str]] = weakref.WeakKeyDictionary()
 
 
 def _kind_suffix(head: bytes) -> str:
@@ -41,16 +43,16 @@ def _kind_suffix(head: bytes) -> str:
 
 
 def stdin_path(stream: BinaryIO | None = None) -> str:
-    """The path of a file holding all of standard input (``stream`` in tests), copied on
-    the first call in this process; later calls give the same file.
+    """The path of a file holding all of standard input (or ``stream``), copied on the
+    first call in this process; later calls for the same stream give the same file.
 
     Raises:
         OSError: the temporary folder cannot be written.
     """
-    known = _spooled.get(os.getpid())
-    if known is not None:
-        return known
     source = stream if stream is not None else sys.stdin.buffer
+    known = _spooled.get(source)
+    if known is not None and known[0] == os.getpid():
+        return known[1]
     folder = tempfile.mkdtemp(prefix=f"dedup-{os.getpid()}-")
     atexit.register(shutil.rmtree, folder, True)
     _lock(folder)
@@ -64,7 +66,7 @@ def stdin_path(stream: BinaryIO | None = None) -> str:
     with open(path, "wb") as out:
         out.write(head)
         shutil.copyfileobj(source, out, _BLOCK)
-    _spooled[os.getpid()] = path
+    _spooled[source] = (os.getpid(), path)
     return path
 
 
