@@ -105,13 +105,16 @@ class RayEngine:
                 where = self._address or "a new local instance"
                 raise RayUnreachable(f"could not start or reach Ray at {where}: {_line(exc)}") from exc
             self._owned = True
-        self._same_machine = _one_node_here(ray)
+        # Only a Ray this engine started: its workers end at ``close``, and with them their
+        # open spill files; workers of a Ray that outlives the run would keep them open.
+        self._same_machine = self._owned and _one_node_here(ray)
         self._task = ray.remote(num_cpus=1, max_retries=self._max_retries, retry_exceptions=False)(_call)
 
     @property
     def same_machine(self) -> bool:
-        """Every worker runs on this machine (a local Ray), so a batch may leave its result
-        in this machine's temporary files instead of sending it (the pipeline asks)."""
+        """Every worker runs on this machine, in a Ray this engine started, so a batch may
+        leave its result in this machine's temporary files instead of sending it (the
+        pipeline asks)."""
         self._connect()
         return self._same_machine
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -85,6 +87,36 @@ def test_the_synthetic_corpus_gives_the_same_exports(corpus: Path, tmp_path: Pat
 def test_the_command_line_engine_option_gives_the_same_export(corpus: Path, tmp_path: Path) -> None:
     local = cli_export(corpus, tmp_path / "local.json")
     assert cli_export(corpus, tmp_path / "ray.json", "--engine", "ray") == local
+
+
+@pytest.mark.slow
+def test_the_command_with_its_own_ray_gives_the_same_export(corpus: Path, tmp_path: Path) -> None:
+    """`dedup scan --engine ray` as a user runs it: a Ray of its own, started and stopped by the
+    scan (whose workers leave shingle hashes in the run's spill folder), not the module's."""
+    local = cli_export(corpus, tmp_path / "local.json")
+    out = tmp_path / "ray.json"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "dedup",
+            "scan",
+            str(corpus),
+            "-q",
+            "-j",
+            "2",
+            "--no-cache",
+            "--engine",
+            "ray",
+            "--output",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert (done.returncode, done.stdout) == (0, ""), done.stderr
+    assert out.read_bytes() == local
 
 
 def test_bad_files_are_skips_with_their_reason(corpus: Path, tmp_path: Path) -> None:
