@@ -416,6 +416,12 @@ def _stop_on_signals() -> None:
     type=click.Path(path_type=Path),
     help="Write a self-contained HTML report (plots, searchable clusters, side-by-side texts) to FILE.",
 )
+@click.option(
+    "--prefer",
+    multiple=True,
+    metavar="RULE",
+    help="Keep the copy RULE prefers over the ranking's: newest, oldest, shortest-path, or a glob or folder (repeatable, in order).",
+)
 @click.option("--fail-on-duplicates", is_flag=True, help="Exit 1 when any duplicates are found.")
 @click.option("-q", "--quiet", is_flag=True, help="No report and no progress: only exports and errors.")
 @click.option("-v", "--verbose", is_flag=True, help="List every skipped file in the report.")

@@ -75,6 +75,8 @@ class ScanConfig:
     # "star": every member is verified against the cluster's cleanest copy, so A~B~C
     # never chains A and C together. "components": connected components of all matches.
     cluster_mode: ClusterMode = "star"
+    # --prefer rules, in order: which copy to keep, before the ranking decides (prefer.py).
+    prefer: tuple[str, ...] = ()
 
     # --- execution -----------------------------------------------------------------
     jobs: int = 0  # worker processes; 0 = all cores. Results never depend on it.
@@ -109,6 +111,7 @@ class ScanConfig:
             (self.batch_size >= 1, "batch_size must be at least 1"),
             (self.max_bytes >= 1, "max_bytes must be at least 1"),
             (bool(self.text_field), "text_field must not be empty"),
+            (all(r.strip() for r in self.prefer), "a --prefer rule must not be empty"),
         ]
         for ok, message in checks:
             if not ok:
@@ -121,5 +124,6 @@ class ScanConfig:
             out.pop(key)
         out["include"] = list(self.include)
         out["exclude"] = list(self.exclude)
+        out["prefer"] = list(self.prefer)
         out["rows"] = self.rows
         return out

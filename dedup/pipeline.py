@@ -38,7 +38,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import candidates as cand
-from . import cleanest, cluster, evidence, extract, read, shingle, signature, verify
+from . import cleanest, cluster, evidence, extract, prefer, read, shingle, signature, verify
 from .cache import Cache, Chunk, Hit, Stamp, racy, skipped_from, slice_shingles, stat_key
 from .config import ClusterMode, ScanConfig
 from .engine import Engine, Startable, make_engine
@@ -1218,6 +1218,7 @@ def scan(
         skipped.extend(ranking.skipped())
         measured = {(m.a, m.b): m for m in matches}
         ranked = [ranking(g) for g in groups]
+        ranked, preferred = prefer.prefer_groups(ranked, infos, config.prefer)  # --prefer, before the evidence
         found_evidence = evidence.measure(
             [[p.index for p in picks] for picks in ranked], shingles, lambda i: ranking.text_of(i) or "", config
         )
@@ -1225,6 +1226,7 @@ def scan(
             _make_cluster(cid, picks, infos, shingles, measured, config, ev)
             for cid, (picks, ev) in enumerate(zip(ranked, found_evidence, strict=True), start=1)
         )
+        clusters = prefer.mark(clusters, preferred)
         ranking.save(warnings)
         timings["cluster_and_rank"] = clock() - started
         duplicates = [m for c in clusters for m in c.members if m.dropped]  # supersets stay

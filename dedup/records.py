@@ -413,6 +413,7 @@ class Member:
     own_words: int = 0  # words outside the cleanest copy
     boilerplate_words: int = 0  # of those, boilerplate or held by another document
     decision: Decision = "drop"  # "keep" for the cleanest; a "superset" is not dropped
+    chosen_by: str = ""  # the --prefer rule that chose this kept copy over the ranking's (prefer.py)
 
     @property
     def dropped(self) -> bool:

@@ -1,0 +1,140 @@
+"""``--prefer`` rules: which copy of a cluster to keep when the user, not the ranking, says.
+
+Users of duplicate finders expect to say "keep the copy under site-a/", "keep the newest".
+The rules run in the order given, after the cleanest-copy ranking and before the evidence
+step, so the evidence and the superset/drop decisions are measured against the copy kept.
+Each rule narrows the group's members to those it prefers (a rule that matches none, or
+all, leaves the group as it is); the best-ranked member left is kept. When that is not the
+ranking's cleanest, the rule that excluded the ranking's choice is named: in the member's
+``chosen_by``, first among its reasons, and in the decision table (``prefer:<rule>``).
+
+Rules: ``newest`` / ``oldest`` (the file's modification time), ``shortest-path`` (fewest
+characters in the relative path), and anything else a glob on the relative path (``*``
+within a folder, ``**`` across folders, ``?`` one character) or a folder (``site-a`` or
+``site-a/``: everything below it); a pattern without ``/`` also matches the file's name.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from collections.abc import Callable, Sequence
+
+from .errors import ConfigError
+from .records import Cluster, DocInfo, Pick
+
+__all__ = ["NAMED_RULES", "Preferred", "check_rules", "choose", "mark", "prefer_groups"]
+
+NAMED_RULES = ("newest", "oldest", "shortest-path")
+
+
+def check_rules(rules: Sequence[str]) -> None:
+    """Raise ConfigError for a rule that can match nothing (an empty pattern)."""
+    for rule in rules:
+        if not rule.strip():
+            raise ConfigError("--prefer needs a rule: newest, oldest, shortest-path, or a glob or folder")
+
+
+def _glob(pattern: str) -> Callable[[str], bool]:
+    """A matcher of relative paths for a glob or folder rule."""
+    folder = pattern.rstrip("/")
+    if pattern.endswith("/"):
+        pattern += "**"
+    out = []
+    i = 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    regex = re.compile("".join(out), re.DOTALL)
+    by_name = "/" not in pattern
+
+    def matches(rel: str) -> bool:
+        if regex.fullmatch(rel) or rel.startswith(folder + "/"):
+            return True
+        return by_name and regex.fullmatch(rel.rsplit("/", 1)[-1]) is not None
+
+    return matches
+
+
+def _mtime(doc: DocInfo) -> int:
+    try:
+        return os.stat(doc.locator.path).st_mtime_ns
+    except OSError:
+        return 0
+
+
+def _narrow(picks: list[Pick], infos: Sequence[DocInfo], rule: str) -> list[Pick]:
+    """The members a rule prefers, in ranking order; all of them if it prefers none."""
+    if rule in ("newest", "oldest"):
+        times = {p.index: _mtime(infos[p.index]) for p in picks}
+        best = max(times.values()) if rule == "newest" else min(times.values())
+        kept = [p for p in picks if times[p.index] == best]
+    elif rule == "shortest-path":
+        shortest = min(len(infos[p.index].rel) for p in picks)
+        kept = [p for p in picks if len(infos[p.index].rel) == shortest]
+    else:
+        matches = _glob(rule)
+        kept = [p for p in picks if matches(infos[p.index].rel)]
+    return kept or picks
+
+
+def choose(picks: list[Pick], infos: Sequence[DocInfo], rules: Sequence[str]) -> tuple[list[Pick], str]:
+    """A ranked group with the preferred member first, and the rule that moved it there
+    ("" when the ranking's cleanest stays)."""
+    if not rules or len(picks) < 2:
+        return picks, ""
+    left, decided = picks, ""
+    for rule in rules:
+        narrowed = _narrow(left, infos, rule)
+        if not decided and picks[0] in left and picks[0] not in narrowed:
+            decided = rule
+        left = narrowed
+    winner = left[0]
+    if winner is picks[0]:
+        return picks, ""
+    return [winner, *(p for p in picks if p is not winner)], decided
+
+
+#: Per group: the rule that chose its kept copy and the ranking's cleanest id, or ("", "").
+Preferred = list[tuple[str, str]]
+
+
+def prefer_groups(
+    ranked: list[list[Pick]], infos: Sequence[DocInfo], rules: Sequence[str]
+) -> tuple[list[list[Pick]], Preferred]:
+    """Every ranked group through :func:`choose` (the pipeline's hook between ranking and
+    evidence): the groups, and per group the deciding rule and the ranking's cleanest."""
+    groups, preferred = [], []
+    for picks in ranked:
+        chosen, rule = choose(picks, infos, rules)
+        groups.append(chosen)
+        preferred.append((rule, infos[picks[0].index].doc_id if rule else ""))
+    return groups, preferred
+
+
+def mark(clusters: Sequence[Cluster], preferred: Preferred) -> tuple[Cluster, ...]:
+    """Name the rule on each cluster's kept member where a rule, not the ranking, chose it
+    (``chosen_by``, and first among its reasons)."""
+    out = []
+    for cluster, (rule, first) in zip(clusters, preferred, strict=True):
+        if rule:
+            kept = cluster.members[0]
+            why = f"kept by --prefer {rule!r}; the ranking's cleanest is {first}"
+            kept = dataclasses.replace(kept, chosen_by=rule, reasons=(why, *kept.reasons))
+            cluster = dataclasses.replace(cluster, members=(kept, *cluster.members[1:]))
+        out.append(cluster)
+    return tuple(out)
