@@ -49,10 +49,21 @@ from typing import IO, Any
 
 from .atomic import write_atomic
 from .errors import ConfigError
+from .extras import require_pyarrow
 from .lists import escape_name, export_text
 from .records import ScanResult
 
-__all__ = ["COLUMNS", "DECISIONS", "FORMATS", "decision_rows", "format_of", "pyarrow_module", "write_decisions"]
+__all__ = [
+    "COLUMNS",
+    "DECISIONS",
+    "FORMATS",
+    "decision_rows",
+    "exported_rows",
+    "format_of",
+    "parquet_table",
+    "write_decisions",
+    "write_parquet",
+]
 
 COLUMNS = ("id", "path", "record", "record_id", "kind", "cluster", "decision", "rule", "kept", "digest", "bytes",
            "root", "absolute", "absolute_escaped", "detail")  # fmt: skip
@@ -61,20 +72,6 @@ FORMATS = ("json", "jsonl", "csv", "parquet")
 _SUFFIXES = {".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet"}
 _INT_COLUMNS = frozenset({"record", "cluster", "bytes"})
 _ESCAPED = frozenset({"id", "path", "record_id", "kept", "root", "absolute", "detail"})
-
-
-def pyarrow_module() -> Any:
-    """pyarrow and pyarrow.parquet, imported when a Parquet file is written (an extra).
-
-    Raises:
-        ConfigError: pyarrow is not installed; the message names the install command.
-    """
-    try:
-        import pyarrow  # type: ignore[import-untyped]
-        import pyarrow.parquet  # type: ignore[import-untyped]
-    except ImportError as exc:
-        raise ConfigError("writing Parquet needs pyarrow: pip install 'dedup[parquet]'") from exc
-    return pyarrow
 
 
 def format_of(path: Path | str) -> str:
@@ -214,7 +211,7 @@ def parquet_table(
     bools: frozenset[str] = frozenset(),
 ) -> Any:
     """Rows as a pyarrow Table with one explicit type per column (strings by default)."""
-    pa = pyarrow_module()
+    pa, _ = require_pyarrow("writing Parquet")
 
     def kind(c: str) -> Any:
         if c in ints:
@@ -231,7 +228,7 @@ def parquet_table(
 
 def write_parquet(path: Path | str, table: Any) -> None:
     """A pyarrow Table to a Parquet file, all or nothing."""
-    pq = pyarrow_module().parquet
+    _, pq = require_pyarrow("writing Parquet")
     write_atomic(path, lambda out: pq.write_table(table, out), binary=True)
 
 
@@ -244,7 +241,8 @@ def write_decisions(result: ScanResult, path: Path | str, fmt: str | None = None
         fmt: ``json``, ``jsonl``, ``csv`` or ``parquet``; None to tell it from the suffix.
 
     Raises:
-        ConfigError: the format is unknown, or Parquet without pyarrow.
+        ConfigError: the format is unknown.
+        MissingExtra: Parquet without pyarrow (the message names the install command).
         ExportError: the file could not be written; the target is left as it was.
     """
     kind = fmt or format_of(path)
