@@ -188,8 +188,8 @@ def scan_options(func: F) -> F:
         click.option("--include", multiple=True, metavar="GLOB", help="Read only files matching GLOB (repeatable)."),
         click.option("--exclude", multiple=True, metavar="GLOB", help="Skip files matching GLOB (repeatable)."),
         click.option("--hidden", is_flag=True, help="Read hidden files and folders too."),
-        click.option("--text-field", default=_DEFAULTS.text_field, show_default=True, help="JSON/JSONL field with the text."),
-        click.option("--id-field", default=_DEFAULTS.id_field, show_default=True, help="JSON/JSONL field with the record id."),
+        click.option("--text-field", default=_DEFAULTS.text_field, show_default=True, help="JSON/JSONL/Parquet field with the text; dotted for nested (meta.body)."),
+        click.option("--id-field", default=_DEFAULTS.id_field, show_default=True, help="JSON/JSONL/Parquet field with the record id; dotted for nested."),
         click.option("--max-bytes", type=click.IntRange(min=1), default=_DEFAULTS.max_bytes, show_default=True, help="Skip larger files."),
         click.option("--shingle-size", type=click.IntRange(1, 64), default=_DEFAULTS.shingle_size, show_default=True, help="Words per shingle."),
         click.option("--char-shingle-size", type=click.IntRange(1, 64), default=_DEFAULTS.char_shingle_size, show_default=True, help="Characters per shingle for CJK/Thai text."),
@@ -463,7 +463,7 @@ def scan_command(
     ray_address: str | None,
     **options: Any,
 ) -> None:
-    """Scan PATHS (folders and files) for near-duplicate documents."""
+    """Scan PATHS (folders and files; - for standard input) for near-duplicate documents."""
     config = config_from(options)
     if ray_address is not None and engine != "ray":
         raise click.UsageError("--ray-address needs --engine ray")
