@@ -3,8 +3,11 @@
 Every record of the scanned JSON Lines and JSON files but the dropped ones, in their files'
 scan order and each file's own order, in their original form: a JSON Lines record is its
 line's bytes as they were (blank and unreadable lines too: only dropped records are cut), a
-JSON array item the bytes of the item. Written as JSON Lines (``.jsonl``) or as one JSON
-array (``.json``); an item spread over several lines is written compactly in JSON Lines.
+JSON array item the bytes of the item, a Parquet row its row. Written as JSON Lines
+(``.jsonl``) or as one JSON array (``.json``), where an item spread over several lines is
+written on one and a Parquet row as JSON; or as Parquet (``.parquet``): Parquet inputs'
+rows with their schema, JSON records (objects) as a column per key. Compressed inputs are
+left out (with that reason).
 With ``annotate`` each record that is an object gets a ``_dedup`` field: its cluster,
 decision, the rule that decided and the id of the kept copy (the record is then
 written again by json, keys in their order).
@@ -26,12 +29,14 @@ from . import extract
 from .atomic import write_atomic
 from .config import ScanConfig
 from .errors import ConfigError
+from .extras import require_pyarrow
 from .lists import escape_name
 from .records import Document, SourceFile, text_digest
 
 __all__ = ["RecordRow", "WriteOutcome", "write_records"]
 
-_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json"}
+_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".parquet": "parquet"}
+_COMPRESSED = (".gz", ".zst", ".zstd", ".bz2", ".xz")
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +124,36 @@ def _json_items(data: bytes, docs: dict[int, Document], drop: set[int]) -> Itera
             yield json.dumps(item, ensure_ascii=False).encode("utf-8", "surrogatepass")
 
 
+def _parquet_rows(path: str, drop: set[int]) -> Any:
+    """A Parquet file's rows but the dropped ones (record n is row n - 1), its schema kept."""
+    pa, pq = require_pyarrow("writing Parquet rows")
+    table = pq.read_table(path)
+    keep = [n + 1 not in drop for n in range(table.num_rows)]
+    return table.filter(pa.array(keep, type=pa.bool_()))
+
+
+def _dedup_field(row: RecordRow | None) -> dict[str, Any] | None:
+    if row is None:
+        return None
+    return {"cluster": row.cluster, "decision": row.decision, "rule": row.rule, "kept": row.kept}
+
+
+def _file_items(
+    path: str, data: bytes, docs: dict[int, Document], file_rows: Sequence[RecordRow], drop: set[int], annotate: bool
+) -> list[bytes]:
+    """A JSON Lines or JSON file's kept records, each as bytes (see the module docstring)."""
+    row_of = {r.record: r for r in file_rows}
+    spans = all(d.locator.length >= 0 for d in docs.values())
+    if path.endswith((".jsonl", ".ndjson")) or (spans and not data.lstrip().startswith(b"[")):
+        starts = {d.locator.offset: row_of[n] for n, d in docs.items() if n in row_of}
+        return [_annotated(line, row) if annotate and row else line for line, row in _jsonl_items(data, starts, drop)]
+    items = list(_json_items(data, docs, drop))
+    if annotate:
+        kept_numbers = [n for n in range(1, len(items) + len(drop) + 1) if n not in drop]
+        items = [_annotated(raw, row_of.get(n)) for raw, n in zip(items, kept_numbers, strict=True)]
+    return items
+
+
 def write_records(
     rows: Sequence[RecordRow],
     config: ScanConfig,
@@ -132,28 +167,35 @@ def write_records(
     Args:
         rows: every record document of the scan, in table order.
         config: the scan's settings (extracting again needs its fields).
-        out: a ``.jsonl`` or ``.json`` file; written atomically.
+        out: a ``.jsonl``, ``.json`` or ``.parquet`` file; written atomically.
         annotate: add the ``_dedup`` field to each record.
         supersets: drop supersets too.
 
     Raises:
-        ConfigError: ``out`` names no format.
+        ConfigError: ``out`` names no format, or Parquet files whose columns cannot be joined.
+        MissingExtra: Parquet without pyarrow.
         ExportError: ``out`` could not be written.
     """
     fmt = _FORMATS.get(Path(str(out)).suffix.lower())
     if fmt is None:
-        raise ConfigError(f"cannot tell the dataset format from '{out}': name it .jsonl or .json")
+        raise ConfigError(f"cannot tell the dataset format from '{out}': name it .jsonl, .json or .parquet")
     drops = {"dropped", "superset"} if supersets else {"dropped"}
     by_file: dict[str, list[RecordRow]] = {}
     for row in rows:
         by_file.setdefault(row.absolute, []).append(row)
     outcome = WriteOutcome()
     parts: list[bytes] = []
+    tables: list[Any] = []
     for path, file_rows in by_file.items():
+        if path.lower().endswith(_COMPRESSED):
+            outcome.left.append((escape_name(path), "compressed: --write reads plain JSON Lines, JSON and Parquet"))
+            continue
+        parquet = path.lower().endswith(".parquet")
         try:
             docs = _documents(path, file_rows[0].rel, config)
             why = _changed(file_rows, docs)
-            if why is None:
+            data = b""
+            if why is None and not parquet:
                 with open(path, "rb") as f:
                     data = f.read()
         except (OSError, ValueError) as exc:
@@ -162,23 +204,35 @@ def write_records(
             outcome.left.append((escape_name(path), why))
             continue
         drop = {r.record for r in file_rows if r.decision in drops}
-        row_of = {r.record: r for r in file_rows}
-        spans = all(d.locator.length >= 0 for d in docs.values())
-        if path.endswith((".jsonl", ".ndjson")) or (spans and not data.lstrip().startswith(b"[")):
-            starts = {d.locator.offset: row_of[n] for n, d in docs.items() if n in row_of}
-            lines = list(_jsonl_items(data, starts, drop))
-            items = [_annotated(line, row) if annotate and row else line for line, row in lines]
+        if parquet:
+            table = _parquet_rows(path, drop)
+            if fmt == "parquet" and not annotate:
+                tables.append(table)
+                items: list[bytes] = []
+            else:
+                row_of = {r.record: r for r in file_rows}
+                kept = [n + 1 for n in range(table.num_rows + len(drop)) if n + 1 not in drop]
+                values = table.to_pylist()
+                if annotate:
+                    values = [{**v, "_dedup": _dedup_field(row_of.get(n))} for v, n in zip(values, kept, strict=True)]
+                items = [
+                    json.dumps(v, ensure_ascii=False, default=str).encode("utf-8", "surrogatepass") for v in values
+                ]
         else:
-            items = list(_json_items(data, docs, drop))
-            if annotate:
-                kept_numbers = [n for n in range(1, len(items) + len(drop) + 1) if n not in drop]
-                items = [_annotated(raw, row_of.get(n)) for raw, n in zip(items, kept_numbers, strict=True)]
-        if fmt == "jsonl":
-            items = [b" ".join(i.split(b"\n")) if b"\n" in i else i for i in items]
-        parts.extend(items)
+            items = _file_items(path, data, docs, file_rows, drop, annotate)
+        if fmt == "parquet" and items:
+            tables.append(_table_of(items))
+        elif fmt == "jsonl":
+            parts.extend(b" ".join(i.split(b"\n")) if b"\n" in i else i for i in items)
+        else:
+            parts.extend(items)
         outcome.files += 1
         outcome.written += sum(1 for r in file_rows if r.record not in drop)
         outcome.dropped += len(drop)
+
+    if fmt == "parquet":
+        _write_parquet(out, tables)
+        return outcome
 
     def write(f: IO[Any]) -> None:
         if fmt == "jsonl":
@@ -189,3 +243,26 @@ def write_records(
 
     write_atomic(out, write, binary=True)
     return outcome
+
+
+def _table_of(items: list[bytes]) -> Any:
+    """JSON records as a pyarrow Table (objects only: a column per key)."""
+    pa, _ = require_pyarrow("writing Parquet rows")
+    values = []
+    for raw in items:
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            continue  # a line that was never a record has no columns
+        if isinstance(value, dict):
+            values.append(value)
+    return pa.Table.from_pylist(values)
+
+
+def _write_parquet(out: Path | str, tables: list[Any]) -> None:
+    pa, pq = require_pyarrow("writing Parquet rows")
+    try:
+        table = pa.concat_tables(tables, promote_options="default") if tables else pa.table({})
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        raise ConfigError(f"the record files' columns cannot be joined into one Parquet table: {exc}") from exc
+    write_atomic(out, lambda f: pq.write_table(table, f), binary=True)

@@ -286,3 +286,70 @@ def test_absolute_lists(tree: Path, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     names = (tmp_path / "d").read_bytes().split(b"\0")[:-1]
     assert sorted(names) == sorted(os.fsencode(tree / n) for n in (WRAPPED, "sub/again.txt", ODD, BREAK))
+
+
+def test_write_parquet_is_the_input_minus_the_dropped_rows(tmp_path: Path) -> None:
+    pa = pytest.importorskip("pyarrow", reason="Parquet needs pyarrow: pip install 'dedup[parquet]'")
+    pq = pytest.importorskip("pyarrow.parquet")
+    root = tmp_path / "in"
+    root.mkdir()
+    texts = [(SAMPLES / n).read_text(encoding="utf-8") for n in (PLAIN, OTHERS[0], PLAIN, OTHERS[1], WRAPPED)]
+    table = pa.table({"id": [f"r{i}" for i in range(5)], "text": texts, "n": list(range(5))})
+    pq.write_table(table, root / "rows.parquet")
+    data = scan_to(root, tmp_path / "scan.json")
+    dropped = sorted(r["record"] for r in data["documents"] if r["decision"] == "dropped")  # type: ignore[attr-defined]
+    assert dropped == [3, 5]
+    code, said = apply(str(tmp_path / "scan.json"), "--write", str(tmp_path / "clean.parquet"))
+    assert code == 0, said
+    got = pq.read_table(tmp_path / "clean.parquet")
+    assert got.schema == table.schema
+    assert got.to_pylist() == [r for i, r in enumerate(table.to_pylist()) if i + 1 not in dropped]
+    code, said = apply(str(tmp_path / "scan.json"), "--write", str(tmp_path / "clean.jsonl"))
+    assert code == 0, said
+    lines = (tmp_path / "clean.jsonl").read_text(encoding="utf-8").splitlines()
+    assert [json.loads(x)["n"] for x in lines] == [0, 1, 3]
+
+
+def test_refusals_before_any_change(tree: Path, tmp_path: Path) -> None:
+    scan_to(tree, tmp_path / "scan.json")
+    before = tree_state(tmp_path)
+    code, out = apply(str(tmp_path / "scan.json"), "--quarantine", str(tree / "dupes"), "--yes")
+    assert code == 2 and "is inside a scanned folder" in out
+    code, out = apply(str(tmp_path / "scan.json"), "--quarantine", str(tmp_path / "q"))
+    assert code == 2 and "not a terminal to ask: add --yes to act" in out
+    code, out = apply(str(tmp_path / "scan.json"), "--link", "--delete", "--yes")
+    assert code == 2 and "choose one of" in out
+    code, out = apply(str(tmp_path / "scan.json"), "--write", str(tree / PLAIN))
+    assert code == 2 and "is one of the scanned files" in out
+    old = json.loads((tmp_path / "scan.json").read_text(encoding="utf-8"))
+    del old["documents"]
+    (tmp_path / "old.json").write_text(json.dumps(old), encoding="utf-8")
+    code, out = apply(str(tmp_path / "old.json"))
+    assert code == 2 and "holds no decision table: scan again" in out
+    (tmp_path / "old.json").unlink()
+    assert tree_state(tmp_path) == before
+
+
+def test_moves_across_file_systems_copy_then_unlink(
+    tree: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where rename cannot cross devices (EXDEV), the file is copied, synced and renamed in,
+    then the original removed; undo does the same back, byte for byte, times kept."""
+    import errno
+
+    scan_to(tree, tmp_path / "scan.json")
+    before = tree_state(tree)
+    mtime = (tree / WRAPPED).stat().st_mtime_ns
+    real = os.rename
+
+    def rename(src: object, dst: object) -> None:
+        if ".dedup-tmp" not in os.fsdecode(src):  # type: ignore[arg-type]
+            raise OSError(errno.EXDEV, "Invalid cross-device link")
+        real(src, dst)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "rename", rename)
+    code, out = apply(str(tmp_path / "scan.json"), "--quarantine", str(tmp_path / "q"), "--yes")
+    assert code == 0, out
+    assert not (tree / WRAPPED).exists() and (tmp_path / "q" / WRAPPED).stat().st_mtime_ns == mtime
+    assert CliRunner().invoke(main, ["undo", str(tmp_path / "q" / "dedup-manifest.json")]).exit_code == 0
+    assert tree_state(tree) == before and (tree / WRAPPED).stat().st_mtime_ns == mtime
