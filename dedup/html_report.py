@@ -65,6 +65,7 @@ PLAIN, SHARED, EDIT, BOILERPLATE, OWN, ONLY_KEPT = range(6)
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _ASCII_TOKEN = re.compile("[A-Za-z0-9]+")
+_ASCII_RUN = re.compile("[\\x00-\\x7f]+|[^\\x00-\\x7f]")
 
 
 def _clean(text: str) -> str:
@@ -92,27 +93,39 @@ def token_spans(text: str) -> list[tuple[int, int]] | None:
     """
     if text.isascii():  # folding is lower-casing: tokens are the runs of ASCII letters and digits
         return [m.span() for m in _ASCII_TOKEN.finditer(text)]
+    # Folded piece by piece: an ASCII run is lower-cased (same length), any other character
+    # normalised alone; a folded position maps back through its piece.
     cache: dict[str, str] = {}
     parts: list[str] = []
-    owner: list[int] = []
-    for i, ch in enumerate(text):
-        f = cache.get(ch)
-        if f is None:
-            f = cache[ch] = shingle.normalize(ch)
-        parts.append(f)
-        owner.extend([i] * len(f))
+    orig_starts: list[int] = []
+    plain: list[bool] = []
+    for m in _ASCII_RUN.finditer(text):
+        piece = m.group()
+        if piece.isascii():
+            parts.append(piece.lower())
+        else:
+            f = cache.get(piece)
+            parts.append(f if f is not None else cache.setdefault(piece, shingle.normalize(piece)))
+        orig_starts.append(m.start())
+        plain.append(piece.isascii())
     folded = "".join(parts)
-    spans: list[tuple[int, int]] = []
+    toks = shingle.tokens(text)
+    if shingle.tokens(folded) != toks:  # folding whole and piece by piece disagree: no marking
+        return None
+    found = np.empty((len(toks), 2), np.int64)
     at = 0
-    for tok in shingle.tokens(text):
+    for j, tok in enumerate(toks):
         start = folded.find(tok, at)
-        if start < 0 or (start > at and shingle.tokens(folded[at:start])):
+        if start < 0:
             return None
         at = start + len(tok)
-        spans.append((owner[start], owner[at - 1] + 1))
-    if shingle.tokens(folded[at:]):
-        return None
-    return spans
+        found[j] = (start, at - 1)
+    fold_starts = np.cumsum([0, *map(len, parts)])[:-1]
+    which = np.searchsorted(fold_starts, found, side="right") - 1  # the piece of each position
+    offset = np.where(np.asarray(plain)[which], found - fold_starts[which], 0)
+    spans = np.asarray(orig_starts)[which] + offset
+    spans[:, 1] += 1
+    return [(int(x), int(y)) for x, y in spans.tolist()]
 
 
 def _covered(win: NDArray[np.uint64], size: int, n: int, hit: NDArray[np.bool_]) -> NDArray[np.bool_]:
