@@ -887,7 +887,7 @@ def corpus_command(out: Path, seed: int, articles: int, samples: Path | None, no
     "--write",
     "write_file",
     type=click.Path(path_type=Path),
-    help="Write the records not dropped (JSON Lines/JSON inputs) to FILE (.jsonl or .json).",
+    help="Write the records not dropped (JSON Lines, JSON, Parquet inputs) to FILE (.jsonl, .json or .parquet).",
 )
 @click.option(
     "--annotate", is_flag=True, help="--write: add a _dedup field (cluster, decision, rule, kept id) to each record."

@@ -353,3 +353,24 @@ def test_moves_across_file_systems_copy_then_unlink(
     assert not (tree / WRAPPED).exists() and (tmp_path / "q" / WRAPPED).stat().st_mtime_ns == mtime
     assert CliRunner().invoke(main, ["undo", str(tmp_path / "q" / "dedup-manifest.json")]).exit_code == 0
     assert tree_state(tree) == before and (tree / WRAPPED).stat().st_mtime_ns == mtime
+
+
+@pytest.mark.parametrize(("answer", "moved"), [(b"n\n", False), (b"y\n", True)])
+def test_on_a_terminal_it_asks_once(tree: Path, tmp_path: Path, answer: bytes, moved: bool) -> None:
+    import pty
+
+    scan_to(tree, tmp_path / "scan.json")
+    controller, terminal = pty.openpty()
+    try:
+        os.write(controller, answer)
+        proc = subprocess.run(
+            [sys.executable, "-m", "dedup", "apply", str(tmp_path / "scan.json"), "--quarantine", str(tmp_path / "q")],
+            stdin=terminal, capture_output=True, env=ENV, check=False, timeout=120,
+        )  # fmt: skip
+    finally:
+        os.close(terminal)
+        os.close(controller)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.count(b"Go ahead?") == 1
+    assert (tmp_path / "q" / WRAPPED).exists() is moved
+    assert (tree / WRAPPED).exists() is not moved
