@@ -996,11 +996,11 @@ class _Ranking:
         if self.cache is None:
             return None
         h = hashlib.blake2b(self.params.encode(), digest_size=16)
-        for rel, (locator, kind), prefer in zip(rels, task.where, task.prefer, strict=True):
+        for rel, (locator, kind), tie in zip(rels, task.where, task.prefer, strict=True):
             digest = self.digests.get(rel)
             if digest is None:
                 return None
-            h.update(f"\n{digest} {locator.offset} {locator.length} {kind} {prefer}".encode())
+            h.update(f"\n{digest} {locator.offset} {locator.length} {kind} {tie}".encode())
         h.update(np.array(sorted(task.counts.items()), dtype=np.uint64).tobytes())
         return h.hexdigest()
 
