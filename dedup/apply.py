@@ -27,6 +27,7 @@ from typing import Any
 
 from . import extract
 from .config import ScanConfig
+from .dataset import record_documents
 from .errors import ConfigError, InputError
 from .export import read_export
 from .lists import escape_name, unescape_name
@@ -208,7 +209,13 @@ def check_file(row: Row, config: ScanConfig) -> str | None:
     if row.record is None and st.st_size != row.size:
         return f"changed since the scan ({st.st_size:,} bytes, the scan saw {row.size:,}): {shown}"
     try:
-        text = extract.load_text(Locator(row.absolute), row.kind, config)  # type: ignore[arg-type]
+        if row.record is None:
+            text = extract.load_text(Locator(row.absolute), row.kind, config)  # type: ignore[arg-type]
+        else:  # a record (a kept copy of a file can be one): its file read again, found by number
+            doc = record_documents(row.absolute, row.rel, config).get(row.record)
+            if doc is None:
+                return f"changed since the scan (record {row.record} is gone): {shown}"
+            text = doc.text
     except (OSError, ValueError, RecursionError) as exc:
         return f"cannot be read again: {shown}: {exc}"
     if f"{text_digest(text):016x}" != row.digest:

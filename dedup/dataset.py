@@ -33,7 +33,7 @@ from .extras import require_pyarrow
 from .lists import escape_name
 from .records import Document, SourceFile, text_digest
 
-__all__ = ["RecordRow", "WriteOutcome", "write_records"]
+__all__ = ["RecordRow", "WriteOutcome", "record_documents", "write_records"]
 
 _FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".parquet": "parquet"}
 _COMPRESSED = (".gz", ".zst", ".zstd", ".bz2", ".xz")
@@ -63,7 +63,7 @@ class WriteOutcome:
     left: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
 
 
-def _documents(path: str, rel: str, config: ScanConfig) -> dict[int, Document]:
+def record_documents(path: str, rel: str, config: ScanConfig) -> dict[int, Document]:
     """The file's record documents, extracted again, by record number."""
     source = SourceFile(path, rel, os.path.getsize(path))
     found = {}
@@ -192,7 +192,7 @@ def write_records(
             continue
         parquet = path.lower().endswith(".parquet")
         try:
-            docs = _documents(path, file_rows[0].rel, config)
+            docs = record_documents(path, file_rows[0].rel, config)
             why = _changed(file_rows, docs)
             data = b""
             if why is None and not parquet:

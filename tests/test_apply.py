@@ -374,3 +374,19 @@ def test_on_a_terminal_it_asks_once(tree: Path, tmp_path: Path, answer: bytes, m
     assert proc.stdout.count(b"Go ahead?") == 1
     assert (tmp_path / "q" / WRAPPED).exists() is moved
     assert (tree / WRAPPED).exists() is not moved
+
+
+def test_a_file_whose_kept_copy_is_a_record(tmp_path: Path) -> None:
+    root = tmp_path / "in"
+    root.mkdir()
+    shutil.copy(SAMPLES / PLAIN, root / "a.txt")
+    text = (SAMPLES / PLAIN).read_text(encoding="utf-8")
+    (root / "recs.jsonl").write_text(json.dumps({"id": "r0", "text": text}) + "\n", encoding="utf-8")
+    data = scan_to(root, tmp_path / "scan.json", "--prefer", "recs.jsonl")
+    assert decisions(data) == {"recs.jsonl:r0": "kept", "a.txt": "dropped"}
+    code, out = apply(str(tmp_path / "scan.json"), "--link", "--quarantine", str(tmp_path / "l"), "--yes")
+    assert code == 0 and "1 its kept copy is a record: a file cannot be linked to it" in out
+    assert (root / "a.txt").exists()
+    code, out = apply(str(tmp_path / "scan.json"), "--quarantine", str(tmp_path / "q"), "--yes")
+    assert code == 0, out
+    assert (tmp_path / "q" / "a.txt").read_bytes() == (SAMPLES / PLAIN).read_bytes()
