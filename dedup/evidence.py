@@ -133,31 +133,57 @@ def _line_facts(text: str, config: ScanConfig) -> tuple[NDArray[np.int64], NDArr
     return counts, prose, ends
 
 
+class Layout:
+    """A document's shingle windows and, when first asked, its line facts: what ``own_text``
+    needs of it. Built once per document, it serves every document it is measured against
+    (verify's template test meets one document in many pairs)."""
+
+    __slots__ = ("_lines", "config", "size", "text", "tokens", "windows")
+
+    def __init__(self, text: str, config: ScanConfig, seq: Sequence3 | None = None) -> None:
+        tok, win, size = seq if seq is not None else sequence(text, config.shingle_size, config.char_shingle_size)
+        self.text, self.config = text, config
+        self.windows, self.tokens, self.size = win, len(tok), size
+        self._lines: tuple[NDArray[np.int64], NDArray[np.bool_], NDArray[np.int64]] | None = None
+
+    def lines(self) -> tuple[NDArray[np.int64], NDArray[np.bool_], NDArray[np.int64]]:
+        """Per token its line and whether that is a prose line; the sentence ends before each line."""
+        if self._lines is None:
+            n = self.tokens
+            counts, prose_lines, ends = _line_facts(self.text, self.config)
+            if int(counts.sum()) != n:  # the line split tokenised otherwise: judge the text as one line
+                counts = np.array([n], np.int64)
+                prose_lines = np.array([True])
+                ends = np.array([len(_SENTENCE_END.findall(self.text))], np.int64)
+            line_of = np.repeat(np.arange(len(counts)), counts)
+            self._lines = (line_of, prose_lines[line_of], np.concatenate(([0], np.cumsum(ends))).astype(np.int64))
+        return self._lines
+
+
 def own_text(text: str, other: NDArray[np.uint64], config: ScanConfig, seq: Sequence3 | None = None) -> OwnText:
     """The words of ``text`` that no shingle of ``other`` (a sorted shingle set) covers, and
     the runs of them that are prose (see the module docstring)."""
-    tok, win, size = seq if seq is not None else sequence(text, config.shingle_size, config.char_shingle_size)
-    n = len(tok)
+    return own_of(Layout(text, config, seq), other)
+
+
+def own_of(layout: Layout, other: NDArray[np.uint64]) -> OwnText:
+    """``own_text`` of a document laid out once (``Layout``)."""
+    win, n, size = layout.windows, layout.tokens, layout.size
     if n == 0:
         return OwnText(0, ())
     own = ~_covered(_member(win, other), n, size) if len(win) else np.ones(n, bool)
     words = int(np.count_nonzero(own))
     if words < MIN_RUN:
         return OwnText(words, ())
-    counts, prose_lines, ends = _line_facts(text, config)
-    if int(counts.sum()) != n:  # the line split tokenised otherwise: judge the text as one line
-        counts = np.array([n], np.int64)
-        prose_lines = np.array([True])
-        ends = np.array([len(_SENTENCE_END.findall(text))], np.int64)
-    line_of = np.repeat(np.arange(len(counts)), counts)
-    candidate = own & prose_lines[line_of]
+    line_of, prose_tokens, ends_before = layout.lines()
+    candidate = own & prose_tokens
     edges = np.flatnonzero(np.diff(np.concatenate(([0], candidate.view(np.int8), [0]))))
     runs = []
     for start, stop in zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True):
         if stop - start < MIN_RUN:
             continue
         first, last = int(line_of[start]), int(line_of[stop - 1])
-        if int(ends[first : last + 1].sum()) < SENTENCES:
+        if int(ends_before[last + 1] - ends_before[first]) < SENTENCES:
             continue
         inside = win[start : max(start, stop - size + 1)] if len(win) else win
         runs.append(Run(stop - start, np.unique(inside)))
@@ -165,23 +191,33 @@ def own_text(text: str, other: NDArray[np.uint64], config: ScanConfig, seq: Sequ
 
 
 def distinct_pages(
-    a: int, b: int, shingles: Shingles, text_of: Callable[[int], str], config: ScanConfig, inter: int
+    a: int,
+    b: int,
+    shingles: Shingles,
+    text_of: Callable[[int], str],
+    config: ScanConfig,
+    inter: int,
+    layout_of: Callable[[int], Layout] | None = None,
 ) -> bool:
     """True when documents a and b each hold ``TEMPLATE_WORDS`` words of own prose the other
     lacks, and at least ``TEMPLATE_SHARE`` of the shingles they share: two pages sharing a
     template (or a long quote), not two copies of one text.
 
     Texts are read only when both sets have enough shingles outside the other to hold
-    such a run (``inter`` is the size of their intersection)."""
+    such a run (``inter`` is the size of their intersection); ``layout_of`` gives a
+    document's ``Layout`` (verify keeps them per document), else it is made from the text.
+    The side with fewer shingles of its own, the likelier to fall short, is measured first."""
     x, y = shingles.get(a), shingles.get(b)
     least = max(TEMPLATE_WORDS, TEMPLATE_SHARE * inter)
     need = least - config.shingle_size + 1
     if len(x) - inter < need or len(y) - inter < need:
         return False
-    return own_text(text_of(a), y, config).prose_words >= least and own_text(text_of(b), x, config).prose_words >= least
+    lay = layout_of if layout_of is not None else (lambda i: Layout(text_of(i), config))
+    first, second = ((a, y), (b, x)) if len(x) <= len(y) else ((b, x), (a, y))
+    return all(own_of(lay(doc), other).prose_words >= least for doc, other in (first, second))
 
 
-def _holders(query: NDArray[np.uint64], shingles: Shingles, chunk: int = 1 << 22) -> NDArray[np.int64]:
+def _holders(query: NDArray[np.uint64], shingles: Shingles, step: int = 4096) -> NDArray[np.int64]:
     """How many documents of the run hold each hash of ``query`` (sorted, unique): one pass
     over every set (a set holds a hash at most once)."""
     counts = np.zeros(len(query), np.int64)
@@ -195,15 +231,9 @@ def _holders(query: NDArray[np.uint64], shingles: Shingles, chunk: int = 1 << 22
         hit = query[pos] == values
         counts[:] += np.bincount(pos[hit], minlength=len(query))
 
-    flat = shingles.hashes
-    if len(flat) == int(shingles.offsets[-1]):  # in memory: in slices of the flat array
-        for at in range(0, len(flat), chunk):
-            add(flat[at : at + chunk])
-    else:  # on disk: set by set, a slice of documents at a time
-        n = len(shingles)
-        step = 4096
-        for at in range(0, n, step):
-            add(np.concatenate([shingles.get(i) for i in range(at, min(n, at + step))]))
+    n = len(shingles)
+    for at in range(0, n, step):  # a slice of documents at a time (in memory, or read from disk)
+        add(shingles.hashes_of(at, min(n, at + step)))
     return counts
 
 

@@ -18,11 +18,13 @@ not links or teasers) that the other lacks, they are two documents that share a 
 (eight manual pages of one command family, two articles under one long site chrome), not
 copies of one. A copy's differences are chrome, a cut, scattered edits or a dropped
 sentence: on one side, or short. Texts are re-read for this only when both sets have enough
-shingles outside the other to hold such a run.
+shingles outside the other to hold such a run, and each is laid out (tokens, windows, lines)
+once per call, not once per pair.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import numpy as np
@@ -32,6 +34,10 @@ from . import evidence
 from .config import ScanConfig
 from .records import Match, MatchRule
 from .shingle import Shingles
+
+#: Documents whose layout (tokens, shingle windows, line facts) one call keeps for the
+#: template test: a document met in many pairs is tokenised once.
+LAYOUTS = 512
 
 
 def overlap(x: NDArray[np.uint64], y: NDArray[np.uint64]) -> int:
@@ -86,6 +92,10 @@ def verify(
         Matches in the order of `pairs`.
     """
     matches: list[Match] = []
+    layout_of = None
+    if text_of is not None:  # one layout per document, however many pairs it is in
+        read = text_of
+        layout_of = functools.lru_cache(maxsize=LAYOUTS)(lambda i: evidence.Layout(read(i), config))
     for a, b in pairs.tolist():
         x, y = shingles.get(a), shingles.get(b)
         inter = overlap(x, y)
@@ -95,7 +105,7 @@ def verify(
         rule = judge(jac, con, len(x), len(y), config)
         if rule is None:
             continue
-        if text_of is not None and evidence.distinct_pages(a, b, shingles, text_of, config, inter):
+        if text_of is not None and evidence.distinct_pages(a, b, shingles, text_of, config, inter, layout_of):
             continue
         matches.append(Match(a, b, jac, con, rule))
     return matches
