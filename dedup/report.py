@@ -155,7 +155,7 @@ def _summary(result: ScanResult) -> Panel:
 DEFAULT_TOP = 20
 
 #: Where the clusters the terminal leaves out can be seen.
-MORE_HINT = "see --output"
+MORE_HINT = "see --output / --html"
 
 _GAP = 2  # spaces between columns
 NOTES_WIDTH = 100  # notes wrap here on wider terminals (or at the table's width): lines stay readable
@@ -314,6 +314,7 @@ def _closing(result: ScanResult, shown: int) -> list[RenderableType]:
     )
     steps = [
         ("--output scan.json", "every cluster with its evidence (also .jsonl, .csv)"),
+        ("--html report.html", "a page to search the clusters and compare each copy with the kept one"),
         ("dedup apply scan.json", "quarantine, link or delete the duplicates (shows the plan first)"),
         ("dedup explain A B", "why two documents are, or are not, copies"),
     ]

@@ -172,6 +172,7 @@ notes/empty.txt   empty   no text after extraction
 In short: 9 documents, 2 clusters (every cluster shown), 2 duplicates; dropping them saves 15.0 KB.
 Next:
   --output scan.json     every cluster with its evidence (also .jsonl, .csv)
+  --html report.html     a page to search the clusters and compare each copy with the kept one
   dedup apply scan.json  quarantine, link or delete the duplicates (shows the plan first)
   dedup explain A B      why two documents are, or are not, copies
 """
@@ -220,6 +221,8 @@ duplicates; dropping them saves 15.0 KB.
 Next:
   --output scan.json     every cluster with its evidence
                          (also .jsonl, .csv)
+  --html report.html     a page to search the clusters and
+                         compare each copy with the kept one
   dedup apply scan.json  quarantine, link or delete the
                          duplicates (shows the plan first)
   dedup explain A B      why two documents are, or are not,
@@ -487,10 +490,11 @@ def test_five_clusters_all_shown_with_both_summaries() -> None:
     lines = out.splitlines()
     assert lines[0].startswith("╭─ dedup scan")
     assert len(headers(out)) == 5 and "more cluster" not in out
-    assert lines[-5:] == [
+    assert lines[-6:] == [
         "In short: 10 documents, 5 clusters (every cluster shown), 5 duplicates; dropping them saves 15.0 KB.",
         "Next:",
         "  --output scan.json     every cluster with its evidence (also .jsonl, .csv)",
+        "  --html report.html     a page to search the clusters and compare each copy with the kept one",
         "  dedup apply scan.json  quarantine, link or delete the duplicates (shows the plan first)",
         "  dedup explain A B      why two documents are, or are not, copies",
     ]
@@ -507,13 +511,14 @@ def test_five_thousand_clusters_show_the_top_twenty() -> None:
     saved = {c.cluster_id: sum(m.size for m in c.members if not m.cleanest) for c in clusters}
     best = sorted(saved, key=lambda cid: (-saved[cid], cid))[:20]
     assert [int(h.split()[1]) for h in shown] == best
-    assert "… and 4,980 more clusters: see --output" in lines
+    assert "… and 4,980 more clusters: see --output / --html" in lines
     total = human_bytes(sum(saved.values()))
-    assert lines[-7:] == [
+    assert lines[-8:] == [
         "In short: 10,000 documents, 5,000 clusters (the 20 largest shown), 5,000 duplicates; dropping them",
         f"saves {total}.",
         "Next:",
         "  --output scan.json     every cluster with its evidence (also .jsonl, .csv)",
+        "  --html report.html     a page to search the clusters and compare each copy with the kept one",
         "  dedup apply scan.json  quarantine, link or delete the duplicates (shows the plan first)",
         "  dedup explain A B      why two documents are, or are not, copies",
         "  --top all              every cluster here",
@@ -534,7 +539,7 @@ def rendered_top(result: ScanResult, top: int | None, width: int = 100) -> str:
 def test_top_zero_keeps_the_summaries() -> None:
     out = rendered_top(make_result(small_result().clusters), 0)
     assert headers(out) == []
-    assert "… and 2 more clusters: see --output" in out
+    assert "… and 2 more clusters: see --output / --html" in out
     assert "In short: 9 documents, 2 clusters (none shown)" in out
 
 
@@ -595,7 +600,7 @@ def test_cli_top_option(tmp_path: Path) -> None:
     one = runner.invoke(main, [*args, "--top", "1"], env={"COLUMNS": "100"}, catch_exceptions=False)
     assert one.exit_code == 0
     assert headers(one.stdout) == [headers(one.stdout)[0]] and "2-copy.txt" in one.stdout  # the largest
-    assert "… and 2 more clusters: see --output" in one.stdout
+    assert "… and 2 more clusters: see --output / --html" in one.stdout
     every = runner.invoke(main, [*args, "--top", "all"], env={"COLUMNS": "100"}, catch_exceptions=False)
     assert len(headers(every.stdout)) == 3 and "more cluster" not in every.stdout
     bad = runner.invoke(main, [*args, "--top", "many"])
