@@ -1,4 +1,4 @@
-"""Sweep the accuracy-shaping parameters on generated labelled corpora; write docs/evaluation.md.
+"""Sweep the accuracy-shaping parameters on generated labelled corpora; update docs/evaluation.md.
 
     python benchmarks/sweep.py                 # 3 seeds x 60 articles, ~5 minutes on 2 cores
     python benchmarks/sweep.py --seeds 0 1 --articles 120 --out /tmp/eval.md --no-plot
@@ -7,7 +7,8 @@ Every figure comes from the real pipeline (``dedup.scan``) scored by ``dedup.eva
 against the truth the generator (``dedup.corpus``) wrote. Scores are pooled over the seeds:
 pair counts are summed before precision and recall are computed; cleanest-copy accuracy is
 pooled over labelled clusters. Defaults are chosen by F1 with precision first: a false merge
-hides a unique document from the user, a missed pair only leaves a copy in place.
+hides a unique document from the user, a missed pair only leaves a copy in place. Only the
+part of the output file between this script's markers is rewritten (see ``update_section``).
 """
 
 from __future__ import annotations
@@ -107,6 +108,30 @@ def row(label: str, p: Pooled, *extra: str) -> str:
 
 HEAD = "| setting | precision | recall | F1 | cleanest |"
 RULE = "|---|---|---|---|---|"
+
+
+#: The part of the output file this script owns; whatever lies outside the markers (the
+#: real-page section that benchmarks/realdata.py's figures go into) is kept as it is.
+BEGIN = "<!-- benchmarks/sweep.py writes from here to its end marker; edit outside the markers -->"
+END = "<!-- end of benchmarks/sweep.py's section -->"
+
+
+def update_section(path: Path, text: str) -> None:
+    """Write ``text`` between the markers of ``path``, keeping the rest of the file.
+
+    A new file gets the markers and the text. A file without markers is not overwritten
+    (SystemExit): what it holds would be lost.
+    """
+    section = f"{BEGIN}\n{text.rstrip()}\n{END}\n"
+    if not path.exists():
+        path.write_text(section, encoding="utf-8")
+        return
+    old = path.read_text(encoding="utf-8")
+    start, end = old.find(BEGIN), old.find(END)
+    if start < 0 or end < start:
+        raise SystemExit(f"Error: {path} has no sweep.py markers; add {BEGIN!r} and {END!r} around its section")
+    rest = old[end + len(END) :]
+    path.write_text(old[:start] + section + rest.removeprefix("\n"), encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -244,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
         ]
     text = "\n".join(header + lines) + "\n"
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text, encoding="utf-8")
+    update_section(args.out, text)
     (args.out.with_suffix(".json")).write_text(json.dumps(figures, indent=1, default=str) + "\n", encoding="utf-8")
     print(f"wrote {args.out}")
     if not args.no_plot:

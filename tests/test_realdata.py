@@ -197,3 +197,43 @@ def _archive_bytes(archive: Path, name: str) -> bytes:
         f = tar.extractfile(name)
         assert f is not None
         return f.read()
+
+
+# --- benchmarks/sweep.py keeps what is outside its section ---------------------------------------
+
+
+@pytest.fixture()
+def sweep() -> object:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import sweep as module
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    return module
+
+
+def test_sweep_rewrites_only_its_section(sweep: object, tmp_path: Path) -> None:
+    doc = tmp_path / "evaluation.md"
+    sweep.update_section(doc, "# Measured accuracy\n\nold figures\n")  # type: ignore[attr-defined]
+    first = doc.read_text(encoding="utf-8")
+    assert "old figures" in first
+    real = "\n## Real pages with human-cleaned text\n\n| part | F1 |\n|---|---|\n| readability | 0.98 |\n"
+    doc.write_text("Intro kept.\n\n" + first + real, encoding="utf-8")
+    sweep.update_section(doc, "# Measured accuracy\n\nnew figures\n")  # type: ignore[attr-defined]
+    text = doc.read_text(encoding="utf-8")
+    assert text.startswith("Intro kept.\n\n")
+    assert text.endswith(real)
+    assert "new figures" in text and "old figures" not in text
+    # The committed document has the markers, and its real-page section lies outside them.
+    committed = (ROOT / "docs" / "evaluation.md").read_text(encoding="utf-8")
+    end = committed.index(sweep.END)  # type: ignore[attr-defined]
+    assert committed.index(sweep.BEGIN) < committed.index("# Measured accuracy") < end  # type: ignore[attr-defined]
+    assert committed.index("## Real pages with human-cleaned text") > end
+
+
+def test_sweep_refuses_a_file_without_markers(sweep: object, tmp_path: Path) -> None:
+    doc = tmp_path / "evaluation.md"
+    doc.write_text("Hand-written notes.\n", encoding="utf-8")
+    with pytest.raises(SystemExit, match="no sweep.py markers"):
+        sweep.update_section(doc, "# Measured accuracy\n")  # type: ignore[attr-defined]
+    assert doc.read_text(encoding="utf-8") == "Hand-written notes.\n"
