@@ -161,9 +161,12 @@ def load_document(name: str, config: ScanConfig) -> Document:
             raise InputError(f"{name} holds no document")
         ids = ", ".join(d.record_id or str(d.record) for d in docs[:3])
         raise InputError(f"{name} holds {len(docs):,} records: name one as {name}:ID (such as {ids})")
-    file, sep, key = name.rpartition(":")
-    if not sep or not Path(file).is_file():
+    # The file is the shortest prefix before a colon that is a file: an id may hold colons (a URL).
+    cuts = [i for i, ch in enumerate(name) if ch == ":"]
+    at = next((i for i in cuts if Path(name[:i]).is_file()), None)
+    if at is None:
         raise InputError(f"no such file: {name} (a record is named FILE:ID)")
+    file, key = name[:at], name[at + 1 :]
     docs = _documents(Path(file), config)
     for doc in docs:
         if key in (doc.record_id, str(doc.record)) or doc.doc_id == f"{doc.rel}:{key}":

@@ -107,6 +107,10 @@ def test_records_by_id_and_by_line(tmp_path: Path) -> None:
     assert e.copies and e.rule == "containment"
     assert (e.a.doc_id, e.b.doc_id) == (f"{data}:plain", f"{data}:blog")
     assert load_document(f"{data}:3", ScanConfig()).record == 3  # a record without an id: its line
+    urls = tmp_path / "urls.jsonl"
+    urls.write_text(json.dumps({"url": "https://example.com/a:b", "text": text}) + "\n", encoding="utf-8")
+    by_url = load_document(f"{urls}:https://example.com/a:b", ScanConfig(id_field="url"))
+    assert by_url.record_id == "https://example.com/a:b"  # an id with colons in it
     # The same record as a file of its own measures the same.
     (tmp_path / "plain.txt").write_text(text, encoding="utf-8")
     assert explain(str(tmp_path / "plain.txt"), f"{data}:blog").containment == e.containment
