@@ -234,6 +234,6 @@ def test_sweep_rewrites_only_its_section(sweep: object, tmp_path: Path) -> None:
 def test_sweep_refuses_a_file_without_markers(sweep: object, tmp_path: Path) -> None:
     doc = tmp_path / "evaluation.md"
     doc.write_text("Hand-written notes.\n", encoding="utf-8")
-    with pytest.raises(SystemExit, match="no sweep.py markers"):
+    with pytest.raises(SystemExit, match=r"no sweep\.py markers"):
         sweep.update_section(doc, "# Measured accuracy\n")  # type: ignore[attr-defined]
     assert doc.read_text(encoding="utf-8") == "Hand-written notes.\n"
