@@ -28,7 +28,7 @@ import math
 import re
 import zlib
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -424,38 +424,45 @@ def _view(text: str, spans: Sequence[tuple[int, int]] | None, cats: NDArray[np.i
     return {"t": shown, "r": runs, "more": max(0, len(text) - MAX_VIEW_CHARS)}
 
 
-def _texts(result: ScanResult, config: ScanConfig, budget: int) -> tuple[list[bytes], int]:
-    """The side-by-side views of the clusters that fit ``budget`` characters, in report
-    order, as JSON pieces of one object keyed by cluster id; and how many clusters have them.
-
-    Texts are read one cluster at a time and let go once marked: a big run's corpus is never
-    in memory."""
-    order = report_order(result.clusters)
-    wanted: dict[str, DocInfo | None] = {}
+def _select(result: ScanResult, budget: int) -> list[tuple[Cluster, int]]:
+    """The clusters whose texts are embedded, in report order, each with how many of its
+    members fit ``budget`` characters (the last one may be cut short; a cluster of thousands
+    of copies cannot blow the bound)."""
     spent, chosen = 0, []
-    for c in order:
-        if c.members and spent >= budget:
+    for c in report_order(result.clusters):
+        if spent >= budget:
             break
-        chosen.append(c)
+        n = 0
         for m in c.members:
-            wanted[m.doc_id] = None
-        spent += sum(min(m.size, MAX_VIEW_CHARS) for m in c.members)
-    if not chosen:
-        return [b"{}"], 0
-    for info in result.docs:
-        if info.doc_id in wanted:
-            wanted[info.doc_id] = info
-    pieces, sep = [b"{"], b""
-    for c in chosen:
-        views = _cluster_views(c, wanted, config)
-        pieces.append(sep + _json_bytes(str(c.cluster_id)) + b":" + _json_bytes(views))
+            if spent >= budget and n >= 2:  # the kept copy and one member at least
+                break
+            spent += min(m.size, MAX_VIEW_CHARS)
+            n += 1
+        chosen.append((c, n))
+    return chosen
+
+
+def _texts(result: ScanResult, config: ScanConfig, chosen: list[tuple[Cluster, int]]) -> Iterator[bytes]:
+    """The side-by-side views of the ``chosen`` clusters as JSON pieces of one object keyed
+    by cluster id. Texts are read one cluster at a time and let go once marked (the pieces
+    go straight into the compressor): a big run's corpus is never in memory."""
+    wanted: dict[str, DocInfo | None] = {m.doc_id: None for c, n in chosen for m in c.members[:n]}
+    if wanted:
+        for info in result.docs:
+            if info.doc_id in wanted:
+                wanted[info.doc_id] = info
+    yield b"{"
+    sep = b""
+    for c, n in chosen:
+        views = _cluster_views(c, n, wanted, config)
+        yield sep + _json_bytes(str(c.cluster_id)) + b":" + _json_bytes(views)
         sep = b","
-    pieces.append(b"}")
-    return pieces, len(chosen)
+    yield b"}"
 
 
-def _cluster_views(c: Cluster, infos: dict[str, DocInfo | None], config: ScanConfig) -> dict[str, object]:
-    """The kept copy's text once and, per member, its text with both sides' marks."""
+def _cluster_views(c: Cluster, n: int, infos: dict[str, DocInfo | None], config: ScanConfig) -> dict[str, object]:
+    """The kept copy's text once and, per member of the first ``n``, its text with both
+    sides' marks."""
     kept_info = infos.get(c.members[0].doc_id)
     kept_text, why = _load(kept_info, config) if kept_info is not None else (None, "it is not in the scan's documents")
     if kept_text is None:
@@ -466,7 +473,10 @@ def _cluster_views(c: Cluster, infos: dict[str, DocInfo | None], config: ScanCon
         "kept_more": max(0, len(kept_text) - MAX_VIEW_CHARS),
     }
     members: list[object] = [None]
-    for m in c.members[1:]:
+    for pos, m in enumerate(c.members[1:], start=1):
+        if pos >= n:
+            members.append({"note": "Not embedded: the page's budget for texts was spent."})
+            continue
         info = infos.get(m.doc_id)
         text, why = _load(info, config) if info is not None else (None, "it is not in the scan's documents")
         if text is None:
@@ -509,8 +519,8 @@ def build_html(result: ScanResult, config: ScanConfig, *, text_budget: int = TEX
         version: dedup's version, shown in the footer.
     """
     data = _gzip_b64([_json_bytes(_cluster_data(result, config, version))])
-    pieces, with_texts = _texts(result, config, text_budget)
-    texts = _gzip_b64(pieces)
+    chosen = _select(result, text_budget) if text_budget > 0 else []
+    texts, with_texts = _gzip_b64(_texts(result, config, chosen)), len(chosen)
     css, js = _asset("report.css"), _asset("report.js")
     csp = (
         f"default-src 'none'; script-src {_csp_hash(js)}; style-src {_csp_hash(css)}; "

@@ -369,3 +369,16 @@ def test_ten_thousand_clusters_load_in_a_few_seconds(browser: Any, tmp_path: Pat
     search = browser.find_element(By.ID, "search")
     search.send_keys("big.jsonl:b9999")
     assert len(_rows(browser)) == 1
+
+
+def test_a_cluster_of_many_copies_cannot_break_the_text_budget(tmp_path: Path) -> None:
+    folder = tmp_path / "copies"
+    folder.mkdir()
+    for i in range(6):
+        (folder / f"copy{i}.txt").write_text(ARTICLE + f"Filed by desk {i}.\n" * i, "utf-8")
+    result = scan([folder], ScanConfig())
+    assert [len(c.members) for c in result.clusters] == [6]
+    page = build_html(result, ScanConfig(), text_budget=1)
+    members = _unpack(page, "data-texts")["1"]["members"]
+    assert "b" in members[1]  # the kept copy and one member at least
+    assert [m.get("note") for m in members[2:]] == ["Not embedded: the page's budget for texts was spent."] * 4
