@@ -370,3 +370,41 @@ def test_members_of_a_file_rewritten_before_ranking_are_changed_during_scan(tmp_
     assert saboteur.fired
     assert not result.clusters
     assert len(result.skipped) == 15 and {s.reason for s in result.skipped} == {SkipReason.CHANGED_DURING_SCAN}
+
+
+def test_zstd_without_zstandard_is_a_skip_naming_the_extra(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "zstandard", None)  # what a machine without zstandard gives: ImportError
+    for name in ("d.jsonl.zst", "d.txt.zst"):
+        path = tmp_path / name
+        path.write_bytes(b"\x28\xb5\x2f\xfd anything")
+        (item,) = extract(SourceFile(str(path), name, 1), ScanConfig())
+        assert item == Skipped(
+            name, SkipReason.EXTRACT_FAILED, "reading zstd files needs zstandard: pip install 'dedup[zstd]'"
+        )
+
+
+@pytest.mark.parametrize("name", ["x.jsonl.gz", "x.txt.gz", "x.json.zst", "x.md.zst", "x.parquet"])
+def test_random_and_cut_bytes_in_any_form_are_skips_never_errors(tmp_path: Path, name: str) -> None:
+    """Random bytes, and every cut of a valid file, give documents or one-line skips."""
+    rng = random.Random(name)
+    valid = jsonl_bytes(records()[:3])
+    if name.endswith(".gz"):
+        valid = gzip.compress(valid)
+    elif name.endswith(".zst"):
+        valid = _zstandard().ZstdCompressor().compress(valid)
+    else:
+        pa, pq = _parquet()
+        sink = io.BytesIO()
+        pq.write_table(pa.Table.from_pylist(records()[:3]), sink)
+        valid = sink.getvalue()
+    cases = [rng.randbytes(rng.randrange(0, 300)) for _ in range(30)]
+    cases += [valid[:cut] for cut in range(0, len(valid), max(1, len(valid) // 40))]
+    cases += [valid[:10] + rng.randbytes(50) + valid[60:]]
+    path = tmp_path / name
+    for data in cases:
+        path.write_bytes(data)
+        for item in extract(SourceFile(str(path), name, len(data)), ScanConfig()):
+            if isinstance(item, Skipped):
+                assert item.detail and "\n" not in item.detail and "Traceback" not in item.detail
+            else:
+                assert isinstance(item, Document) and item.text
