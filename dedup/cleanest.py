@@ -42,7 +42,7 @@ from .records import Pick
 from .shingle import MOJIBAKE, SHORT_LINE_TOKENS, line_hash_of, normalize, sequences, tokens
 
 #: Bump when a change here changes rankings: cached rankings (cache.py) are keyed by it.
-RANKING_VERSION = 2
+RANKING_VERSION = 3
 
 W_MISSING = 1.0
 W_TRUNCATED = 1.0
@@ -50,6 +50,9 @@ W_EXTRA = 0.5
 W_CHROME = 0.3
 W_NOISE = 3.0
 W_NOVEL = 2.0
+#: Copies whose penalties are this close to the lowest are equally clean: the cleanest among
+#: them is the handiest form, then the fullest copy (docs/evaluation.md, real pages).
+TIE_BAND = 0.02
 
 #: Lines of page chrome, normalised (lower case, plain quotes), in the languages scraped
 #: pages most often come in. A short line equal to or starting with one of these is chrome.
@@ -82,6 +85,8 @@ _MARKUP = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(\s[^<>]*)?/?>|&(#\d{1,7}|#x[0-9a-
 #: A line longer than this is article text, never chrome; it is not tokenised for chrome.
 _SHORT_LINE_CHARS = 200
 _TITLE_TOKENS = 25  # a title is one line of at most this many words
+HEAD_LINES = 3  # the head: title, byline, dateline (docs/evaluation.md: 3 did better than 1)
+_BYLINE = re.compile(r"(posted |written )?by ")
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +104,23 @@ class Features:
     replacement: int
     markup: int
     novel_words: int  # one- or two-word differences inside the shared text: typos, OCR errors
+
+
+#: Words of a dateline ("24 Jul 2012", "Nov. 6, 2012 at 11:59 p.m."), besides numbers.
+_DATE_WORDS = frozenset(
+    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "january",
+     "february", "march", "april", "june", "july", "august", "september", "october", "november", "december",
+     "mon", "tue", "wed", "thu", "fri", "sat", "sun", "monday", "tuesday", "wednesday", "thursday", "friday",
+     "saturday", "sunday", "at", "on", "of", "the", "a", "p", "am", "pm", "st", "nd", "rd", "th", "utc", "gmt",
+     "et", "est", "edt", "pst", "pdt")
+)  # fmt: skip
+
+
+def _is_date(norm_tokens: str) -> bool:
+    """A line that is only a date or time: every crawl repeats it, yet it is the article's
+    dateline, not navigation."""
+    words = norm_tokens.split(" ")
+    return any(w.isdigit() for w in words) and all(w.isdigit() or w in _DATE_WORDS for w in words)
 
 
 @functools.lru_cache(maxsize=1 << 15)  # chrome lines recur across pages (see _short_line)
@@ -166,22 +188,24 @@ def features(
         in_core = _member(win, core)
         covered = _covered(in_core, words, size) if words else np.zeros(0, bool)
         missing = 1.0 - (int(np.count_nonzero(_member(core, sets[i]))) / len(core)) if len(core) else 0.0
-        title = _title(text, int(np.argmax(covered)) if covered.any() else -1)
+        head = _head(text, int(np.argmax(covered)) if covered.any() else -1)
         article = _article_lines(text, covered)
         chrome: list[str] = []
         chrome_words = 0
         for h, display, joined, n_tok in member_lines[i]:
-            if (title and joined == title) or h in article:
-                continue  # the article's own title or lines: never chrome, however short or widespread
+            if joined in head or h in article:
+                continue  # the article's own head or lines: never chrome, however short or widespread
             # A title repeated by teasers elsewhere is still the article: a line is chrome by
             # its spread only when more documents outside this group hold it than inside, and
             # fewer than a quorum of the copies have it (what most copies have is the article).
             outside = line_docs(h) - in_group[h]
-            spread = outside >= 2 and outside > in_group[h] and in_group[h] < quorum
+            spread = outside >= 2 and outside > in_group[h] and in_group[h] < quorum and not _is_date(joined)
             if spread or _is_chrome_phrase(joined):
                 chrome.append(display)
                 chrome_words += n_tok
-        extra, odd = _outside_words(title, tok, covered, singles if len(texts) > 1 else None)
+        extra, odd = _outside_words(
+            sum(len(h.split(" ")) for h in head), tok, covered, singles if len(texts) > 1 else None
+        )
         out.append(
             Features(
                 words=words,
@@ -234,7 +258,7 @@ def _member(values: NDArray[np.uint64], sorted_set: NDArray[np.uint64]) -> NDArr
 
 
 def _outside_words(
-    title: str,
+    head_words: int,
     tok: NDArray[np.uint64],
     covered: NDArray[np.bool_],
     singles: Callable[[], NDArray[np.uint64]] | None,
@@ -244,14 +268,14 @@ def _outside_words(
     Page chrome, teasers and widgets sit around an article; what differs *inside* the run of
     shared text is an edit (a sentence one copy dropped), not extra text. A gap of one or two
     words that no other copy has is a typo or an OCR error: those are counted as odd words.
-    ``title`` (see _title) is the short line just before the shared text: the article's
-    title, not extra text.
+    The ``head_words`` just before the shared text are the article's head (see _head), not
+    extra text.
     """
     if not covered.any():
         return len(tok), 0
     hits = np.flatnonzero(covered)
     first, last = int(hits[0]), int(hits[-1])
-    lead = first - len(title.split())
+    lead = first - head_words
     tail = len(tok) - 1 - last
     odd = 0
     if singles is not None:
@@ -264,23 +288,36 @@ def _outside_words(
     return max(0, lead) + tail, odd
 
 
-def _title(text: str, first: int) -> str:
-    """The title line right before token `first` (its tokens joined by spaces), or ""."""
+def _head(text: str, first: int) -> tuple[str, ...]:
+    """The article's head: up to HEAD_LINES short lines right before token ``first`` (its
+    title, byline, dateline), each as its tokens joined by spaces; () if there is none.
+
+    Extractors often drop the head that a human-cleaned copy keeps; it is the article's own,
+    neither chrome nor extra text. A known chrome line ends it ("Home", "Share"), a byline
+    does not ("Posted by ... on ...").
+    """
     seen = 0
-    last_tokens: list[str] = []
+    before: list[list[str]] = []
     for line in text.split("\n"):
         if seen >= first:
             break
         if len(line) > 2 * _SHORT_LINE_CHARS:
-            return ""  # a long line before the shared text: no title line sits just before it
+            before = []  # a long line: the head is after it
+            seen += len(tokens(line))
+            continue
         toks = tokens(line)
         if toks:
             seen += len(toks)
-            last_tokens = toks
-    if first <= 0 or seen != first or not last_tokens or len(last_tokens) > _TITLE_TOKENS:
-        return ""
-    joined = " ".join(last_tokens)
-    return "" if _is_chrome_phrase(joined) else joined
+            before.append(toks)
+    if first <= 0 or seen != first:
+        return ()
+    head: list[str] = []
+    for toks in reversed(before[-HEAD_LINES:]):
+        joined = " ".join(toks)
+        if len(toks) > _TITLE_TOKENS or (_is_chrome_phrase(joined) and not _BYLINE.match(joined)):
+            break
+        head.append(joined)
+    return tuple(reversed(head))
 
 
 def _article_lines(text: str, covered: NDArray[np.bool_]) -> frozenset[int]:
@@ -511,9 +548,20 @@ def rank(
     """
     feats = features(texts, line_docs, config, seqs)
     tie = prefer if prefer is not None else [0] * len(members)
-    # Penalties within 0.01 are a tie (that close, the measures are noise): then the form decides.
-    scored = sorted(range(len(members)), key=lambda i: (round(penalty(feats[i]), 2), tie[i], members[i]))
-    return [
-        Pick(members[i], round(penalty(feats[i]), 4), reasons(feats[i], best=(pos == 0)))
-        for pos, i in enumerate(scored)
-    ]
+    pens = [penalty(f) for f in feats]
+
+    def tie_break(i: int) -> tuple[int, int, int, float, int]:
+        # Equally clean: the handier form, fewer spoilt characters, then the fuller copy, words
+        # in chrome lines not counted (it kept a caption or heading another dropped), the lower
+        # penalty, run order.
+        f = feats[i]
+        return tie[i], f.mojibake + f.replacement + f.markup, f.chrome_words - f.words, pens[i], members[i]
+
+    # Penalties within 0.01 are a tie (that close, the measures are noise).
+    scored = sorted(range(len(members)), key=lambda i: (round(pens[i], 2), *tie_break(i)))
+    if scored:  # the cleanest: the best tie-break among copies within TIE_BAND of the lowest penalty
+        low = min(pens)
+        best = min((i for i in scored if pens[i] <= low + TIE_BAND), key=tie_break)
+        scored.remove(best)
+        scored.insert(0, best)
+    return [Pick(members[i], round(pens[i], 4), reasons(feats[i], best=(pos == 0))) for pos, i in enumerate(scored)]

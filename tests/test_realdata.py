@@ -237,3 +237,51 @@ def test_sweep_refuses_a_file_without_markers(sweep: object, tmp_path: Path) -> 
     with pytest.raises(SystemExit, match=r"no sweep\.py markers"):
         sweep.update_section(doc, "# Measured accuracy\n")  # type: ignore[attr-defined]
     assert doc.read_text(encoding="utf-8") == "Hand-written notes.\n"
+
+
+# --- the article's head, datelines, and equally clean copies ---------------------------------------
+
+TITLE = "North Korean tourist stops now serving corn floss tea"
+BYLINE = "Posted by Max Fisher on October 31, 2012 at 4:14 pm"
+
+
+def _extractor_group() -> list[str]:
+    """One page as the development set has it: the page's text twice (its HTML and a
+    get_text()), the human-cleaned text with the article's head (title, byline), and three
+    extractors' copies that dropped the head, one of them keeping a site line after the text."""
+    article = _unwrapped(WRAPPED_ARTICLE)
+    page = "\n".join([*NAVIGATION[:5], TITLE, BYLINE, article, "Most read", *NAVIGATION[5:]])
+    human = f"{TITLE}\n\n{BYLINE}\n\n{article}\n"
+    return [page, page, human, article + "\nFollow us on Twitter", article, article + "\n"]
+
+
+def test_human_copy_with_title_and_byline_is_the_cleanest() -> None:
+    """Extractors drop the title and byline that the human-cleaned copy keeps; the byline recurs
+    on every post of its author, yet it is the article's head: neither chrome nor extra text,
+    and the copy that kept it is the fuller of equally clean copies."""
+    texts = _extractor_group()
+    picks = rank(list(range(6)), texts, _corpus(texts, spread=40), CFG)
+    assert picks[0].index == 2
+    assert picks[0].reasons == ("whole shared text, least extra text and noise",)
+    loser = " ".join(r for p in picks if p.index == 0 for r in p.reasons)
+    assert "'Home'" in loser  # the page's navigation is still named
+
+
+def test_a_dateline_is_not_chrome_for_recurring() -> None:
+    """A date on its own line recurs across a crawl (every post of that day has it); when only
+    one copy keeps it, it is still not navigation."""
+    article = _unwrapped(WRAPPED_ARTICLE).split("\n", 1)[1]
+    dated = f"{article}\nWednesday, October 31, 2012"
+    texts = [dated, article, article]
+    picks = rank([0, 1, 2], texts, _corpus(texts, spread=40), CFG)
+    for p in picks:
+        assert not any(r.startswith("chrome") for r in p.reasons), p.reasons
+
+
+def test_spoilt_characters_lose_a_tie() -> None:
+    """Within the tie band the copy with mojibake never wins over the clean one."""
+    article = _unwrapped(WRAPPED_ARTICLE)
+    spoilt = article.replace("council", "councilâ€™s", 1)
+    texts = [spoilt, article, article + "\n"]
+    picks = rank([0, 1, 2], texts, _corpus(texts, spread=0), CFG)
+    assert picks[0].index != 0
