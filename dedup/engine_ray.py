@@ -15,8 +15,11 @@ module-level (picklable by reference) and its arguments plain data; the tasks im
 from __future__ import annotations
 
 import collections
+import contextlib
 import logging
 import os
+import signal
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from types import ModuleType, TracebackType
 from typing import Any, TypeVar
@@ -100,7 +103,8 @@ class RayEngine:
                 if self._object_store_memory is not None:
                     options["object_store_memory"] = self._object_store_memory
             try:
-                ray.init(address=self._address, **options)
+                with _signals_kept(), _signals_through_ray():
+                    ray.init(address=self._address, **options)
             except (ConnectionError, RuntimeError, ValueError) as exc:
                 where = self._address or "a new local instance"
                 raise RayUnreachable(f"could not start or reach Ray at {where}: {_line(exc)}") from exc
@@ -128,13 +132,14 @@ class RayEngine:
 
     def _map(self, fn: Callable[[T], R], batches: Iterable[T], progress: Callable[[int], None] | None) -> Iterator[R]:
         ray = self._ray
-        fn_ref = ray.put(fn)  # once per map, not once per task
         out: collections.deque[Any] = collections.deque()  # refs in batch order
         sizes: dict[Any, int] = {}  # refs not yet counted in progress -> their batch's size
         todo = iter(batches)
         more = True
         cap = max(1, self.ahead * self.jobs)
         try:
+            with _signals_through_ray():
+                fn_ref = ray.put(fn)  # once per map, not once per task
             while True:
                 while more and len(out) < cap:
                     batch = next(todo, _END)
@@ -148,16 +153,20 @@ class RayEngine:
                     return
                 head = out[0]
                 while head in sizes:  # count every task that finished, until the head has
-                    ready, _ = ray.wait(list(sizes), num_returns=1)
+                    with _signals_through_ray():
+                        ready, _ = ray.wait(list(sizes), num_returns=1)
                     for ref in ready:
                         n = sizes.pop(ref)
                         if progress is not None:
                             progress(n)
                 out.popleft()
-                yield self._get(head)
+                with _signals_through_ray():
+                    value = self._get(head)
+                yield value
         finally:
-            for ref in out:  # left early (an error, a closed generator): nothing runs on for nobody
-                ray.cancel(ref, force=False)
+            with contextlib.suppress(Exception):  # never in the way of the error that left early
+                for ref in out:  # left early (an error, a closed generator): nothing runs on for nobody
+                    ray.cancel(ref, force=False)
 
     def _get(self, ref: Any) -> Any:
         """A finished task's value; its failure as a WorkerError."""
@@ -188,6 +197,40 @@ class RayEngine:
 
 
 _END = object()  # the end of an iterator, for next()
+
+
+#: Signals the run handles itself (the program turns them into ``errors.Interrupted``).
+_KEPT_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+@contextlib.contextmanager
+def _signals_kept() -> Iterator[None]:
+    """Put back this process's signal handlers after ``ray.init``, which installs its own
+    (a SIGTERM would print a C stack trace and exit 1 instead of stopping the run cleanly
+    with 128 + the signal)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    saved = {sig: signal.getsignal(sig) for sig in _KEPT_SIGNALS}
+    try:
+        yield
+    finally:
+        for sig, handler in saved.items():
+            if handler is not None:
+                signal.signal(sig, handler)
+
+
+@contextlib.contextmanager
+def _signals_through_ray() -> Iterator[None]:
+    """Let a signal's exception out of a Ray call as itself: raised by the program's handler
+    while Ray's C code waits, it comes out wrapped in a SystemError (a traceback, exit 1)."""
+    try:
+        yield
+    except SystemError as exc:
+        cause = exc.__cause__ or exc.__context__
+        if cause is not None and not isinstance(cause, Exception):  # Interrupted, KeyboardInterrupt
+            raise cause from None
+        raise
 
 
 def _one_node_here(ray: ModuleType) -> bool:

@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -198,6 +199,63 @@ def test_a_worker_killed_mid_scan_is_retried_and_the_result_is_unchanged(tmp_pat
     assert on_ray.clusters == local.clusters
     assert on_ray.skipped == local.skipped
     assert on_ray.summary == local.summary
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                ppid = int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            if ppid == pid:
+                found.append(int(entry))
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_a_signal_while_ray_works_stops_the_run_cleanly(tmp_path: Path, sig: signal.Signals, code: int) -> None:
+    """Ray installs its own signal handlers and wraps exceptions raised while it waits: the
+    run must still stop with 128 + the signal, one Error line, no traceback, no export, and
+    the Ray it started shut down."""
+    root = tmp_path / "c"
+    generate(root, seed=1, articles=400)
+    out = tmp_path / "out.json"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "dedup",
+            "scan",
+            str(root),
+            "-q",
+            "-j",
+            "2",
+            "--no-cache",
+            "--engine",
+            "ray",
+            "-o",
+            str(out),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    raylets: list[int] = []
+    while time.monotonic() < deadline and proc.poll() is None:
+        raylets = [c for c in children(proc.pid) if Path(f"/proc/{c}/comm").read_text().strip() == "raylet"]
+        if raylets and running_task_workers(raylets[0]):
+            break
+        time.sleep(0.2)
+    assert raylets and proc.poll() is None, "the scan ended before its Ray workers were busy"
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=120)
+    assert (proc.returncode, err) == (code, f"Error: stopped by {sig.name}\n")
+    assert not out.exists()
+    assert not Path(f"/proc/{raylets[0]}").exists()
 
 
 @pytest.mark.slow
