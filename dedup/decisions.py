@@ -51,7 +51,7 @@ from .atomic import write_atomic
 from .errors import ConfigError
 from .extras import require_pyarrow
 from .lists import escape_name, export_text
-from .records import ScanResult
+from .records import DocTable, ScanResult
 
 __all__ = [
     "COLUMNS",
@@ -124,22 +124,32 @@ def decision_rows(result: ScanResult) -> Iterator[dict[str, Any]]:
                 decision, rule = ("superset" if m.decision == "superset" else "dropped"), m.rule
             placed[m.doc_id] = (cluster.cluster_id, decision, rule, kept)
     roots = result.roots
-    for d in result.docs:
-        cluster_id, decision, rule, kept_id = placed.get(d.doc_id, (None, "unique", "", None))
-        absolute = os.path.abspath(d.locator.path)
+    root_abs = {r: os.path.abspath(r) for r in roots}
+    one_root = os.path.abspath(roots[0]) if len(roots) == 1 else None
+    docs = result.docs
+    cols = docs.columns() if isinstance(docs, DocTable) else DocTable.of(docs).columns()  # no object a row
+    absolutes: dict[str, str] = {}  # a file's records share its path
+    for doc_id, rel, kind, path, record, record_id, size, digest in zip(
+        cols["doc_id"], cols["rel"], cols["kind"], cols["path"], cols["record"], cols["record_id"], cols["size"],
+        cols["digest"], strict=True,
+    ):  # fmt: skip
+        cluster_id, decision, rule, kept_id = placed.get(doc_id, (None, "unique", "", None))
+        absolute = absolutes.get(path)
+        if absolute is None:
+            absolute = absolutes[path] = os.path.abspath(path)
         yield {
-            "id": d.doc_id,
-            "path": d.rel,
-            "record": d.record,
-            "record_id": d.record_id,
-            "kind": d.kind,
+            "id": doc_id,
+            "path": rel,
+            "record": None if record < 0 else record,
+            "record_id": record_id,
+            "kind": kind,
             "cluster": cluster_id,
             "decision": decision,
             "rule": rule,
             "kept": kept_id,
-            "digest": f"{d.digest:016x}",
-            "bytes": d.size,
-            "root": os.path.abspath(_root_for(d.rel, roots)),
+            "digest": f"{digest:016x}",
+            "bytes": size,
+            "root": one_root or root_abs.get(_root_for(rel, roots), ""),
             "absolute": absolute,
             "detail": "",
         }
@@ -164,7 +174,7 @@ def decision_rows(result: ScanResult) -> Iterator[dict[str, Any]]:
 
 def _exported(row: dict[str, Any]) -> dict[str, Any]:
     """A row as JSON and Parquet hold it: valid UTF-8 everywhere, the exact path beside."""
-    out = {k: export_text(v) if isinstance(v, str) else v for k, v in row.items()}
+    out = {c: export_text(v) if isinstance(v, str) and not v.isascii() else v for c, v in row.items()}
     absolute = row["absolute"]
     out["absolute_escaped"] = escape_name(absolute) if out["absolute"] != absolute else None
     return {c: out[c] for c in COLUMNS}
