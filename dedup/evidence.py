@@ -42,7 +42,7 @@ from .config import ScanConfig
 from .shingle import Shingles, sequence, sequences
 
 #: Bump when a change here changes decisions: a stored scan result is keyed by it.
-EVIDENCE_VERSION = 1
+EVIDENCE_VERSION = 2
 
 MIN_RUN = 25  # own tokens in a row: fewer is an edit, a title, a byline, a typo or two
 PROSE_LINE = 8  # tokens: a shorter line is a link, a label, a heading, a nav item
@@ -53,6 +53,12 @@ TEMPLATE_WORDS = 40  # own prose words each of two pages must hold to be told ap
 #: hold a paragraph the other lacks (own prose 2-15% of the shared text, median 7%, on the
 #: dragnet development pages), pages of one template a body of their own beside the frame.
 TEMPLATE_SHARE = 0.15
+#: ... or at least this share of the prose it shares with the other. Pages of one site share
+#: mostly chrome (short lines, link lists), so beside a long frame their articles are a small
+#: share of all they share but not of the shared prose; an extractor's output shares the
+#: article's prose with the page and holds at most a dropped paragraph or a comment more
+#: (below 0.24 of the shared prose on every dragnet development page).
+PROSE_SHARE = 0.2
 ELSEWHERE_SHARE = 0.5  # share of a run's shingles other documents hold for it to be found elsewhere
 
 _SENTENCE_END = re.compile(r"[.!?](?=[\"'”’)\]]*(\s|$))|[。！？]")
@@ -76,6 +82,7 @@ class OwnText:
 
     words: int
     runs: tuple[Run, ...]
+    shared_prose: int = 0  # words on prose lines the other covers (counted once there are MIN_RUN own words)
 
     @property
     def prose_words(self) -> int:
@@ -138,13 +145,25 @@ class Layout:
     needs of it. Built once per document, it serves every document it is measured against
     (verify's template test meets one document in many pairs)."""
 
-    __slots__ = ("_lines", "config", "size", "text", "tokens", "windows")
+    __slots__ = ("_lines", "config", "distinct", "size", "text", "tokens", "windows")
 
     def __init__(self, text: str, config: ScanConfig, seq: Sequence3 | None = None) -> None:
         tok, win, size = seq if seq is not None else sequence(text, config.shingle_size, config.char_shingle_size)
         self.text, self.config = text, config
         self.windows, self.tokens, self.size = win, len(tok), size
+        self.distinct = len(np.unique(win)) == len(win)  # no shingle repeats: the set counts positions
         self._lines: tuple[NDArray[np.int64], NDArray[np.bool_], NDArray[np.int64]] | None = None
+
+    def most_own(self, own_shingles: int) -> int | None:
+        """At most how many words are own when ``own_shingles`` of the document's shingle set
+        are outside the other (None when shingles repeat). Each own token lies in a window
+        starting at it (or the last window, for the last ``size - 1`` tokens) that is outside
+        the other, and windows are distinct positions when no shingle repeats."""
+        return own_shingles + self.size - 1 if self.distinct else None
+
+    def prose_tokens(self) -> int:
+        """Tokens on prose lines."""
+        return int(np.count_nonzero(self.lines()[1]))
 
     def lines(self) -> tuple[NDArray[np.int64], NDArray[np.bool_], NDArray[np.int64]]:
         """Per token its line and whether that is a prose line; the sentence ends before each line."""
@@ -187,7 +206,7 @@ def own_of(layout: Layout, other: NDArray[np.uint64]) -> OwnText:
             continue
         inside = win[start : max(start, stop - size + 1)] if len(win) else win
         runs.append(Run(stop - start, np.unique(inside)))
-    return OwnText(words, tuple(runs))
+    return OwnText(words, tuple(runs), int(np.count_nonzero(prose_tokens & ~own)))
 
 
 def distinct_pages(
@@ -200,21 +219,33 @@ def distinct_pages(
     layout_of: Callable[[int], Layout] | None = None,
 ) -> bool:
     """True when documents a and b each hold ``TEMPLATE_WORDS`` words of own prose the other
-    lacks, and at least ``TEMPLATE_SHARE`` of the shingles they share: two pages sharing a
-    template (or a long quote), not two copies of one text.
+    lacks, and at least ``TEMPLATE_SHARE`` of the shingles they share or ``PROSE_SHARE`` of
+    the prose they share: two pages sharing a template (or a long quote), not two copies of
+    one text.
 
     Texts are read only when both sets have enough shingles outside the other to hold
     such a run (``inter`` is the size of their intersection); ``layout_of`` gives a
     document's ``Layout`` (verify keeps them per document), else it is made from the text.
     The side with fewer shingles of its own, the likelier to fall short, is measured first."""
     x, y = shingles.get(a), shingles.get(b)
-    least = max(TEMPLATE_WORDS, TEMPLATE_SHARE * inter)
-    need = least - config.shingle_size + 1
+    need = TEMPLATE_WORDS - config.shingle_size + 1
     if len(x) - inter < need or len(y) - inter < need:
         return False
     lay = layout_of if layout_of is not None else (lambda i: Layout(text_of(i), config))
-    first, second = ((a, y), (b, x)) if len(x) <= len(y) else ((b, x), (a, y))
-    return all(own_of(lay(doc), other).prose_words >= least for doc, other in (first, second))
+    first, second = ((a, y, len(x)), (b, x, len(y))) if len(x) <= len(y) else ((b, x, len(y)), (a, y, len(x)))
+    for doc, other, size in (first, second):
+        layout = lay(doc)
+        most = layout.most_own(size - inter)  # a bound that settles most copies without measuring
+        if most is not None and (
+            most < TEMPLATE_WORDS
+            or (most < TEMPLATE_SHARE * inter and most < PROSE_SHARE * (layout.prose_tokens() - most))
+        ):
+            return False
+        own = own_of(layout, other)
+        words = own.prose_words
+        if words < TEMPLATE_WORDS or (words < TEMPLATE_SHARE * inter and words < PROSE_SHARE * own.shared_prose):
+            return False
+    return True
 
 
 def _holders(query: NDArray[np.uint64], shingles: Shingles, step: int = 4096) -> NDArray[np.int64]:

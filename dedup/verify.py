@@ -19,12 +19,13 @@ not links or teasers) that the other lacks, they are two documents that share a 
 copies of one. A copy's differences are chrome, a cut, scattered edits or a dropped
 sentence: on one side, or short. Texts are re-read for this only when both sets have enough
 shingles outside the other to hold such a run, and each is laid out (tokens, windows, lines)
-once per call, not once per pair.
+once per scan (``Layouts``, kept per reader of texts), not once per pair.
 """
 
 from __future__ import annotations
 
-import functools
+import weakref
+from collections import OrderedDict
 from collections.abc import Callable
 
 import numpy as np
@@ -35,9 +36,48 @@ from .config import ScanConfig
 from .records import Match, MatchRule
 from .shingle import Shingles
 
-#: Documents whose layout (tokens, shingle windows, line facts) one call keeps for the
-#: template test: a document met in many pairs is tokenised once.
-LAYOUTS = 512
+#: Bytes of document layouts (shingle windows, line facts) kept for the template test, per
+#: reader of texts: a document met in many pairs, across the calls of one scan, is laid out once.
+LAYOUT_BYTES = 64 << 20
+
+
+class Layouts:
+    """Document layouts by index, least recently used dropped past ``LAYOUT_BYTES``."""
+
+    def __init__(self, text_of: Callable[[int], str], config: ScanConfig) -> None:
+        self.text_of, self.config = text_of, config
+        self.kept: OrderedDict[int, tuple[evidence.Layout, int]] = OrderedDict()
+        self.bytes = 0
+
+    def __call__(self, i: int) -> evidence.Layout:
+        hit = self.kept.get(i)
+        if hit is not None:
+            self.kept.move_to_end(i)
+            return hit[0]
+        text = self.text_of(i)
+        layout = evidence.Layout(text, self.config)
+        cost = 4 * len(text) + 24 * layout.tokens  # the text, its windows, and line facts once asked
+        self.kept[i] = (layout, cost)
+        self.bytes += cost
+        while self.bytes > LAYOUT_BYTES and len(self.kept) > 1:
+            self.bytes -= self.kept.popitem(last=False)[1][1]
+        return layout
+
+
+#: One ``Layouts`` per reader of texts (a scan passes one reader to every call), and per
+#: config; dropped with the reader.
+_LAYOUTS: weakref.WeakKeyDictionary[Callable[[int], str], dict[ScanConfig, Layouts]] = weakref.WeakKeyDictionary()
+
+
+def layouts(text_of: Callable[[int], str], config: ScanConfig) -> Layouts:
+    """The layouts kept for this reader of texts, made on first use."""
+    try:
+        per_config = _LAYOUTS.setdefault(text_of, {})
+    except TypeError:  # a reader that cannot be weakly referenced: layouts for this call only
+        return Layouts(text_of, config)
+    if config not in per_config:
+        per_config[config] = Layouts(text_of, config)
+    return per_config[config]
 
 
 def overlap(x: NDArray[np.uint64], y: NDArray[np.uint64]) -> int:
@@ -92,10 +132,7 @@ def verify(
         Matches in the order of `pairs`.
     """
     matches: list[Match] = []
-    layout_of = None
-    if text_of is not None:  # one layout per document, however many pairs it is in
-        read = text_of
-        layout_of = functools.lru_cache(maxsize=LAYOUTS)(lambda i: evidence.Layout(read(i), config))
+    layout_of = layouts(text_of, config) if text_of is not None else None
     for a, b in pairs.tolist():
         x, y = shingles.get(a), shingles.get(b)
         inter = overlap(x, y)
