@@ -20,8 +20,11 @@ typos and OCR errors, which show as words no other copy has). The penalty adds t
             + 2.0 * share of odd words: one- or two-word spots inside the shared text that no
                     other copy has (typos, OCR errors)
 
-Ties go to the copy in the handiest form (a UTF-8 text file before Markdown, records, HTML
-and other encodings), then to the first in the run's order.
+Copies within TIE_BAND of the lowest penalty are equally clean: the cleanest of them is the
+one in the handiest form (a UTF-8 text file before Markdown, records, HTML and other
+encodings), then the one with fewer spoilt characters, then the fullest (words in chrome
+lines not counted), then the first in the run's order. The short lines just before the
+shared text (title, byline, dateline) are the article's head, never chrome nor extra.
 """
 
 from __future__ import annotations
