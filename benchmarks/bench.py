@@ -707,7 +707,9 @@ def _pipeline_workers(texts: Sequence[str]) -> dict[str, Any]:
     meets the machine's slow spells (a shared VM slows down for seconds at a time) as
     often as the others; the speedup is the ratio of their best times (noise only adds
     time), and each round's own ratio is kept to show the spread."""
-    from dedup import pipeline
+    from dedup import hashing
+    from dedup.engine import LocalEngine
+    from dedup.spill import SpillFolder
 
     with tempfile.TemporaryDirectory(prefix="dedup-bench-proc-") as tmp:
         config, tasks = pipeline_tasks(texts, Path(tmp))
@@ -715,23 +717,24 @@ def _pipeline_workers(texts: Sequence[str]) -> dict[str, Any]:
         def one_process() -> None:
             run_in_one_process(tasks, config)
 
-        workers = pipeline._Workers(2)
+        engine, spill = LocalEngine(2), SpillFolder()
         try:
-            workers.start()  # scan() starts its pool before hashing, too
+            engine.start()  # scan() starts its pool before hashing, too
 
             def two_workers() -> None:
-                for _ in pipeline._run_tasks(tasks, config, workers):
+                for _ in hashing.run_tasks(tasks, config, engine, spill):
                     pass
 
             def ceiling() -> None:
                 work = functools.partial(_process_discarded, config=config)
-                for _ in workers.map(work, [pipeline._packed(t.items) for t in tasks]):
+                for _ in engine.map(work, [hashing.pack(t.items) for t in tasks]):
                     pass
 
             rounds = [(_best_of(1, one_process), _best_of(1, two_workers), _best_of(1, ceiling))
                       for _ in range(PIPELINE_ROUNDS)]  # fmt: skip
         finally:
-            workers.close()
+            engine.close()
+            spill.close()
     one, two, bare = (min(r[k] for r in rounds) for k in range(3))
     return {
         "rounds": PIPELINE_ROUNDS,
@@ -749,8 +752,9 @@ def _pipeline_workers(texts: Sequence[str]) -> dict[str, Any]:
 def pipeline_tasks(texts: Iterable[str], tmp: Path) -> tuple[Any, list[Any]]:
     """The texts as one file each in ``tmp/docs``, walked and cut into scan()'s hashing
     tasks for 2 jobs: (config, tasks), what the pipeline rows time."""
-    from dedup import pipeline
+    from dedup import hashing
     from dedup.config import ScanConfig
+    from dedup.options import RunOptions
     from dedup.read import walk
     from dedup.records import SourceFile
 
@@ -760,23 +764,23 @@ def pipeline_tasks(texts: Iterable[str], tmp: Path) -> tuple[Any, list[Any]]:
         (folder / f"{i:07d}.txt").write_text(text, encoding="utf-8")
     config = ScanConfig(jobs=2)
     sources = [s for s in walk([folder], config) if isinstance(s, SourceFile)]
-    return config, list(pipeline._tasks(sources, config))
+    return config, list(hashing.tasks(sources, config, RunOptions()))
 
 
 def run_in_one_process(tasks: Sequence[Any], config: Any) -> None:
     """The tasks hashed here, anchors selected, as scan() does without workers."""
-    from dedup import candidates, pipeline
+    from dedup import candidates, hashing
 
     for t in tasks:
-        chunk = pipeline._process(t.items, config)
+        chunk = hashing.hash_files(t.items, config)
         candidates.select_anchors(chunk.shingles, config.anchor_bits)
 
 
 def _process_discarded(items: Any, config: Any) -> None:
     """A worker's hashing and anchors with nothing sent back: the most two processes can gain here."""
-    from dedup import candidates, pipeline
+    from dedup import candidates, hashing
 
-    chunk = pipeline._process(pipeline._unpacked(items), config)
+    chunk = hashing.hash_files(hashing.unpack(items), config)
     candidates.select_anchors(chunk.shingles, config.anchor_bits)
 
 

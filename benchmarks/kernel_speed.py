@@ -3,14 +3,14 @@
 Measures the whole "text -> sorted unique shingle hashes + words + short-line hashes +
 MinHash signature" stage (``shingle_batch`` then ``signatures``) on deterministic ~400-word
 documents drawn from a fixed vocabulary, and how much of the kernel path's time is the
-Python-side ``_fold`` (NFKC + casefold, or ``lower()`` for ASCII) that stays in Python.
+Python-side ``fold`` (NFKC + casefold, or ``lower()`` for ASCII) that stays in Python.
 
 Usage:
     python benchmarks/kernel_speed.py [--docs 4096] [--words 400] [--batch 512] [--num-perm 128]
                                       [--accented SHARE] [--repeat 3]
 
 By default two corpora are run: pure ASCII, and one where 30% of the vocabulary is non-ASCII
-(accents, some Cyrillic), so every document takes the NFKC + casefold branch of ``_fold``.
+(accents, some Cyrillic), so every document takes the NFKC + casefold branch of ``fold``.
 """
 
 from __future__ import annotations
@@ -23,11 +23,12 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from dedup import kernel
-from dedup.shingle import _fold, shingle_batch
+from dedup.shingle import shingle_batch
 from dedup.signature import signatures
+from dedup.tokens import fold
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
-_ACCENTED = "éèàçüöäßñøå"  # no œ: "éœ" would look like mojibake to _fold (ftfy repair)
+_ACCENTED = "éèàçüöäßñøå"  # no œ: "éœ" would look like mojibake to fold (ftfy repair)
 _CYRILLIC = "абвгдежзиклмнопрст"
 
 
@@ -80,13 +81,13 @@ def kernel_side_fold(texts: Sequence[str]) -> None:
     """The Python work the kernel path does per text (kernel.shingle_batch's first line)."""
     for t in texts:
         if not t.isascii():
-            _fold(t)
+            fold(t)
 
 
 def full_fold(texts: Sequence[str]) -> None:
-    """`_fold` of every text, as the NumPy path does it."""
+    """`fold` of every text, as the NumPy path does it."""
     for t in texts:
-        _fold(t)
+        fold(t)
 
 
 def scenario(name: str, texts: list[str], args: argparse.Namespace) -> None:
@@ -117,7 +118,7 @@ def scenario(name: str, texts: list[str], args: argparse.Namespace) -> None:
     print(f"  kernel path: {n / t_kernel:10,.0f} docs/s   ({t_numpy / t_kernel:.1f}x the numpy path)")
     print(
         f"  Python-side fold in the kernel path (non-ASCII texts only): {t_side / t_kernel:.0%} of its time; "
-        f"_fold of every text would be {t_full / t_kernel:.0%} ({t_full / n * 1e6:.1f} us/doc)"
+        f"fold of every text would be {t_full / t_kernel:.0%} ({t_full / n * 1e6:.1f} us/doc)"
     )
 
 

@@ -1,6 +1,6 @@
 """The scan's worker pool against ``concurrent.futures.ProcessPoolExecutor``, in one run.
 
-Both pools run the pipeline's own hashing tasks (``pipeline._run_tasks``: 256 files a task,
+Both pools run the pipeline's own hashing tasks (``hashing.run_tasks``: 256 files a task,
 read, extracted, shingled, signed, anchors selected, shingle hashes to a worker file) over
 the same folder of generated files, in interleaved rounds with the one-process reference,
 so that each meets the machine's slow spells as often as the others. It prints each run's
@@ -33,14 +33,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench import Generator, pipeline_tasks, run_in_one_process  # the benchmark's corpus and pipeline rows
 
-from dedup import pipeline
+from dedup import hashing
+from dedup.engine import LocalEngine
+from dedup.spill import SpillFolder
 
 
-class ExecutorWorkers(pipeline._Workers):
-    """``pipeline._Workers`` with the executor-based map it had before ``workers.Pool``."""
+class ExecutorEngine:
+    """An engine (``dedup.engine.Engine``) on ``ProcessPoolExecutor``: the scan's pool before
+    ``workers.Pool``, at most ``ahead`` tasks per worker out at once, results in order."""
 
-    def __init__(self, jobs: int) -> None:
-        super().__init__(jobs)
+    name = "executor"
+    same_machine = True  # its workers write the hashes to the spill folder, as the local engine's
+
+    def __init__(self, jobs: int, ahead: int = 2) -> None:
+        self.jobs, self.ahead = jobs, ahead
         self._executor: ProcessPoolExecutor | None = None
 
     def start(self) -> None:
@@ -49,12 +55,14 @@ class ExecutorWorkers(pipeline._Workers):
             for future in [self._executor.submit(os.getpid) for _ in range(self.jobs)]:
                 future.result()
 
-    def map(self, fn: Callable[[Any], Any], items: Iterable[Any], ahead: int = 2) -> Iterator[Any]:
+    def map(
+        self, fn: Callable[[Any], Any], items: Iterable[Any], *, progress: Callable[[int], None] | None = None
+    ) -> Iterator[Any]:
         self.start()
         assert self._executor is not None
         pending: collections.deque[Future[Any]] = collections.deque()
         todo = iter(items)
-        for item in itertools.islice(todo, ahead * self.jobs):
+        for item in itertools.islice(todo, self.ahead * self.jobs):
             pending.append(self._executor.submit(fn, item))
         while pending:
             result = pending.popleft().result()
@@ -67,7 +75,12 @@ class ExecutorWorkers(pipeline._Workers):
         if self._executor is not None:
             self._executor.shutdown()
             self._executor = None
-        super().close()
+
+    def __enter__(self) -> ExecutorEngine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def main() -> None:
@@ -83,13 +96,13 @@ def main() -> None:
         def one() -> None:
             run_in_one_process(tasks, config)
 
-        executor, pool = ExecutorWorkers(2), pipeline._Workers(2)
+        executor, pool, spill = ExecutorEngine(2), LocalEngine(2), SpillFolder()
         runs: dict[str, Callable[[], object]] = {
             "one process": one,
             "ProcessPoolExecutor, 2 workers": lambda: collections.deque(
-                pipeline._run_tasks(tasks, config, executor), 0
+                hashing.run_tasks(tasks, config, executor, spill), 0
             ),
-            "workers.Pool, 2 workers": lambda: collections.deque(pipeline._run_tasks(tasks, config, pool), 0),
+            "workers.Pool, 2 workers": lambda: collections.deque(hashing.run_tasks(tasks, config, pool, spill), 0),
         }
         wall: dict[str, list[float]] = collections.defaultdict(list)
         cpu: dict[str, list[float]] = collections.defaultdict(list)
@@ -105,6 +118,7 @@ def main() -> None:
         finally:
             executor.close()
             pool.close()
+            spill.close()
 
     base = min(wall["one process"])
     print(f"{args.docs:,} files, {len(tasks)} tasks, {args.rounds} interleaved rounds, {os.cpu_count()} cores")

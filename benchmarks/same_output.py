@@ -103,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("ref", help="the git revision to compare the working tree against (e.g. HEAD)")
     p.add_argument("--docs", type=int, default=10_000, help="documents in the bench corpus (default %(default)s)")
     p.add_argument("--keep", type=Path, help="work in this new folder and leave it (default: a temporary one)")
+    p.add_argument("--tree", type=Path, default=REPO, help="the tree to compare with REF (default: this working tree)")
     args = p.parse_args(argv)
     work = args.keep or Path(tempfile.mkdtemp(prefix="same-output-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -117,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         corpus = bench.ensure_corpus(bench.Generator(0), bench.corpus_paths(work, args.docs, 0), ["folder", "jsonl"])
         inputs["bench-folder"], inputs["bench-jsonl"] = corpus.folder, corpus.jsonl
         times = {}
-        for side, tree in (("ref", ref_tree), ("work", REPO)):
+        for side, tree in (("ref", ref_tree), ("work", args.tree.resolve())):
             times[side] = scan_all(tree, inputs, work / f"out-{side}", work, kernel_env(tree))
         differ = compare(work / "out-ref", work / "out-work")
         files = sum(1 for p in (work / "out-work").rglob("*") if p.is_file() and ".cache" not in p.parts[-2])

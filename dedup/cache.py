@@ -59,7 +59,6 @@ from typing import Any, cast
 import numpy as np
 from numpy.typing import NDArray
 
-from .candidates import Anchors
 from .config import ScanConfig
 from .errors import DedupError, SkipReason
 from .files import open_regular
@@ -75,7 +74,7 @@ from .records import (
     Summary,
     document_id,
 )
-from .shingle import Shingles
+from .sets import Chunk, Shingles
 
 #: Bump when the layout or any hash definition changes.
 CACHE_VERSION = 7
@@ -206,21 +205,6 @@ def _checksum(*parts: bytes | str | int) -> bytes:
 
 
 @dataclass(frozen=True, slots=True)
-class Chunk:
-    """What hashing some consecutive files gave: documents (no text), skips and arrays."""
-
-    docs: DocBatch
-    skipped: tuple[Skipped, ...]
-    shingles: Shingles
-    matrix: NDArray[np.uint32]
-    counts: tuple[int, ...]  # documents of each file, in file order
-    # From a worker: shingles.hashes is empty, the hashes are in this (file, byte offset),
-    # and the anchors were selected there (see pipeline._process).
-    hashes_at: tuple[str, int] | None = None
-    anchors: Anchors | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class Stamp:
     """A file as it was looked up: its absolute path (bytes: any name), stat and content digest."""
 
@@ -321,15 +305,6 @@ def decode(payload: bytes) -> Batch:
         pos += length * dtype.itemsize
     sh = Shingles(arrays["offsets"], arrays["hashes"], arrays["words"], arrays["line_hashes"], arrays["line_docs"])
     return Batch(header["docs"], sh, arrays["matrix"].reshape(header["shape"]))
-
-
-def slice_shingles(sh: Shingles, lo: int, hi: int) -> Shingles:
-    """Documents lo..hi-1 of a Shingles as one of their own."""
-    a, b = int(sh.offsets[lo]), int(sh.offsets[hi])
-    la, lb = np.searchsorted(sh.line_docs, [lo, hi])
-    return Shingles(
-        sh.offsets[lo : hi + 1] - a, sh.hashes[a:b], sh.words[lo:hi], sh.line_hashes[la:lb], sh.line_docs[la:lb] - lo
-    )
 
 
 def skipped_json(skipped: Sequence[Skipped], rel: str) -> str:

@@ -21,7 +21,6 @@ before the exact check in verify.py.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -110,10 +109,6 @@ def band_pairs(sigs: Signatures, bands: int) -> NDArray[np.int64]:
     return _unique_pairs(np.concatenate(found), n)
 
 
-#: Parts joined between two calls of ``Anchors.join``'s ``release``.
-RELEASE_EVERY = 64
-
-
 @dataclass(frozen=True, slots=True)
 class Anchors:
     """The anchor shingles of documents, with the document each belongs to."""
@@ -122,12 +117,11 @@ class Anchors:
     docs: NDArray[np.int64]
 
     @staticmethod
-    def join(parts: list[Anchors], counts: list[int], release: Callable[[], None] | None = None) -> Anchors:
+    def join(parts: list[Anchors], counts: list[int]) -> Anchors:
         """Anchors of consecutive batches, their document numbers made run-wide.
 
         ``parts`` is emptied on the way: each part is dropped once copied, so the peak is
-        the joined arrays and one part, not twice the anchors. ``release`` is called every
-        RELEASE_EVERY parts (the pipeline gives the freed heap back to the OS there).
+        the joined arrays and one part, not twice the anchors.
         """
         total = sum(len(p.hashes) for p in parts)
         hashes, docs = np.empty(total, np.uint64), np.empty(total, np.int64)
@@ -140,8 +134,6 @@ class Anchors:
             pos += len(part.hashes)
             base += count
             del part
-            if release is not None and len(parts) % RELEASE_EVERY == 0:
-                release()
         return Anchors(hashes, docs)
 
 

@@ -29,7 +29,7 @@ from . import __version__, export, report
 from . import cache as sigcache
 from .config import ScanConfig
 from .errors import ConfigError, DedupError, Interrupted
-from .pipeline import candidate_loss, pair_measures, scan
+from .pipeline import scan
 from .records import ScanResult, Skipped
 
 if TYPE_CHECKING:
@@ -796,7 +796,13 @@ def eval_command(docs: Path, truth: Path, exact: bool, top: int, json_out: Path 
     if docs.is_dir() and truth.resolve().is_relative_to(docs.resolve()):
         # The truth file sits in the corpus folder: it is not a document.
         options["exclude"] = (*options["exclude"], truth.resolve().relative_to(docs.resolve()).as_posix())
-    from .evaluate import evaluate_result, read_truth, text_similarity  # here: a scan need not import it
+    from .evaluate import (  # here: a scan need not import it
+        candidate_loss,
+        evaluate_result,
+        pair_measures,
+        read_truth,
+        text_similarity,
+    )
 
     config = config_from(options)
     if json_out is not None:

@@ -32,7 +32,7 @@ from numpy.typing import NDArray
 
 from .config import ClusterMode, ScanConfig
 from .records import Match
-from .shingle import Shingles
+from .sets import ShingleSets
 
 Group = tuple[int, ...]
 Ranker = Callable[[Group], Sequence[int]]  # a group -> its members, best centre first
@@ -70,7 +70,7 @@ class ComponentIndex:
     """The shingles of a component's members sorted by hash, each with its member's position:
     one lookup gives a document's exact overlap with every member it shares a shingle with."""
 
-    def __init__(self, shingles: Shingles, group: Group) -> None:
+    def __init__(self, shingles: ShingleSets, group: Group) -> None:
         sizes = shingles.sizes()[np.asarray(group, np.int64)]
         hashes = np.concatenate([shingles.get(i) for i in group])
         order = np.argsort(hashes, kind="stable")
@@ -104,7 +104,7 @@ class Exact:
     and guards a candidate pair passes.
     """
 
-    def __init__(self, shingles: Shingles, config: ScanConfig, confirm: Confirm) -> None:
+    def __init__(self, shingles: ShingleSets, config: ScanConfig, confirm: Confirm) -> None:
         self.shingles, self.config, self.confirm = shingles, config, confirm
         self.sizes = shingles.sizes()
 

@@ -34,29 +34,29 @@ from __future__ import annotations
 
 import dataclasses
 import heapq
-import json
-import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .config import ScanConfig
-from .errors import ConfigError, InputError
-from .extract import load_text
+from .measures import (
+    CHAR_NGRAM,
+    PairScores,
+    Similarity,
+    candidate_loss,
+    char_ngram_jaccard,
+    char_ngrams,
+    pair_measures,
+    text_similarity,
+)
+from .truth import TruthCluster, read_truth
 
 if TYPE_CHECKING:
     from .records import ScanResult
 
-#: ``pair_scores(id_a, id_b) -> (jaccard, containment)``, shown next to each listed mistake.
-#: With five values, also (share of a inside b, share of b inside a, the rule that joins them).
-PairScores = Callable[[str, str], tuple[float, float] | tuple[float, float, float, float, str]]
-#: ``similarity(id_a, id_b) -> float``: word 5-gram Jaccard of two documents' texts.
-Similarity = Callable[[str, str], float]
-
 __all__ = [
+    "CHAR_NGRAM",
     "EvalReport",
     "KindRecall",
     "PairMistake",
@@ -64,30 +64,15 @@ __all__ = [
     "Similarity",
     "TruthCluster",
     "adjusted_rand_index",
+    "candidate_loss",
     "char_ngram_jaccard",
     "char_ngrams",
     "evaluate",
     "evaluate_result",
+    "pair_measures",
     "read_truth",
     "text_similarity",
 ]
-
-#: Character n-gram length of ``char_ngram_jaccard``: 12 characters is two to three words, long
-#: enough that two unrelated English texts share few n-grams, short enough that a glued pair of
-#: words or a joined line breaks only the n-grams that span it.
-CHAR_NGRAM = 12
-
-
-@dataclass(frozen=True, slots=True)
-class TruthCluster:
-    """One line of the truth file: a group of copies of one document."""
-
-    cluster: str  # the line's "cluster" label (ints are kept as their decimal string)
-    ids: tuple[str, ...]
-    cleanest: tuple[str, ...] = ()  # acceptable cleanest copies; empty = not labelled
-    variants: Mapping[str, str] = field(default_factory=dict)  # id -> variant kind
-    line: int = 0  # 1-based line in the truth file (0 when built in code)
-
 
 @dataclass(frozen=True, slots=True)
 class PairMistake:
@@ -223,109 +208,6 @@ def _mistake_dict(m: PairMistake) -> dict[str, object]:
         "kind_a": m.kind_a,
         "kind_b": m.kind_b,
     } | ({} if m.rule is None else {"a_in_b": m.a_in_b, "b_in_a": m.b_in_a, "rule": m.rule})
-
-
-# --- reading the truth -----------------------------------------------------------------------
-
-
-def read_truth(path: Path | str) -> list[TruthCluster]:
-    """Read a truth file (JSON Lines, one cluster per line; blank lines are skipped).
-
-    Args:
-        path: the truth file, UTF-8.
-
-    Returns:
-        The clusters in file order.
-
-    Raises:
-        InputError: the file cannot be read.
-        ConfigError: a line is malformed, or an id or cluster label appears twice; the message
-            names the file, the line and what is wrong.
-
-    Example:
-        >>> import tempfile, os
-        >>> with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as f:
-        ...     _ = f.write('{"cluster": 1, "ids": ["a.txt", "b.txt"], "cleanest": ["a.txt"]}\\n')
-        >>> read_truth(f.name)[0].ids
-        ('a.txt', 'b.txt')
-        >>> os.unlink(f.name)
-    """
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read truth file {path}: {exc.strerror or exc}") from exc
-    clusters: list[TruthCluster] = []
-    owner: dict[str, TruthCluster] = {}
-    labels: dict[str, int] = {}
-    for number, raw in enumerate(data.splitlines(), start=1):
-        where = f"{path}:{number}"
-        try:
-            line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
-        except UnicodeDecodeError:
-            raise ConfigError(f"{where}: not valid UTF-8") from None
-        if not line.strip():
-            continue
-        cluster = _parse_truth_line(line, where, number)
-        if cluster.cluster in labels:
-            raise ConfigError(f"{where}: cluster {cluster.cluster!r} already used on line {labels[cluster.cluster]}")
-        labels[cluster.cluster] = number
-        for doc_id in cluster.ids:
-            if doc_id in owner:
-                first = owner[doc_id]
-                raise ConfigError(f"{where}: id {doc_id!r} is already in cluster {first.cluster!r} (line {first.line})")
-            owner[doc_id] = cluster
-        clusters.append(cluster)
-    return clusters
-
-
-def _parse_truth_line(line: str, where: str, number: int) -> TruthCluster:
-    """One truth line -> TruthCluster, or ConfigError saying what is wrong with it."""
-    try:
-        obj = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})") from None
-    if not isinstance(obj, dict):
-        raise ConfigError(f"{where}: expected a JSON object, got {type(obj).__name__}")
-    if "cluster" not in obj:
-        raise ConfigError(f'{where}: missing "cluster"')
-    label = obj["cluster"]
-    if isinstance(label, bool) or not isinstance(label, (str, int)):
-        raise ConfigError(f'{where}: "cluster" must be a string or an integer')
-    ids = _id_list(obj.get("ids"), "ids", where)
-    if not ids:
-        raise ConfigError(f'{where}: "ids" must be a non-empty list of ids')
-    if len(set(ids)) != len(ids):
-        twice = next(i for i, n in Counter(ids).items() if n > 1)
-        raise ConfigError(f'{where}: id {twice!r} appears twice in "ids"')
-    members = set(ids)
-    cleanest = _id_list(obj.get("cleanest", []), "cleanest", where)
-    for doc_id in cleanest:
-        if doc_id not in members:
-            raise ConfigError(f'{where}: cleanest id {doc_id!r} is not in "ids"')
-    raw_variants = obj.get("variants", {})
-    if not isinstance(raw_variants, dict):
-        raise ConfigError(f'{where}: "variants" must be an object mapping ids to kinds')
-    variants: dict[str, str] = {}
-    for doc_id, kind in raw_variants.items():
-        if doc_id not in members:
-            raise ConfigError(f'{where}: variants id {doc_id!r} is not in "ids"')
-        if not isinstance(kind, str) or not kind:
-            raise ConfigError(f"{where}: variant kind of {doc_id!r} must be a non-empty string")
-        variants[doc_id] = kind
-    return TruthCluster(str(label), tuple(ids), tuple(dict.fromkeys(cleanest)), variants, number)
-
-
-def _id_list(value: object, key: str, where: str) -> list[str]:
-    """A JSON list of ids (strings, or integers for numeric record ids) as strings."""
-    if not isinstance(value, list):
-        raise ConfigError(f'{where}: "{key}" must be a list of ids')
-    out: list[str] = []
-    for item in value:
-        if isinstance(item, bool) or not isinstance(item, (str, int)) or item == "":
-            raise ConfigError(f'{where}: "{key}" holds {json.dumps(item)}, not an id (a string or integer)')
-        out.append(str(item))
-    return out
 
 
 # --- metrics ---------------------------------------------------------------------------------
@@ -526,63 +408,6 @@ def _with_document_ids(truth: Sequence[TruthCluster], result: ScanResult) -> Seq
         )
         for t in truth
     ]
-
-
-def char_ngrams(text: str, n: int = CHAR_NGRAM) -> frozenset[str]:
-    """The character n-grams of ``text`` with case, spacing and punctuation ignored.
-
-    The text is NFKC-normalised and case-folded, and every character that is not a letter or
-    a digit is removed (``str.isalnum``), so "Home." and "home" are one string and "it's" is
-    "its". A text shorter than ``n`` is one n-gram (itself); an empty one has none.
-
-    Example:
-        >>> sorted(char_ngrams("A-b c!", 2))
-        ['ab', 'bc']
-    """
-    if n < 1:
-        raise ValueError(f"n must be at least 1, got {n}")
-    kept = "".join(ch for ch in unicodedata.normalize("NFKC", text).casefold() if ch.isalnum())
-    if len(kept) <= n:
-        return frozenset((kept,)) if kept else frozenset()
-    return frozenset(kept[i : i + n] for i in range(len(kept) - n + 1))
-
-
-def char_ngram_jaccard(a: str, b: str, n: int = CHAR_NGRAM) -> float:
-    """Jaccard of two texts' ``char_ngrams``: 1.0 for texts equal but for case, spacing and
-    punctuation; two texts with no letters or digits at all are equal (1.0).
-
-    Example:
-        >>> char_ngram_jaccard("Hello, World", "hello world!")
-        1.0
-        >>> char_ngram_jaccard("abcd", "abce", 3)  # {abc, bcd} vs {abc, bce}
-        0.3333333333333333
-    """
-    return _set_jaccard(char_ngrams(a, n), char_ngrams(b, n))
-
-
-def _set_jaccard(x: frozenset[str], y: frozenset[str]) -> float:
-    if not x and not y:
-        return 1.0
-    inter = len(x & y)
-    return inter / (len(x) + len(y) - inter)
-
-
-def text_similarity(result: ScanResult, config: ScanConfig, n: int = CHAR_NGRAM) -> Similarity:
-    """``similarity(id_a, id_b)``: ``char_ngram_jaccard`` of two scanned documents' texts.
-
-    Texts are re-read (as the scan extracted them: an HTML page is its visible text) only for
-    the ids asked about, and their n-gram sets kept for the next call.
-    """
-    by_id = {d.doc_id: d for d in result.docs}
-    grams: dict[str, frozenset[str]] = {}
-
-    def of(doc_id: str) -> frozenset[str]:
-        if doc_id not in grams:
-            info = by_id[doc_id]
-            grams[doc_id] = char_ngrams(load_text(info.locator, info.kind, config), n)
-        return grams[doc_id]
-
-    return lambda a, b: _set_jaccard(of(a), of(b))
 
 
 # --- helpers ---------------------------------------------------------------------------------

@@ -39,7 +39,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .config import ScanConfig
-from .shingle import Shingles, sequence, sequences
+from .sets import ShingleSets
+from .shingle import sequence, sequences
 
 #: Bump when a change here changes decisions: a stored scan result is keyed by it.
 EVIDENCE_VERSION = 2
@@ -212,7 +213,7 @@ def own_of(layout: Layout, other: NDArray[np.uint64]) -> OwnText:
 def distinct_pages(
     a: int,
     b: int,
-    shingles: Shingles,
+    shingles: ShingleSets,
     text_of: Callable[[int], str],
     config: ScanConfig,
     inter: int,
@@ -248,7 +249,7 @@ def distinct_pages(
     return True
 
 
-def _holders(query: NDArray[np.uint64], shingles: Shingles, step: int = 4096) -> NDArray[np.int64]:
+def _holders(query: NDArray[np.uint64], shingles: ShingleSets, step: int = 4096) -> NDArray[np.int64]:
     """How many documents of the run hold each hash of ``query`` (sorted, unique): one pass
     over every set (a set holds a hash at most once)."""
     counts = np.zeros(len(query), np.int64)
@@ -281,7 +282,7 @@ class _Pending:
 
 
 def measure(
-    clusters: Sequence[Sequence[int]], shingles: Shingles, text_of: Loader, config: ScanConfig
+    clusters: Sequence[Sequence[int]], shingles: ShingleSets, text_of: Loader, config: ScanConfig
 ) -> list[list[Evidence]]:
     """The evidence of every member of every cluster (members in rank order, the kept copy first).
 
@@ -324,7 +325,7 @@ def _decide(
     members: Sequence[int],
     query: NDArray[np.uint64],
     total: NDArray[np.int64],
-    shingles: Shingles,
+    shingles: ShingleSets,
     found: list[Evidence],
 ) -> None:
     """Decide the pending members of one cluster, in rank order (see the module docstring)."""

@@ -19,120 +19,35 @@ give ``datasketch.MinHash`` for signatures equal to ours (see signature.py).
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 from numpy.typing import NDArray
 
-U64 = np.uint64
-_MASK64 = (1 << 64) - 1
-
-# Constants of the hash construction. Changing any of them changes every signature:
-# they are part of the cache key and of the datasketch-compatibility contract.
-_BASE = 0x100000001B3  # polynomial base over code points (FNV-64 prime, odd so invertible mod 2**64)
-_BASE_INV = pow(_BASE, -1, 1 << 64)
-_GOLDEN = 0x9E3779B97F4A7C15
-# Odd multipliers, one per position in a shingle (splitmix64 outputs of 1..64, forced odd).
-_POSITION = tuple(
-    (((z ^ (z >> 31)) | 1) & _MASK64)
-    for z in (
-        ((y ^ (y >> 27)) * 0x94D049BB133111EB) & _MASK64
-        for y in (
-            ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64 for x in ((i * _GOLDEN) & _MASK64 for i in range(1, 65))
-        )
-    )
-)
-MAX_SHINGLE_SIZE = len(_POSITION)
-#: Lines with at most this many tokens are hashed for the corpus-wide boilerplate count:
-#: navigation, widgets and footers are short lines; article paragraphs are not.
-SHORT_LINE_TOKENS = 12
-
-_QUOTES = str.maketrans(
-    {
-        "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
-        "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
-        "\u00ab": '"', "\u00bb": '"', "\u2013": "-", "\u2014": "-", "\u2212": "-",
-    }
-)  # fmt: skip
-
-# Character classes: 0 separates tokens, 1 is part of a word, 2 is a token on its own.
-_SEP, _WORD, _SOLO = 0, 1, 2
-_UNKNOWN = 255
-_SOLO_RANGES = (
-    (0x0E00, 0x0EFF),  # Thai, Lao
-    (0x1000, 0x109F),  # Myanmar
-    (0x1780, 0x17FF),  # Khmer
-    (0x3040, 0x30FF),  # Hiragana, Katakana
-    (0x31F0, 0x31FF),  # Katakana phonetic extensions
-    (0x3400, 0x4DBF),  # CJK extension A
-    (0x4E00, 0x9FFF),  # CJK unified ideographs
-    (0xF900, 0xFAFF),  # CJK compatibility ideographs
-    (0x20000, 0x3FFFF),  # CJK extensions B and later
-)
-
-
-def _classify(cp: int) -> int:
-    """The token class of one code point (letters, marks and digits make words)."""
-    for lo, hi in _SOLO_RANGES:
-        if lo <= cp <= hi:
-            return _SOLO
-    if 0xD800 <= cp <= 0xDFFF:
-        return _SEP
-    return _WORD if unicodedata.category(chr(cp))[0] in "LMN" else _SEP
-
-
-@lru_cache(maxsize=1)
-def _class_table() -> NDArray[np.uint8]:
-    """A lazily filled class table over all code points (ASCII filled up front)."""
-    table = np.full(0x110000, _UNKNOWN, dtype=np.uint8)
-    for cp in range(128):
-        table[cp] = _classify(cp)
-    return table
-
-
-def _classes(cps: NDArray[np.uint32]) -> NDArray[np.uint8]:
-    """Token classes of an array of code points, filling the table where needed."""
-    table = _class_table()
-    cls = table[cps]
-    unknown = cls == _UNKNOWN
-    if unknown.any():
-        for cp in set(cps[unknown].tolist()):  # a set, not np.unique: that imports numpy.ma
-            table[cp] = _classify(cp)
-        cls = table[cps]
-    return cls
+from . import kernel
+from .sets import Shingles as Shingles
+from .tokens import BASE as _BASE
+from .tokens import BASE_INV as _BASE_INV
+from .tokens import GOLDEN as _GOLDEN
+from .tokens import MASK64 as _MASK64
+from .tokens import MAX_SHINGLE_SIZE as MAX_SHINGLE_SIZE
+from .tokens import MOJIBAKE as MOJIBAKE
+from .tokens import POSITION as _POSITION
+from .tokens import QUOTES as _QUOTES
+from .tokens import SEP as _SEP
+from .tokens import SHORT_LINE_TOKENS as SHORT_LINE_TOKENS
+from .tokens import SOLO as _SOLO
+from .tokens import U64
+from .tokens import WORD as _WORD
+from .tokens import classes as _classes
+from .tokens import classify as _classify
+from .tokens import fold as _fold
 
 
 def normalize(text: str) -> str:
     """Mojibake repaired, NFKC, case folding, plain quotes and dashes: what copies agree on."""
     return _fold(text).translate(_QUOTES)
-
-
-#: Two or three characters that UTF-8 bytes become when decoded as cp1252 or Latin-1
-#: ("â€™" for ’, "Ã©" for é, "ä¸­" for 中): a cheap test before asking ftfy to repair.
-MOJIBAKE = re.compile(
-    "[\u00c2-\u00f4][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192"
-    "\u02c6\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]"
-)
-
-
-#: The first character of every MOJIBAKE pair: a search 15x cheaper that rules out most text.
-_MOJIBAKE_LEAD = re.compile("[\u00c2-\u00f4]")
-
-
-def _fold(text: str) -> str:
-    """Mojibake repair, NFKC and case folding (the part of `normalize` done on strings)."""
-    if text.isascii():
-        return text.lower()  # the same as NFKC + casefold for ASCII, and faster
-    if _MOJIBAKE_LEAD.search(text) and MOJIBAKE.search(text):
-        # A copy saved after a wrong decoding compares as the text it was (ftfy undoes the
-        # cp1252/Latin-1 misreading); the cleanest-copy stage still counts the mojibake.
-        import ftfy  # here: loading it takes 60 ms, and most text has no mojibake
-
-        text = ftfy.fix_encoding(text)
-    return unicodedata.normalize("NFKC", text).casefold()
 
 
 @lru_cache(maxsize=1)
@@ -161,7 +76,7 @@ def _fmix64(h: int) -> int:
 def tokens(text: str) -> list[str]:
     """The tokens of a text after normalisation: runs of word characters, and each
     character of an unspaced script alone (found with the vectorised class table; equal
-    to ``_tokens_by_char``, the plain definition, as a test checks)."""
+    to ``tokens_by_char``, the plain definition, as a test checks)."""
     # Quotes and dashes are separators before and after `_QUOTES`, and tokens never hold a
     # separator: cutting the folded text gives the tokens of the normalised one.
     norm = _fold(text)
@@ -185,7 +100,7 @@ def tokens(text: str) -> list[str]:
 _ASCII_TOKEN = re.compile("[a-z0-9]+")
 
 
-def _tokens_by_char(text: str) -> list[str]:
+def tokens_by_char(text: str) -> list[str]:
     """The tokens of a text after normalisation, one character at a time (the definition)."""
     out: list[str] = []
     word: list[str] = []
@@ -271,33 +186,6 @@ def hash_shingle32(shingle: bytes | str) -> int:
 # --------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Shingles:
-    """Hashed shingle sets of a batch, in CSR layout.
-
-    ``hashes[offsets[i]:offsets[i+1]]`` is document i's set: sorted, unique uint64.
-    ``words[i]`` counts its tokens. ``line_hashes``/``line_docs`` hold one entry per
-    distinct short line of each document (for the corpus-wide boilerplate count).
-    """
-
-    offsets: NDArray[np.int64]
-    hashes: NDArray[np.uint64]
-    words: NDArray[np.int64]
-    line_hashes: NDArray[np.uint64]
-    line_docs: NDArray[np.int64]
-
-    def __len__(self) -> int:
-        return len(self.offsets) - 1
-
-    def get(self, i: int) -> NDArray[np.uint64]:
-        """Document i's sorted, unique shingle hashes."""
-        return self.hashes[self.offsets[i] : self.offsets[i + 1]]
-
-    def sizes(self) -> NDArray[np.int64]:
-        """Number of distinct shingles per document."""
-        return np.diff(self.offsets)
-
-
 def _fmix64_array(h: NDArray[np.uint64]) -> NDArray[np.uint64]:
     h = h ^ (h >> U64(33))
     h = h * U64(0xFF51AFD7ED558CCD)
@@ -306,12 +194,13 @@ def _fmix64_array(h: NDArray[np.uint64]) -> NDArray[np.uint64]:
     return h ^ (h >> U64(33))
 
 
-_CHUNK = 1 << 20  # code points hashed at once; bounds memory on very large documents
+#: Code points hashed at once: bounds memory on very large documents.
+CHUNK = 1 << 20
 
 
 @lru_cache(maxsize=1)
-def _powers(length: int = _CHUNK) -> tuple[NDArray[np.uint64], NDArray[np.uint64]]:
-    """_BASE**j and _BASE**-j mod 2**64 for every position of a chunk (cached for _CHUNK)."""
+def _powers(length: int = CHUNK) -> tuple[NDArray[np.uint64], NDArray[np.uint64]]:
+    """_BASE**j and _BASE**-j mod 2**64 for every position of a chunk (cached for CHUNK)."""
     with np.errstate(over="ignore"):
         powers = np.full(length, _BASE, dtype=U64)
         powers[0] = 1
@@ -327,7 +216,7 @@ def _token_hashes(cps: NDArray[np.uint32], cls: NDArray[np.uint8]) -> tuple[NDAr
     n = len(cps)
     begin = 0
     while begin < n:
-        end = min(n, begin + _CHUNK)
+        end = min(n, begin + CHUNK)
         if end < n:  # cut at a separator so no token spans two chunks
             seps = np.flatnonzero(cls[begin:end] == _SEP)
             if len(seps):
@@ -360,7 +249,7 @@ def _token_hashes_chunk(
     ends = np.flatnonzero((word & ~next_word) | solo) + 1
     if len(starts) == 0:
         return np.zeros(0, U64), np.zeros(0, np.int64)
-    powers, inv_powers = _powers() if n <= _CHUNK else _powers.__wrapped__(n)
+    powers, inv_powers = _powers() if n <= CHUNK else _powers.__wrapped__(n)
     with np.errstate(over="ignore"):
         prefix = np.zeros(n + 1, dtype=U64)
         np.cumsum((cps.astype(U64) + U64(1)) * powers[:n], dtype=U64, out=prefix[1:])
@@ -397,7 +286,6 @@ def shingle_batch(texts: Sequence[str], k: int = 5, char_k: int | None = None) -
     char_k = k if char_k is None else char_k
     if not (1 <= k <= MAX_SHINGLE_SIZE and 1 <= char_k <= MAX_SHINGLE_SIZE):
         raise ValueError(f"shingle sizes must be between 1 and {MAX_SHINGLE_SIZE}")
-    from . import kernel  # the compiled path when built; imported here as it imports this module
 
     if kernel.available():
         return kernel.shingle_batch(texts, k, char_k)

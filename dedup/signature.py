@@ -22,6 +22,7 @@ from functools import lru_cache
 import numpy as np
 from numpy.typing import NDArray
 
+from . import kernel
 from .shingle import Shingles
 
 U32 = np.uint32
@@ -78,7 +79,6 @@ def signatures(shingles: Shingles, num_perm: int = 128, seed: int = 1) -> Signat
         Signatures of the batch; an empty document's row is all ``EMPTY``.
     """
     a, b = permutations(num_perm, seed)
-    from . import kernel  # the compiled path when built; imported here as it imports shingle.py
 
     if kernel.available():
         return Signatures(kernel.minhash(shingles, a, b), num_perm, seed)

@@ -34,7 +34,7 @@ from numpy.typing import NDArray
 from . import evidence
 from .config import ScanConfig
 from .records import Match, MatchRule
-from .shingle import Shingles
+from .sets import ShingleSets
 
 #: Bytes of document layouts (shingle windows, line facts) kept for the template test, per
 #: reader of texts: a document met in many pairs, across the calls of one scan, is laid out once.
@@ -115,7 +115,7 @@ def judge(jaccard: float, containment: float, size_a: int, size_b: int, config: 
 
 def verify(
     pairs: NDArray[np.int64],
-    shingles: Shingles,
+    shingles: ShingleSets,
     config: ScanConfig,
     text_of: Callable[[int], str] | None = None,
 ) -> list[Match]:

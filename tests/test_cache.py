@@ -90,10 +90,10 @@ def test_other_parameters_do_not_share_entries(corpus: Path, tmp_path: Path) -> 
 
 
 def test_payload_round_trip(corpus: Path) -> None:
-    from dedup.pipeline import _process
+    from dedup.hashing import hash_files
 
     sources = [s for s in walk([corpus], ScanConfig()) if isinstance(s, SourceFile)]
-    chunk = _process(sources, ScanConfig())
+    chunk = hash_files(sources, ScanConfig())
     back = decode(encode(chunk))
     lo = 0
     docs = []
@@ -269,13 +269,13 @@ def test_new_batches_are_committed_at_most_every_few_seconds_and_at_close(
     """A batch is visible to other readers once committed: at once when the interval has
     passed, else when the cache closes; what a killed run had not committed is simply absent."""
     from dedup import cache as cache_module
-    from dedup.pipeline import _process
+    from dedup.hashing import hash_files
 
     monkeypatch.setattr(cache_module, "COMMIT_EVERY_S", every)
     db = tmp_path / "s.sqlite"
     sources = [s for s in walk([corpus], ScanConfig()) if isinstance(s, SourceFile)]
     cache = cache_module.Cache(db, ScanConfig())
-    cache.store(_process(sources, ScanConfig()), sources, [cache.stamp(s) for s in sources])
+    cache.store(hash_files(sources, ScanConfig()), sources, [cache.stamp(s) for s in sources])
     other = sqlite3.connect(db)
     visible = other.execute("SELECT COUNT(*) FROM batches").fetchone()[0]
     assert visible == (1 if every == 0.0 else 0)
@@ -306,12 +306,13 @@ def test_the_stat_key_tells_every_list_of_files_apart(
     tmp_path_factory: pytest.TempPathFactory, a: list[SourceFile], b: list[SourceFile]
 ) -> None:
     # Names with NULs, line breaks, quotes and undecodable bytes: no two lists share a key.
-    from dedup.pipeline import _Hashing
+    from dedup.memo import ResultMemo
+    from dedup.runcache import RunCache
 
-    hashing = _Hashing(ScanConfig(), tmp_path_factory.mktemp("c") / "s.sqlite", [])
+    cache = RunCache(tmp_path_factory.mktemp("c") / "s.sqlite", ScanConfig(), [])
     try:
-        ka = hashing.result_key(["."], a, [], by_stat=True)
-        kb = hashing.result_key(["."], b, [], by_stat=True)
+        memo = ResultMemo(cache, ScanConfig(), ["."])
+        ka, kb = memo.key(a, [], None), memo.key(b, [], None)
     finally:
-        hashing.close()
+        cache.close()
     assert ka is not None and (ka == kb) == (a == b)

@@ -23,10 +23,11 @@ from click.testing import CliRunner
 from conftest import PLAIN, SAMPLES
 
 from dedup import ScanConfig, ScanResult, scan
-from dedup.cache import RACY_NS, Cache, Chunk, content_digest, info
+from dedup.cache import RACY_NS, Cache, content_digest, info
 from dedup.cli import main
 from dedup.read import walk
 from dedup.records import SourceFile
+from dedup.sets import Chunk
 
 STORY = "The harbour story, told once: " + " ".join(f"boat{i} sails at dawn" for i in range(60))
 OTHER = "A different text entirely, " + " ".join(f"mountain{i} path climbs" for i in range(60))
@@ -139,9 +140,9 @@ def test_a_rewrite_in_the_timestamp_tick_of_the_read_is_read_again(corpus: Path,
 
 def hashed(sources: list[SourceFile]) -> Chunk:
     """Hash files as the pipeline does, to store them."""
-    from dedup.pipeline import _process
+    from dedup.hashing import hash_files
 
-    return _process(sources, ScanConfig())
+    return hash_files(sources, ScanConfig())
 
 
 def test_a_same_size_rewrite_right_after_a_scan_is_seen(corpus: Path, tmp_path: Path) -> None:

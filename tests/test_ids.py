@@ -7,12 +7,10 @@ import json
 import random
 from pathlib import Path
 
-import pytest
-
-import dedup.pipeline as pipeline
 from dedup import ScanConfig, scan
 from dedup.errors import SkipReason
 from dedup.export import write_export, write_lists
+from dedup.options import RunOptions
 
 
 def words(seed: int, n: int = 160) -> str:
@@ -116,15 +114,13 @@ def _id_corpus(root: Path) -> None:
     (root / "site0" / "dump0.jsonl:page0.txt").write_text(words(100) + " named like a record", encoding="utf-8")
 
 
-def test_ids_and_exports_are_the_same_whatever_workers_and_cache(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(pipeline, "FILES_PER_TASK", 3)  # many tasks: workers hand back chunks out of step
+def test_ids_and_exports_are_the_same_whatever_workers_and_cache(tmp_path: Path) -> None:
+    small = RunOptions(files_per_task=3)  # many tasks: workers hand back chunks out of step
     corpus = tmp_path / "corpus"
     _id_corpus(corpus)
     outs = []
     for jobs, cache in ((1, None), (2, None), (2, tmp_path / "c.sqlite"), (1, tmp_path / "c.sqlite")):
-        result = scan([corpus], ScanConfig(jobs=jobs), cache=cache)
+        result = scan([corpus], ScanConfig(jobs=jobs), cache=cache, options=small)
         out = tmp_path / f"out{len(outs)}.json"
         write_export(result, out, version="test")
         outs.append((ids_of(result), out.read_bytes()))

@@ -258,7 +258,7 @@ def test_outputs_are_writable_arrays() -> None:
 
 @needs_kernel
 def test_switch_and_compatibility(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert kernel._compatible()
+    assert kernel.compatible()
     assert kernel.minhash_isa() in ("avx2", "sse4.1", "generic")
     # The kernel skips `_QUOTES`: allowed only because it maps separators to separators.
     for src, dst in _QUOTES.items():

@@ -6,13 +6,13 @@ import random
 import shutil
 from pathlib import Path
 
-import numpy as np
 import pytest
 from conftest import OTHERS, PLAIN, SAMPLES, WRAPPED
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dedup import ScanConfig, scan
+from dedup.options import RunOptions
 from dedup.read import walk
 from dedup.records import ScanResult, SourceFile
 
@@ -51,35 +51,31 @@ def test_any_order_and_folders_give_the_same_result(tmp_path: Path, seed: int) -
     assert shape(result)[0][0] == PLAIN
 
 
-def test_worker_count_does_not_change_results(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import dedup.pipeline as pipeline
-
-    monkeypatch.setattr(pipeline, "FILES_PER_TASK", 2)  # several tasks, so the pool is used
-    monkeypatch.setattr(pipeline, "PARALLEL_RANK_GROUPS", 1)  # and the clusters are ranked in workers
+def test_worker_count_does_not_change_results(tmp_path: Path) -> None:
+    # Several tasks, so the pool is used, and the clusters are ranked in workers.
+    small = RunOptions(files_per_task=2, parallel_rank_groups=1)
     for i in range(3):
         shutil.copytree(SAMPLES, tmp_path / f"copy{i}")
-    one = scan([tmp_path], ScanConfig(jobs=1))
-    two = scan([tmp_path], ScanConfig(jobs=2))
+    one = scan([tmp_path], ScanConfig(jobs=1), options=small)
+    two = scan([tmp_path], ScanConfig(jobs=2), options=small)
     assert one.clusters == two.clusters and one.matches == two.matches
     assert [d.doc_id for d in one.docs] == [d.doc_id for d in two.docs]
 
 
-def test_workers_leave_hashes_in_files_and_the_run_reads_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_workers_leave_hashes_in_files_and_the_run_reads_them(tmp_path: Path) -> None:
     """Worker processes write shingle hashes to files instead of sending them back; the
     cache, records that share an id and the exact check read them."""
     import json
 
-    import dedup.pipeline as pipeline
-
-    monkeypatch.setattr(pipeline, "FILES_PER_TASK", 2)
+    small = RunOptions(files_per_task=2)
     corpus = tmp_path / "corpus"
     for i in range(3):
         shutil.copytree(SAMPLES, corpus / f"copy{i}")
     records = [{"id": "same", "text": (SAMPLES / PLAIN).read_text(encoding="utf-8")}] * 2
     (corpus / "dump.jsonl").write_text("\n".join(json.dumps(r) for r in records) + "\n", encoding="utf-8")
-    one = scan([corpus], ScanConfig(jobs=1))
+    one = scan([corpus], ScanConfig(jobs=1), options=small)
     db = tmp_path / "cache.sqlite"
-    two = scan([corpus], ScanConfig(jobs=2), cache=db)
+    two = scan([corpus], ScanConfig(jobs=2), cache=db, options=small)
     assert one.clusters == two.clusters and one.matches == two.matches and one.skipped == two.skipped
     # The repeated id: both records are documents (a cluster), the second's id made unique.
     assert two.skipped == () and [m.doc_id for c in two.clusters for m in c.members if m.rel == "dump.jsonl"] == [
@@ -87,7 +83,7 @@ def test_workers_leave_hashes_in_files_and_the_run_reads_them(tmp_path: Path, mo
         "dump.jsonl:same@L2",
     ]
     (corpus / "new.txt").write_text("one more file " * 10, encoding="utf-8")  # no stored result now
-    again = scan([corpus], ScanConfig(jobs=1), cache=db)  # every set from the cache batches
+    again = scan([corpus], ScanConfig(jobs=1), cache=db, options=small)  # every set from the cache batches
     assert again.clusters == one.clusters and again.matches == one.matches
 
 
@@ -136,12 +132,11 @@ def test_property_result_independent_of_creation_order_and_folders(
 
 
 def test_a_big_json_lines_file_is_cut_into_parts_with_the_same_result(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sample_texts: dict[str, str]
+    tmp_path: Path, sample_texts: dict[str, str]
 ) -> None:
     import json
 
-    import dedup.extract as extract
-    import dedup.pipeline as pipeline
+    from dedup.hashing import tasks
 
     lines = [
         json.dumps({"id": f"r{i}", "text": f"record {i}: " + text}) for i, text in enumerate(sample_texts.values())
@@ -151,61 +146,57 @@ def test_a_big_json_lines_file_is_cut_into_parts_with_the_same_result(
     # Three times over: the repeated ids are skipped, within a part or across parts alike.
     (tmp_path / "dump.jsonl").write_text("\n".join(lines * 3) + "\n", encoding="utf-8")
     whole = scan([tmp_path], ScanConfig(jobs=1))
-    monkeypatch.setattr(extract, "SPLIT_BYTES", 5000)  # several parts, hashed by two workers
+    small = RunOptions(split_bytes=5000)  # several parts, hashed by two workers
     sources = [s for s in walk([tmp_path], ScanConfig()) if isinstance(s, SourceFile)]
-    assert len(list(pipeline._tasks(sources, ScanConfig()))) > 3
-    parts = scan([tmp_path], ScanConfig(jobs=2))
+    assert len(list(tasks(sources, ScanConfig(), small))) > 3
+    parts = scan([tmp_path], ScanConfig(jobs=2), options=small)
     assert parts.clusters == whole.clusters
     assert [d.doc_id for d in parts.docs] == [d.doc_id for d in whole.docs]
     assert [(s.rel, s.reason) for s in parts.skipped] == [(s.rel, s.reason) for s in whole.skipped]
 
 
-def test_spilled_shingles_give_the_same_result(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import dedup.pipeline as pipeline
-
+def test_spilled_shingles_give_the_same_result(tmp_path: Path) -> None:
     for i in range(3):
         shutil.copytree(SAMPLES, tmp_path / f"copy{i}")
     in_memory = scan([tmp_path])
-    monkeypatch.setattr(pipeline, "SPILL_HASHES", 1000)  # spill after the first few documents
-    spilled = scan([tmp_path])
+    spilled = scan([tmp_path], options=RunOptions(spill_hashes=1000))  # spill after the first few documents
     assert spilled.clusters == in_memory.clusters and spilled.matches == in_memory.matches
 
 
-def test_shingle_store_spills_to_a_file_and_reads_sets_back(monkeypatch: pytest.MonkeyPatch) -> None:
-    import dedup.pipeline as pipeline
+def test_shingle_store_spills_to_a_file_and_reads_sets_back() -> None:
     from dedup.shingle import shingle_batch
+    from dedup.spill import ShingleStore, SpilledShingles
 
     texts = [" ".join(f"w{(i * 7 + j) % 97}" for j in range(60 + i)) for i in range(12)]
     batches = [shingle_batch(texts[:5], 5, 5), shingle_batch(texts[5:], 5, 5)]
     whole = shingle_batch(texts, 5, 5)
-    monkeypatch.setattr(pipeline, "SPILL_HASHES", 100)
-    store = pipeline._ShingleStore()
+    store = ShingleStore(spill_hashes=100)
     for b in batches:
         store.add(b)
     spilled = store.finish()
-    assert isinstance(spilled, pipeline._SpilledShingles)  # read back from the file, not mapped
+    assert isinstance(spilled, SpilledShingles)  # read back from the file, not mapped
     assert len(spilled) == len(texts) and spilled.sizes().tolist() == whole.sizes().tolist()
     for i in range(len(texts)):
         assert spilled.get(i).tolist() == whole.get(i).tolist()
     assert spilled.line_docs.tolist() == whole.line_docs.tolist()
+    assert spilled.hashes_of(2, 9).tolist() == whole.hashes_of(2, 9).tolist()
 
 
 def test_shingle_store_mixes_sets_in_memory_and_in_worker_files(tmp_path: Path) -> None:
-    import dedup.pipeline as pipeline
-    from dedup.shingle import Shingles, shingle_batch
+    from dedup.shingle import shingle_batch
+    from dedup.spill import ShingleStore, SpilledShingles
 
     texts = [" ".join(f"w{(i * 5 + j) % 89}" for j in range(40 + 3 * i)) for i in range(9)]
     parts = [shingle_batch(texts[:3], 5, 5), shingle_batch(texts[3:6], 5, 5), shingle_batch(texts[6:], 5, 5)]
     whole = shingle_batch(texts, 5, 5)
     worker_file = tmp_path / "w1.bin"
     worker_file.write_bytes(b"x" * 16 + parts[1].hashes.tobytes())  # at byte 16, after other data
-    store = pipeline._ShingleStore()
+    store = ShingleStore(spill_hashes=1 << 20)
     store.add(parts[0])  # in memory
-    light = Shingles(parts[1].offsets, np.zeros(0, np.uint64), parts[1].words, parts[1].line_hashes, parts[1].line_docs)
-    store.add(light, (str(worker_file), 16))
+    store.add(parts[1].without_hashes(), (str(worker_file), 16))
     store.add(parts[2])  # in memory again
     mixed = store.finish()
-    assert isinstance(mixed, pipeline._SpilledShingles)
+    assert isinstance(mixed, SpilledShingles)
     assert [mixed.get(i).tolist() for i in range(len(texts))] == [whole.get(i).tolist() for i in range(len(texts))]
 
 
@@ -227,7 +218,7 @@ def test_max_bytes_limits_json_lines_records_not_the_file(tmp_path: Path) -> Non
 def test_cluster_figures_from_measured_pairs_equal_figures_measured_again(tmp_path: Path) -> None:
     """Members' Jaccard and containment against the cleanest copy are taken from the exact
     check's pairs where it measured them; measuring every member again gives the same."""
-    import dedup.pipeline as pipeline
+    from dedup.members import make_cluster
     from dedup.records import Pick
     from dedup.shingle import shingle_batch
 
@@ -240,6 +231,44 @@ def test_cluster_figures_from_measured_pairs_equal_figures_measured_again(tmp_pa
     sh = shingle_batch(texts)
     picks = [Pick(int(m.doc_id[0]), m.penalty, m.reasons) for m in only.members]
     measured = {(m.a, m.b): m for m in result.matches}
-    with_pairs = pipeline._make_cluster(1, picks, result.docs, sh, measured)
-    fresh = pipeline._make_cluster(1, picks, result.docs, sh, {})
+    with_pairs = make_cluster(1, picks, result.docs, sh, measured)
+    fresh = make_cluster(1, picks, result.docs, sh, {})
     assert with_pairs == fresh == only
+
+
+def _prose(seed: int, lines: int) -> str:
+    """Lines of 12 pseudo-words ending in a full stop: prose to the template test."""
+    rng = random.Random(seed)
+    return "\n".join(" ".join(f"p{rng.randrange(10**6)}" for _ in range(12)) + "." for _ in range(lines))
+
+
+def _links(seed: int, lines: int) -> str:
+    """Short lines without full stops: navigation, never prose."""
+    rng = random.Random(seed)
+    return "\n".join(" ".join(f"n{rng.randrange(10**6)}" for _ in range(5)) for _ in range(lines))
+
+
+def test_the_exact_checks_re_read_is_checked_against_the_digest(tmp_path: Path) -> None:
+    """Issue 11: the template test of the exact check re-reads texts; a file rewritten after
+    it was hashed must not be judged by its new text but skipped as changed-during-scan, as
+    the ranking stage does. Two copies of one page under different navigation (a cluster)
+    are rewritten, when comparing starts, into one text with prose of its own: read as they
+    are now, they passed for two pages of one template, and nothing said they changed."""
+    from saboteur import Saboteur
+
+    from dedup.errors import SkipReason
+
+    frame = _prose(1, 40)
+    pages = [tmp_path / "a.txt", tmp_path / "b.txt"]
+    for i, page in enumerate(pages):
+        page.write_text(frame + "\n" + _links(10 + i, 14), encoding="utf-8")
+    clean = scan([tmp_path], ScanConfig(jobs=1))
+    assert shape(clean) == [["a.txt", "b.txt"]] or shape(clean) == [["b.txt", "a.txt"]]
+    saboteur = Saboteur("comparing", "rewrite", pages, frame + "\n" + _prose(99, 12))
+    hurt = scan([tmp_path], ScanConfig(jobs=1), progress=saboteur)
+    assert saboteur.fired
+    assert hurt.clusters == ()
+    # The first text the check asks for is found changed; the pair is then no match, so
+    # the other is never used (and stays a document of its own, as hashed).
+    assert [(s.rel, s.reason) for s in hurt.skipped] == [("a.txt", SkipReason.CHANGED_DURING_SCAN)]
+    assert hurt.skipped[0].detail == "changed after it was read: its text is not the text that was compared"

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from saboteur import Saboteur
 
-import dedup.pipeline as pipeline
 from dedup import ScanConfig, scan
 from dedup.errors import SkipReason
+from dedup.options import RunOptions
 from dedup.records import ScanResult
 
 CHANGED = SkipReason.CHANGED_DURING_SCAN
@@ -46,17 +46,16 @@ FAULTS = ("delete", "truncate", "fifo", "rewrite")
 @pytest.mark.parametrize("fault", FAULTS)
 @pytest.mark.parametrize("workers", [False, True])
 def test_a_changed_member_is_skipped_and_its_group_ranked_without_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fault: str, workers: bool
+    tmp_path: Path, fault: str, workers: bool
 ) -> None:
-    if workers:
-        monkeypatch.setattr(pipeline, "PARALLEL_RANK_GROUPS", 1)  # every run's groups ranked in workers
+    options = RunOptions(parallel_rank_groups=1 if workers else 200)  # with workers: every run's groups in them
     corpus(tmp_path)
     clean = scan([tmp_path], ScanConfig(jobs=1))
     assert len(clean.clusters) == 6 and all(len(c.members) == 3 for c in clean.clusters)
     # The cleanest copy of group 0, and a duplicate of group 1, change.
     victims = [clean.clusters[0].members[0].doc_id, clean.clusters[1].members[1].doc_id]
     saboteur = Saboteur(RANKING, fault, [tmp_path / v for v in victims], words(999))
-    hurt = scan([tmp_path], ScanConfig(jobs=2 if workers else 1), progress=saboteur)
+    hurt = scan([tmp_path], ScanConfig(jobs=2 if workers else 1), progress=saboteur, options=options)
     assert saboteur.fired
     assert [(s.rel, s.reason) for s in hurt.skipped] == [(v, CHANGED) for v in sorted(victims)]
     assert all(s.detail.startswith("changed after it was read") for s in hurt.skipped)
@@ -70,17 +69,18 @@ def test_a_changed_member_is_skipped_and_its_group_ranked_without_it(
 
 @pytest.mark.parametrize("workers", [False, True])
 def test_an_emptied_copy_is_never_the_cleanest_and_a_pair_left_alone_is_no_cluster(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: bool
+    tmp_path: Path, workers: bool
 ) -> None:
     """Truncated to empty, a copy used to score penalty 0 and win: the real copy went to the
     drop list. Now a pair that loses a member is no cluster: nothing is dropped."""
-    if workers:
-        monkeypatch.setattr(pipeline, "PARALLEL_RANK_GROUPS", 1)
+    options = RunOptions(parallel_rank_groups=1 if workers else 200)
     for g in range(3):
         (tmp_path / f"p{g}_a.txt").write_text(words(50 + g), encoding="utf-8")
         (tmp_path / f"p{g}_b.txt").write_text(words(50 + g) + "\nShare this", encoding="utf-8")
     victim = tmp_path / "p1_b.txt"
-    hurt = scan([tmp_path], ScanConfig(jobs=2 if workers else 1), progress=Saboteur(RANKING, "truncate", [victim]))
+    hurt = scan(
+        [tmp_path], ScanConfig(jobs=2 if workers else 1), progress=Saboteur(RANKING, "truncate", [victim]), options=options
+    )
     assert groups(hurt) == [["p0_a.txt", "p0_b.txt"], ["p2_a.txt", "p2_b.txt"]]
     assert [(s.rel, s.reason) for s in hurt.skipped] == [("p1_b.txt", CHANGED)]
     assert "p1_a.txt" not in {m.doc_id for c in hurt.clusters for m in c.members}
@@ -98,10 +98,10 @@ def test_a_json_array_member_that_changed_is_skipped(tmp_path: Path, fault: str)
     assert [(s.rel, s.reason) for s in hurt.skipped] == [(f"dump.json:{i}", CHANGED) for i in range(1, 5)]
 
 
-def test_many_files_deleted_during_ranking_in_workers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_many_files_deleted_during_ranking_in_workers(tmp_path: Path) -> None:
     """The audit's crash: files deleted during a large scan (ranking in workers) gave a
     traceback and no export. Now every deleted member is skipped and the rest clustered."""
-    corpus(tmp_path, groups=240)  # over PARALLEL_RANK_GROUPS: ranked in workers as it is
+    corpus(tmp_path, groups=240)  # over RunOptions.parallel_rank_groups: ranked in workers as it is
     victims = sorted(tmp_path.glob("g*_b.txt"))[::3]
     hurt = scan([tmp_path], ScanConfig(jobs=2), progress=Saboteur(RANKING, "delete", victims))
     assert sorted(s.rel for s in hurt.skipped) == sorted(v.name for v in victims)

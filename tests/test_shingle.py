@@ -97,9 +97,9 @@ _alphabet = st.sampled_from([*"abcdeé ,.\n\t-’“中文本ไทย", "\u0085
 @settings(max_examples=300)
 @given(st.text(_alphabet, max_size=120) | st.text(max_size=60))
 def test_tokens_equal_their_character_by_character_definition(text: str) -> None:
-    from dedup.shingle import _tokens_by_char
+    from dedup.shingle import tokens_by_char
 
-    assert tokens(text) == _tokens_by_char(text)
+    assert tokens(text) == tokens_by_char(text)
 
 
 @settings(max_examples=200)
@@ -116,7 +116,7 @@ def test_a_token_longer_than_a_chunk_stays_one_token(monkeypatch: pytest.MonkeyP
     import dedup.shingle as sh
 
     monkeypatch.setenv("DEDUP_NO_KERNEL", "1")  # this is about the NumPy path
-    monkeypatch.setattr(sh, "_CHUNK", 64)
+    monkeypatch.setattr(sh, "CHUNK", 64)
     text = "start " + "x" * 200 + " end of it " * 30
     got = sh.shingle_batch([text])
     assert got.words[0] == len(tokens(text))
