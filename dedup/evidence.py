@@ -146,7 +146,7 @@ class Layout:
     needs of it. Built once per document, it serves every document it is measured against
     (verify's template test meets one document in many pairs)."""
 
-    __slots__ = ("_lines", "config", "distinct", "size", "text", "tokens", "windows")
+    __slots__ = ("_lines", "_prose", "config", "distinct", "size", "text", "tokens", "windows")
 
     def __init__(self, text: str, config: ScanConfig, seq: Sequence3 | None = None) -> None:
         tok, win, size = seq if seq is not None else sequence(text, config.shingle_size, config.char_shingle_size)
@@ -154,6 +154,7 @@ class Layout:
         self.windows, self.tokens, self.size = win, len(tok), size
         self.distinct = len(np.unique(win)) == len(win)  # no shingle repeats: the set counts positions
         self._lines: tuple[NDArray[np.int64], NDArray[np.bool_], NDArray[np.int64]] | None = None
+        self._prose = -1
 
     def most_own(self, own_shingles: int) -> int | None:
         """At most how many words are own when ``own_shingles`` of the document's shingle set
@@ -164,7 +165,9 @@ class Layout:
 
     def prose_tokens(self) -> int:
         """Tokens on prose lines."""
-        return int(np.count_nonzero(self.lines()[1]))
+        if self._prose < 0:
+            self._prose = int(np.count_nonzero(self.lines()[1]))
+        return self._prose
 
     def lines(self) -> tuple[NDArray[np.int64], NDArray[np.bool_], NDArray[np.int64]]:
         """Per token its line and whether that is a prose line; the sentence ends before each line."""
