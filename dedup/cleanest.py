@@ -22,8 +22,8 @@ typos and OCR errors, which show as words no other copy has). The penalty adds t
 
 Copies within TIE_BAND of the lowest penalty are equally clean: the cleanest of them is the
 one in the handiest form (a UTF-8 text file before Markdown, records, HTML and other
-encodings), then the one with fewer spoilt characters, then the fullest (words in chrome
-lines not counted), then the first in the run's order. The short lines just before the
+encodings), then the one with fewer spoilt characters, then the one with the most words in
+the shared text and its head, then the first in the run's order. The short lines just before the
 shared text (title, byline, dateline) are the article's head, never chrome nor extra.
 """
 
@@ -554,11 +554,11 @@ def rank(
     pens = [penalty(f) for f in feats]
 
     def tie_break(i: int) -> tuple[int, int, int, float, int]:
-        # Equally clean: the handier form, fewer spoilt characters, then the fuller copy, words
-        # in chrome lines not counted (it kept a caption or heading another dropped), the lower
-        # penalty, run order.
+        # Equally clean: the handier form, fewer spoilt characters, then the fuller article (it
+        # kept a caption or heading another dropped; words around the shared text and its head
+        # do not count), the lower penalty, run order.
         f = feats[i]
-        return tie[i], f.mojibake + f.replacement + f.markup, f.chrome_words - f.words, pens[i], members[i]
+        return tie[i], f.mojibake + f.replacement + f.markup, f.extra_words - f.words, pens[i], members[i]
 
     # Penalties within 0.01 are a tie (that close, the measures are noise).
     scored = sorted(range(len(members)), key=lambda i: (round(pens[i], 2), *tie_break(i)))
