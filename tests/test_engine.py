@@ -88,3 +88,67 @@ def test_unknown_engine_and_bad_jobs_are_config_errors() -> None:
 def test_batch_items() -> None:
     assert engine.batch_items([1, 2, 3]) == 3
     assert engine.batch_items(x for x in ()) == 1
+
+
+def test_every_module_imports_alone_and_stages_import_no_engine() -> None:
+    """No import cycle: each module of dedup/ imports first in a fresh interpreter (a cycle
+    shows as an ImportError for a partly initialised module); and no stage module imports an
+    engine (pipeline.py picks one)."""
+    import ast
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import dedup
+
+    root = Path(dedup.__file__).parent
+    names = sorted(p.stem for p in root.glob("*.py") if p.stem not in ("__main__", "engine_ray"))
+    code = "import importlib, sys\nfor n in sys.argv[1:]:\n    for m in [k for k in sys.modules if k.startswith('dedup')]:\n        del sys.modules[m]\n    importlib.import_module('dedup.' + n)\n"
+    done = subprocess.run([sys.executable, "-c", code, *names], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    stages = ("read", "extract", "shingle", "signature", "candidates", "verify", "cluster", "cleanest", "evidence")
+    for stage in stages:
+        tree = ast.parse((root / f"{stage}.py").read_text(encoding="utf-8"))
+        imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+        assert not imported & {"engine", "workers", "engine_ray", "pipeline"}, stage
+
+
+def _import_graph() -> dict[str, set[str]]:
+    """dedup module -> the dedup modules it imports, at any depth of its code (imports in
+    functions too), leaving out ``if TYPE_CHECKING:`` blocks."""
+    import ast
+    from pathlib import Path
+
+    import dedup
+
+    graph: dict[str, set[str]] = {}
+    for path in Path(dedup.__file__).parent.glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+                node.body = []
+        deps: set[str] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                deps.update([node.module.split(".")[0]] if node.module else [a.name for a in node.names])
+        graph[path.stem] = deps
+    return graph
+
+
+def test_no_import_cycle_even_through_imports_in_functions() -> None:
+    """A module imported inside a function to dodge a cycle is still a cycle (kernel.py and
+    shingle.py were one): the import graph has none."""
+    graph = _import_graph()
+    state: dict[str, int] = {}  # 1: on the path, 2: done
+
+    def visit(node: str, path: list[str]) -> None:
+        state[node] = 1
+        for dep in sorted(graph.get(node, ())):
+            assert state.get(dep) != 1, " -> ".join([*path[path.index(dep) :], dep])
+            if dep not in state:
+                visit(dep, [*path, dep])
+        state[node] = 2
+
+    for name in sorted(graph):
+        if name not in state:
+            visit(name, [name])
