@@ -34,21 +34,17 @@ A rescan of an unchanged folder therefore loads a few large values, not a row pe
 sizes, permutations, seed) and of the cache layout's version, so a run with other settings
 never reads entries it cannot use. SQLite transactions keep the file consistent when a run
 is killed midway. A cache that cannot be opened or read is reported and the scan goes on
-without it (see pipeline.py). The cache holds absolute paths: dedup creates its folder
+without it (see runcache.py). The cache holds absolute paths: dedup creates its folder
 0700 and its file 0600 (SQLite gives the -wal and -shm files the file's mode).
 """
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
-import functools
 import hashlib
 import io
 import json
 import os
-import re
-import sqlite3
 import time
 import zlib
 from collections.abc import Iterator, Sequence
@@ -56,72 +52,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
-import numpy as np
-from numpy.typing import NDArray
-
+from .cache_file import CACHE_VERSION as CACHE_VERSION
+from .cache_file import KEEP_SCANS as KEEP_SCANS
+from .cache_file import MAX_BYTES as MAX_BYTES
+from .cache_file import MAX_RANKINGS, MAX_RESULTS, Pruned, apply_policy, connect, next_generation
+from .cache_file import CacheError as CacheError
+from .cache_file import clear as clear
+from .cache_file import default_path as default_path
+from .cache_file import info as info
+from .cache_file import prune as prune
+from .cache_format import Batch, decode, decode_result, encode, encode_result, skipped_json
 from .config import ScanConfig
-from .errors import DedupError, SkipReason
 from .files import open_regular
 from .records import (
-    Cluster,
-    DocBatch,
-    DocTable,
-    Match,
-    Member,
     ScanResult,
-    Skipped,
     SourceFile,
-    Summary,
-    document_id,
 )
-from .sets import Chunk, Shingles
-
-#: Bump when the layout or any hash definition changes.
-CACHE_VERSION = 7
-
-# Each row's ``checksum`` is ``_checksum`` of its other values (see the module docstring).
-# A batch's ``payload`` comes last: the columns before it sit in the row's first page, so the
-# size policy reads ``used`` and ``bytes`` without the arrays. Batch ids are never reused
-# (AUTOINCREMENT): a scan that looked a file up before another scan pruned its batch must
-# find the batch gone, not a newer batch under the same id.
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS seen (
-    path BLOB NOT NULL, params TEXT NOT NULL, stat TEXT NOT NULL, recorded_ns INTEGER NOT NULL,
-    digest TEXT NOT NULL, checksum BLOB NOT NULL, PRIMARY KEY (path, params)
-);
-CREATE TABLE IF NOT EXISTS content (
-    digest TEXT NOT NULL, params TEXT NOT NULL, batch INTEGER NOT NULL, lo INTEGER NOT NULL,
-    hi INTEGER NOT NULL, skipped TEXT NOT NULL, checksum BLOB NOT NULL, PRIMARY KEY (digest, params)
-);
-CREATE TABLE IF NOT EXISTS batches (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, used INTEGER NOT NULL, bytes INTEGER NOT NULL, checksum BLOB NOT NULL,
-    payload BLOB NOT NULL
-);
-CREATE TABLE IF NOT EXISTS rankings (key TEXT PRIMARY KEY, picks TEXT NOT NULL, checksum BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS results (
-    key TEXT PRIMARY KEY, batches TEXT NOT NULL, checksum BLOB NOT NULL, payload BLOB NOT NULL
-);
-CREATE TABLE IF NOT EXISTS result_stats (key TEXT PRIMARY KEY, result TEXT NOT NULL, checksum BLOB NOT NULL);
-CREATE INDEX IF NOT EXISTS content_batch ON content (batch);
-CREATE INDEX IF NOT EXISTS batches_used ON batches (used, bytes);
-"""
-
-#: Whole scan results kept at most (the newest): one per folder a user rescans, roughly.
-MAX_RESULTS = 8
-
-_TABLES = tuple(re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", _SCHEMA))
-
-#: Rankings kept at most: the oldest go first (a ranking costs a few milliseconds to redo).
-MAX_RANKINGS = 1_000_000
-
-#: The size policy. A batch (the stored hashing of up to 256 files) that none of the cache's
-#: last KEEP_SCANS scans used is dropped with the entries that point into it; so are the
-#: least recently used batches while their total passes MAX_BYTES (about 4 KB a document:
-#: two million documents). Applied at the end of a scan that hashed anything, and by
-#: ``dedup cache prune``, which can be given tighter limits.
-KEEP_SCANS = 50
-MAX_BYTES = 8 << 30
+from .sets import Chunk
 
 #: A file whose mtime or ctime is not older than the moment its digest was read, by this
 #: margin, is *racy* (git's word): a write in the same timestamp tick would leave its stat
@@ -134,22 +81,6 @@ RACY_NS = 2_000_000_000
 
 #: Keys per ``IN (...)`` query when looking up the rows a run needs.
 _IN_CHUNK = 500
-
-_SQLITE_MAGIC = b"SQLite format 3\x00"
-
-
-class CacheError(DedupError):
-    """The file at the cache path is not a signature cache (``dedup cache`` commands)."""
-
-
-def default_path() -> Path:
-    """$DEDUP_CACHE_DIR, else $XDG_CACHE_HOME/dedup, else ~/.cache/dedup; file signatures.sqlite."""
-    folder = os.environ.get("DEDUP_CACHE_DIR")
-    if not folder:
-        base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-        folder = str(Path(base) / "dedup")
-    return Path(folder) / "signatures.sqlite"
-
 
 def params_key(config: ScanConfig) -> str:
     """A digest of the settings that shape a file's hashing result."""
@@ -225,102 +156,6 @@ class Hit:
     skipped: str  # JSON: [[rel suffix, reason, detail], ...]
 
 
-# --- the batch payload: a JSON header line, then raw little-endian arrays -----------------
-
-_ARRAYS = (
-    ("offsets", np.int64),
-    ("hashes", np.uint64),
-    ("words", np.int64),
-    ("line_hashes", np.uint64),
-    ("line_docs", np.int64),
-    ("matrix", np.uint32),
-)
-
-
-def _doc_rows(docs: DocBatch) -> list[list[object]]:
-    """[record id, encoding, kind, size, offset, length, record, digest] per document. The
-    document id is made from the path again (``document_id``), so a moved file gets its new ids."""
-    rows: list[list[object]] = []
-    columns = zip(*docs.columns(), strict=True)
-    for _id, _rel, encoding, kind, size, _path, offset, length, record, record_id, digest in columns:
-        rows.append([record_id, encoding, kind, size, offset, length, record, digest])
-    return rows
-
-
-def encode(chunk: Chunk) -> bytes:
-    """Serialise the path-independent part of a chunk."""
-    sh = chunk.shingles
-    arrays: dict[str, NDArray[Any]] = {
-        "offsets": sh.offsets,
-        "hashes": sh.hashes,
-        "words": sh.words,
-        "line_hashes": sh.line_hashes,
-        "line_docs": sh.line_docs,
-        "matrix": chunk.matrix,
-    }
-    header = {
-        "docs": _doc_rows(chunk.docs),
-        "shape": list(chunk.matrix.shape),
-        "lengths": [int(arrays[name].size) for name, _ in _ARRAYS],
-    }
-    head = json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
-    parts = [head, b"\n"]
-    parts.extend(
-        np.ascontiguousarray(arrays[name], dtype=np.dtype(dt).newbyteorder("<")).tobytes() for name, dt in _ARRAYS
-    )
-    return b"".join(parts)
-
-
-@dataclass(frozen=True, slots=True)
-class Batch:
-    """A decoded batch: document rows and arrays, to be cut into files' ranges."""
-
-    rows: list[list[Any]]
-    shingles: Shingles
-    matrix: NDArray[np.uint32]
-
-    def take(self, lo: int, hi: int, source: SourceFile) -> DocBatch:
-        """Documents lo..hi-1, as the file now at `source` gives them."""
-        rel, path = source.rel, source.path
-        rows = self.rows[lo:hi]
-        if not rows:
-            return DocBatch()
-        record_ids, encodings, kinds, sizes, offsets, lengths, records, digests = zip(*rows, strict=True)
-        ids = tuple(map(document_id, (rel,) * len(rows), records, record_ids))
-        n = len(rows)
-        return DocBatch(
-            ids, (rel,) * n, encodings, kinds, sizes, (path,) * n, offsets, lengths, records, record_ids, digests
-        )
-
-
-def decode(payload: bytes) -> Batch:
-    """Read a batch back (arrays are views of the payload: no copy)."""
-    end = payload.index(b"\n")
-    header = json.loads(payload[:end].decode("utf-8", "surrogatepass"))
-    pos = end + 1
-    arrays: dict[str, NDArray[Any]] = {}
-    for (name, dt), length in zip(_ARRAYS, header["lengths"], strict=True):
-        dtype = np.dtype(dt).newbyteorder("<")
-        arrays[name] = np.frombuffer(payload, dtype=dtype, count=length, offset=pos)
-        pos += length * dtype.itemsize
-    sh = Shingles(arrays["offsets"], arrays["hashes"], arrays["words"], arrays["line_hashes"], arrays["line_docs"])
-    return Batch(header["docs"], sh, arrays["matrix"].reshape(header["shape"]))
-
-
-def skipped_json(skipped: Sequence[Skipped], rel: str) -> str:
-    """A file's skips with their rel made relative to the file (a moved file keeps them)."""
-    if not skipped:
-        return "[]"  # most files: no JSON encoder made for them
-    rows = [[s.rel[len(rel) :] if s.rel.startswith(rel) else s.rel, s.reason.value, s.detail] for s in skipped]
-    return json.dumps(rows)  # ASCII: the lone surrogates of undecodable names escaped, as SQLite text must be UTF-8
-
-
-def skipped_from(text: str, rel: str) -> list[Skipped]:
-    if text == "[]":
-        return []  # the common case, without a JSON parse per file
-    return [Skipped(rel + suffix, SkipReason(reason), detail) for suffix, reason, detail in json.loads(text)]
-
-
 #: New batches are committed at most this often (a commit per batch of 256 files cost more
 #: than their hashing); a run killed midway loses at most this much of its stored work.
 COMMIT_EVERY_S = 2.0
@@ -332,9 +167,9 @@ class Cache:
     def __init__(self, path: Path, config: ScanConfig) -> None:
         self.path = path
         self.params = params_key(config)
-        self._db = _connect(path, create=True)
+        self._db = connect(path, create=True)
         try:
-            self.generation = _next_generation(self._db)  # this scan's number: batches it uses get it
+            self.generation = next_generation(self._db)  # this scan's number: batches it uses get it
         except BaseException:
             self._db.close()
             raise
@@ -364,7 +199,7 @@ class Cache:
             yield from self._db.execute(f"{head} ({','.join('?' * len(part))})", (self.params, *part))
 
     def _damage(self, sql: str, args: tuple[object, ...]) -> None:
-        """Drop a damaged value (it is computed afresh); the run warns once (see pipeline.py)."""
+        """Drop a damaged value (it is computed afresh); the run warns once (see runcache.py)."""
         self.damaged += 1
         self._db.execute(sql, args)
 
@@ -571,7 +406,7 @@ class Cache:
         self._mark_used(self._used)
         self._db.commit()
         keep = KEEP_SCANS if keep_scans is None else keep_scans
-        return _prune(self._db, self.generation, keep, MAX_BYTES if max_bytes is None else max_bytes, self.path)
+        return apply_policy(self._db, self.generation, keep, MAX_BYTES if max_bytes is None else max_bytes, self.path)
 
     def _mark_used(self, batch_ids: set[int]) -> None:
         self._db.executemany("UPDATE batches SET used=? WHERE id=?", ((self.generation, b) for b in sorted(batch_ids)))
@@ -610,284 +445,3 @@ def _unchanged(path: str, stamp: Stamp) -> bool:
     return f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}" == stamp.stat
 
 
-# --- the file: opening, layout, size policy; info, prune and clear for ``dedup cache`` ---
-
-
-def _make_private(path: Path) -> None:
-    """Create the cache's folder (0700) and file (0600) if missing: it holds absolute paths."""
-    if not path.parent.is_dir():
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0), 0o600)
-    os.close(fd)
-
-
-def _connect(path: Path, *, create: bool) -> sqlite3.Connection:
-    """The cache file in this version's layout; another layout (an older dedup) is started
-    afresh rather than misread.
-
-    Raises:
-        OSError: the folder or file cannot be made (``create``).
-        sqlite3.Error: the file is not an SQLite database, or cannot be written.
-    """
-    if create:
-        _make_private(path)
-    db = sqlite3.connect(path, timeout=30)
-    try:
-        db.execute("PRAGMA auto_vacuum=INCREMENTAL")  # takes effect in a new file: pruning gives space back
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=NORMAL")
-        # Checkpoint (the one step that syncs to disk in WAL mode) every 64 MB of log, not 4 MB:
-        # a first scan writes about 4 KB a document, and synced every 4 MB it took 30% longer.
-        db.execute("PRAGMA wal_autocheckpoint=16384")
-        db.execute("PRAGMA cache_size=-65536")  # 64 MB of pages: a transaction of new batches stays in memory
-        if db.execute("PRAGMA user_version").fetchone()[0] != CACHE_VERSION:
-            db.execute("BEGIN IMMEDIATE")  # one process resets it; another waits, then sees it done
-            if db.execute("PRAGMA user_version").fetchone()[0] != CACHE_VERSION:
-                old = db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0]
-                for table in _TABLES:
-                    db.execute(f"DROP TABLE IF EXISTS {table}")  # our fixed table names
-                db.execute(f"PRAGMA user_version={CACHE_VERSION}")
-                db.executescript(_SCHEMA)  # commits
-                if old:
-                    db.execute("VACUUM")  # an old file: gives its space back and takes auto_vacuum
-                with contextlib.suppress(OSError):
-                    os.chmod(path, 0o600)  # caches of older versions were world-readable
-            else:
-                db.commit()
-        db.executescript(_SCHEMA)
-    except BaseException:
-        db.close()
-        raise
-    return db
-
-
-def _next_generation(db: sqlite3.Connection) -> int:
-    """Count this scan (one short transaction: no lock is held across the run)."""
-    with db:
-        db.execute(
-            "INSERT INTO meta (key, value) VALUES ('scans', 1) ON CONFLICT (key) DO UPDATE SET value = value + 1"
-        )
-        return int(db.execute("SELECT value FROM meta WHERE key='scans'").fetchone()[0])
-
-
-@dataclass(frozen=True, slots=True)
-class Pruned:
-    """What pruning removed, and the cache's size on disk before and after."""
-
-    batches: int
-    contents: int
-    files: int
-    bytes_before: int
-    bytes_after: int
-
-
-def _disk_size(path: Path) -> int:
-    return sum(p.stat().st_size for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")) if p.is_file())
-
-
-def _prune(db: sqlite3.Connection, generation: int, keep_scans: int, max_bytes: int, path: Path) -> Pruned:
-    """The size policy: batches unused for ``keep_scans`` scans go, then the least recently
-    used while the rest pass ``max_bytes``; then the rows pointing into them, and the space."""
-    before = _disk_size(path)
-    batches = db.execute("DELETE FROM batches WHERE used <= ?", (generation - keep_scans,)).rowcount
-    total = int(db.execute("SELECT COALESCE(SUM(bytes), 0) FROM batches").fetchone()[0])
-    if total > max_bytes:
-        drop = []
-        for batch_id, size in db.execute("SELECT id, bytes FROM batches ORDER BY used, id").fetchall():
-            if total <= max_bytes:
-                break
-            drop.append((batch_id,))
-            total -= size
-        db.executemany("DELETE FROM batches WHERE id=?", drop)
-        batches += len(drop)
-    contents = db.execute("DELETE FROM content WHERE batch NOT IN (SELECT id FROM batches)").rowcount
-    # Batches no file points at any more (all their files changed or went away).
-    batches += db.execute("DELETE FROM batches WHERE id NOT IN (SELECT batch FROM content)").rowcount
-    files = db.execute(
-        "DELETE FROM seen WHERE NOT EXISTS"
-        " (SELECT 1 FROM content c WHERE c.digest = seen.digest AND c.params = seen.params)"
-    ).rowcount
-    db.commit()
-    if batches or contents or files:
-        db.execute("PRAGMA incremental_vacuum")  # freed pages back to the file system
-        db.commit()
-        with contextlib.suppress(sqlite3.OperationalError):  # busy: another scan is reading
-            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    return Pruned(batches, contents, files, before, _disk_size(path))
-
-
-def _shown(path: Path) -> str:
-    """A path for a one-line message: undecodable bytes and control characters escaped."""
-    text = os.fsdecode(path).encode("utf-8", "backslashreplace").decode("utf-8")
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
-
-
-def _open_existing(path: Path) -> sqlite3.Connection | None:
-    """An existing cache file for ``dedup cache``: None if there is none (or it is empty).
-
-    Raises:
-        CacheError: the path is a folder, or a file that is not a dedup cache.
-    """
-    shown = _shown(path)
-    if path.is_dir():
-        raise CacheError(f"the cache path is a folder, not a cache file: {shown}")
-    try:
-        with open_regular(path) as (f, _st):
-            head = f.read(len(_SQLITE_MAGIC))
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        raise CacheError(f"cannot read the cache file {shown}: {exc.strerror or exc}") from exc
-    if not head:
-        return None  # an empty file: what a scan killed as it created the cache leaves
-    if head != _SQLITE_MAGIC:
-        raise CacheError(f"not a dedup cache (not an SQLite file), left alone: {shown}")
-    try:
-        db = sqlite3.connect(path, timeout=30)
-        tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    except sqlite3.Error as exc:
-        raise CacheError(f"cannot read the cache file {shown}: {exc}") from exc
-    if not tables & {"seen", "content", "batches"} and tables:
-        db.close()
-        raise CacheError(f"not a dedup cache (an SQLite file of something else), left alone: {shown}")
-    return db
-
-
-def info(path: Path) -> dict[str, object]:
-    """What a cache file holds: for ``dedup cache info``.
-
-    Raises:
-        CacheError: the path is a folder, or not a dedup cache, or cannot be read.
-    """
-    db = _open_existing(path)
-    if db is None:
-        return {"path": str(path), "exists": False}
-    try:
-        version = db.execute("PRAGMA user_version").fetchone()[0]
-        if version != CACHE_VERSION:
-            return {"path": str(path), "exists": True, "layout": version, "bytes": _disk_size(path)}
-        count = {
-            table: db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]  # fixed table names
-            for table in ("seen", "content", "batches", "rankings", "results")
-        }
-        scans = db.execute("SELECT value FROM meta WHERE key='scans'").fetchone()
-    except sqlite3.Error as exc:
-        raise CacheError(f"cannot read the cache file {_shown(path)}: {exc}") from exc
-    finally:
-        db.close()
-    return {
-        "path": str(path),
-        "exists": True,
-        "layout": version,
-        "files": count["seen"],
-        "contents": count["content"],
-        "batches": count["batches"],
-        "rankings": count["rankings"],
-        "results": count["results"],
-        "scans": scans[0] if scans else 0,
-        "bytes": _disk_size(path),
-    }
-
-
-def prune(path: Path, keep_scans: int = KEEP_SCANS, max_bytes: int = MAX_BYTES) -> Pruned | None:
-    """Apply the size policy to a cache file now (``dedup cache prune``); None if there is none.
-
-    Raises:
-        CacheError: the path is a folder, or not a dedup cache, or cannot be written.
-    """
-    db = _open_existing(path)
-    if db is None:
-        return None
-    db.close()
-    try:
-        db = _connect(path, create=False)
-    except sqlite3.Error as exc:
-        raise CacheError(f"cannot open the cache file {_shown(path)}: {exc}") from exc
-    try:
-        row = db.execute("SELECT value FROM meta WHERE key='scans'").fetchone()
-        return _prune(db, row[0] if row else 0, keep_scans, max_bytes, path)
-    except sqlite3.Error as exc:
-        raise CacheError(f"cannot prune the cache file {_shown(path)}: {exc}") from exc
-    finally:
-        db.close()
-
-
-def clear(path: Path) -> bool:
-    """Delete a cache file (and its WAL side files); True if there was one.
-
-    Raises:
-        CacheError: the path is a folder or a file that is not a dedup cache (left alone).
-        OSError: it cannot be deleted.
-    """
-    db = _open_existing(path)  # refuses what is not a cache
-    if db is not None:
-        db.close()
-    found = False
-    for p in [path, Path(f"{path}-wal"), Path(f"{path}-shm")]:
-        if p.is_file():
-            p.unlink()
-            found = True
-    return found
-
-
-# --- whole results: JSON (documents as columns), compressed ---------------------------
-
-_MATCH_COLUMNS = ("a", "b", "jaccard", "containment", "rule")
-
-
-def encode_result(result: ScanResult) -> bytes:
-    """Serialise a ScanResult but its timings (JSON escapes lone surrogates of odd names)."""
-    columns = (result.docs if isinstance(result.docs, DocTable) else DocTable.of(result.docs)).columns()
-    paths: dict[str, int] = {}  # records of one file share its path: stored once
-    for p in columns["path"]:
-        paths.setdefault(p, len(paths))
-    body = {
-        "roots": list(result.roots),
-        "params": result.params,
-        "summary": dataclasses.asdict(result.summary),
-        "clusters": [
-            [c.cluster_id, [[getattr(m, f) for f in _MEMBER_FIELDS] for m in c.members]] for c in result.clusters
-        ],
-        "skipped": [[s.rel, s.reason.value, s.detail] for s in result.skipped],
-        "matches": {name: [getattr(m, name) for m in result.matches] for name in _MATCH_COLUMNS},
-        "warnings": list(result.warnings),
-    }
-    docs = {"docs": {**columns, "path": [paths[p] for p in columns["path"]]}, "paths": list(paths)}
-    # Two parts: the documents table is half the size, and is parsed only if it is used.
-    main = zlib.compress(json.dumps(body, separators=(",", ":")).encode("ascii"), 1)
-    table = zlib.compress(json.dumps(docs, separators=(",", ":")).encode("ascii"), 1)
-    return len(main).to_bytes(8, "little") + main + table
-
-
-def _doc_table(raw: bytes) -> DocTable:
-    body = json.loads(raw)
-    cols, paths = body["docs"], body["paths"]
-    return DocTable.from_columns({**cols, "path": [paths[i] for i in cols["path"]]})
-
-
-def decode_result(payload: bytes) -> ScanResult:
-    """The ScanResult ``encode_result`` stored (timings empty)."""
-    cut = 8 + int.from_bytes(payload[:8], "little")
-    body = json.loads(zlib.decompress(payload[8:cut]))
-    # Decompressed now (zlib's checksum catches a damaged value here), parsed when first used.
-    docs = DocTable.deferred(functools.partial(_doc_table, zlib.decompress(payload[cut:])))
-    matches = body["matches"]
-    return ScanResult(
-        roots=tuple(body["roots"]),
-        params=body["params"],
-        summary=Summary(**body["summary"]),
-        clusters=tuple(Cluster(cid, tuple(_member(v) for v in members)) for cid, members in body["clusters"]),
-        skipped=tuple(Skipped(rel, SkipReason(reason), detail) for rel, reason, detail in body["skipped"]),
-        docs=docs,
-        matches=tuple(map(Match, *(matches[name] for name in _MATCH_COLUMNS))),
-        warnings=tuple(body["warnings"]),
-    )
-
-
-_MEMBER_FIELDS = tuple(f.name for f in dataclasses.fields(Member))
-_REASONS = _MEMBER_FIELDS.index("reasons")  # the one field JSON gives back as a list
-
-
-def _member(values: list[Any]) -> Member:
-    values[_REASONS] = tuple(values[_REASONS])
-    return Member(*values)

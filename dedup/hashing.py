@@ -21,7 +21,8 @@ from numpy.typing import NDArray
 
 from . import candidates as cand
 from . import extract, signature
-from .cache import Hit, Stamp, skipped_from
+from .cache import Hit, Stamp
+from .cache_format import skipped_from
 from .config import ScanConfig
 from .engine import Engine, Startable
 from .options import RunOptions

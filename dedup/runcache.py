@@ -14,7 +14,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
-from .cache import Batch, Cache, Hit, Stamp
+from .cache import Cache, Hit, Stamp
+from .cache_format import Batch
 from .config import ScanConfig
 from .records import ScanResult, SourceFile
 from .sets import Chunk

@@ -15,7 +15,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dedup import ScanConfig, scan
-from dedup.cache import Cache, clear, decode, encode, info, params_key
+from dedup.cache import Cache, clear, info, params_key
+from dedup.cache_format import decode, encode
 from dedup.read import walk
 from dedup.records import DocBatch, SourceFile
 
@@ -251,7 +252,7 @@ def test_a_rescan_of_an_unchanged_folder_gives_the_stored_result(
 
 
 def test_a_stored_result_reads_its_document_table_only_when_used(corpus: Path) -> None:
-    from dedup.cache import decode_result, encode_result
+    from dedup.cache_format import decode_result, encode_result
 
     result = scan([corpus])
     again = decode_result(encode_result(result))
