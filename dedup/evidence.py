@@ -156,18 +156,11 @@ class Layout:
         self._lines: tuple[NDArray[np.int64], NDArray[np.bool_], NDArray[np.int64]] | None = None
         self._prose = -1
 
-    def most_own(self, own_shingles: int) -> int | None:
-        """At most how many words are own when ``own_shingles`` of the document's shingle set
-        are outside the other (None when shingles repeat). Each own token lies in a window
-        starting at it (or the last window, for the last ``size - 1`` tokens) that is outside
-        the other, and windows are distinct positions when no shingle repeats."""
-        return own_shingles + self.size - 1 if self.distinct else None
-
-    def prose_tokens(self) -> int:
-        """Tokens on prose lines."""
+    def facts(self) -> Facts:
+        """What the template test's bound needs of this document (small: kept per scan)."""
         if self._prose < 0:
             self._prose = int(np.count_nonzero(self.lines()[1]))
-        return self._prose
+        return Facts(self.distinct, self._prose, self.size)
 
     def lines(self) -> tuple[NDArray[np.int64], NDArray[np.bool_], NDArray[np.int64]]:
         """Per token its line and whether that is a prose line; the sentence ends before each line."""
@@ -181,6 +174,23 @@ class Layout:
             line_of = np.repeat(np.arange(len(counts)), counts)
             self._lines = (line_of, prose_lines[line_of], np.concatenate(([0], np.cumsum(ends))).astype(np.int64))
         return self._lines
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """A document's facts for the template test's bound: whether no shingle repeats, its
+    tokens on prose lines, its shingle size."""
+
+    distinct: bool
+    prose_tokens: int
+    size: int
+
+    def most_own(self, own_shingles: int) -> int | None:
+        """At most how many words are own when ``own_shingles`` of the document's shingle set
+        are outside the other (None when shingles repeat). Each own token lies in a window
+        starting at it (or the last window, for the last ``size - 1`` tokens) that is outside
+        the other, and windows are distinct positions when no shingle repeats."""
+        return own_shingles + self.size - 1 if self.distinct else None
 
 
 def own_text(text: str, other: NDArray[np.uint64], config: ScanConfig, seq: Sequence3 | None = None) -> OwnText:
@@ -221,6 +231,7 @@ def distinct_pages(
     config: ScanConfig,
     inter: int,
     layout_of: Callable[[int], Layout] | None = None,
+    facts_of: Callable[[int], Facts] | None = None,
 ) -> bool:
     """True when documents a and b each hold ``TEMPLATE_WORDS`` words of own prose the other
     lacks, and at least ``TEMPLATE_SHARE`` of the shingles they share or ``PROSE_SHARE`` of
@@ -229,7 +240,8 @@ def distinct_pages(
 
     Texts are read only when both sets have enough shingles outside the other to hold
     such a run (``inter`` is the size of their intersection); ``layout_of`` gives a
-    document's ``Layout`` (verify keeps them per document), else it is made from the text.
+    document's ``Layout`` (verify keeps them per document), else it is made from the text;
+    ``facts_of`` its ``Facts``, else they come from the layout.
     The side with fewer shingles of its own, the likelier to fall short, is measured first."""
     x, y = shingles.get(a), shingles.get(b)
     need = TEMPLATE_WORDS - config.shingle_size + 1
@@ -237,15 +249,16 @@ def distinct_pages(
         return False
     lay = layout_of if layout_of is not None else (lambda i: Layout(text_of(i), config))
     first, second = ((a, y, len(x)), (b, x, len(y))) if len(x) <= len(y) else ((b, x, len(y)), (a, y, len(x)))
+    facts = facts_of if facts_of is not None else (lambda i: lay(i).facts())
     for doc, other, size in (first, second):
-        layout = lay(doc)
-        most = layout.most_own(size - inter)  # a bound that settles most copies without measuring
+        known = facts(doc)
+        most = known.most_own(size - inter)  # a bound that settles most copies without measuring
         if most is not None and (
             most < TEMPLATE_WORDS
-            or (most < TEMPLATE_SHARE * inter and most < PROSE_SHARE * (layout.prose_tokens() - most))
+            or (most < TEMPLATE_SHARE * inter and most < PROSE_SHARE * (known.prose_tokens - most))
         ):
             return False
-        own = own_of(layout, other)
+        own = own_of(lay(doc), other)
         words = own.prose_words
         if words < TEMPLATE_WORDS or (words < TEMPLATE_SHARE * inter and words < PROSE_SHARE * own.shared_prose):
             return False

@@ -48,6 +48,14 @@ class Layouts:
         self.text_of, self.config = text_of, config
         self.kept: OrderedDict[int, tuple[evidence.Layout, int]] = OrderedDict()
         self.bytes = 0
+        self.known: dict[int, evidence.Facts] = {}  # small, never dropped: the bound asks every pair
+
+    def facts(self, i: int) -> evidence.Facts:
+        """A document's ``evidence.Facts``, laid out once however many pairs ask."""
+        found = self.known.get(i)
+        if found is None:
+            found = self.known[i] = self(i).facts()
+        return found
 
     def __call__(self, i: int) -> evidence.Layout:
         hit = self.kept.get(i)
@@ -56,7 +64,7 @@ class Layouts:
             return hit[0]
         text = self.text_of(i)
         layout = evidence.Layout(text, self.config)
-        cost = 4 * len(text) + 24 * layout.tokens  # the text, its windows, and line facts once asked
+        cost = len(text) + 24 * layout.tokens  # the text, its windows, and line facts once asked
         self.kept[i] = (layout, cost)
         self.bytes += cost
         while self.bytes > LAYOUT_BYTES and len(self.kept) > 1:
@@ -142,7 +150,9 @@ def verify(
         rule = judge(jac, con, len(x), len(y), config)
         if rule is None:
             continue
-        if text_of is not None and evidence.distinct_pages(a, b, shingles, text_of, config, inter, layout_of):
+        if text_of is not None and evidence.distinct_pages(
+            a, b, shingles, text_of, config, inter, layout_of, layout_of.facts if layout_of is not None else None
+        ):
             continue
         matches.append(Match(a, b, jac, con, rule))
     return matches

@@ -71,3 +71,19 @@ def test_layout_gives_own_text() -> None:
         assert distinct_pages(a, b, sh, texts.__getitem__, CONFIG, inter, layouts.__getitem__) == distinct_pages(
             a, b, sh, texts.__getitem__, CONFIG, inter
         )
+
+
+def test_a_scan_lays_each_text_out_once_across_calls() -> None:
+    """The pipeline verifies in slices and again per star centre, with one reader of texts."""
+    texts = corpus()
+    sh = shingle_batch(texts, CONFIG.shingle_size, CONFIG.char_shingle_size)
+    pairs = np.array(list(itertools.combinations(range(len(texts)), 2)), np.int64)
+    reads: Counter[int] = Counter()
+
+    def text_of(i: int) -> str:
+        reads[i] += 1
+        return texts[i]
+
+    first = [m for part in np.array_split(pairs, 5) for m in verify.verify(part, sh, CONFIG, text_of)]
+    assert first == verify.verify(pairs, sh, CONFIG, texts.__getitem__)
+    assert reads and max(reads.values()) == 1
