@@ -20,7 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import candidates as cand
-from . import extract, signature
+from . import extract, memory, signature
 from .cache import Hit, Stamp
 from .cache_format import skipped_from
 from .config import ScanConfig
@@ -363,7 +363,7 @@ def collect(chunks: Iterable[Chunk], sources: list[SourceFile], config: ScanConf
     matrices: list[NDArray[np.uint32]] = []
     skipped: list[Skipped] = []
     taken_ids = {src.rel for src in sources}  # a file's id is its path, whatever records come before it
-    for chunk in chunks:
+    for n, chunk in enumerate(chunks, start=1):
         skipped.extend(chunk.skipped)
         batch = unique_ids(chunk.docs, taken_ids)
         sh = chunk.shingles
@@ -374,15 +374,19 @@ def collect(chunks: Iterable[Chunk], sources: list[SourceFile], config: ScanConf
         store.add(sh, chunk.hashes_at)
         matrices.append(chunk.matrix)
         del chunk, sh, batch, anchors
+        if n % memory.EVERY == 0:
+            memory.give_back()  # what the chunks so far left in the C heap
     shingles = store.finish()
     anchors = cand.Anchors.join(anchor_parts, anchor_counts)  # empties anchor_parts
     sigs = signature.Signatures(_stack(matrices, config.num_perm), config.num_perm, config.seed)
+    memory.give_back()
     return Hashed(infos, shingles, anchors, sigs, skipped)
 
 
 def _stack(parts: list[NDArray[np.uint32]], num_perm: int) -> NDArray[np.uint32]:
-    """The rows of all parts in one matrix; each part is dropped from the list once copied,
-    so the peak is the matrix and a part, not twice the matrix."""
+    """The rows of all parts in one matrix; each part is dropped from the list once copied
+    (and the freed heap given back now and then), so the peak is the matrix and a few
+    parts, not twice the matrix."""
     out = np.empty((sum(len(p) for p in parts), num_perm), np.uint32)
     pos = 0
     parts.reverse()
@@ -391,4 +395,6 @@ def _stack(parts: list[NDArray[np.uint32]], num_perm: int) -> NDArray[np.uint32]
         out[pos : pos + len(part)] = part
         pos += len(part)
         del part
+        if len(parts) % memory.EVERY == 0:
+            memory.give_back()
     return out
