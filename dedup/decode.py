@@ -101,6 +101,10 @@ _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 _EXPORT_JSON = re.compile(rb'[ \t\r\n]*\{[ \t\r\n]*"schema"[ \t\r\n]*:[ \t\r\n]*"dedup\.scan/')
 _EXPORT_JSONL = re.compile(rb'\{"cluster": [0-9]+, "id": ')
 _EXPORT_CSV_COLUMNS = frozenset({b"path", b"cleanest", b"jaccard", b"containment"})
+_DECISIONS_JSON = re.compile(rb'[ \t\r\n]*\{[ \t\r\n]*"schema"[ \t\r\n]*:[ \t\r\n]*"dedup\.decisions/')
+_DECISIONS_JSONL = re.compile(rb'\{"id": .*"decision": .*"absolute_escaped": ')
+_DECISIONS_CSV = [b"id", b"path", b"record", b"record_id", b"kind", b"cluster", b"decision"]
+_HTML_REPORT = re.compile(rb'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">\n<meta name="generator" content="dedup')
 LINE_SEPARATORS = ("\x85", "\u2028", "\u2029")  # NEL, LINE SEPARATOR, PARAGRAPH SEPARATOR
 
 
@@ -128,7 +132,8 @@ def dedup_output(head: bytes) -> str | None:
     A folder scanned again often holds the last scan's export: read as a document it would
     be compared with the files it lists. Matched on what ``export`` writes first: the JSON
     export's ``"schema": "dedup.scan/``, the JSON Lines export's first member line, the CSV
-    export's header row (its leading columns, so a column added at the end still matches).
+    export's header row (its leading columns, so a column added at the end still matches);
+    the decision table's schema, first row or header; the HTML report's generator tag.
     Keep and drop lists are plain lists of names: nothing tells them from a user's text.
 
     Example:
@@ -145,6 +150,12 @@ def dedup_output(head: bytes) -> str | None:
     columns = first.rstrip(b"\r").split(b",")
     if columns[:2] == [b"cluster", b"id"] and set(columns) >= _EXPORT_CSV_COLUMNS:
         return "a dedup CSV export"
+    if _DECISIONS_JSON.match(head):
+        return "a dedup decision table (schema dedup.decisions)"
+    if _DECISIONS_JSONL.match(first) or columns[: len(_DECISIONS_CSV)] == _DECISIONS_CSV:
+        return "a dedup decision table"
+    if _HTML_REPORT.match(head):
+        return "a dedup HTML report"
     return None
 
 

@@ -529,6 +529,7 @@ def build_html(result: ScanResult, config: ScanConfig, *, text_budget: int = TEX
     title = "dedup report: " + ", ".join(_name(r) for r in result.roots)
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">\n'
+        f'<meta name="generator" content="dedup {html.escape(version)}">\n'  # rescans skip it
         f'<meta http-equiv="Content-Security-Policy" content="{csp}">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{html.escape(title)}</title>\n<style>{css}</style></head>\n<body>\n"
