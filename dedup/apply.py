@@ -17,6 +17,7 @@ dataset is written with ``--write`` (records.py of this feature: write_records).
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 from collections import Counter
@@ -29,12 +30,24 @@ from . import extract
 from .config import ScanConfig
 from .dataset import record_documents
 from .errors import ConfigError, InputError
-from .export import read_export
+from .export import SCHEMA
 from .lists import escape_name, unescape_name
 from .manifest import Manifest, blake2b_of, copy_file, link_temp, make_parents, move_file
 from .records import Locator, text_digest
+from .stdinput import STDIN
 
-__all__ = ["ACTIONS", "Plan", "Row", "Step", "build_plan", "check_file", "config_of", "load_rows", "run_plan"]
+__all__ = [
+    "ACTIONS",
+    "Plan",
+    "Row",
+    "Step",
+    "build_plan",
+    "check_file",
+    "config_of",
+    "is_stdin",
+    "load_rows",
+    "run_plan",
+]
 
 #: The actions on files: the first four act on dropped files, ``copy`` on kept ones.
 ACTIONS = ("quarantine", "link", "symlink", "delete", "copy")
@@ -97,20 +110,76 @@ def config_of(params: dict[str, Any]) -> ScanConfig:
         raise InputError(f"the export's params are not this dedup's: {exc}") from exc
 
 
+_NEEDS = "dedup apply needs the JSON export of dedup scan (dedup scan ... --output scan.json)"
+# Each decision-table column apply reads, and the JSON types it may hold.
+_COLUMNS: dict[str, tuple[type, ...]] = {
+    "id": (str,), "path": (str,), "record": (int, type(None)), "kind": (str,), "cluster": (int, type(None)),
+    "decision": (str,), "kept": (str, type(None)), "rule": (str,), "digest": (str,), "bytes": (int,),
+    "root": (str,), "absolute": (str,),
+}  # fmt: skip
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    """The export's JSON; a file that is not one JSON object (a decisions file, a list) says
+    what apply needs instead of the parser's words."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    except ValueError as exc:
+        raise InputError(f"{path} is not JSON: {_NEEDS}") from exc
+    if not isinstance(data, dict):
+        raise InputError(f"{path} is not a scan export: {_NEEDS}")
+    if str(data.get("schema", "")).startswith("dedup.decisions/"):
+        raise InputError(f"{path} is a --decisions file: {_NEEDS}")
+    return data
+
+
+def _row_problem(d: object) -> str | None:
+    """Why a decision-table row cannot be read, or None."""
+    if not isinstance(d, dict):
+        return "is not an object"
+    if not isinstance(d.get("decision"), str):
+        return "has no 'decision'"
+    if d["decision"] == "skipped":
+        return None
+    for key, types in _COLUMNS.items():
+        value = d.get(key, ...)
+        if value is ... or isinstance(value, bool) or not isinstance(value, types):
+            return f"has no {key!r}" if value is ... else f"has {key!r} of the wrong type ({value!r:.40})"
+    if d["bytes"] < 0:
+        return f"has a negative 'bytes' ({d['bytes']})"
+    return None
+
+
 def load_rows(path: Path) -> tuple[list[Row], ScanConfig]:
     """The decision table and settings of a JSON export.
 
     Raises:
-        InputError: not a JSON export, or one written before it held the decision table.
+        InputError: not a JSON export, one written before it held the decision table, or a
+            table with a row apply cannot read (checked whole before anything is planned).
     """
-    data = read_export(path)
+    data = _read_json(path)
+    if not str(data.get("schema", "")).startswith("dedup.scan/"):
+        raise InputError(f'{path} is not a dedup scan export (no "schema": "{SCHEMA}"): {_NEEDS}')
+    if data["schema"] != SCHEMA:
+        raise InputError(f"{path} uses schema {data['schema']}; this dedup reads {SCHEMA}")
     if "documents" not in data:
         raise InputError(f"{path} holds no decision table: scan again with this dedup to write one")
+    if not isinstance(data["documents"], list):
+        raise InputError(f"{path} is not a whole scan export: 'documents' is not a list")
+    if not isinstance(data.get("params", {}), dict):
+        raise InputError(f"{path} is not a whole scan export: 'params' is not an object")
     rows = []
-    for d in data["documents"]:
+    for n, d in enumerate(data["documents"], start=1):
+        problem = _row_problem(d)
+        if problem is not None:
+            raise InputError(f"{path} is not a whole scan export: document {n} {problem}")
         if d["decision"] == "skipped":
             continue
-        absolute = unescape_name(d["absolute_escaped"]) if d.get("absolute_escaped") else d["absolute"]
+        escaped = d.get("absolute_escaped")
+        absolute = unescape_name(escaped) if isinstance(escaped, str) and escaped else d["absolute"]
         rows.append(
             Row(d["id"], d["path"], d["record"], d["kind"], d["cluster"], d["decision"], d["kept"], d["rule"], d["digest"],
                 d["bytes"], d["root"], absolute)
@@ -118,11 +187,22 @@ def load_rows(path: Path) -> tuple[list[Row], ScanConfig]:
     return rows, config_of(data.get("params", {}))
 
 
+def is_stdin(row: Row) -> bool:
+    """Was this document read from standard input? Its file was a temporary copy, gone with
+    the scan (``absolute`` is ``-``; exports before that named the copy under a root ``-``)."""
+    if row.absolute == STDIN:
+        return True
+    return (
+        row.rel == STDIN and os.path.basename(row.root) == STDIN and os.path.basename(row.absolute).startswith("stdin.")
+    )
+
+
 def _base_folder(rows: Sequence[Row]) -> str:
     """The folder relative paths in a quarantine or copy are kept from: the scanned folder,
     or the folder holding all the roots when there were several (or files)."""
-    roots = {r.root for r in rows}
-    folders = {os.path.dirname(r) if r in {x.absolute for x in rows} else r for r in roots}
+    files = [r for r in rows if not is_stdin(r)]
+    roots = {r.root for r in files}
+    folders = {os.path.dirname(r) if r in {x.absolute for x in files} else r for r in roots}
     return os.path.commonpath(sorted(folders)) if folders else os.sep
 
 
@@ -132,6 +212,9 @@ def _below(folder: str, row: Row, base: str) -> str:
     if rel.startswith(os.pardir):
         rel = row.absolute.lstrip(os.sep)
     return os.path.join(os.path.abspath(folder), rel)
+
+
+_STDIN_LEFT = "standard input (-), not a file: never acted on"
 
 
 def build_plan(
@@ -162,7 +245,9 @@ def build_plan(
         for row in rows:
             if row.decision not in ("unique", "kept", "superset"):
                 continue
-            if row.record is not None:
+            if is_stdin(row):
+                plan.left.append((row, _STDIN_LEFT))
+            elif row.record is not None:
                 plan.left.append((row, "a record: records are written with --write, not copied as files"))
             else:
                 plan.steps.append(Step("copy", row, _below(folder, row, base) if folder else ""))
@@ -177,10 +262,14 @@ def build_plan(
         if row.decision not in targets:
             continue
         kept = by_id.get(row.kept or "")
-        if row.record is not None:
+        if is_stdin(row):
+            plan.left.append((row, _STDIN_LEFT))
+        elif row.record is not None:
             plan.left.append((row, "a record: records are never acted on as files (see --write)"))
         elif kept is None:
             plan.left.append((row, "its cluster's kept copy is not in the export"))
+        elif is_stdin(kept):
+            plan.left.append((row, "its kept copy is standard input, which cannot be checked again"))
         elif kept.absolute == row.absolute:
             plan.left.append((row, "the last copy: it is its cluster's kept copy"))
         elif row.absolute in staying:
@@ -237,6 +326,7 @@ class Outcome:
 
     done: int = 0
     bytes: int = 0
+    checked: int = 0  # steps that passed the checks (0: nothing was changed, nothing written)
     left: list[tuple[Row, str]] = field(default_factory=list)
 
 
@@ -247,6 +337,7 @@ def run_plan(
     *,
     scan: str,
     version: str,
+    folder: str | None = None,
     on_step: Callable[[int], None] | None = None,
 ) -> Outcome:
     """Check every file, write the manifest, then make the plan's changes one by one.
@@ -257,6 +348,8 @@ def run_plan(
         manifest_path: where the manifest goes (written before the first change).
         scan: the export the plan came from (recorded in the manifest).
         version: the dedup version (recorded).
+        folder: the folder files go to, made once a file passed its checks (not for a run
+            that can do nothing: it leaves no folder and no manifest).
         on_step: called with the number of each step before it is made (tests stop runs
             halfway through it).
 
@@ -287,6 +380,11 @@ def run_plan(
             outcome.left.append((step.row, why))
             continue
         ready.append((step, str(digest), _stat_key(step.row.absolute)))
+    outcome.checked = len(ready)
+    if not ready:
+        return outcome
+    if folder:
+        os.makedirs(folder, exist_ok=True)
     entries = [
         {
             "op": s.op,

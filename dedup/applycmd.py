@@ -7,17 +7,19 @@ and outcome with ``say`` and raise DedupError for a run that cannot go on.
 from __future__ import annotations
 
 import os
+import sys
+import textwrap
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from .apply import Outcome, Plan, Row, build_plan, load_rows, run_plan
+from .apply import Outcome, Plan, Row, build_plan, is_stdin, load_rows, run_plan
 from .dataset import RecordRow, write_records
 from .errors import ConfigError, InputError
 from .lists import escape_name
 from .manifest import undo
 
-__all__ = ["SHOWN", "apply_scan", "describe", "undo_run"]
+__all__ = ["SHOWN", "apply_scan", "describe", "fitted", "undo_run"]
 
 SHOWN = 10  # plan rows shown before "... and N more"
 _VERBS = {"quarantine": "move", "link": "hard-link", "symlink": "symlink", "delete": "delete", "copy": "copy"}
@@ -49,6 +51,39 @@ def describe(plan: Plan, say: Callable[[str], None], *, shown: int = SHOWN) -> N
             say(f"  {count:,} {reason}")
 
 
+def fitted(say: Callable[[str], None], width: int | None = None) -> Callable[[str], None]:
+    """``say`` with each line wrapped to the terminal's width (``COLUMNS``, else the
+    terminal's): a long path goes on over indented lines, so no line is wider than the
+    screen. Output to a file or pipe with no ``COLUMNS`` is not wrapped (paths stay whole)."""
+    cols = width or _width()
+    if cols is None:
+        return lambda line: say(line.rstrip())
+    cols = max(cols, 20)
+
+    def wrapped(line: str) -> None:
+        if len(line) <= cols:
+            say(line.rstrip())
+            return
+        indent = line[: len(line) - len(line.lstrip(" "))]
+        for part in textwrap.wrap(
+            line, cols, subsequent_indent=indent + "    ", break_on_hyphens=False, drop_whitespace=True
+        ):
+            say(part.rstrip())
+
+    return wrapped
+
+
+def _width() -> int | None:
+    """The width lines must fit: ``COLUMNS`` when set, else the terminal's; None for neither."""
+    env = os.environ.get("COLUMNS", "")
+    if env.strip().isdigit() and int(env) > 0:
+        return int(env)
+    try:
+        return os.get_terminal_size(sys.stdout.fileno()).columns if sys.stdout.isatty() else None
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
 def _manifest_path(action: str, folder: str | None, given: Path | None) -> Path:
     """Where the manifest goes: as given; in the quarantine folder; beside the copy folder;
     else in the working directory under a dated name."""
@@ -78,12 +113,16 @@ def apply_scan(
     say: Callable[[str], None],
     version: str,
 ) -> int:
-    """Plan, and with an action and a yes, act. Returns the exit code (0).
+    """Plan, and with an action and a yes, act. Returns the exit code: 0, or 1 when an action
+    could do nothing (every planned file changed since the scan: no folder, no manifest).
 
     Raises:
         InputError: the export cannot be read.
         ConfigError: the options do not fit together, or the manifest's place is taken.
     """
+    say = fitted(say)
+    if annotate and write is None:
+        raise ConfigError("--annotate adds a field to the records --write writes: give --write FILE too")
     rows, config = load_rows(export)
     if write is not None:
         _write_dataset(rows, config, write, annotate, supersets, say)
@@ -94,7 +133,8 @@ def apply_scan(
     plan = build_plan(rows, action or "quarantine", folder=folder, supersets=supersets)
     if action is None:
         describe(plan, say)
-        say("Nothing changed (a dry run): add --quarantine DIR, --link, --symlink, --copy-kept DIR or --delete.")
+        say("Nothing changed (a dry run). To act, add one of:")
+        say("  --quarantine DIR, --link, --symlink, --copy-kept DIR, --delete")
         return 0
     if action in ("quarantine", "copy") and not folder:
         raise ConfigError(f"{action} needs a folder")
@@ -110,9 +150,11 @@ def apply_scan(
     if not confirm(plan):
         say("Nothing changed.")
         return 0
-    if folder:
-        os.makedirs(folder, exist_ok=True)
-    outcome = run_plan(plan, config, where, scan=str(export), version=version)
+    outcome = run_plan(plan, config, where, scan=str(export), version=version, folder=folder)
+    if not outcome.checked:
+        say(f"Nothing changed: all {len(plan.steps):,} planned files were left alone (no manifest written)")
+        _left(outcome, say)
+        return 1
     _report(outcome, action, where, say)
     return 0
 
@@ -127,14 +169,18 @@ def _inside_inputs(folder: str, rows: list[Row]) -> bool:
 def _report(outcome: Outcome, action: str, manifest: Path, say: Callable[[str], None]) -> None:
     verb = {"quarantine": "moved", "link": "linked", "symlink": "linked", "delete": "deleted", "copy": "copied"}
     say(f"Done: {verb[action]} {outcome.done:,} files ({_size(outcome.bytes)}). Manifest: {manifest}")
+    _left(outcome, say)
+    if action != "delete":
+        say(f"To put everything back: dedup undo {manifest}")
+
+
+def _left(outcome: Outcome, say: Callable[[str], None]) -> None:
     if outcome.left:
         say(f"Not acted on: {len(outcome.left):,}")
         for _row, reason in outcome.left[:SHOWN]:
             say(f"  {reason}")
         if len(outcome.left) > SHOWN:
-            say(f"  ... and {len(outcome.left) - SHOWN:,} more (see the manifest)")
-    if action != "delete":
-        say(f"To put everything back: dedup undo {manifest}")
+            say(f"  ... and {len(outcome.left) - SHOWN:,} more" + (" (see the manifest)" if outcome.checked else ""))
 
 
 def _write_dataset(
@@ -147,18 +193,24 @@ def _write_dataset(
     records = [
         RecordRow(r.record, r.decision, r.cluster, r.rule, r.kept, r.digest, r.absolute, r.rel)
         for r in rows
-        if r.record is not None
+        if r.record is not None and not is_stdin(r)
     ]
+    piped = any(r.record is not None and is_stdin(r) for r in rows)
+    if not records and piped:
+        raise InputError("--write: the scan's records came from standard input, which cannot be read again")
     if not records:
         raise InputError("--write: the scan holds no records (JSON Lines or JSON inputs)")
     done = write_records(records, config, out, annotate=annotate, supersets=supersets)  # type: ignore[arg-type]
     say(f"Wrote {done.written:,} records of {done.files:,} files to {out} ({done.dropped:,} dropped records left out)")
     for path, reason in done.left:
         say(f"  left out {path}: {reason}")
+    if piped:
+        say("  left out -: standard input, which cannot be read again")
 
 
 def undo_run(manifest: Path, say: Callable[[str], None]) -> int:
     """Undo an apply run; 0 when everything was put back, 1 when a step was refused."""
+    say = fitted(say)
     result = undo(manifest)
     say(f"Restored {result.restored:,} files ({result.untouched:,} steps had not been done).")
     for _path, reason in result.refused:

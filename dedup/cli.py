@@ -464,6 +464,8 @@ def scan_command(
     **options: Any,
 ) -> None:
     """Scan PATHS (folders and files; - for standard input) for near-duplicate documents."""
+    if sum(str(p) == "-" for p in paths) > 1:
+        raise FatalError("- (standard input) is given more than once: it can be read once")
     config = config_from(options)
     if ray_address is not None and engine != "ray":
         raise click.UsageError("--ray-address needs --engine ray")

@@ -27,7 +27,9 @@ digest             string    digest of the text as hashed: UTF-8 length (high 32
                              (low 32), 16 hex digits; null for skipped entries
 bytes              int64     bytes of source the document accounts for (0 for skipped entries)
 root               string    the scanned folder or file it was found under, as an absolute path
-absolute           string    absolute path of its file (a record's file for records)
+                             (``-`` for standard input)
+absolute           string    absolute path of its file (a record's file for records); ``-`` for
+                             standard input, whose temporary copy is gone after the scan
 absolute_escaped   string    the absolute path escaped by ``lists.escape_name`` (exact, undo with
                              ``lists.unescape_name``) when it is not valid UTF-8; else null
 detail             string    why it was skipped (skipped entries); else empty
@@ -52,6 +54,7 @@ from .errors import ConfigError
 from .extras import require_pyarrow
 from .lists import escape_name, export_text
 from .records import DocTable, ScanResult
+from .stdinput import STDIN, is_stdin_copy
 
 __all__ = [
     "COLUMNS",
@@ -135,8 +138,8 @@ def decision_rows(result: ScanResult) -> Iterator[dict[str, Any]]:
     ):  # fmt: skip
         cluster_id, decision, rule, kept_id = placed.get(doc_id, (None, "unique", "", None))
         absolute = absolutes.get(path)
-        if absolute is None:
-            absolute = absolutes[path] = os.path.abspath(path)
+        if absolute is None:  # standard input is "-": its temporary copy is gone after the run
+            absolute = absolutes[path] = STDIN if is_stdin_copy(path) else os.path.abspath(path)
         yield {
             "id": doc_id,
             "path": rel,
@@ -149,11 +152,12 @@ def decision_rows(result: ScanResult) -> Iterator[dict[str, Any]]:
             "kept": kept_id,
             "digest": f"{digest:016x}",
             "bytes": size,
-            "root": one_root or root_abs.get(_root_for(rel, roots), ""),
+            "root": STDIN if absolute == STDIN else one_root or root_abs.get(_root_for(rel, roots), ""),
             "absolute": absolute,
             "detail": "",
         }
     for k in result.skipped:
+        piped = k.rel == STDIN and STDIN in roots
         yield {
             "id": k.rel,
             "path": k.rel,
@@ -166,8 +170,8 @@ def decision_rows(result: ScanResult) -> Iterator[dict[str, Any]]:
             "kept": None,
             "digest": None,
             "bytes": 0,
-            "root": os.path.abspath(_root_for(k.rel, roots)),
-            "absolute": _absolute_of_skipped(k.rel, roots),
+            "root": STDIN if piped else os.path.abspath(_root_for(k.rel, roots)),
+            "absolute": STDIN if piped else _absolute_of_skipped(k.rel, roots),
             "detail": k.detail,
         }
 

@@ -24,6 +24,7 @@ from typing import IO, Any
 from .atomic import write_atomic
 from .errors import ExportError
 from .records import DocInfo, ScanResult
+from .stdinput import is_stdin_copy
 
 __all__ = ["absolute_id", "escape_name", "export_text", "name_bytes", "unescape_name", "write_lists"]
 
@@ -122,6 +123,8 @@ def unescape_name(s: str) -> str:
 def absolute_id(doc: DocInfo) -> str:
     """A document's id with its file's absolute path for the relative one: the path itself
     for a whole file, ``/abs/file.jsonl:id`` for a record (never a file's name alone)."""
+    if is_stdin_copy(doc.locator.path):  # standard input is "-", not its temporary copy
+        return doc.doc_id
     path = os.path.abspath(doc.locator.path)
     return path if doc.record is None else path + doc.doc_id[len(doc.rel) :]
 

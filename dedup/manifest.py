@@ -150,6 +150,9 @@ class Manifest:
             raise InputError(f"cannot read {path}: {exc}") from exc
         if not isinstance(data, dict) or data.get("schema") != SCHEMA:
             raise InputError(f'{path} is not a dedup apply manifest (no "schema": "{SCHEMA}")')
+        problem = _malformed(data)
+        if problem is not None:
+            raise InputError(f"{path} is not a whole dedup apply manifest: {problem}")
         return cls(path, data)
 
     @property
@@ -163,6 +166,29 @@ class Manifest:
             return
         write_text_atomic(self.path, json.dumps(self.data, ensure_ascii=False, indent=1) + "\n")
         self._saved_at = time.monotonic()
+
+
+_OPS = ("move", "link", "symlink", "delete", "copy")
+
+
+def _malformed(data: dict[str, Any]) -> str | None:
+    """What makes a manifest unusable for undo (checked before any step is undone), or None."""
+    steps = data.get("steps")
+    if not isinstance(steps, list):
+        return 'no "steps" list'
+    if not isinstance(data.get("folders", []), list) or not all(isinstance(f, str) for f in data.get("folders", [])):
+        return '"folders" is not a list of paths'
+    for n, step in enumerate(steps, start=1):
+        if not isinstance(step, dict):
+            return f"step {n} is not an object"
+        if step.get("op") not in _OPS:
+            return f"step {n} has no known op (one of {', '.join(_OPS)})"
+        need = ["path", "blake2b"] + ([] if step["op"] == "delete" else ["to"])
+        need += ["kept"] if step["op"] in ("link", "symlink") else []
+        for key in need:
+            if not isinstance(step.get(key), str) or not step[key]:
+                return f"step {n} has no {key!r}"
+    return None
 
 
 def exact(path: str) -> str:

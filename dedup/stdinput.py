@@ -23,7 +23,7 @@ import tempfile
 import weakref
 from typing import BinaryIO
 
-__all__ = ["STDIN", "stdin_path"]
+__all__ = ["STDIN", "is_stdin_copy", "stdin_path"]
 
 #: The path that names standard input on the command line, and the ``rel`` of its file.
 STDIN = "-"
@@ -68,6 +68,12 @@ def stdin_path(stream: BinaryIO | None = None) -> str:
         shutil.copyfileobj(source, out, _BLOCK)
     _spooled[source] = (os.getpid(), path)
     return path
+
+
+def is_stdin_copy(path: str) -> bool:
+    """Is ``path`` this process's copy of standard input? Outputs name it ``-``, never by
+    the temporary path, which is gone when the run ends."""
+    return any(pid == os.getpid() and path == copy for pid, copy in _spooled.values())
 
 
 def _lock(folder: str) -> None:

@@ -172,9 +172,10 @@ def test_nothing_moves_when_the_kept_copy_changed(tree: Path, tmp_path: Path) ->
     (tree / PLAIN).write_text("something else entirely", encoding="utf-8")
     before = tree_state(tree)
     code, out = apply(str(tmp_path / "scan.json"), "--quarantine", str(tmp_path / "q"), "--yes")
-    assert code == 0, out
+    assert code == 1, out  # nothing could be done: no folder, no manifest, no "Done"
     assert tree_state(tree) == before
     assert "its kept copy changed since the scan" in out
+    assert not (tmp_path / "q").exists() and "Done" not in out
 
 
 def test_undo_refuses_where_something_changed_since(tree: Path, tmp_path: Path) -> None:
