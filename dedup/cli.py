@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 from rich.console import Console
 
-from . import __version__, export, report
+from . import __version__, export, report, usage
 from . import cache as sigcache
 from .config import ScanConfig
 from .errors import ConfigError, DedupError, Interrupted
@@ -119,6 +119,9 @@ class _Program(click.Group):
     stopped run from duplicates found.
     """
 
+    command_class = usage.Command  # an option given twice is a usage error
+    group_class = usage.Group
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -149,7 +152,10 @@ class _Program(click.Group):
             code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         except click.ClickException as exc:
             _flush_stdout()
-            exc.show()
+            if isinstance(exc, click.UsageError) and not isinstance(exc, click.exceptions.NoArgsIsHelpError):
+                _say(usage.usage_line(exc))  # one line, as the README promises
+            else:
+                exc.show()
             code = exc.exit_code
         except click.exceptions.Abort:
             _say("Error: aborted")

@@ -245,8 +245,7 @@ def test_contradicting_outputs_are_usage_errors(
     args = [str(tmp_path / a) if a in ("L", "c.json", "c.csv") else a for a in args]
     result = runner.invoke(main, ["scan", str(pair), *args])
     assert result.exit_code == 2
-    assert result.stderr.startswith("Usage: ")
-    assert re.search(r"\nError: .*(both write to|contradicts the extension)", result.stderr)
+    assert re.fullmatch(r"Error: .*(both write to|contradicts the extension).*\n", result.stderr)
     assert result.stdout == ""
     assert sorted(os.listdir(tmp_path)) == ["corpus"]
     assert os.listdir(private_cache) == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from conftest import SAMPLES
 
@@ -30,3 +31,37 @@ def test_decision_tables_and_html_report_in_the_folder_are_dedup_output(tmp_path
     reasons = {k.rel: k.reason for k in again.skipped}
     assert reasons == {name: SkipReason.DEDUP_OUTPUT for name in ("d.csv", "d.json", "d.jsonl", "r.html")}
     assert len(again.docs) == len(list(SAMPLES.iterdir()))
+
+
+@pytest.mark.parametrize("option", ["-o", "--decisions", "--html", "--keep-list", "--drop-list"])
+def test_an_output_option_given_twice_is_a_usage_error(tmp_path: Path, option: str) -> None:
+    suffix = ".html" if option == "--html" else ".json"
+    first, second = tmp_path / f"o1{suffix}", tmp_path / f"o2{suffix}"
+    result = CliRunner().invoke(main, ["scan", str(SAMPLES), "-q", option, str(first), option, str(second)])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: ") and result.stderr.count("\n") == 1, result.stderr
+    assert "more than once" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["scan", str(SAMPLES), "--top", "-1"],
+        ["scan", str(SAMPLES), "--no-such-option"],
+        ["scan"],
+        ["cache", "info", "--bogus"],
+        ["explain", str(SAMPLES)],
+        ["nosuchcommand"],
+    ],
+)
+def test_a_usage_error_is_one_error_line(args: list[str]) -> None:
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: ") and result.stderr.count("\n") == 1, result.stderr
+    assert result.stdout == ""
+
+
+def test_no_command_still_shows_the_help() -> None:
+    result = CliRunner().invoke(main, [])
+    assert "Commands:" in result.output
