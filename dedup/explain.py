@@ -38,7 +38,7 @@ from .errors import InputError
 from .extract import extract
 from .read import walk
 from .records import Document, MatchRule, Skipped
-from .report import display, percent
+from .report import display, display_name, percent
 from .shingle import shingle_batch
 from .signature import signatures
 
@@ -347,8 +347,8 @@ def renderables(e: Explanation) -> list[RenderableType]:
     c = e.config
     docs = _grid(
         [
-            ("A", display(e.a.doc_id) + Text(f"  {e.a.words:,} words, {e.a.shingles:,} shingles", style="dim")),
-            ("B", display(e.b.doc_id) + Text(f"  {e.b.words:,} words, {e.b.shingles:,} shingles", style="dim")),
+            ("A", display_name(e.a.doc_id) + Text(f"  {e.a.words:,} words, {e.a.shingles:,} shingles", style="dim")),
+            ("B", display_name(e.b.doc_id) + Text(f"  {e.b.words:,} words, {e.b.shingles:,} shingles", style="dim")),
         ]
     )
     head = Panel(docs, title=Text("dedup explain"), title_align="left", expand=False, box=box.ROUNDED)

@@ -39,6 +39,7 @@ from numpy.typing import NDArray
 from . import evidence, extract, shingle
 from .atomic import write_text_atomic
 from .config import ScanConfig
+from .lists import escape_name
 from .records import Cluster, DocInfo, Match, Member, ScanResult, text_digest
 from .report import display, human_bytes
 
@@ -357,7 +358,7 @@ def report_order(clusters: Sequence[Cluster]) -> list[Cluster]:
 
 def _member_row(m: Member) -> list[object]:
     """One member as report.js reads it (see ``M_`` there)."""
-    return [_name(m.doc_id), m.words, m.size, round(m.jaccard, 4), round(m.containment, 4), round(m.in_cleanest, 4),
+    return [escape_name(m.doc_id), m.words, m.size, round(m.jaccard, 4), round(m.containment, 4), round(m.in_cleanest, 4),
             m.rule, m.own_words, m.boilerplate_words, m.decision, round(m.penalty, 4),
             [_name(r) for r in m.reasons]]  # fmt: skip
 
@@ -367,7 +368,7 @@ def _cluster_data(result: ScanResult, config: ScanConfig, version: str) -> dict[
     by_reason = Counter(str(item.reason) for item in result.skipped)
     return {
         "version": version,
-        "roots": [_name(r) for r in result.roots],
+        "roots": [escape_name(r) for r in result.roots],
         "summary": {
             "files": s.files,
             "documents": s.documents,
@@ -380,7 +381,7 @@ def _cluster_data(result: ScanResult, config: ScanConfig, version: str) -> dict[
             "matches": s.matches,
         },
         "skipped_by_reason": sorted(by_reason.items(), key=lambda kv: (-kv[1], kv[0])),
-        "skipped": [[_name(x.rel), str(x.reason), _name(x.detail)] for x in result.skipped[:MAX_SKIPPED]],
+        "skipped": [[escape_name(x.rel), str(x.reason), _name(x.detail)] for x in result.skipped[:MAX_SKIPPED]],
         "thresholds": {
             "jaccard": config.jaccard_threshold,
             "containment": config.containment_threshold,
@@ -526,7 +527,7 @@ def build_html(result: ScanResult, config: ScanConfig, *, text_budget: int = TEX
         f"default-src 'none'; script-src {_csp_hash(js)}; style-src {_csp_hash(css)}; "
         "img-src data:; base-uri 'none'; form-action 'none'"
     )
-    title = "dedup report: " + ", ".join(_name(r) for r in result.roots)
+    title = "dedup report: " + ", ".join(escape_name(r) for r in result.roots)
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">\n'
         f'<meta name="generator" content="dedup {html.escape(version)}">\n'  # rescans skip it

@@ -26,6 +26,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from .lists import escape_name
 from .records import Cluster, Member, ScanResult, Skipped
 
 if TYPE_CHECKING:  # only `dedup eval` needs the module: not imported for every scan
@@ -38,6 +39,7 @@ __all__ = [
     "by_savings",
     "bytes_saved",
     "display",
+    "display_name",
     "human_bytes",
     "percent",
     "render",
@@ -102,6 +104,12 @@ def display(s: str, style: str = "") -> Text:
     return Text(s, style=style)
 
 
+def display_name(s: str, style: str = "") -> Text:
+    """A file name or id as the keep/drop lists and ``dedup apply`` write it (``escape_name``):
+    ``lat\\xe9.txt`` and ``new\\nline.txt``, so two undecodable names never look alike."""
+    return Text(escape_name(s), style=style)
+
+
 def human_bytes(n: int) -> str:
     """Bytes in decimal units with one decimal ("3.4 KB"), as file managers show them."""
     if n < 1000:
@@ -130,7 +138,7 @@ def _summary(result: ScanResult) -> Panel:
     if by_reason:
         parts = ", ".join(f"{reason} {n:,}" for reason, n in sorted(by_reason.items(), key=lambda kv: (-kv[1], kv[0])))
         skipped.append(f" ({parts})")
-    roots = Text(", ").join(display(root) for root in result.roots) if result.roots else Text("—")
+    roots = Text(", ").join(display_name(root) for root in result.roots) if result.roots else Text("—")
 
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True)
@@ -178,9 +186,9 @@ def by_savings(clusters: Sequence[Cluster]) -> list[Cluster]:
 
 def _name_lines(member: Member) -> list[Text]:
     """The id, plus where a record lives when the id does not already say so."""
-    lines = [display(member.doc_id)]
+    lines = [display_name(member.doc_id)]
     if member.record is not None and member.doc_id != f"{member.rel}:{member.record}":
-        lines.append(display(f"{member.rel}:{member.record}", style="dim"))
+        lines.append(display_name(f"{member.rel}:{member.record}", style="dim"))
     return lines
 
 
@@ -295,7 +303,7 @@ def _skipped_table(skipped: Iterable[Skipped], total: int, *, verbose: bool) -> 
     table.add_column(Text("reason"), no_wrap=True)
     table.add_column(Text("detail"), overflow="fold", min_width=12)
     for item in shown:
-        table.add_row(display(item.rel), display(str(item.reason)), display(item.detail))
+        table.add_row(display_name(item.rel), display(str(item.reason)), display(item.detail))
     parts: list[RenderableType] = [table]
     more = max(total, len(items)) - len(shown)
     if more > 0:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -65,3 +66,23 @@ def test_a_usage_error_is_one_error_line(args: list[str]) -> None:
 def test_no_command_still_shows_the_help() -> None:
     result = CliRunner().invoke(main, [])
     assert "Commands:" in result.output
+
+
+def test_the_report_writes_names_as_the_lists_do(tmp_path: Path) -> None:
+    folder = tmp_path / "odd"
+    folder.mkdir()
+    text = (SAMPLES / "000_8bcd120cc8060ff3.txt").read_bytes()
+    names = [b"lat\xe9.txt", b"lat\xe8.txt", b"new\nline.txt"]
+    for name in names:
+        (folder / os.fsdecode(name)).write_bytes(text)
+    keep = tmp_path / "keep.txt"
+    drop = tmp_path / "drop.txt"
+    result = CliRunner().invoke(
+        main, ["scan", str(folder), "--keep-list", str(keep), "--drop-list", str(drop)], terminal_width=200
+    )
+    assert result.exit_code == 0, result.output
+    listed = keep.read_text().splitlines() + drop.read_text().splitlines()
+    assert sorted(listed) == ["lat\\xe8.txt", "lat\\xe9.txt", "new\\nline.txt"]
+    for name in listed:
+        assert name in result.stdout
+    assert "\ufffd" not in result.stdout and "⏎" not in result.stdout
