@@ -180,6 +180,10 @@ def anchor_pairs(anchors: Anchors, n: int, min_anchors: int, max_anchor_docs: in
     return np.stack([a[ok], b[ok]], axis=1)
 
 
+#: Pairs whose signatures ``signature_filter`` compares at a time.
+FILTER_STEP = 1 << 14
+
+
 def signature_filter(
     pairs: NDArray[np.int64], sigs: Signatures, sizes: NDArray[np.int64], config: ScanConfig
 ) -> NDArray[np.int64]:
@@ -187,7 +191,13 @@ def signature_filter(
     if len(pairs) == 0:
         return pairs
     a, b = pairs[:, 0], pairs[:, 1]
-    j = np.count_nonzero(sigs.matrix[a] == sigs.matrix[b], axis=1) / sigs.num_perm
+    # Slots compared a slice of pairs at a time: two whole gathered copies of the matrix
+    # (num_perm * 4 bytes a pair each) were the candidate stage's peak.
+    same = np.empty(len(pairs), np.int64)
+    for at in range(0, len(pairs), FILTER_STEP):
+        sa_, sb_ = a[at : at + FILTER_STEP], b[at : at + FILTER_STEP]
+        same[at : at + FILTER_STEP] = np.count_nonzero(sigs.matrix[sa_] == sigs.matrix[sb_], axis=1)
+    j = same / sigs.num_perm
     sa, sb = sizes[a].astype(np.float64), sizes[b].astype(np.float64)
     small = np.maximum(np.minimum(sa, sb), 1.0)
     # |A ∩ B| = J (|A| + |B|) / (1 + J); containment of the smaller side in the larger.

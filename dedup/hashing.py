@@ -113,8 +113,10 @@ def hash_files(sources: Sequence[SourceFile | Part], config: ScanConfig) -> Chun
                 flush()
     if pending:
         flush()
-    matrix = np.concatenate([m for _, m in parts]) if parts else np.zeros((0, config.num_perm), np.uint32)
     shingles = Shingles.concat([sh for sh, _ in parts])
+    matrices = [m for _, m in parts]
+    parts.clear()  # the rows are dropped as they are copied: the peak is one matrix, not two
+    matrix = _stack(matrices, config.num_perm)
     return Chunk(DocBatch.concat(docs), tuple(skipped), shingles, matrix, tuple(counts))
 
 
@@ -387,6 +389,8 @@ def _stack(parts: list[NDArray[np.uint32]], num_perm: int) -> NDArray[np.uint32]
     """The rows of all parts in one matrix; each part is dropped from the list once copied
     (and the freed heap given back now and then), so the peak is the matrix and a few
     parts, not twice the matrix."""
+    if len(parts) == 1 and parts[0].flags.c_contiguous and parts[0].dtype == np.uint32:
+        return parts.pop()  # one chunk (a run of one task): no copy, no second matrix
     out = np.empty((sum(len(p) for p in parts), num_perm), np.uint32)
     pos = 0
     parts.reverse()
