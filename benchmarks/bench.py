@@ -180,7 +180,8 @@ class Generator:
         return header, footer
 
     def _words(self, rng: np.random.Generator, n: int) -> list[str]:
-        return self.vocab[self.table[rng.integers(0, 1 << self.TABLE_BITS, n)]].tolist()  # type: ignore[no-any-return]
+        words: list[str] = self.vocab[self.table[rng.integers(0, 1 << self.TABLE_BITS, n)]].tolist()
+        return words
 
     def block(self, b: int) -> list[tuple[str, int, str]]:
         """The (text, source index, kind) of documents b*BLOCK .. (b+1)*BLOCK-1; kind "original" or a copy kind."""

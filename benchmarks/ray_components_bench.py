@@ -51,7 +51,7 @@ def main() -> int:
     args = parser.parse_args()
     edges = graph(args.docs, args.seed)
     print(f"{args.docs:,} documents, {len(edges):,} edges")
-    matches = [Match(int(a), int(b), 1.0, 1.0, "jaccard") for a, b in edges.tolist()]  # type: ignore[arg-type]
+    matches = [Match(int(a), int(b), 1.0, 1.0, "jaccard") for a, b in edges.tolist()]
     t = time.perf_counter()
     local = local_components(args.docs, matches)
     local_s = time.perf_counter() - t

@@ -87,7 +87,7 @@ def test_unknown_engine_and_bad_jobs_are_config_errors() -> None:
 
 def test_batch_items() -> None:
     assert engine.batch_items([1, 2, 3]) == 3
-    assert engine.batch_items(x for x in ()) == 1
+    assert engine.batch_items(x for x in range(0)) == 1
 
 
 def test_every_module_imports_alone_and_stages_import_no_engine() -> None:

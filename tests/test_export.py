@@ -253,7 +253,7 @@ def test_failed_serialisation_keeps_the_old_file(tmp_path: Path) -> None:
 
 def test_failure_midway_through_the_rows_keeps_the_old_file(tmp_path: Path) -> None:
     result = small_result()
-    bad = Member("z", "z", 1, 1, False, 0.5, 0.5, 0.5, (None,))  # type: ignore[arg-type]
+    bad = Member("z", "z", 1, 1, False, 0.5, 0.5, 0.5, (None,))  # type: ignore[arg-type]  # a bad value on purpose: its row fails the write
     clusters = (*result.clusters, Cluster(3, (result.clusters[0].members[0], bad)))
     broken = ScanResult(result.roots, result.params, result.summary, clusters, result.skipped)
     for name in ("scan.jsonl", "scan.csv"):

@@ -31,7 +31,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from saboteur import FAULTS, Saboteur
 
-from dedup import ScanConfig, scan
+from dedup import ScanConfig, ScanResult, scan
 from dedup.corpus import main as corpus_main
 
 DOCUMENTED_EXITS = {0, 1, 2, 129, 130, 141, 143}
@@ -244,8 +244,8 @@ def test_results_after_damage_match_a_clean_scan_of_the_damaged_tree(corpus: Pat
     clean = scan([corpus], ScanConfig(jobs=1))
     rel = str(victim.relative_to(corpus))
 
-    def groups(r: object) -> list[tuple[str, ...]]:
-        return [tuple(m.doc_id for m in c.members) for c in r.clusters]  # type: ignore[attr-defined]
+    def groups(r: ScanResult) -> list[tuple[str, ...]]:
+        return [tuple(m.doc_id for m in c.members) for c in r.clusters]
 
     assert rel not in {m for g in groups(hurt) for m in g}
     # Every cluster of the damaged run is a cluster of the clean run, or one without the victim.
@@ -324,8 +324,8 @@ def test_any_file_names_scan_alike_with_and_without_cache(names: list[bytes]) ->
         again = scan([root], ScanConfig(jobs=1), cache=cache)
         without = scan([root], ScanConfig(jobs=1))
 
-        def shape(r: object) -> list[list[str]]:
-            return [[m.doc_id for m in c.members] for c in r.clusters]  # type: ignore[attr-defined]
+        def shape(r: ScanResult) -> list[list[str]]:
+            return [[m.doc_id for m in c.members] for c in r.clusters]
 
         assert shape(with_cache) == shape(again) == shape(without)
         assert len(without.clusters) == 1

@@ -7,7 +7,7 @@ import json
 import random
 from pathlib import Path
 
-from dedup import ScanConfig, scan
+from dedup import ScanConfig, ScanResult, scan
 from dedup.errors import SkipReason
 from dedup.export import write_export, write_lists
 from dedup.options import RunOptions
@@ -24,8 +24,8 @@ def jsonl(path: Path, records: list[dict[str, object]]) -> Path:
     return path
 
 
-def ids_of(result: object) -> list[str]:
-    return [d.doc_id for d in result.docs]  # type: ignore[attr-defined]
+def ids_of(result: ScanResult) -> list[str]:
+    return [d.doc_id for d in result.docs]
 
 
 def test_a_record_id_does_not_shadow_a_real_file(tmp_path: Path) -> None:
@@ -118,7 +118,7 @@ def test_ids_and_exports_are_the_same_whatever_workers_and_cache(tmp_path: Path)
     small = RunOptions(files_per_task=3)  # many tasks: workers hand back chunks out of step
     corpus = tmp_path / "corpus"
     _id_corpus(corpus)
-    outs = []
+    outs: list[tuple[list[str], bytes]] = []
     for jobs, cache in ((1, None), (2, None), (2, tmp_path / "c.sqlite"), (1, tmp_path / "c.sqlite")):
         result = scan([corpus], ScanConfig(jobs=jobs), cache=cache, options=small)
         out = tmp_path / f"out{len(outs)}.json"

@@ -20,12 +20,9 @@ from hypothesis import strategies as st
 
 from dedup import kernel
 from dedup.shingle import (
-    _QUOTES,
-    _SEP,
     MAX_SHINGLE_SIZE,
     SHORT_LINE_TOKENS,
     Shingles,
-    _classify,
     _combine,
     hash_shingle,
     hash_token,
@@ -35,6 +32,7 @@ from dedup.shingle import (
     tokens,
 )
 from dedup.signature import EMPTY, permutations, signatures
+from dedup.tokens import QUOTES, SEP, classify
 
 
 def test_kernel_is_built_when_required() -> None:
@@ -213,7 +211,7 @@ def test_token_longer_than_numpy_chunk() -> None:
 @needs_kernel
 def test_fills_a_fresh_class_table_by_blocks() -> None:
     table = np.full(0x110000, 255, dtype=np.uint8)
-    table[:128] = [_classify(cp) for cp in range(128)]
+    table[:128] = [classify(cp) for cp in range(128)]
     texts = ["Привет, мир! 中文 ไทย é \U0001f600 \ud800 한국어", "plain ascii"]
     got = kernel.shingle_batch(texts, 5, 2, table=table)
     expected = kernel.shingle_batch(texts, 5, 2)
@@ -221,7 +219,7 @@ def test_fills_a_fresh_class_table_by_blocks() -> None:
         assert np.array_equal(getattr(got, field), getattr(expected, field))
     filled = np.flatnonzero(table != 255)
     assert len(filled) > 128
-    assert all(table[cp] == _classify(cp) for cp in filled.tolist())
+    assert all(table[cp] == classify(cp) for cp in filled.tolist())
     # Whole 256-code-point blocks are filled, and the batch's every code point.
     assert {cp >> 8 for cp in filled.tolist() if cp >= 128} == {ord(c) >> 8 for c in "".join(texts) if ord(c) >= 128}
 
@@ -260,9 +258,9 @@ def test_outputs_are_writable_arrays() -> None:
 def test_switch_and_compatibility(monkeypatch: pytest.MonkeyPatch) -> None:
     assert kernel.compatible()
     assert kernel.minhash_isa() in ("avx2", "sse4.1", "generic")
-    # The kernel skips `_QUOTES`: allowed only because it maps separators to separators.
-    for src, dst in _QUOTES.items():
-        assert _classify(src) == _SEP and _classify(ord(str(dst))) == _SEP
+    # The kernel skips `QUOTES`: allowed only because it maps separators to separators.
+    for src, dst in QUOTES.items():
+        assert classify(src) == SEP and classify(ord(str(dst))) == SEP
     monkeypatch.setenv("DEDUP_NO_KERNEL", "1")
     assert not kernel.available()
     monkeypatch.setenv("DEDUP_NO_KERNEL", "0")
@@ -272,7 +270,7 @@ def test_switch_and_compatibility(monkeypatch: pytest.MonkeyPatch) -> None:
 @needs_kernel
 def test_bad_input_is_rejected() -> None:
     with pytest.raises(TypeError):
-        kernel.shingle_batch(["ok", b"bytes"], 5, 5)  # type: ignore[list-item]
+        kernel.shingle_batch(["ok", b"bytes"], 5, 5)  # type: ignore[list-item]  # bytes on purpose: the kernel rejects them
     sh = shingle_batch(["a b c d e f", "g h i j k l"])
     a, b = permutations(8, 1)
     bad = Shingles(np.array([0, 5, 2], np.int64), sh.hashes, sh.words, sh.line_hashes, sh.line_docs)

@@ -28,13 +28,14 @@ def local_ray() -> Iterator[None]:
 
 
 def as_matches(edges: np.ndarray) -> list[Match]:
-    return [Match(int(min(a, b)), int(max(a, b)), 1.0, 1.0, "jaccard") for a, b in edges.tolist()]  # type: ignore[arg-type]
+    return [Match(int(min(a, b)), int(max(a, b)), 1.0, 1.0, "jaccard") for a, b in edges.tolist()]
 
 
 def random_graph(seed: int, n: int, m: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     edges = rng.integers(0, n, size=(m, 2))
-    return edges[edges[:, 0] != edges[:, 1]]
+    kept: np.ndarray = edges[edges[:, 0] != edges[:, 1]]
+    return kept
 
 
 @pytest.mark.parametrize(("seed", "partitions"), [(0, 2), (1, 3), (2, 5), (3, 8)])

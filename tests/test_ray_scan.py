@@ -143,11 +143,10 @@ def test_bad_files_are_skips_with_their_reason(corpus: Path, tmp_path: Path) -> 
 def ray_raylet_pid() -> int:
     """The pid of this Ray's raylet: the parent of its worker processes."""
 
-    @ray.remote
     def parent() -> int:
         return os.getppid()
 
-    return int(ray.get(parent.remote()))
+    return int(ray.get(ray.remote(parent).remote()))
 
 
 def running_task_workers(raylet: int) -> list[int]:
@@ -262,5 +261,5 @@ def test_a_signal_while_ray_works_stops_the_run_cleanly(tmp_path: Path, sig: sig
 def test_a_20000_document_corpus_gives_the_same_exports(tmp_path: Path) -> None:
     root = tmp_path / "c"
     stats = generate(root, seed=0, articles=3900)
-    assert stats.to_dict()["documents"] >= 20_000
+    assert stats.documents >= 20_000
     same_exports(root, tmp_path)

@@ -13,7 +13,7 @@ import signal
 import socket
 import stat
 import tracemalloc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
@@ -213,11 +213,11 @@ def test_line_of_exactly_max_bytes_is_read(tmp_path: Path) -> None:
     assert [type(i).__name__ for i in smaller] == ["Skipped", "Document"]
 
 
-def peak_while(run: object) -> int:
+def peak_while(run: Callable[[], object]) -> int:
     """Peak bytes Python allocated while ``run()`` ran."""
     tracemalloc.start()
     try:
-        run()  # type: ignore[operator]
+        run()
         return tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()

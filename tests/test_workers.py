@@ -7,12 +7,15 @@ import os
 import random
 import signal
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from dedup import workers
-from dedup.errors import DedupError
+from dedup.config import ScanConfig
+from dedup.errors import DedupError, WorkerError
+from dedup.records import Document, Skipped, SourceFile
 
 
 def _slow_square(x: int) -> int:
@@ -45,9 +48,9 @@ def _pid(_: object) -> int:
 
 
 @pytest.fixture
-def pool() -> workers.Pool:
+def pool() -> Iterator[workers.Pool]:
     p = workers.Pool(2)
-    yield p  # type: ignore[misc]
+    yield p
     p.close()
 
 
@@ -94,9 +97,9 @@ def test_a_map_left_early_does_not_leak_results_into_the_next(pool: workers.Pool
 
 
 def test_a_killed_worker_stops_the_run_with_a_clear_error(pool: workers.Pool) -> None:
-    with pytest.raises(workers.WorkerError, match=r"^a worker process stopped unexpectedly \(killed by SIGKILL"):
+    with pytest.raises(WorkerError, match=r"^a worker process stopped unexpectedly \(killed by SIGKILL"):
         list(pool.map(_die_on_five, range(20)))
-    assert issubclass(workers.WorkerError, DedupError)  # the CLI's one-line "Error: ..."
+    assert issubclass(WorkerError, DedupError)  # the CLI's one-line "Error: ..."
     assert list(pool.map(_negate, range(5))) == [0, -1, -2, -3, -4]  # new workers take over
 
 
@@ -138,7 +141,7 @@ def test_scan_with_a_killed_worker_ends_with_one_line_and_exit_2(
         (folder / f"{i:04d}.txt").write_text(f"document {i} " + "words " * 50, encoding="utf-8")
     real = extract.extract
 
-    def extract_or_die(source, config):  # type: ignore[no-untyped-def]
+    def extract_or_die(source: SourceFile, config: ScanConfig) -> Iterator[Document | Skipped]:
         if source.path.endswith("0300.txt"):  # the forked workers run this patched module
             os.kill(os.getpid(), signal.SIGKILL)
         return real(source, config)
@@ -150,7 +153,7 @@ def test_scan_with_a_killed_worker_ends_with_one_line_and_exit_2(
         "Error: a worker process stopped unexpectedly (killed by SIGKILL: the system may have run out of memory;"
         " try fewer --jobs)"
     ]
-    assert result.exception is not None and not isinstance(result.exception, workers.WorkerError)  # handled: SystemExit
+    assert result.exception is not None and not isinstance(result.exception, WorkerError)  # handled: SystemExit
     assert (
         sorted(p.name for p in folder.iterdir())[:2] == ["0000.txt", "0001.txt"] and len(list(folder.iterdir())) == 600
     )
