@@ -507,14 +507,14 @@ def scan_command(
             export.write_export(result, output, fmt, version=__version__)
         if keep_list is not None or drop_list is not None:
             export.write_lists(result, keep_list, drop_list, null=null, absolute=absolute)
-        if html_file is not None:
-            from .html_report import write_html  # only when asked: a scan need not import it
-
-            write_html(result, html_file, config, version=__version__)
         if decisions_file is not None:
             from .decisions import write_decisions
 
             write_decisions(result, decisions_file)
+        if html_file is not None:
+            from .html_report import write_html  # only when asked: a scan need not import it
+
+            write_html(result, html_file, config, version=__version__)
     except DedupError as exc:
         raise FatalError(str(exc)) from exc
     if not quiet and not any(str(path) == "-" for _, path in outputs if path is not None):
