@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from dedup import ScanConfig, scan, shingle
@@ -43,8 +43,15 @@ def _spans_hold_tokens(text: str, spans: list[tuple[int, int]]) -> bool:
         len(spans) == len(toks)
         and all(0 <= a < b <= len(text) for a, b in spans)
         and all(x[0] <= y[0] and x[1] <= y[1] for x, y in itertools.pairwise(spans))
-        and all(tok in shingle.tokens(text[a:b]) for tok, (a, b) in zip(toks, spans, strict=True))
+        and all(tok in _span_tokens(text[a:b]) for tok, (a, b) in zip(toks, spans, strict=True))
     )
+
+
+def _span_tokens(piece: str) -> list[str]:
+    """The tokens a span gives alone, or folded a character at a time: a span cut out of its
+    text can read as mojibake on its own ('Â²' is repaired to '²' alone, while in '¿Â²' the
+    scan reads the token 'â2'), so the span is right when either holds its token."""
+    return shingle.tokens(piece) + shingle.tokens("".join(shingle.normalize(c) for c in piece))
 
 
 @pytest.mark.parametrize(
@@ -66,6 +73,7 @@ def test_token_spans_cut_the_text_into_the_scans_tokens(text: str) -> None:
 
 @settings(max_examples=200, deadline=None)
 @given(st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=60))
+@example("¿Â²")  # a span that, cut out alone, ftfy repairs as mojibake
 def test_token_spans_are_the_tokens_or_none(text: str) -> None:
     spans = token_spans(text)
     if spans is not None:
