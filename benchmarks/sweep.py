@@ -26,7 +26,7 @@ from pathlib import Path
 from dedup import ScanConfig, scan
 from dedup.corpus import generate
 from dedup.evaluate import EvalReport, TruthCluster, evaluate_result, read_truth
-from dedup.pipeline import candidate_loss
+from dedup.measures import candidate_loss
 
 
 @dataclass

@@ -17,7 +17,6 @@ dataset is written with ``--write`` (records.py of this feature: write_records).
 
 from __future__ import annotations
 
-import json
 import os
 import stat
 from collections import Counter
@@ -30,7 +29,7 @@ from . import extract
 from .config import ScanConfig
 from .dataset import record_documents
 from .errors import ConfigError, InputError
-from .export import SCHEMA
+from .export import read_export
 from .lists import escape_name, unescape_name
 from .manifest import Manifest, blake2b_of, copy_file, link_temp, make_parents, move_file
 from .records import Locator, text_digest
@@ -119,23 +118,6 @@ _COLUMNS: dict[str, tuple[type, ...]] = {
 }  # fmt: skip
 
 
-def _read_json(path: Path) -> dict[str, Any]:
-    """The export's JSON; a file that is not one JSON object (a decisions file, a list) says
-    what apply needs instead of the parser's words."""
-    try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    except ValueError as exc:
-        raise InputError(f"{path} is not JSON: {_NEEDS}") from exc
-    if not isinstance(data, dict):
-        raise InputError(f"{path} is not a scan export: {_NEEDS}")
-    if str(data.get("schema", "")).startswith("dedup.decisions/"):
-        raise InputError(f"{path} is a --decisions file: {_NEEDS}")
-    return data
-
-
 def _row_problem(d: object) -> str | None:
     """Why a decision-table row cannot be read, or None."""
     if not isinstance(d, dict):
@@ -160,11 +142,7 @@ def load_rows(path: Path) -> tuple[list[Row], ScanConfig]:
         InputError: not a JSON export, one written before it held the decision table, or a
             table with a row apply cannot read (checked whole before anything is planned).
     """
-    data = _read_json(path)
-    if not str(data.get("schema", "")).startswith("dedup.scan/"):
-        raise InputError(f'{path} is not a dedup scan export (no "schema": "{SCHEMA}"): {_NEEDS}')
-    if data["schema"] != SCHEMA:
-        raise InputError(f"{path} uses schema {data['schema']}; this dedup reads {SCHEMA}")
+    data = read_export(path, needs=_NEEDS)
     if "documents" not in data:
         raise InputError(f"{path} holds no decision table: scan again with this dedup to write one")
     if not isinstance(data["documents"], list):

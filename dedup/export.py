@@ -430,19 +430,31 @@ def write_export(result: ScanResult, path: Path | str, fmt: str | None = None, *
         write_parquet(path, parquet_table(rows, CSV_COLUMNS, _PARQUET_INTS, _PARQUET_FLOATS, frozenset({"cleanest"})))
 
 
-def read_export(path: Path | str) -> dict[str, Any]:
+def read_export(path: Path | str, *, needs: str = "") -> dict[str, Any]:
     """Read a JSON export back, checking it is one.
+
+    Args:
+        needs: what the caller needs, added to the error for a file that is not the export
+            (a decision table, a list), in place of the JSON parser's words.
 
     Raises:
         InputError: the file cannot be read, is not JSON, or is not a ``dedup.scan`` export.
     """
+    hint = f": {needs}" if needs else ""
     try:
         with open(path, encoding="utf-8") as f:
             data = json.load(f)
-    except (OSError, ValueError) as exc:
+    except OSError as exc:
         raise InputError(f"cannot read {path}: {reason_of(exc)}") from exc
-    if not isinstance(data, dict) or not str(data.get("schema", "")).startswith("dedup.scan/"):
-        raise InputError(f'{path} is not a dedup scan export (no "schema": "{SCHEMA}")')
-    if data["schema"] != SCHEMA:
-        raise InputError(f"{path} uses schema {data['schema']}; this dedup reads {SCHEMA}")
+    except ValueError as exc:
+        raise InputError(f"cannot read {path}: {f'not JSON{hint}' if needs else reason_of(exc)}") from exc
+    if not isinstance(data, dict):
+        raise InputError(f'{path} is not a dedup scan export (no "schema": "{SCHEMA}"){hint}')
+    schema = str(data.get("schema", ""))
+    if schema.startswith("dedup.decisions/"):
+        raise InputError(f"{path} is a --decisions file, not a dedup scan export{hint}")
+    if not schema.startswith("dedup.scan/"):
+        raise InputError(f'{path} is not a dedup scan export (no "schema": "{SCHEMA}"){hint}')
+    if schema != SCHEMA:
+        raise InputError(f"{path} uses schema {schema}; this dedup reads {SCHEMA}")
     return data

@@ -40,7 +40,7 @@ from .runcache import RunCache
 from .sets import ShingleSets
 from .spill import SpillFolder
 
-__all__ = ["Progress", "RunOptions", "Timings", "candidate_loss", "pair_measures", "scan"]
+__all__ = ["Progress", "RunOptions", "Timings", "scan"]
 
 #: Candidate pairs verified between two progress updates.
 VERIFY_STEP = 1 << 16
@@ -140,7 +140,8 @@ def scan(
             del hashed  # signatures and anchors: half the run's memory, not needed past this point
 
         ranking = Ranking(infos, shingles, config, options, run_cache, hashing.digests, engine, progress)
-        text_of = _text_or_empty(ranking.reader())  # the exact check's re-reads, checked against the digests
+        # The exact check's re-reads, checked against the digests; laid out once for every call.
+        text_of = verify.Layouts(_text_or_empty(ranking.reader()), config)
         with timings.stage("verify"):
             progress.start("comparing", len(pairs))
             matches = _verify(pairs, shingles, config, text_of, progress)
@@ -195,7 +196,7 @@ def _text_or_empty(text_of: Callable[[int], str | None]) -> Callable[[int], str]
 
 
 def _verify(
-    pairs: NDArray[np.int64], shingles: ShingleSets, config: ScanConfig, text_of: Callable[[int], str],
+    pairs: NDArray[np.int64], shingles: ShingleSets, config: ScanConfig, text_of: verify.Layouts,
     progress: Progress,
 ) -> list[Match]:  # fmt: skip
     """``verify.verify`` a slice of pairs at a time, with progress (each pair is judged alone)."""
@@ -225,9 +226,3 @@ def _summary(
         candidates=candidates,
         matches=matches,
     )
-
-
-
-# dedup eval's measures live in measures.py (re-exported by evaluate.py); importable from
-# here too for callers written before the split.
-from .measures import candidate_loss, pair_measures  # noqa: E402

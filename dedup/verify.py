@@ -24,7 +24,6 @@ once per scan (``Layouts``, kept per reader of texts), not once per pair.
 
 from __future__ import annotations
 
-import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 
@@ -36,13 +35,14 @@ from .config import ScanConfig
 from .records import Match, MatchRule
 from .sets import ShingleSets
 
-#: Bytes of document layouts (shingle windows, line facts) kept for the template test, per
-#: reader of texts: a document met in many pairs, across the calls of one scan, is laid out once.
+#: Bytes of document layouts (shingle windows, line facts) one ``Layouts`` keeps for the
+#: template test: a document met in many pairs, across the calls of one scan, is laid out once.
 LAYOUT_BYTES = 64 << 20
 
 
 class Layouts:
-    """Document layouts by index, least recently used dropped past ``LAYOUT_BYTES``."""
+    """Document layouts by index, least recently used dropped past ``LAYOUT_BYTES``. A scan
+    makes one and passes it to every ``verify`` call; a plain reader of texts gets one per call."""
 
     def __init__(self, text_of: Callable[[int], str], config: ScanConfig) -> None:
         self.text_of, self.config = text_of, config
@@ -70,22 +70,6 @@ class Layouts:
         while self.bytes > LAYOUT_BYTES and len(self.kept) > 1:
             self.bytes -= self.kept.popitem(last=False)[1][1]
         return layout
-
-
-#: One ``Layouts`` per reader of texts (a scan passes one reader to every call), and per
-#: config; dropped with the reader.
-_LAYOUTS: weakref.WeakKeyDictionary[Callable[[int], str], dict[ScanConfig, Layouts]] = weakref.WeakKeyDictionary()
-
-
-def layouts(text_of: Callable[[int], str], config: ScanConfig) -> Layouts:
-    """The layouts kept for this reader of texts, made on first use."""
-    try:
-        per_config = _LAYOUTS.setdefault(text_of, {})
-    except TypeError:  # a reader that cannot be weakly referenced: layouts for this call only
-        return Layouts(text_of, config)
-    if config not in per_config:
-        per_config[config] = Layouts(text_of, config)
-    return per_config[config]
 
 
 def overlap(x: NDArray[np.uint64], y: NDArray[np.uint64]) -> int:
@@ -125,7 +109,7 @@ def verify(
     pairs: NDArray[np.int64],
     shingles: ShingleSets,
     config: ScanConfig,
-    text_of: Callable[[int], str] | None = None,
+    text_of: Callable[[int], str] | Layouts | None = None,
 ) -> list[Match]:
     """Measure every candidate pair exactly and keep those that pass a rule.
 
@@ -134,13 +118,13 @@ def verify(
         shingles: the run's shingle sets.
         config: thresholds and guards.
         text_of: a document's text by index, to tell pages of one template apart (see the
-            module docstring); None judges on the sets alone.
+            module docstring), or a ``Layouts`` kept across calls; None judges on the sets alone.
 
     Returns:
         Matches in the order of `pairs`.
     """
     matches: list[Match] = []
-    layout_of = layouts(text_of, config) if text_of is not None else None
+    lay = text_of if text_of is None or isinstance(text_of, Layouts) else Layouts(text_of, config)
     for a, b in pairs.tolist():
         x, y = shingles.get(a), shingles.get(b)
         inter = overlap(x, y)
@@ -150,9 +134,7 @@ def verify(
         rule = judge(jac, con, len(x), len(y), config)
         if rule is None:
             continue
-        if text_of is not None and evidence.distinct_pages(
-            a, b, shingles, text_of, config, inter, layout_of, layout_of.facts if layout_of is not None else None
-        ):
+        if lay is not None and evidence.distinct_pages(a, b, shingles, lay.text_of, config, inter, lay, lay.facts):
             continue
         matches.append(Match(a, b, jac, con, rule))
     return matches

@@ -70,6 +70,12 @@ def cli_export(root: Path, out: Path, *args: str) -> bytes:
     return out.read_bytes()
 
 
+def ray_scan_command(root: Path, out: Path) -> list[str]:
+    """`dedup scan` of `root` on a Ray of its own, two CPUs, no cache, the JSON export to `out`."""
+    return [sys.executable, "-m", "dedup", "scan", str(root), "-q", "-j", "2", "--no-cache",
+            "--engine", "ray", "--output", str(out)]  # fmt: skip
+
+
 def n_files(root: Path) -> int:
     return sum(1 for p in root.rglob("*") if p.is_file())
 
@@ -97,21 +103,7 @@ def test_the_command_with_its_own_ray_gives_the_same_export(corpus: Path, tmp_pa
     local = cli_export(corpus, tmp_path / "local.json")
     out = tmp_path / "ray.json"
     done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "dedup",
-            "scan",
-            str(corpus),
-            "-q",
-            "-j",
-            "2",
-            "--no-cache",
-            "--engine",
-            "ray",
-            "--output",
-            str(out),
-        ],
+        ray_scan_command(corpus, out),
         capture_output=True,
         text=True,
         timeout=300,
@@ -223,21 +215,7 @@ def test_a_signal_while_ray_works_stops_the_run_cleanly(tmp_path: Path, sig: sig
     generate(root, seed=1, articles=400)
     out = tmp_path / "out.json"
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "dedup",
-            "scan",
-            str(root),
-            "-q",
-            "-j",
-            "2",
-            "--no-cache",
-            "--engine",
-            "ray",
-            "-o",
-            str(out),
-        ],
+        ray_scan_command(root, out),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

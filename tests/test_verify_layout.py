@@ -84,6 +84,7 @@ def test_a_scan_lays_each_text_out_once_across_calls() -> None:
         reads[i] += 1
         return texts[i]
 
-    first = [m for part in np.array_split(pairs, 5) for m in verify.verify(part, sh, CONFIG, text_of)]
+    kept = verify.Layouts(text_of, CONFIG)
+    first = [m for part in np.array_split(pairs, 5) for m in verify.verify(part, sh, CONFIG, kept)]
     assert first == verify.verify(pairs, sh, CONFIG, texts.__getitem__)
     assert reads and max(reads.values()) == 1
