@@ -174,7 +174,12 @@ def stars(group: Group, order: Sequence[int], neighbours: dict[int, set[int]], e
 
 
 def cluster(
-    n_docs: int, matches: Sequence[Match], mode: ClusterMode, rank: Ranker, exact: Exact | None = None
+    n_docs: int,
+    matches: Sequence[Match],
+    mode: ClusterMode,
+    rank: Ranker,
+    exact: Exact | None = None,
+    parents: Sequence[Group] | None = None,
 ) -> list[Group]:
     """Group documents by the chosen mode; see the module docstring.
 
@@ -186,11 +191,13 @@ def cluster(
             with more than two members, in star mode.
         exact: measures a centre against members no match links it to; without it a star
             holds only the centre's verified matches.
+        parents: ``components(n_docs, matches)`` when the caller has them already (found
+            by an engine); they are not found again.
 
     Returns:
         Sorted groups of two or more, ordered by their first member.
     """
-    groups = components(n_docs, matches)
+    groups = list(parents) if parents is not None else components(n_docs, matches)
     if mode == "components":
         return groups
     neighbours: dict[int, set[int]] = {}

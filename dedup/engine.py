@@ -15,11 +15,12 @@ Example:
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterable, Iterator, Sized
+from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from types import TracebackType
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from .errors import ConfigError, WorkerError
+from .records import Match
 from .workers import Pool
 
 T = TypeVar("T")
@@ -61,6 +62,15 @@ class Startable(Protocol):
     them while it is still small."""
 
     def start(self) -> None: ...
+
+
+@runtime_checkable
+class Components(Protocol):
+    """An engine that finds the connected components of the verified matches itself (the Ray
+    engine, on its workers); the scan's clustering asks it instead of the local union-find.
+    Same contract as ``cluster.components``: groups of two or more, sorted, by first member."""
+
+    def components(self, n_docs: int, matches: Sequence[Match]) -> list[tuple[int, ...]]: ...
 
 
 def batch_items(batch: object) -> int:

@@ -20,13 +20,16 @@ import logging
 import os
 import signal
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from types import ModuleType, TracebackType
 from typing import Any, TypeVar
+
+import numpy as np
 
 from .engine import batch_items
 from .errors import ConfigError, DedupError, WorkerError
 from .extras import require
+from .records import Match
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -180,6 +183,22 @@ class RayEngine:
             raise WorkerError(f"a batch failed: {type(cause).__name__}: {_line(cause)}") from exc
         except ray.exceptions.RayError as exc:  # the worker died more often than max_retries, the node was lost
             raise WorkerError(f"a Ray worker stopped without finishing its batch: {_line(exc)}") from exc
+
+    def components(self, n_docs: int, matches: Sequence[Match]) -> list[tuple[int, ...]]:
+        """Connected components of the matches by min-label propagation on the workers
+        (``ray_components``), ``partitions`` two a CPU; the groups of ``cluster.components``."""
+        if not matches:
+            return []
+        self._connect()
+        from . import ray_components
+
+        edges = np.array([(m.a, m.b) for m in matches], dtype=np.int64)
+        try:
+            with _signals_through_ray():
+                groups, _ = ray_components.components(edges, n_docs, partitions=2 * self.jobs)
+        except self._ray.exceptions.RayError as exc:  # a worker died more often than its retries
+            raise WorkerError(f"finding the clusters on Ray failed: {_line(exc)}") from exc
+        return groups
 
     def close(self) -> None:
         """Shut down the Ray this engine started (one it joined is left running); idempotent."""

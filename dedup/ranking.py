@@ -22,7 +22,7 @@ import numpy as np
 
 from . import cleanest, cluster, extract, shingle
 from .config import ClusterMode, ScanConfig
-from .engine import Engine
+from .engine import Components, Engine
 from .errors import SkipReason, os_detail
 from .options import RunOptions
 from .progress import NoProgress, Progress
@@ -190,14 +190,15 @@ class Ranking:
             gone = self.changed
             live = [m for m in live if m.a not in gone and m.b not in gone]
             known = len(self.changed)
-            parents = cluster.components(n, live)
+            find = self.engine.components if isinstance(self.engine, Components) else cluster.components
+            parents = find(n, live)
             if first:
                 self.progress.start("ranking copies", len(parents))
                 first = False
             self.prepare(parents)
             if len(self.changed) == known:
                 try:
-                    groups = cluster.cluster(n, live, mode, lambda g: [p.index for p in self(g)], exact)
+                    groups = cluster.cluster(n, live, mode, lambda g: [p.index for p in self(g)], exact, parents)
                     for g, parent in cluster.within(groups, parents).items():
                         # A star cut from a larger component keeps that component's ranking:
                         # its centre, which every member was measured against, stays first.

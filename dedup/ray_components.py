@@ -16,8 +16,8 @@ so a bucket costs two rounds; a chain of near-duplicates across buckets costs on
 a link. Data-Juicer's BTS union-find actors and NeMo Curator's cuGraph components trade
 these rounds for a union-find per partition and rebalancing (see docs/scale.md).
 
-Not yet called by ``scan()``: there the matches and the union-find are on the run's
-machine (docs/scale.md says what wiring it in needs).
+``scan(..., engine_name="ray")`` finds its components here (``RayEngine.components``): the
+verified matches go to the workers as edge blocks and only the final labels come back.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .engine_ray import import_ray
+from .extras import require
 
 Group = tuple[int, ...]
 I64 = NDArray[np.int64]
@@ -79,7 +79,7 @@ def components(edges: I64, n_docs: int, *, partitions: int = 4) -> tuple[list[Gr
     Raises:
         ValueError: an edge outside ``0..n_docs-1``.
     """
-    ray = import_ray()
+    ray = require("ray", "ray", "--engine ray")
     edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
     if len(edges) and (edges.min() < 0 or edges.max() >= n_docs):
         raise ValueError(f"an edge outside 0..{n_docs - 1}")
