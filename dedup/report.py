@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from rich import box
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.panel import Panel
+from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
@@ -36,6 +37,8 @@ __all__ = [
     "DEFAULT_TOP",
     "MAX_SKIPPED",
     "ClusterView",
+    "SkipRow",
+    "Trimmed",
     "by_savings",
     "bytes_saved",
     "display",
@@ -44,6 +47,8 @@ __all__ = [
     "percent",
     "render",
     "renderables",
+    "skip_order",
+    "skip_rows",
 ]
 
 #: Skipped files listed in the terminal unless ``verbose``; the export holds them all.
@@ -288,10 +293,92 @@ def _evidence_note(member: Member) -> str:
     return f"{head}; {member.own_words:,} own words, {member.boilerplate_words:,} boilerplate"
 
 
+# A record's place as skip entries name it ("data.jsonl:12"), and the "line 12: " (or
+# "record 12: ") its detail starts with.
+_AT_NUMBER = re.compile(r"(.*):(\d+)")
+_DETAIL_HEAD = re.compile(r"(\w+) (\d+): (.*)", re.DOTALL)
+
+#: Ranges of numbers a grouped row names before "…".
+MAX_RANGES = 4
+
+
+def skip_order(item: Skipped) -> tuple[str, int, str]:
+    """Sort key of a skip entry: its file, then its record's number as a number (so
+    ``truth.jsonl:2`` comes before ``truth.jsonl:10``); a whole file before its records."""
+    at = _AT_NUMBER.fullmatch(item.rel)
+    if at is None:
+        return (item.rel, -1, item.rel)
+    return (at[1], int(at[2]), item.rel)
+
+
+class SkipRow:
+    """One row of the terminal's skipped list: one entry, or the records of one file that
+    were skipped for the same reason and detail (``truth.jsonl``, 98 lines: no 'text' field)."""
+
+    def __init__(self, items: list[Skipped]) -> None:
+        self.items = items
+
+    @property
+    def name(self) -> str:
+        """The file (a group), or the entry's own name."""
+        if len(self.items) == 1:
+            return self.items[0].rel
+        return skip_order(self.items[0])[0]
+
+    @property
+    def detail(self) -> str:
+        """The detail: for a group, how many records and which, then the shared detail."""
+        first = self.items[0]
+        if len(self.items) == 1:
+            return first.detail
+        head = _DETAIL_HEAD.fullmatch(first.detail)
+        unit, rest = (head[1], head[3]) if head else ("record", first.detail)
+        numbers = [skip_order(item)[1] for item in self.items]
+        return f"{_count(len(numbers), unit)} ({_ranges(numbers)}): {rest}"
+
+
+def _ranges(numbers: list[int]) -> str:
+    """[1, 2, 3, 7, 9, 10] -> '1-3, 7, 9-10'; past MAX_RANGES ranges, '…'."""
+    spans: list[list[int]] = []
+    for n in numbers:
+        if spans and n == spans[-1][1] + 1:
+            spans[-1][1] = n
+        else:
+            spans.append([n, n])
+    text = [f"{lo}" if lo == hi else f"{lo}-{hi}" for lo, hi in spans[:MAX_RANGES]]
+    return ", ".join(text) + (", …" if len(spans) > MAX_RANGES else "")
+
+
+def _group_key(item: Skipped) -> tuple[str, str, str, str] | None:
+    """What a record's entry shares with its file's others skipped alike; None for a whole
+    file, or a detail that does not name the record's number."""
+    at = _AT_NUMBER.fullmatch(item.rel)
+    head = _DETAIL_HEAD.fullmatch(item.detail)
+    if at is None or head is None or head[2] != at[2]:
+        return None
+    return (at[1], str(item.reason), head[1], head[3])
+
+
+def skip_rows(skipped: Iterable[Skipped]) -> list[SkipRow]:
+    """The skipped entries as the terminal lists them: sorted by file, then record number;
+    the records of one file skipped for the same reason and detail make one row."""
+    rows: list[SkipRow] = []
+    last: tuple[str, str, str, str] | None = None
+    for item in sorted(skipped, key=skip_order):
+        key = _group_key(item)
+        if key is not None and key == last:
+            rows[-1].items.append(item)
+        else:
+            rows.append(SkipRow([item]))
+        last = key
+    return rows
+
+
 def _skipped_table(skipped: Iterable[Skipped], total: int, *, verbose: bool) -> Group:
     """Files left out and why; long lists are cut in the terminal, never in the export."""
     items = list(skipped)
-    shown = items if verbose else items[:MAX_SKIPPED]
+    rows = skip_rows(items)
+    shown = rows if verbose else rows[:MAX_SKIPPED]
     table = Table(
         title=Text("Skipped", style="bold"),
         title_justify="left",
@@ -302,10 +389,10 @@ def _skipped_table(skipped: Iterable[Skipped], total: int, *, verbose: bool) -> 
     table.add_column(Text("file"), overflow="fold", min_width=16)
     table.add_column(Text("reason"), no_wrap=True)
     table.add_column(Text("detail"), overflow="fold", min_width=12)
-    for item in shown:
-        table.add_row(display_name(item.rel), display(str(item.reason)), display(item.detail))
+    for row in shown:
+        table.add_row(display_name(row.name), display(str(row.items[0].reason)), display(row.detail))
     parts: list[RenderableType] = [table]
-    more = max(total, len(items)) - len(shown)
+    more = max(total, len(items)) - sum(len(row.items) for row in shown)
     if more > 0:
         parts.append(Text(f"… and {more:,} more (see --output)"))
     return Group(*parts)
@@ -314,7 +401,9 @@ def _skipped_table(skipped: Iterable[Skipped], total: int, *, verbose: bool) -> 
 def _closing(result: ScanResult, shown: int) -> list[RenderableType]:
     """The end of a report that ran past a screen: the totals again, and what to do next."""
     s = result.summary
-    which = "every cluster shown" if shown >= s.clusters else f"the {shown:,} largest shown" if shown else "none shown"
+    which = "every cluster shown" if shown >= s.clusters else f"the {shown:,} largest shown" if shown > 1 else (
+        "the largest shown" if shown else "none shown"
+    )
     totals = Text.assemble(
         ("In short: ", "bold"),
         f"{_count(s.documents, 'document')}, {_count(s.clusters, 'cluster')} ({which}), "
@@ -364,6 +453,24 @@ def renderables(result: ScanResult, *, verbose: bool = False, top: int | None = 
     return out
 
 
+class Trimmed:
+    """A renderable printed without the spaces rich pads lines with (table cells, wrapped
+    notes): no line of dedup's output ends in spaces."""
+
+    def __init__(self, inner: RenderableType) -> None:
+        self.inner = inner
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        for line in console.render_lines(self.inner, options, pad=False, new_lines=False):
+            while line and not line[-1].control and not line[-1].text.rstrip(" "):
+                line.pop()
+            if line and not line[-1].control:
+                last = line[-1]
+                line[-1] = Segment(last.text.rstrip(" "), last.style)
+            yield from line
+            yield Segment.line()
+
+
 def render(result: ScanResult, console: Console, *, verbose: bool = False, top: int | None = DEFAULT_TOP) -> None:
     """Print the report of a scan to ``console``.
 
@@ -376,7 +483,7 @@ def render(result: ScanResult, console: Console, *, verbose: bool = False, top: 
     for i, renderable in enumerate(renderables(result, verbose=verbose, top=top)):
         if i:
             console.print()  # a blank line between sections
-        console.print(renderable)
+        console.print(Trimmed(renderable))
 
 
 def _mistakes_table(title: str, mistakes: Sequence[PairMistake]) -> Table:
@@ -470,4 +577,4 @@ def render_eval(scores: EvalReport, console: Console, *, loss: tuple[int, int] |
     for i, renderable in enumerate(eval_renderables(scores, loss=loss)):
         if i:
             console.print()
-        console.print(renderable)
+        console.print(Trimmed(renderable))

@@ -1,0 +1,79 @@
+"""Defects of issue 16's new-user trial (items 5, 9-12) and of a second trial: cluster numbers,
+a damaged cache, output at 80 columns, the skipped list, wording and misuse."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+from click.testing import CliRunner
+from conftest import SAMPLES
+
+from dedup.cli import main
+
+NARROW = {"COLUMNS": "80"}
+
+
+def _run(args: list[str], env: dict[str, str] | None = None, input: str | None = None) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, args, env=env or NARROW, input=input, catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def _folder_with_bad_records(tmp_path: Path) -> Path:
+    """samples/ plus a JSON Lines file of 12 records without text, one record with text, and
+    one record with a text of another type: the skipped list the corpus's truth.jsonl gives."""
+    folder = tmp_path / "c"
+    shutil.copytree(SAMPLES, folder)
+    lines = [json.dumps({"cluster": f"a{i}", "ids": [f"x{i}"]}) for i in range(1, 13)]
+    lines.insert(6, json.dumps({"text": "a record with a text of its own, long enough to be a document here"}))
+    lines.append(json.dumps({"text": 5}))
+    (folder / "truth.jsonl").write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    return folder
+
+
+def test_skipped_records_are_listed_by_number_and_alike_ones_grouped(tmp_path: Path) -> None:
+    folder = _folder_with_bad_records(tmp_path)
+    code, out, _err = _run(["scan", str(folder), "-o", str(tmp_path / "s.json")])
+    assert code == 0
+    table = out.split("\nSkipped\n", 1)[1].split("\n\n", 1)[0].splitlines()[2:]
+    rows = [line for line in table if not line.startswith(" ")]
+    # the 12 records without text are one row (lines 1-6 and 8-13), then line 14, by number
+    assert len(rows) == 2, table
+    assert rows[0].startswith("truth.jsonl ") and "12 lines (1-6, 8-13): no 'text' field" in rows[0]
+    assert rows[1].startswith("truth.jsonl:14 ")
+    # the export keeps one entry a record
+    skipped = json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))["skipped"]
+    assert len(skipped) == 13
+
+
+def test_skipped_list_sorts_line_numbers_as_numbers(tmp_path: Path) -> None:
+    folder = tmp_path / "c"
+    shutil.copytree(SAMPLES, folder)
+    # every record bad in its own way: none are grouped, so the order shows
+    lines = [json.dumps({"text": [i] * i}) if i % 2 else json.dumps({"body": i, f"f{i}": 1}) for i in range(1, 13)]
+    (folder / "r.jsonl").write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    code, out, _err = _run(["scan", str(folder), "-v"])
+    assert code == 0
+    names = re.findall(r"^(r\.jsonl:\d+) ", out, re.MULTILINE)
+    assert names == [f"r.jsonl:{i}" for i in range(1, 13)]
+
+
+def test_no_line_of_the_scan_report_ends_in_spaces(tmp_path: Path) -> None:
+    folder = _folder_with_bad_records(tmp_path)
+    for args in (["scan", str(folder)], ["scan", str(folder), "-v", "--top", "1"]):
+        code, out, _err = _run(args)
+        assert code == 0
+        padded = [line for line in out.splitlines() if line != line.rstrip()]
+        assert padded == []
+        assert max(len(line) for line in out.splitlines()) <= 80
+        assert "Next:" in out
+
+
+def test_the_report_says_the_largest_for_one_cluster_shown(tmp_path: Path) -> None:
+    folder = _folder_with_bad_records(tmp_path)
+    shutil.copy(folder / "002_9e8087d3640a9bf4.txt", folder / "002_copy.txt")
+    code, out, _err = _run(["scan", str(folder), "--top", "1"])
+    assert code == 0
+    assert "(the largest shown)" in out and "the 1 largest" not in out
