@@ -28,7 +28,7 @@ ending with a newline (the ``#`` comments explain fields; they are not in the fi
       },
       "clusters": [
         {
-          "cluster": 1,                # cluster number, from 1, in report order
+          "cluster": 1,                # from 1, by each cluster's first document; the report shows it
           "size": 2,                   # number of members
           "cleanest": "news/a.html",   # id of the cleanest member (members[0])
           "members": [                 # the cleanest first, then the others

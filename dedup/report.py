@@ -401,9 +401,9 @@ def _skipped_table(skipped: Iterable[Skipped], total: int, *, verbose: bool) -> 
 def _closing(result: ScanResult, shown: int) -> list[RenderableType]:
     """The end of a report that ran past a screen: the totals again, and what to do next."""
     s = result.summary
-    which = "every cluster shown" if shown >= s.clusters else f"the {shown:,} largest shown" if shown > 1 else (
-        "the largest shown" if shown else "none shown"
-    )
+    which = "every cluster shown" if shown >= s.clusters else "none shown"
+    if 0 < shown < s.clusters:
+        which = f"the {shown:,} largest shown" if shown > 1 else "the largest shown"
     totals = Text.assemble(
         ("In short: ", "bold"),
         f"{_count(s.documents, 'document')}, {_count(s.clusters, 'cluster')} ({which}), "

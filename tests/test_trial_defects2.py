@@ -77,3 +77,37 @@ def test_the_report_says_the_largest_for_one_cluster_shown(tmp_path: Path) -> No
     code, out, _err = _run(["scan", str(folder), "--top", "1"])
     assert code == 0
     assert "(the largest shown)" in out and "the 1 largest" not in out
+
+
+def _unpack(page: str, block: str) -> object:
+    import base64
+    import zlib
+
+    found = re.search(f'<script type="application/octet-stream" id="{block}"[^>]*>([^<]*)</script>', page)
+    assert found is not None
+    return json.loads(zlib.decompress(base64.b64decode(found.group(1)), 31))
+
+
+def test_report_html_and_exports_give_a_cluster_one_number(tmp_path: Path) -> None:
+    folder = tmp_path / "c"
+    folder.mkdir()
+    # "a_" files: a small cluster, first by name (number 1); the samples' pair saves more, so the
+    # report shows it first, under its own number 2
+    small = (SAMPLES / "002_9e8087d3640a9bf4.txt").read_text(encoding="utf-8")
+    (folder / "a_1.txt").write_text(small, encoding="utf-8")
+    (folder / "a_2.txt").write_text(small, encoding="utf-8")
+    for name in ("000_8bcd120cc8060ff3.txt", "001_288da1160778f453.txt"):
+        shutil.copy(SAMPLES / name, folder / f"b_{name}")
+    code, out, _err = _run(["scan", str(folder), "-o", str(tmp_path / "s.json"), "--html", str(tmp_path / "r.html")])
+    assert code == 0
+    export = json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))
+    kept = {c["cluster"]: c["cleanest"] for c in export["clusters"]}
+    assert kept == {1: "a_1.txt", 2: "b_000_8bcd120cc8060ff3.txt"}
+    shown = re.findall(r"^Cluster (\d+) .*\n.*\n.*\n★ cleanest  (\S+)", out, re.MULTILINE)
+    assert shown == [("2", kept[2]), ("1", kept[1])]  # largest saving first, each under its export number
+    page = _unpack((tmp_path / "r.html").read_text(encoding="utf-8"), "data-clusters")
+    assert isinstance(page, dict)
+    assert [row[0] for row in page["clusters"]] == [2, 1]
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    assert "in report order" not in readme
+    assert "the report and --html show this number" in readme
