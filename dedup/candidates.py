@@ -72,6 +72,12 @@ def _pairs_in_groups(members: NDArray[np.int64], starts: NDArray[np.int64]) -> N
     return np.sort(pairs, axis=1)
 
 
+def pairs_in_groups(members: NDArray[np.int64], starts: NDArray[np.int64]) -> NDArray[np.int64]:
+    """All pairs within each group (a big one as a chain, ``MAX_BUCKET``), each pair sorted:
+    what an engine that groups by key itself pairs its buckets with."""
+    return _pairs_in_groups(members, starts)
+
+
 def _grouped(keys: NDArray[np.uint64], members: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """Sort members by key; return them and the start of each run of equal keys."""
     order = np.argsort(keys, kind="stable")
@@ -91,22 +97,34 @@ def band_pairs(sigs: Signatures, bands: int) -> NDArray[np.int64]:
     """Pairs of documents that agree on all rows of at least one band."""
     n = len(sigs)
     rows = sigs.num_perm // bands
-    # An empty document's slots are all EMPTY; a real one has four EMPTY slots with odds 2**-128.
-    live = np.flatnonzero(~(sigs.matrix[:, :4] == EMPTY).all(axis=1)).astype(np.int64)
+    live = np.flatnonzero(live_rows(sigs.matrix)).astype(np.int64)
     if len(live) < 2:
         return np.zeros((0, 2), np.int64)
     # Columns are read one at a time (no 64-bit copy of the whole matrix).
     matrix = sigs.matrix if len(live) == n else sigs.matrix[live]
     found: list[NDArray[np.int64]] = []
-    with np.errstate(over="ignore"):
-        for band in range(bands):
-            key = np.full(len(live), np.uint64(band + 1) * np.uint64(0x9E3779B97F4A7C15), dtype=np.uint64)
-            for r in range(band * rows, (band + 1) * rows):
-                key = (key ^ matrix[:, r].astype(np.uint64)) * np.uint64(0xFF51AFD7ED558CCD)
-                key ^= key >> np.uint64(29)
-            members, starts = _grouped(key, live)
-            found.append(_pairs_in_groups(members, starts))
+    for band in range(bands):
+        members, starts = _grouped(band_key(matrix, band, rows), live)
+        found.append(_pairs_in_groups(members, starts))
     return _unique_pairs(np.concatenate(found), n)
+
+
+def band_key(matrix: NDArray[np.uint32], band: int, rows: int) -> NDArray[np.uint64]:
+    """One band's key for each row of a signature matrix: equal keys, equal band (odds of a
+    false equality 2**-64)."""
+    with np.errstate(over="ignore"):
+        key = np.full(len(matrix), np.uint64(band + 1) * np.uint64(0x9E3779B97F4A7C15), dtype=np.uint64)
+        for r in range(band * rows, (band + 1) * rows):
+            key = (key ^ matrix[:, r].astype(np.uint64)) * np.uint64(0xFF51AFD7ED558CCD)
+            key ^= key >> np.uint64(29)
+    return key
+
+
+def live_rows(matrix: NDArray[np.uint32]) -> NDArray[np.bool_]:
+    """Rows of documents with shingles: an empty document's slots are all EMPTY; a real one
+    has four EMPTY slots with odds 2**-128."""
+    live: NDArray[np.bool_] = ~(matrix[:, :4] == EMPTY).all(axis=1)
+    return live
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,11 +17,21 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from types import TracebackType
-from typing import Any, Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 from .errors import ConfigError, WorkerError
 from .records import Match
 from .workers import Pool
+
+if TYPE_CHECKING:  # the stages' types, for the hooks an engine may offer
+    import numpy as np
+    from numpy.typing import NDArray
+
+    from .candidates import Anchors
+    from .config import ScanConfig
+    from .sets import ShingleSets
+    from .signature import Signatures
+    from .verify import Layouts
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -71,6 +81,22 @@ class Components(Protocol):
     Same contract as ``cluster.components``: groups of two or more, sorted, by first member."""
 
     def components(self, n_docs: int, matches: Sequence[Match]) -> list[tuple[int, ...]]: ...
+
+
+@runtime_checkable
+class FindsPairs(Protocol):
+    """An engine that runs the candidate and verify stages on its workers (the Ray engine:
+    banding and anchors as shuffles by key, the exact measure in tasks); same contracts as
+    ``candidates.candidate_pairs`` and ``verify.verify``, same results."""
+
+    def candidate_pairs(
+        self, sigs: Signatures, anchors: Anchors, sizes: NDArray[np.int64], config: ScanConfig
+    ) -> NDArray[np.int64]: ...
+
+    def verify(
+        self, pairs: NDArray[np.int64], shingles: ShingleSets, config: ScanConfig, text_of: Layouts | None,
+        progress: Callable[[int], None] | None = None,
+    ) -> list[Match]: ...  # fmt: skip
 
 
 def batch_items(batch: object) -> int:

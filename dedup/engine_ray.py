@@ -22,14 +22,22 @@ import signal
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from types import ModuleType, TracebackType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
+from numpy.typing import NDArray
 
 from .engine import batch_items
 from .errors import ConfigError, DedupError, WorkerError
 from .extras import require
 from .records import Match
+
+if TYPE_CHECKING:
+    from .candidates import Anchors
+    from .config import ScanConfig
+    from .sets import ShingleSets
+    from .signature import Signatures
+    from .verify import Layouts
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -193,12 +201,41 @@ class RayEngine:
         from . import ray_components
 
         edges = np.array([(m.a, m.b) for m in matches], dtype=np.int64)
+        with self._on_ray("finding the clusters"):
+            groups, _ = ray_components.components(edges, n_docs, partitions=2 * self.jobs)
+        return groups
+
+    def candidate_pairs(
+        self, sigs: Signatures, anchors: Anchors, sizes: NDArray[np.int64], config: ScanConfig
+    ) -> NDArray[np.int64]:
+        """Stage 5 with banding and anchors as shuffles by key on the workers (``ray_candidates``)."""
+        self._connect()
+        from . import ray_candidates
+
+        with self._on_ray("finding candidate pairs"):
+            return ray_candidates.candidate_pairs(self._ray, sigs, anchors, sizes, config, partitions=2 * self.jobs)
+
+    def verify(
+        self, pairs: NDArray[np.int64], shingles: ShingleSets, config: ScanConfig, text_of: Layouts | None,
+        progress: Callable[[int], None] | None = None,
+    ) -> list[Match]:  # fmt: skip
+        """Stage 6 with the exact measure in tasks, joined by document (``ray_verify``)."""
+        self._connect()
+        from . import ray_verify
+
+        with self._on_ray("comparing candidate pairs"):
+            return ray_verify.verify(
+                self._ray, pairs, shingles, config, text_of, ahead=max(1, self.ahead * self.jobs), progress=progress
+            )
+
+    @contextlib.contextmanager
+    def _on_ray(self, what: str) -> Iterator[None]:
+        """A stage's Ray calls: signals come out as themselves, a lost worker as a WorkerError."""
         try:
             with _signals_through_ray():
-                groups, _ = ray_components.components(edges, n_docs, partitions=2 * self.jobs)
+                yield
         except self._ray.exceptions.RayError as exc:  # a worker died more often than its retries
-            raise WorkerError(f"finding the clusters on Ray failed: {_line(exc)}") from exc
-        return groups
+            raise WorkerError(f"{what} on Ray failed: {_line(exc)}") from exc
 
     def close(self) -> None:
         """Shut down the Ray this engine started (one it joined is left running); idempotent."""

@@ -348,10 +348,11 @@ class Hashed:
     signatures: signature.Signatures | None
     skipped: list[Skipped]
 
-    def candidate_pairs(self, config: ScanConfig) -> NDArray[np.int64]:
-        """Stage 5 on these documents; the signatures and anchors are let go after it."""
+    def candidate_pairs(self, config: ScanConfig, find: Callable[..., NDArray[np.int64]] | None = None) -> NDArray[np.int64]:
+        """Stage 5 on these documents (by ``find``, an engine's ``candidate_pairs``, when given);
+        the signatures and anchors are let go after it."""
         assert self.signatures is not None and self.anchors is not None, "candidate_pairs is called once"
-        pairs = cand.candidate_pairs(self.signatures, self.anchors, self.shingles.sizes(), config)
+        pairs = (find or cand.candidate_pairs)(self.signatures, self.anchors, self.shingles.sizes(), config)
         self.signatures = self.anchors = None
         return pairs
 

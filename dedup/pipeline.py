@@ -27,7 +27,7 @@ from numpy.typing import NDArray
 
 from . import cluster, evidence, prefer, read, verify
 from .config import ScanConfig
-from .engine import make_engine
+from .engine import FindsPairs, make_engine
 from .errors import SkipReason
 from .hashing import Hashing, collect
 from .members import make_cluster
@@ -136,7 +136,9 @@ def scan(
 
         with timings.stage("candidates"):
             progress.start("finding candidates", None)
-            pairs = _all_pairs(len(infos)) if all_pairs else hashed.candidate_pairs(config)
+            on_engine = engine if isinstance(engine, FindsPairs) else None
+            find = on_engine.candidate_pairs if on_engine is not None else None
+            pairs = _all_pairs(len(infos)) if all_pairs else hashed.candidate_pairs(config, find)
             del hashed  # signatures and anchors: half the run's memory, not needed past this point
 
         ranking = Ranking(infos, shingles, config, options, run_cache, hashing.digests, engine, progress)
@@ -144,7 +146,10 @@ def scan(
         text_of = verify.Layouts(_text_or_empty(ranking.reader()), config)
         with timings.stage("verify"):
             progress.start("comparing", len(pairs))
-            matches = _verify(pairs, shingles, config, text_of, progress)
+            if on_engine is not None:
+                matches = on_engine.verify(pairs, shingles, config, text_of, progress.advance)
+            else:
+                matches = _verify(pairs, shingles, config, text_of, progress)
 
         with timings.stage("cluster_and_rank"):
             confirm = functools.partial(verify.verify, shingles=shingles, config=config, text_of=text_of)
