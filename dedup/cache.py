@@ -58,6 +58,7 @@ from .cache_file import MAX_BYTES as MAX_BYTES
 from .cache_file import MAX_RANKINGS, MAX_RESULTS, Pruned, apply_policy, connect, next_generation
 from .cache_file import CacheError as CacheError
 from .cache_file import clear as clear
+from .cache_file import damage as damage
 from .cache_file import default_path as default_path
 from .cache_file import info as info
 from .cache_file import prune as prune

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shlex
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,13 +68,26 @@ class CacheError(DedupError):
     """The file at the cache path is not a signature cache (``dedup cache`` commands)."""
 
 
+class DamagedCache(CacheError):
+    """A file where dedup's cache belongs that no longer reads as an SQLite database: garbage
+    bytes, a torn write, a bit flip in its pages. ``why`` says which."""
+
+    def __init__(self, message: str, why: str) -> None:
+        super().__init__(message)
+        self.why = why
+
+
+#: The cache file's name: ``clear`` deletes nothing else (and SQLite's side files of it).
+FILE_NAME = "signatures.sqlite"
+
+
 def default_path() -> Path:
     """$DEDUP_CACHE_DIR, else $XDG_CACHE_HOME/dedup, else ~/.cache/dedup; file signatures.sqlite."""
     folder = os.environ.get("DEDUP_CACHE_DIR")
     if not folder:
         base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
         folder = str(Path(base) / "dedup")
-    return Path(folder) / "signatures.sqlite"
+    return Path(folder) / FILE_NAME
 
 
 # --- the file: opening, layout, size policy; info, prune and clear for ``dedup cache`` ---
@@ -188,17 +202,52 @@ def _shown(path: Path) -> str:
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
+def _clear_command(path: Path) -> str:
+    """``dedup cache clear``, with ``--cache-dir`` unless ``path`` is the default cache."""
+    if path == default_path():
+        return "dedup cache clear"
+    return f"dedup cache clear --cache-dir {shlex.quote(_shown(path.parent))}"
+
+
+def clear_hint(path: Path) -> str:
+    """For a cache file that cannot be opened: "; dedup cache clear … deletes it" when
+    ``clear`` would (see ``_made_by_dedup``), else ""."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return ""
+    return f"; {_clear_command(path)} deletes it" if path.is_file() and _made_by_dedup(path, mode) else ""
+
+
+def _made_by_dedup(path: Path, mode: int) -> bool:
+    """Whether a file that does not read as a cache is still dedup's own, damaged: it has the
+    cache's name and the mode dedup gives it (0600: no access for group or others), which a
+    file someone else made under that name seldom has."""
+    return path.name == FILE_NAME and mode & 0o077 == 0
+
+
+def _damaged(path: Path, mode: int, why: str) -> CacheError:
+    """The error for a file at the cache path that is not a readable SQLite database."""
+    shown = _shown(path)
+    if _made_by_dedup(path, mode):
+        return DamagedCache(f"the cache file is damaged ({why}): {shown}; {_clear_command(path)} deletes it", why)
+    if path.name == FILE_NAME:  # readable by others: not as dedup makes it, so maybe not dedup's
+        return CacheError(f"not a dedup cache ({why}), left alone: {shown} (if it is a damaged cache, delete it)")
+    return CacheError(f"not a dedup cache ({why}), left alone: {shown}")
+
+
 def _open_existing(path: Path) -> sqlite3.Connection | None:
     """An existing cache file for ``dedup cache``: None if there is none (or it is empty).
 
     Raises:
+        DamagedCache: dedup's cache file (see ``_made_by_dedup``), no longer a readable database.
         CacheError: the path is a folder, or a file that is not a dedup cache.
     """
     shown = _shown(path)
     if path.is_dir():
         raise CacheError(f"the cache path is a folder, not a cache file: {shown}")
     try:
-        with open_regular(path) as (f, _st):
+        with open_regular(path) as (f, st):
             head = f.read(len(_SQLITE_MAGIC))
     except FileNotFoundError:
         return None
@@ -207,12 +256,13 @@ def _open_existing(path: Path) -> sqlite3.Connection | None:
     if not head:
         return None  # an empty file: what a scan killed as it created the cache leaves
     if head != _SQLITE_MAGIC:
-        raise CacheError(f"not a dedup cache (not an SQLite file), left alone: {shown}")
+        raise _damaged(path, st.st_mode, "not an SQLite file")
     try:
         db = sqlite3.connect(path, timeout=30)
         tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    except sqlite3.Error as exc:
-        raise CacheError(f"cannot read the cache file {shown}: {exc}") from exc
+    except (sqlite3.Error, ValueError) as exc:  # ValueError: a damaged schema may not even decode
+        why = " ".join(str(exc).split()) if isinstance(exc, sqlite3.Error) else "its schema does not decode"
+        raise _damaged(path, st.st_mode, f"an unreadable SQLite file: {why}") from exc
     if not tables & {"seen", "content", "batches"} and tables:
         db.close()
         raise CacheError(f"not a dedup cache (an SQLite file of something else), left alone: {shown}")
@@ -278,14 +328,31 @@ def prune(path: Path, keep_scans: int = KEEP_SCANS, max_bytes: int = MAX_BYTES) 
         db.close()
 
 
+def damage(path: Path) -> str | None:
+    """Why the cache file at ``path`` is damaged (dedup's file, see ``_made_by_dedup``, that
+    no longer reads as a database), or None: a readable cache, none, or not dedup's."""
+    try:
+        db = _open_existing(path)
+    except DamagedCache as exc:
+        return exc.why
+    except CacheError:
+        return None
+    if db is not None:
+        db.close()
+    return None
+
+
 def clear(path: Path) -> bool:
-    """Delete a cache file (and its WAL side files); True if there was one.
+    """Delete a cache file (and its WAL side files), a damaged one too; True if there was one.
 
     Raises:
         CacheError: the path is a folder or a file that is not a dedup cache (left alone).
         OSError: it cannot be deleted.
     """
-    db = _open_existing(path)  # refuses what is not a cache
+    try:
+        db = _open_existing(path)  # refuses what is not a cache
+    except DamagedCache:
+        db = None  # dedup's own file: deleted as a readable one would be
     if db is not None:
         db.close()
     found = False

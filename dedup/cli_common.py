@@ -211,7 +211,7 @@ def run_scan(
     except DedupError as exc:
         raise FatalError(str(exc)) from exc
     for warning in result.warnings:
-        err.print(report.display(f"warning: {warning}"))
+        err.print(report.display(f"warning: {warning}"), soft_wrap=True)  # one line, however long
     nothing = nothing_read(result, config)
     if nothing:
         raise FatalError(nothing)

@@ -105,12 +105,14 @@ def cache_clear(cache_dir: Path | None) -> None:
     """Delete the cache file; the next scan hashes every file again."""
     path, shown = _cache_at(cache_dir)
     try:
+        damaged = sigcache.damage(path)
         found = sigcache.clear(path)
     except sigcache.CacheError as exc:
         raise FatalError(str(exc)) from exc
     except OSError as exc:
         raise FatalError(f"cannot delete {shown}: {exc.strerror}") from exc
-    click.echo(f"{'deleted' if found else 'no cache at'} {shown}")
+    damaged_note = f" (it was damaged: {damaged})" if damaged else ""
+    click.echo(f"deleted {shown}{damaged_note}" if found else f"no cache at {shown}")
 
 
 @click.command("eval", cls=usage.Command)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from .cache import Cache, Hit, Stamp
+from .cache_file import clear_hint
 from .cache_format import Batch
 from .config import ScanConfig
 from .records import ScanResult, SourceFile
@@ -44,8 +45,10 @@ class RunCache:
         if path is not None:
             try:
                 self._cache = Cache(path, config)
-            except (OSError, sqlite3.Error) as exc:
-                warnings.append(f"signature cache not used ({path}): {cache_detail(exc)}")
+            except (OSError, sqlite3.Error, ValueError) as exc:  # ValueError: a damaged schema that does not decode
+                damaged = type(exc) is sqlite3.DatabaseError or isinstance(exc, ValueError)  # not "locked"
+                hint = clear_hint(path) if damaged else ""
+                warnings.append(f"signature cache not used ({path}): {cache_detail(exc)}{hint}")
 
     @property
     def on(self) -> bool:
@@ -156,6 +159,8 @@ class RunCache:
 
 def cache_detail(exc: Exception) -> str:
     """An error of the cache as one line (an OSError without its errno prefix)."""
+    if isinstance(exc, UnicodeDecodeError):  # from SQLite's own text: its schema is damaged
+        return "a damaged database (its schema does not decode)"
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror.lower() if not exc.filename else f"{exc.strerror.lower()}: {exc.filename}"
     return " ".join(str(exc).split()) or type(exc).__name__

@@ -111,3 +111,60 @@ def test_report_html_and_exports_give_a_cluster_one_number(tmp_path: Path) -> No
     readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
     assert "in report order" not in readme
     assert "the report and --html show this number" in readme
+
+
+# --- a damaged cache (item 9) -------------------------------------------------------------
+
+
+def _cached_scan(cache_dir: Path) -> Path:
+    code, _out, err = _run(["scan", str(SAMPLES), "-q", "--cache-dir", str(cache_dir)])
+    assert code == 0 and err == ""
+    path = cache_dir / "signatures.sqlite"
+    assert path.is_file()
+    return path
+
+
+def test_cache_clear_deletes_a_damaged_cache_file_and_nothing_else(tmp_path: Path) -> None:
+    path = _cached_scan(tmp_path / "cc")
+    with path.open("r+b") as f:  # as `printf garbage > signatures.sqlite` does: same file, same mode
+        f.truncate(0)
+        f.write(b"garbage")
+    (tmp_path / "cc" / "notes.txt").write_text("mine", encoding="utf-8")
+    code, _out, err = _run(["scan", str(SAMPLES), "-q", "--cache-dir", str(tmp_path / "cc")])
+    assert code == 0
+    assert err.count("\n") == 1 and err.startswith("warning: signature cache not used")
+    assert err.rstrip().endswith(f"dedup cache clear --cache-dir {tmp_path / 'cc'} deletes it")
+    code, _out, err = _run(["cache", "info", "--cache-dir", str(tmp_path / "cc")])
+    assert code == 2 and err.count("\n") == 1 and "the cache file is damaged (not an SQLite file)" in err
+    code, out, err = _run(["cache", "clear", "--cache-dir", str(tmp_path / "cc")])
+    assert (code, err) == (0, "")
+    assert out == f"deleted {path} (it was damaged: not an SQLite file)\n"
+    assert sorted(p.name for p in (tmp_path / "cc").iterdir()) == ["notes.txt"]
+    _cached_scan(tmp_path / "cc")  # and the next scan makes a new one
+
+
+def test_cache_clear_leaves_a_file_it_did_not_make(tmp_path: Path) -> None:
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    path = folder / "signatures.sqlite"
+    path.write_bytes(b"not a database")
+    path.chmod(0o644)  # readable by others: dedup makes its cache 0600
+    code, out, err = _run(["cache", "clear", "--cache-dir", str(folder)])
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert "left alone" in err and "if it is a damaged cache, delete it" in err
+    assert path.read_bytes() == b"not a database"
+    code, _out, err = _run(["scan", str(SAMPLES), "-q", "--cache-dir", str(folder)])
+    assert code == 0 and err.count("\n") == 1 and "deletes it" not in err  # no advice that would be refused
+
+
+def test_a_cache_whose_schema_does_not_decode_is_a_warning_not_a_crash(tmp_path: Path) -> None:
+    path = _cached_scan(tmp_path / "cc")
+    data = path.read_bytes()
+    at = data.index(b"AUTOINCREMENT")
+    path.write_bytes(data[: at + 3] + b"\xc5" + data[at + 4 :])  # one byte of the schema's text, flipped
+    code, _out, err = _run(["scan", str(SAMPLES), "-q", "--cache-dir", str(tmp_path / "cc")])
+    assert code == 0, err
+    assert err.count("\n") == 1 and err.startswith("warning: signature cache not used") and "deletes it" in err
+    code, out, err = _run(["cache", "clear", "--cache-dir", str(tmp_path / "cc")])
+    assert code == 0 and out.startswith(f"deleted {path} (it was damaged: an unreadable SQLite file")
+    assert not path.exists()
