@@ -127,7 +127,7 @@ def binary_kind(head: bytes) -> str | None:
 
 
 def dedup_output(head: bytes) -> str | None:
-    """Which of dedup's own exports a file is, from its first bytes, or None.
+    r"""Which of dedup's own exports a file is, from its first bytes, or None.
 
     A folder scanned again often holds the last scan's export: read as a document it would
     be compared with the files it lists. Matched on what ``export`` writes first: the JSON

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -329,7 +330,7 @@ def flip_a_bit(db: Path) -> None:
     damage(db, "SELECT 1")
 
 
-DAMAGE = {
+DAMAGE: dict[str, Callable[[Path], None]] = {
     "batch cut short": lambda db: damage(db, "UPDATE batches SET payload = substr(payload, 1, 100)"),
     "batch random": lambda db: damage(db, "UPDATE batches SET payload = randomblob(length(payload))"),
     "batch bit flip": flip_a_bit,
@@ -391,7 +392,9 @@ def test_damage_through_the_cli_is_one_warning_line_and_the_same_export(corpus: 
         ln for ln in done.stderr.splitlines() if ln.strip()
     ]
     assert len(done.stderr.strip().splitlines()) == 1 and "damaged value" in done.stderr
-    strip = lambda p: {k: v for k, v in json.loads(p.read_text()).items() if k not in ("timings", "warnings")}  # noqa: E731
+    def strip(p: Path) -> dict[str, object]:
+        return {k: v for k, v in json.loads(p.read_text()).items() if k not in ("timings", "warnings")}
+
     assert strip(out) == strip(plain)
 
 

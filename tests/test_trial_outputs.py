@@ -12,8 +12,8 @@ from conftest import SAMPLES
 
 from dedup.cli import main
 from dedup.config import ScanConfig
+from dedup.errors import SkipReason
 from dedup.pipeline import scan
-from dedup.records import SkipReason
 
 
 def test_decision_tables_and_html_report_in_the_folder_are_dedup_output(tmp_path: Path) -> None:
@@ -83,6 +83,6 @@ def test_the_report_writes_names_as_the_lists_do(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     listed = keep.read_text().splitlines() + drop.read_text().splitlines()
     assert sorted(listed) == ["lat\\xe8.txt", "lat\\xe9.txt", "new\\nline.txt"]
-    for name in listed:
-        assert name in result.stdout
+    for shown in listed:
+        assert shown in result.stdout
     assert "\ufffd" not in result.stdout and "⏎" not in result.stdout
