@@ -23,9 +23,7 @@ from dedup.shingle import (
     MAX_SHINGLE_SIZE,
     SHORT_LINE_TOKENS,
     Shingles,
-    _combine,
     hash_shingle,
-    hash_token,
     line_hash,
     shingle_batch,
     shingle_strings,
@@ -203,9 +201,9 @@ def test_token_longer_than_numpy_chunk() -> None:
     # kernel follows the definition (hash_token) there.
     word = "ab" * ((1 << 19) + 3)
     sh = shingle_batch([word, "pre " + word + " post"], 5, 5)
-    h = hash_token(word)
-    assert sh.get(0).tolist() == [_combine([h])]
-    assert sh.get(1).tolist() == [_combine([hash_token("pre"), h, hash_token("post")])]
+    # hash_shingle is the definition: a shingle's tokens joined by one space, hashed by token.
+    assert sh.get(0).tolist() == [hash_shingle(word)]
+    assert sh.get(1).tolist() == [hash_shingle("pre " + word + " post")]
 
 
 @needs_kernel
