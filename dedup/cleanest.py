@@ -127,7 +127,7 @@ def _is_date(norm_tokens: str) -> bool:
 
 
 @functools.lru_cache(maxsize=1 << 15)  # chrome lines recur across pages (see _short_line)
-def _is_chrome_phrase(norm_tokens: str) -> bool:
+def is_chrome_phrase(norm_tokens: str) -> bool:
     """A known chrome line: equal to or starting with a phrase, or holding a phrase of two or
     more words ("© 2025 Example News. All rights reserved.")."""
     words = norm_tokens.split(" ")
@@ -141,7 +141,7 @@ def _is_chrome_phrase(norm_tokens: str) -> bool:
     )
 
 
-def _covered(shingles_in_core: NDArray[np.bool_], n_tokens: int, size: int) -> NDArray[np.bool_]:
+def covered_tokens(shingles_in_core: NDArray[np.bool_], n_tokens: int, size: int) -> NDArray[np.bool_]:
     """Tokens covered by at least one shingle of the shared text."""
     starts = np.flatnonzero(shingles_in_core)
     # +1 where a covering shingle starts, -1 where it ends (bincount: ends can coincide).
@@ -161,19 +161,19 @@ def features(
     ``shingle.sequence``, when already computed for many groups at once)."""
     if seqs is None:
         seqs = sequences(texts, config.shingle_size, config.char_shingle_size)
-    sets = [_distinct(win) for _, win, _ in seqs]
+    sets = [distinct_values(win) for _, win, _ in seqs]
     # The article is what most copies share: at least two of them, and more than half, so
     # chrome that two copies from one site share does not count as the article, nor does
     # the navigation of a page that its HTML and a get_text() of it both hold (with six
     # versions of one page, half would be those two and one more extractor's).
     quorum = max(2, len(texts) // 2 + 1)
-    values, counts = _distinct_counts(np.concatenate(sets))
+    values, counts = distinct_counts(np.concatenate(sets))
     core = values[counts >= quorum]
 
     @functools.cache
     def singles() -> NDArray[np.uint64]:
         """Tokens only one copy has (made when a copy first has a short gap to judge)."""
-        values, counts = _distinct_counts(np.concatenate([_distinct(tok) for tok, _, _ in seqs]))
+        values, counts = distinct_counts(np.concatenate([distinct_values(tok) for tok, _, _ in seqs]))
         once: NDArray[np.uint64] = values[counts == 1]
         return once
 
@@ -189,7 +189,7 @@ def features(
         tok, win, size = seqs[i]
         words = len(tok)
         in_core = _member(win, core)
-        covered = _covered(in_core, words, size) if words else np.zeros(0, bool)
+        covered = covered_tokens(in_core, words, size) if words else np.zeros(0, bool)
         missing = 1.0 - (int(np.count_nonzero(_member(core, sets[i]))) / len(core)) if len(core) else 0.0
         head = _head(text, int(np.argmax(covered)) if covered.any() else -1)
         article = _article_lines(text, covered)
@@ -203,7 +203,7 @@ def features(
             # fewer than a quorum of the copies have it (what most copies have is the article).
             outside = line_docs(h) - in_group[h]
             spread = outside >= 2 and outside > in_group[h] and in_group[h] < quorum and not _is_date(joined)
-            if spread or _is_chrome_phrase(joined):
+            if spread or is_chrome_phrase(joined):
                 chrome.append(display)
                 chrome_words += n_tok
         extra, odd = _outside_words(
@@ -234,7 +234,7 @@ def _starts(ordered: NDArray[np.uint64]) -> NDArray[np.bool_]:
     return first
 
 
-def _distinct(values: NDArray[np.uint64]) -> NDArray[np.uint64]:
+def distinct_values(values: NDArray[np.uint64]) -> NDArray[np.uint64]:
     """``np.unique(values)``, four times as fast on the few hundred hashes of one text
     (NumPy 2's hash-based unique is made for large arrays; ranking calls this 10,000 times
     per 3,000 groups)."""
@@ -243,8 +243,8 @@ def _distinct(values: NDArray[np.uint64]) -> NDArray[np.uint64]:
     return distinct
 
 
-def _distinct_counts(values: NDArray[np.uint64]) -> tuple[NDArray[np.uint64], NDArray[np.int64]]:
-    """``np.unique(values, return_counts=True)``, by the same sort as ``_distinct``."""
+def distinct_counts(values: NDArray[np.uint64]) -> tuple[NDArray[np.uint64], NDArray[np.int64]]:
+    """``np.unique(values, return_counts=True)``, by the same sort as ``distinct_values``."""
     ordered = np.sort(values)
     starts = np.flatnonzero(_starts(ordered))
     counts = np.diff(np.append(starts, len(ordered)))
@@ -317,7 +317,7 @@ def _head(text: str, first: int) -> tuple[str, ...]:
     head: list[str] = []
     for toks in reversed(before[-HEAD_LINES:]):
         joined = " ".join(toks)
-        if len(toks) > _TITLE_TOKENS or (_is_chrome_phrase(joined) and not _BYLINE.match(joined)):
+        if len(toks) > _TITLE_TOKENS or (is_chrome_phrase(joined) and not _BYLINE.match(joined)):
             break
         head.append(joined)
     return tuple(reversed(head))

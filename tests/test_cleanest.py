@@ -91,13 +91,13 @@ def test_ties_keep_run_order() -> None:
 
 
 def test_chrome_phrases_match_whole_short_lines_and_inner_phrases() -> None:
-    from dedup.cleanest import _is_chrome_phrase
+    from dedup.cleanest import is_chrome_phrase
 
-    assert _is_chrome_phrase("skip to main content")
-    assert _is_chrome_phrase("comments 12")
-    assert _is_chrome_phrase("2025 example news all rights reserved")
-    assert not _is_chrome_phrase("the comments of the minister")  # one-word phrases only lead
-    assert not _is_chrome_phrase("shared values")
+    assert is_chrome_phrase("skip to main content")
+    assert is_chrome_phrase("comments 12")
+    assert is_chrome_phrase("2025 example news all rights reserved")
+    assert not is_chrome_phrase("the comments of the minister")  # one-word phrases only lead
+    assert not is_chrome_phrase("shared values")
 
 
 _HASHES = st.lists(
@@ -108,21 +108,21 @@ _HASHES = st.lists(
 @given(_HASHES)
 def test_distinct_values_and_counts_are_numpys(values: list[int]) -> None:
     """The sort-based helpers give exactly np.unique's results, empty input included."""
-    from dedup.cleanest import _distinct, _distinct_counts
+    from dedup.cleanest import distinct_counts, distinct_values
 
     a = np.array(values, dtype=np.uint64)
-    assert np.array_equal(_distinct(a), np.unique(a)) and _distinct(a).dtype == np.uint64
-    got, counts = _distinct_counts(a)
+    assert np.array_equal(distinct_values(a), np.unique(a)) and distinct_values(a).dtype == np.uint64
+    got, counts = distinct_counts(a)
     want, want_counts = np.unique(a, return_counts=True)
     assert np.array_equal(got, want) and np.array_equal(counts, want_counts)
 
 
 @given(st.lists(st.booleans(), max_size=40), st.integers(min_value=1, max_value=6))
 def test_covered_tokens_are_those_under_a_shared_shingle(in_core: list[bool], size: int) -> None:
-    from dedup.cleanest import _covered
+    from dedup.cleanest import covered_tokens
 
     n_tokens = len(in_core) + size - 1 if in_core else 0
-    got = _covered(np.array(in_core, dtype=bool), n_tokens, size)
+    got = covered_tokens(np.array(in_core, dtype=bool), n_tokens, size)
     want = [any(in_core[s] for s in range(max(0, t - size + 1), min(t, len(in_core) - 1) + 1)) for t in range(n_tokens)]
     assert got.tolist() == want
 
