@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -21,8 +22,9 @@ from .errors import DedupError
 @click.option(
     "-o",
     "--output",
-    type=click.Path(allow_dash=True, path_type=Path),
-    help="Write the clusters to FILE (.json, .jsonl, .csv; - for stdout).",
+    "output_arg",
+    type=click.Path(allow_dash=True),
+    help="Write the clusters to FILE (.json, .jsonl, .csv; - for stdout); with --engine ray, DIR/ for Parquet shards.",
 )
 @click.option(
     "--format",
@@ -86,7 +88,7 @@ from .errors import DedupError
 )
 def scan_command(
     paths: tuple[Path, ...],
-    output: Path | None,
+    output_arg: str | None,
     fmt: str | None,
     keep_list: Path | None,
     drop_list: Path | None,
@@ -117,7 +119,8 @@ def scan_command(
             import_ray()
         except DedupError as exc:
             raise FatalError(str(exc)) from exc
-    if fmt and output is None:
+    output, shards = _output(output_arg, engine, fmt)
+    if fmt and output is None and shards is None:
         raise click.UsageError("--format needs --output")
     if null and keep_list is None and drop_list is None:
         raise click.UsageError("-0/--null needs --keep-list or --drop-list")
@@ -140,6 +143,10 @@ def scan_command(
     try:
         if output is not None:
             export.write_export(result, output, fmt, version=__version__)
+        if shards is not None:
+            from .ray_output import write_shards
+
+            write_shards(result, shards, version=__version__)
         if keep_list is not None or drop_list is not None:
             export.write_lists(result, keep_list, drop_list, null=null, absolute=absolute)
         if decisions_file is not None:
@@ -156,6 +163,25 @@ def scan_command(
         show_report(lambda console: report.render(result, console, verbose=verbose, top=top))
     if fail_on_duplicates and result.summary.duplicates:
         sys.exit(1)
+
+
+def _output(raw: str | None, engine: str, fmt: str | None) -> tuple[Path | None, Path | None]:
+    """``--output``: (a file to export to, a folder of Parquet shards); at most one is set."""
+    if raw is None:
+        return None, None
+    from .ray_output import check_shard_folder, is_shard_folder
+
+    if not (raw.endswith(("/", os.sep)) or (engine == "ray" and is_shard_folder(raw))):
+        return Path(raw), None
+    if engine != "ray":
+        raise click.UsageError("--output DIR/ (a folder of Parquet shards) needs --engine ray")
+    if fmt not in (None, "parquet"):
+        raise click.UsageError(f"--format {fmt} contradicts --output DIR/ (a folder of Parquet shards): drop one")
+    try:
+        check_shard_folder(Path(raw))
+    except DedupError as exc:
+        raise FatalError(str(exc)) from exc
+    return None, Path(raw)
 
 
 def _top(value: str) -> int | None:

@@ -61,6 +61,7 @@ __all__ = [
     "DECISIONS",
     "FORMATS",
     "decision_rows",
+    "decisions_table",
     "exported_rows",
     "format_of",
     "parquet_table",
@@ -269,4 +270,9 @@ def write_decisions(result: ScanResult, path: Path | str, fmt: str | None = None
     elif kind == "csv":
         write_atomic(path, lambda out: _write_csv(result, out))
     else:
-        write_parquet(path, parquet_table(list(exported_rows(result)), COLUMNS, _INT_COLUMNS))
+        write_parquet(path, decisions_table(result))
+
+
+def decisions_table(result: ScanResult) -> Any:
+    """The decision table as a pyarrow Table, as its Parquet file holds it."""
+    return parquet_table(list(exported_rows(result)), COLUMNS, _INT_COLUMNS)

@@ -118,6 +118,7 @@ __all__ = [
     "format_for",
     "member_rows",
     "name_bytes",
+    "parquet_export",
     "process_alive",
     "read_export",
     "to_dict",
@@ -426,8 +427,13 @@ def write_export(result: ScanResult, path: Path | str, fmt: str | None = None, *
     elif kind == "csv":
         write_atomic(path, lambda out: _write_csv(result, out))
     else:
-        rows = [{**row, "reasons": "; ".join(map(str, row["reasons"]))} for row in member_rows(result)]  # type: ignore[call-overload]
-        write_parquet(path, parquet_table(rows, CSV_COLUMNS, _PARQUET_INTS, _PARQUET_FLOATS, frozenset({"cleanest"})))
+        write_parquet(path, parquet_export(result))
+
+
+def parquet_export(result: ScanResult) -> Any:
+    """The Parquet export as a pyarrow Table (the CSV's rows and columns, typed)."""
+    rows = [{**row, "reasons": "; ".join(map(str, row["reasons"]))} for row in member_rows(result)]  # type: ignore[call-overload]
+    return parquet_table(rows, CSV_COLUMNS, _PARQUET_INTS, _PARQUET_FLOATS, frozenset({"cleanest"}))
 
 
 def read_export(path: Path | str, *, needs: str = "") -> dict[str, Any]:
