@@ -18,6 +18,8 @@ from .dataset import RecordRow, write_records
 from .errors import ConfigError, InputError
 from .lists import escape_name
 from .manifest import undo
+from .report import human_bytes
+from .wording import count
 
 __all__ = ["SHOWN", "apply_scan", "describe", "fitted", "undo_run"]
 
@@ -26,19 +28,15 @@ _VERBS = {"quarantine": "move", "link": "hard-link", "symlink": "symlink", "dele
 
 
 def _size(n: int) -> str:
-    value = float(n)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{n} B"
+    """Bytes as the scan report writes them (decimal units: 6.8 KB is 6,800 bytes)."""
+    return human_bytes(n)
 
 
 def describe(plan: Plan, say: Callable[[str], None], *, shown: int = SHOWN) -> None:
     """The plan: counts and bytes, the first steps, and what is left alone and why."""
     verb = _VERBS[plan.action]
-    files = "kept and unique files" if plan.action == "copy" else "dropped files"
-    say(f"Plan: {verb} {len(plan.steps):,} {files} ({_size(plan.bytes)})")
+    files = "kept and unique file" if plan.action == "copy" else "dropped file"
+    say(f"Plan: {verb} {count(len(plan.steps), files)} ({_size(plan.bytes)})")
     for step in plan.steps[:shown]:
         where = f" -> {escape_name(step.to)}" if step.to else ""
         kept = f" (kept: {escape_name(step.kept.doc_id)})" if step.kept is not None else ""
@@ -47,8 +45,8 @@ def describe(plan: Plan, say: Callable[[str], None], *, shown: int = SHOWN) -> N
         say(f"  ... and {len(plan.steps) - shown:,} more")
     if plan.left:
         say(f"Left alone: {len(plan.left):,}")
-        for reason, count in sorted(plan.reasons().items()):
-            say(f"  {count:,} {reason}")
+        for reason, n in sorted(plan.reasons().items()):
+            say(f"  {n:,} {reason}")
 
 
 def fitted(say: Callable[[str], None], width: int | None = None) -> Callable[[str], None]:
@@ -152,7 +150,9 @@ def apply_scan(
         return 0
     outcome = run_plan(plan, config, where, scan=str(export), version=version, folder=folder)
     if not outcome.checked:
-        say(f"Nothing changed: all {len(plan.steps):,} planned files were left alone (no manifest written)")
+        n = len(plan.steps)
+        which = "the planned file was" if n == 1 else f"all {n:,} planned files were"
+        say(f"Nothing changed: {which} left alone (no manifest written)")
         _left(outcome, say)
         return 1
     _report(outcome, action, where, say)
@@ -168,7 +168,7 @@ def _inside_inputs(folder: str, rows: list[Row]) -> bool:
 
 def _report(outcome: Outcome, action: str, manifest: Path, say: Callable[[str], None]) -> None:
     verb = {"quarantine": "moved", "link": "linked", "symlink": "linked", "delete": "deleted", "copy": "copied"}
-    say(f"Done: {verb[action]} {outcome.done:,} files ({_size(outcome.bytes)}). Manifest: {manifest}")
+    say(f"Done: {verb[action]} {count(outcome.done, 'file')} ({_size(outcome.bytes)}). Manifest: {manifest}")
     _left(outcome, say)
     if action != "delete":
         say(f"To put everything back: dedup undo {manifest}")
@@ -201,7 +201,10 @@ def _write_dataset(
     if not records:
         raise InputError("--write: the scan holds no records (JSON Lines or JSON inputs)")
     done = write_records(records, config, out, annotate=annotate, supersets=supersets)  # type: ignore[arg-type]
-    say(f"Wrote {done.written:,} records of {done.files:,} files to {out} ({done.dropped:,} dropped records left out)")
+    say(
+        f"Wrote {count(done.written, 'record')} of {count(done.files, 'file')} to {out} "
+        f"({count(done.dropped, 'dropped record')} left out)"
+    )
     for path, reason in done.left:
         say(f"  left out {path}: {reason}")
     if piped:
@@ -212,7 +215,8 @@ def undo_run(manifest: Path, say: Callable[[str], None]) -> int:
     """Undo an apply run; 0 when everything was put back, 1 when a step was refused."""
     say = fitted(say)
     result = undo(manifest)
-    say(f"Restored {result.restored:,} files ({result.untouched:,} steps had not been done).")
+    undone = "1 step had" if result.untouched == 1 else f"{result.untouched:,} steps had"
+    say(f"Restored {count(result.restored, 'file')} ({undone} not been done).")
     for _path, reason in result.refused:
         say(f"  refused: {reason}")
     return 1 if result.refused else 0

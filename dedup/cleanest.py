@@ -45,7 +45,7 @@ from .records import Pick
 from .shingle import MOJIBAKE, SHORT_LINE_TOKENS, line_hash_of, normalize, sequences, tokens
 
 #: Bump when a change here changes rankings: cached rankings (cache.py) are keyed by it.
-RANKING_VERSION = 3
+RANKING_VERSION = 4  # 4: "+1 word outside the shared text", not "+1 words"
 
 W_MISSING = 1.0
 W_TRUNCATED = 1.0
@@ -507,7 +507,7 @@ def reasons(f: Features, *, best: bool) -> tuple[str, ...]:
         out.append(f"lacks {f.missing:.0%} of the shared text")
     if f.extra_words:
         teaser = f" incl. {f.teasers} teaser{'s' if f.teasers != 1 else ''} of other posts" if f.teasers else ""
-        out.append(f"+{f.extra_words} words outside the shared text{teaser}")
+        out.append(f"+{f.extra_words} word{'s' if f.extra_words != 1 else ''} outside the shared text{teaser}")
     if f.chrome_lines:
         shown = ", ".join(_quote(c) for c in f.chrome_lines[:3])
         more = f" +{len(f.chrome_lines) - 3} more" if len(f.chrome_lines) > 3 else ""

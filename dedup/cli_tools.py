@@ -220,8 +220,4 @@ def corpus_command(out: Path, seed: int, articles: int, samples: Path | None, no
         raise FatalError(str(exc)) from exc
     except OSError as exc:
         raise FatalError(f"cannot write the corpus into {click.format_filename(str(out))}: {strerror(exc)}") from exc
-    click.echo(
-        f"wrote {stats.documents:,} documents ({stats.files:,} files, {stats.records:,} records) from "
-        f"{stats.bases:,} articles into {click.format_filename(str(stats.out_dir))}: {stats.clusters:,} clusters "
-        f"of copies, {stats.singletons:,} singletons; truth in {click.format_filename(str(stats.out_dir / 'truth.jsonl'))}"
-    )
+    click.echo(stats.summary(lambda path: click.format_filename(str(path))))

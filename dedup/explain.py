@@ -36,11 +36,13 @@ from .candidates import anchor_pairs, band_pairs, select_anchors, signature_filt
 from .config import ScanConfig
 from .errors import InputError
 from .extract import extract
+from .lists import escape_name
 from .read import walk
 from .records import Document, MatchRule, Skipped
-from .report import display, display_name, percent
+from .report import Trimmed, display, display_name, percent
 from .shingle import shingle_batch
 from .signature import signatures
+from .wording import count
 
 __all__ = ["Explanation", "Passage", "Side", "explain", "load_document", "passages", "render_explanation"]
 
@@ -122,7 +124,7 @@ class Explanation:
         if self.containment < c.containment_threshold:
             out.append(f"{head}: below --containment {c.containment_threshold:g}")
         elif small < c.min_shingles:
-            out.append(f"{head}, but {inner} has {small:,} shingles, fewer than --min-shingles {c.min_shingles}")
+            out.append(f"{head}, but {inner} has {count(small, 'shingle')}, fewer than --min-shingles {c.min_shingles}")
         elif small < c.min_size_ratio * large:
             out.append(
                 f"{head}, but {inner} is {small / large:.2f} of {outer}'s size, under --min-size-ratio "
@@ -132,7 +134,7 @@ class Explanation:
             out.append(f"{head}: at or above --containment {c.containment_threshold:g}, the containment rule")
         if self.containment < 0.5 and self.rule is None:
             out.append(
-                f"they share {self.shared:,} shingles: less than half of either is in the other, so they are "
+                f"they share {count(self.shared, 'shingle')}: less than half of either is in the other, so they are "
                 "two different texts (two articles on one story share names and phrases, not passages)"
             )
         if self.template_pages:
@@ -162,10 +164,12 @@ def load_document(name: str, config: ScanConfig) -> Document:
         ids = ", ".join(d.record_id or str(d.record) for d in docs[:3])
         raise InputError(f"{name} holds {len(docs):,} records: name one as {name}:ID (such as {ids})")
     # The file is the shortest prefix before a colon that is a file: an id may hold colons (a URL).
+    if path.is_dir():
+        raise InputError(f"{escape_name(name)} is a folder: explain takes two documents, each a file or a record (FILE:ID)")
     cuts = [i for i, ch in enumerate(name) if ch == ":"]
     at = next((i for i in cuts if Path(name[:i]).is_file()), None)
     if at is None:
-        raise InputError(f"no such file: {name} (a record is named FILE:ID)")
+        raise InputError(f"no such file: {escape_name(name)} (a record is named FILE:ID)")
     file, key = name[:at], name[at + 1 :]
     docs = _documents(Path(file), config)
     for doc in docs:
@@ -342,13 +346,17 @@ def _grid(rows: Sequence[tuple[str, Text]]) -> Table:
     return grid
 
 
+def _sizes(side: Side) -> str:
+    return f"{count(side.words, 'word')}, {count(side.shingles, 'shingle')}"
+
+
 def renderables(e: Explanation) -> list[RenderableType]:
     """The explanation as rich renderables, in print order."""
     c = e.config
     docs = _grid(
         [
-            ("A", display_name(e.a.doc_id) + Text(f"  {e.a.words:,} words, {e.a.shingles:,} shingles", style="dim")),
-            ("B", display_name(e.b.doc_id) + Text(f"  {e.b.words:,} words, {e.b.shingles:,} shingles", style="dim")),
+            ("A", display_name(e.a.doc_id) + Text(f"  {_sizes(e.a)}", style="dim")),
+            ("B", display_name(e.b.doc_id) + Text(f"  {_sizes(e.b)}", style="dim")),
         ]
     )
     head = Panel(docs, title=Text("dedup explain"), title_align="left", expand=False, box=box.ROUNDED)
@@ -358,7 +366,8 @@ def renderables(e: Explanation) -> list[RenderableType]:
             (
                 "Jaccard",
                 Text(
-                    f"{percent(e.jaccard)}  ({e.shared:,} shingles shared of {e.a.shingles + e.b.shingles - e.shared:,})"
+                    f"{percent(e.jaccard)}  ({count(e.shared, 'shingle')} shared of "
+                    f"{e.a.shingles + e.b.shingles - e.shared:,})"
                 ),
             ),
             ("A inside B", Text(percent(e.a_in_b))),
@@ -429,8 +438,8 @@ def _passage_table(items: Sequence[Passage]) -> RenderableType:
     lines: list[RenderableType] = [
         Text("Passages", style="bold"),
         Text(
-            f"shared: {total('both'):,} words in {len(shared):,} {'passage' if len(shared) == 1 else 'passages'}; "
-            f"only in A: {total('a'):,} words; only in B: {total('b'):,} words"
+            f"shared: {count(total('both'), 'word')} in {count(len(shared), 'passage')}; "
+            f"only in A: {count(total('a'), 'word')}; only in B: {count(total('b'), 'word')}"
         ),
     ]
     shown = items[: 2 * MAX_PASSAGES]
@@ -445,7 +454,7 @@ def _passage_table(items: Sequence[Passage]) -> RenderableType:
             table.add_row(Text(where, style=style), Text(f"{p.words:,}"), display(p.excerpt))
         lines.append(table)
     if len(shown) < len(items):
-        lines.append(Text(f"… and {len(items) - len(shown):,} more passages"))
+        lines.append(Text(f"… and {count(len(items) - len(shown), 'more passage')}"))
     return Group(*lines)
 
 
@@ -454,4 +463,4 @@ def render_explanation(e: Explanation, console: Console) -> None:
     for i, part in enumerate(renderables(e)):
         if i:
             console.print()
-        console.print(part)
+        console.print(Trimmed(part))

@@ -29,6 +29,7 @@ from rich.text import Text
 
 from .lists import escape_name
 from .records import Cluster, Member, ScanResult, Skipped
+from .wording import count
 
 if TYPE_CHECKING:  # only `dedup eval` needs the module: not imported for every scan
     from .evaluate import EvalReport, PairMistake
@@ -174,11 +175,6 @@ _GAP = 2  # spaces between columns
 NOTES_WIDTH = 100  # notes wrap here on wider terminals (or at the table's width): lines stay readable
 
 
-def _count(n: int, word: str) -> str:
-    """'1 cluster', '4,211 clusters'."""
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
-
-
 def bytes_saved(cluster: Cluster) -> int:
     """What dropping the cluster's duplicates saves (supersets and the cleanest stay)."""
     return sum(m.size for m in cluster.members if m.dropped)
@@ -289,8 +285,8 @@ def _evidence_note(member: Member) -> str:
     if not member.own_words:
         return head
     if member.boilerplate_words == member.own_words:
-        return f"{head}; {member.own_words:,} own words, all boilerplate"
-    return f"{head}; {member.own_words:,} own words, {member.boilerplate_words:,} boilerplate"
+        return f"{head}; {count(member.own_words, 'own word')}, all boilerplate"
+    return f"{head}; {count(member.own_words, 'own word')}, {member.boilerplate_words:,} boilerplate"
 
 
 # A record's place as skip entries name it ("data.jsonl:12"), and the "line 12: " (or
@@ -334,7 +330,7 @@ class SkipRow:
         head = _DETAIL_HEAD.fullmatch(first.detail)
         unit, rest = (head[1], head[3]) if head else ("record", first.detail)
         numbers = [skip_order(item)[1] for item in self.items]
-        return f"{_count(len(numbers), unit)} ({_ranges(numbers)}): {rest}"
+        return f"{count(len(numbers), unit)} ({_ranges(numbers)}): {rest}"
 
 
 def _ranges(numbers: list[int]) -> str:
@@ -406,8 +402,8 @@ def _closing(result: ScanResult, shown: int) -> list[RenderableType]:
         which = f"the {shown:,} largest shown" if shown > 1 else "the largest shown"
     totals = Text.assemble(
         ("In short: ", "bold"),
-        f"{_count(s.documents, 'document')}, {_count(s.clusters, 'cluster')} ({which}), "
-        f"{_count(s.duplicates, 'duplicate')}; dropping them saves {human_bytes(s.bytes_saved)}.",
+        f"{count(s.documents, 'document')}, {count(s.clusters, 'cluster')} ({which}), "
+        f"{count(s.duplicates, 'duplicate')}; dropping them saves {human_bytes(s.bytes_saved)}.",
     )
     steps = [
         ("--output scan.json", "every cluster with its evidence (also .jsonl, .csv)"),
@@ -443,9 +439,9 @@ def renderables(result: ScanResult, *, verbose: bool = False, top: int | None = 
     shown = ordered if top is None else ordered[:top]
     out.extend(ClusterView(cluster, verbose=verbose) for cluster in shown)
     if len(shown) < len(ordered):
-        out.append(Text(f"… and {_count(len(ordered) - len(shown), 'more cluster')}: {MORE_HINT}"))
+        out.append(Text(f"… and {count(len(ordered) - len(shown), 'more cluster')}: {MORE_HINT}"))
     if not result.clusters:
-        out.append(Text(f"No near-duplicates found among {result.summary.documents:,} documents."))
+        out.append(Text(f"No near-duplicates found among {count(result.summary.documents, 'document')}."))
     if result.skipped:
         out.append(_skipped_table(result.skipped, result.summary.skipped, verbose=verbose))
     if result.clusters:
@@ -519,9 +515,9 @@ def eval_renderables(scores: EvalReport, *, loss: tuple[int, int] | None = None)
         ("Documents", f"{scores.documents:,}"),
         (
             "Pair precision",
-            f"{scores.precision:.4f}  ({scores.true_pairs:,} of {scores.predicted_pairs:,} predicted pairs)",
+            f"{scores.precision:.4f}  ({scores.true_pairs:,} of {count(scores.predicted_pairs, 'predicted pair')})",
         ),
-        ("Pair recall", f"{scores.recall:.4f}  ({scores.true_pairs:,} of {scores.truth_pairs:,} true pairs)"),
+        ("Pair recall", f"{scores.recall:.4f}  ({scores.true_pairs:,} of {count(scores.truth_pairs, 'true pair')})"),
         ("Pair F1", f"{scores.f1:.4f}"),
         ("Adjusted Rand index", f"{scores.ari:.4f}"),
     ]
@@ -530,7 +526,7 @@ def eval_renderables(scores: EvalReport, *, loss: tuple[int, int] | None = None)
         rows.append(
             (
                 "Cleanest copy",
-                f"{accuracy:.4f}  ({scores.cleanest_correct} of {scores.cleanest_evaluated} labelled clusters)",
+                f"{accuracy:.4f}  ({scores.cleanest_correct:,} of {count(scores.cleanest_evaluated, 'labelled cluster')})",
             )
         )
     if scores.cleanest_similarity is not None:
@@ -539,13 +535,13 @@ def eval_renderables(scores: EvalReport, *, loss: tuple[int, int] | None = None)
         rows.append(("", f"{scores.cleanest_char_similarity:.4f} mean character 12-gram Jaccard"))
     if scores.labelled_picked is not None:
         rows.append(
-            ("Labelled copy picked", f"{scores.labelled_picked:.4f}  (of {scores.cleanest_found} clusters found)")
+            ("Labelled copy picked", f"{scores.labelled_picked:.4f}  (of {count(scores.cleanest_found, 'cluster')} found)")
         )
     if loss is not None:
         share = loss[1] / loss[0] if loss[0] else 0.0
-        rows.append(("Candidates lose", f"{loss[1]:,} of {loss[0]:,} verified pairs ({share:.2%}) vs all pairs"))
+        rows.append(("Candidates lose", f"{loss[1]:,} of {count(loss[0], 'verified pair')} ({share:.2%}) vs all pairs"))
     if scores.unknown_truth_ids:
-        rows.append(("Not scanned", f"{scores.unknown_truth_ids:,} ids of the truth"))
+        rows.append(("Not scanned", f"{count(scores.unknown_truth_ids, 'id')} of the truth"))
     for label, value in rows:
         grid.add_row(Text(label), Text(value))
     out: list[RenderableType] = [

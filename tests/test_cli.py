@@ -125,7 +125,7 @@ def test_fail_on_duplicates_exit_codes(runner: CliRunner, samples_dir: Path, tmp
     shutil.copy(SAMPLES / PLAIN, unique)
     result = runner.invoke(main, ["scan", str(unique), "--fail-on-duplicates"])
     assert result.exit_code == 0
-    assert "No near-duplicates found among 1 documents." in result.stdout
+    assert "No near-duplicates found among 1 document." in result.stdout
 
 
 def test_missing_path_is_an_error_exit_2(runner: CliRunner, tmp_path: Path) -> None:

@@ -168,3 +168,62 @@ def test_a_cache_whose_schema_does_not_decode_is_a_warning_not_a_crash(tmp_path:
     code, out, err = _run(["cache", "clear", "--cache-dir", str(tmp_path / "cc")])
     assert code == 0 and out.startswith(f"deleted {path} (it was damaged: an unreadable SQLite file")
     assert not path.exists()
+
+
+# --- wording and misuse (item 12) ---------------------------------------------------------
+
+
+def test_explain_on_a_folder_says_it_is_a_folder() -> None:
+    code, out, err = _run(["explain", str(SAMPLES), str(SAMPLES / "000_8bcd120cc8060ff3.txt")])
+    assert code == 2 and out == ""
+    assert err == (
+        f"Error: {SAMPLES} is a folder: explain takes two documents, each a file or a record (FILE:ID)\n"
+    )
+
+
+def test_corpus_line_counts_add_up(tmp_path: Path) -> None:
+    out_dir = tmp_path / "c"
+    code, out, _err = _run(["corpus", str(out_dir), "--seed", "0", "--articles", "6"])
+    assert code == 0
+    found = re.match(r"wrote (\d+) documents \((\d+) files, (\d+) records? in records\.jsonl\) from ", out)
+    assert found is not None, out
+    documents, files, records = map(int, found.groups())
+    on_disk = [p for p in out_dir.rglob("*") if p.is_file() and p.name not in ("records.jsonl", "truth.jsonl")]
+    lines = (out_dir / "records.jsonl").read_text(encoding="utf-8").splitlines()
+    assert (files, records) == (len(on_disk), len(lines))
+    assert files + records == documents
+
+
+def test_counts_of_one_read_as_one(tmp_path: Path) -> None:
+    folder = tmp_path / "one"
+    folder.mkdir()
+    text = (SAMPLES / "002_9e8087d3640a9bf4.txt").read_text(encoding="utf-8")
+    (folder / "a.txt").write_text(text, encoding="utf-8")
+    (folder / "b.txt").write_text(text.rstrip("\n") + " Zanzibar\n", encoding="utf-8")  # one word of its own
+    code, out, _err = _run(["scan", str(folder), "-o", str(tmp_path / "s.json")])
+    assert code == 0
+    export = json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))
+    member = export["clusters"][0]["members"][1]
+    assert member["own_words"] == 1 and "+1 word outside the shared text" in member["reasons"]
+    notes = " ".join(out.split())  # the notes as one line, however the terminal wrapped them
+    assert "; 1 own word, all boilerplate; +1 word outside the shared text" in notes, out
+    code, out, _err = _run(["apply", str(tmp_path / "s.json")])
+    assert code == 0 and out.startswith("Plan: move 1 dropped file (")
+    code, out, _err = _run(["apply", str(tmp_path / "s.json"), "--quarantine", str(tmp_path / "q"), "--yes"])
+    assert code == 0 and "Done: moved 1 file (" in out, out
+    code, out, _err = _run(["undo", str(tmp_path / "q" / "dedup-manifest.json")])
+    assert code == 0 and out.startswith("Restored 1 file ("), out
+    lone = tmp_path / "lone"
+    lone.mkdir()
+    (lone / "a.txt").write_text(text, encoding="utf-8")
+    code, out, _err = _run(["scan", str(lone)])
+    assert code == 0 and "No near-duplicates found among 1 document." in out
+
+
+def test_explain_counts_read_right() -> None:
+    a, b = SAMPLES / "000_8bcd120cc8060ff3.txt", SAMPLES / "001_288da1160778f453.txt"
+    code, out, _err = _run(["explain", str(a), str(b)])
+    assert code == 0
+    assert re.search(r"shared: [\d,]+ words in 1 passage;", out) or re.search(r"in [\d,]+ passages;", out)
+    assert not re.search(r"\b1 (words|shingles|passages)\b", out)
+    assert [line for line in out.splitlines() if line != line.rstrip()] == []

@@ -13,11 +13,12 @@ import json
 import random
 import sys
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ConfigError, DedupError, InputError
+from ..wording import count
 from .kinds import KINDS, TABLE, draw_kinds, kind, same_text
 from .pages import Site, make_sites, teaser, template_page
 from .text import (
@@ -55,6 +56,17 @@ class CorpusStats:
     roles: dict[str, int]  # truth lines per role (article, sibling, template, snippet, sample)
     languages: dict[str, int]  # distinct articles per language
     line_ends: dict[str, int]  # files per line end (lf, crlf, cr, nel)
+
+    def summary(self, shown: Callable[[Path], str] = str) -> str:
+        """The line ``dedup corpus`` prints; the counts add up (records.jsonl is a file that
+        holds documents, not one). ``shown`` writes a path for the terminal."""
+        files = self.documents - self.records
+        where = f", {count(self.records, 'record')} in records.jsonl" if self.records else ""
+        return (
+            f"wrote {count(self.documents, 'document')} ({count(files, 'file')}{where}) from "
+            f"{count(self.bases, 'article')} into {shown(self.out_dir)}: {count(self.clusters, 'cluster')} of copies, "
+            f"{count(self.singletons, 'singleton')}; truth in {shown(self.out_dir / 'truth.jsonl')}"
+        )
 
     def to_dict(self) -> dict[str, object]:
         out = dataclasses.asdict(self)
@@ -371,9 +383,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DedupError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(
-        f"wrote {stats.documents} documents ({stats.files} files, {stats.records} records) from {stats.bases} "
-        f"articles into {stats.out_dir}: {stats.clusters} clusters of copies, {stats.singletons} singletons; "
-        f"truth in {stats.out_dir / 'truth.jsonl'}"
-    )
+    print(stats.summary())
     return 0
