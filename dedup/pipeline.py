@@ -35,6 +35,7 @@ from .memo import ResultMemo
 from .options import RunOptions
 from .progress import NoProgress, Progress
 from .ranking import Ranking
+from .ray_input import Fetched
 from .records import Match, ScanResult, Skipped, SourceFile, Summary
 from .runcache import RunCache
 from .sets import ShingleSets
@@ -103,13 +104,15 @@ def scan(
     config = config or ScanConfig()
     options = options or RunOptions(engine=engine_name, engine_options=dict(engine_options or {}))
     progress = progress or NoProgress()
-    roots = [Path(p) for p in ([paths] if isinstance(paths, (str, Path)) else paths)]
-    given = [str(r) for r in roots]
+    asked = [paths] if isinstance(paths, (str, Path)) else list(paths)
+    fetched = Fetched()  # roots named by URL (file://, s3://): their local paths, or local copies
     timings = Timings()
     warnings: list[str] = []
 
     with timings.stage("find"):
         progress.start("finding files", None)
+        roots = fetched.local(asked)
+        given = [fetched.named(r) for r in roots]
         walked = list(read.walk(roots, config))  # the whole walk happens in that call
         sources = [item for item in walked if isinstance(item, SourceFile)]
         skipped = [item for item in walked if isinstance(item, Skipped)]
@@ -186,6 +189,7 @@ def scan(
         run_cache.close()
         engine.close()
         spill.close()
+        fetched.close()
 
 
 def _all_pairs(n: int) -> NDArray[np.int64]:

@@ -1,0 +1,141 @@
+"""Inputs named by URL: any filesystem pyarrow reaches (``file://``, ``s3://``, ``gs://``,
+``hdfs://``), for ``dedup scan`` on either engine.
+
+A ``file://`` URL is the local path it names. Any other filesystem's files are copied, with
+``pyarrow.fs.copy_files``, into a private temporary folder under the URL's last name, and
+that folder is scanned: ids are relative to it as they would be to a local copy, and ranking
+re-reads the copies, never the bucket. A ``*`` or ``?`` in the URL's last part picks the
+files of its folder that match (``s3://bucket/crawl/*.parquet``), each one a root.
+
+Copying is not streaming: the run's machine needs the disk for the inputs it names. Reading
+on the workers straight from the bucket is not built (docs/scale.md).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+import shutil
+import tempfile
+import weakref
+from collections.abc import Sequence
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from .errors import InputError
+from .extras import require
+
+#: ``scheme:/...``: a URL, also after ``pathlib`` folded its ``//`` (``file:/tmp/x``). Two
+#: letters or more, so a Windows drive (``C:/``) is a path.
+_URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+):/+(.*)$")
+
+
+def is_url(path: str | Path) -> bool:
+    """True for ``scheme://...`` (or ``scheme:/...``), false for a path."""
+    return _URL.match(str(path)) is not None
+
+
+def normal_url(path: str | Path) -> str:
+    """The URL with its slashes as pyarrow expects them: ``file:///abs``, ``s3://bucket/key``."""
+    found = _URL.match(str(path))
+    if found is None:
+        raise ValueError(f"not a URL: {path}")
+    scheme, rest = found.group(1).lower(), found.group(2)
+    return f"file:///{rest}" if scheme == "file" else f"{scheme}://{rest}"
+
+
+class Fetched:
+    """The local roots of a scan's inputs; remote files copied into a temporary folder that
+    goes at ``close`` (or when this object does)."""
+
+    def __init__(self) -> None:
+        self._folder: str | None = None
+        self._finalizer: Any = None
+        self._urls: dict[Path, str] = {}  # a local copy -> the URL it was copied from
+
+    def local(self, roots: Sequence[Path | str]) -> list[Path]:
+        """Each root as a local path: paths as they are, URLs resolved or copied.
+
+        Raises:
+            InputError: a URL pyarrow cannot open, or that names nothing.
+            MissingExtra: a URL without pyarrow installed.
+        """
+        out: list[Path] = []
+        for root in roots:
+            out.extend(self._one(root) if is_url(root) else [Path(root)])
+        return out
+
+    def _one(self, root: Path | str) -> list[Path]:
+        pa, pafs = _pyarrow_fs(f"reading {root}")
+        url = normal_url(root)
+        head, _, last = url.rpartition("/")
+        pattern = last if any(c in last for c in "*?[") else None
+        try:
+            fs, path = pafs.FileSystem.from_uri(head if pattern else url)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError, ValueError) as exc:
+            raise InputError(f"cannot open {url}: {' '.join(str(exc).split())}") from exc
+        paths = [path] if pattern is None else self._matching(pafs, fs, path, pattern, url)
+        if isinstance(fs, pafs.LocalFileSystem):
+            return [Path(p) for p in paths]
+        copies = [copy_tree(fs, p, self._temp()) for p in paths]
+        for copy, p in zip(copies, paths, strict=True):
+            self._urls[copy] = f"{url.split('://', 1)[0]}://{p}"
+        return copies
+
+    def named(self, root: Path) -> str:
+        """How the result names a root: a copy by its URL, a local path as itself."""
+        return self._urls.get(root, str(root))
+
+    @staticmethod
+    def _matching(pafs: Any, fs: Any, folder: str, pattern: str, url: str) -> list[str]:
+        """The entries of ``folder`` whose names match ``pattern``, sorted."""
+        try:
+            infos = fs.get_file_info(pafs.FileSelector(folder, recursive=False))
+        except OSError as exc:
+            raise InputError(f"cannot list {url}: {' '.join(str(exc).split())}") from exc
+        found = sorted(i.path for i in infos if fnmatch.fnmatchcase(PurePosixPath(i.path).name, pattern))
+        if not found:
+            raise InputError(f"no file matches {url}")
+        return found
+
+    def _temp(self) -> Path:
+        if self._folder is None:
+            self._folder = tempfile.mkdtemp(prefix="dedup-inputs-")
+            self._finalizer = weakref.finalize(self, shutil.rmtree, self._folder, True)
+        return Path(self._folder)
+
+    def close(self) -> None:
+        """Remove the copies (idempotent)."""
+        if self._finalizer is not None:
+            self._finalizer()
+
+
+def copy_tree(fs: Any, path: str, into: Path) -> Path:
+    """Copy the file or folder ``path`` of the pyarrow filesystem ``fs`` into ``into``, under
+    its own name (a number before it if two roots share one); returns the local copy.
+
+    Raises:
+        InputError: ``path`` does not exist, or a copy failed.
+    """
+    pa, pafs = _pyarrow_fs(f"reading {path}")
+    info = fs.get_file_info(path)
+    if info.type == pafs.FileType.NotFound:
+        raise InputError(f"no such file or folder: {path}")
+    name = PurePosixPath(path.rstrip("/")).name or "input"
+    target = into / name
+    n = 1
+    while target.exists():
+        n += 1
+        target = into / f"{n}-{name}"
+    try:
+        if info.type == pafs.FileType.Directory:
+            target.mkdir()  # copy_files fills a folder that exists
+        pafs.copy_files(path, str(target), source_filesystem=fs, destination_filesystem=pafs.LocalFileSystem())
+    except (OSError, pa.ArrowException) as exc:
+        raise InputError(f"cannot copy {path}: {' '.join(str(exc).split())}") from exc
+    return target
+
+
+def _pyarrow_fs(purpose: str) -> tuple[Any, Any]:
+    """``pyarrow`` and ``pyarrow.fs`` (the ``parquet`` extra), or MissingExtra naming the install."""
+    return require("pyarrow", "parquet", purpose), require("pyarrow.fs", "parquet", purpose)
