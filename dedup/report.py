@@ -8,7 +8,8 @@ other C0/C1 controls and bidi overrides would otherwise reach the terminal, and 
 
 Example:
     >>> import io
-    >>> from rich.console import Console
+    >>> from rich.cells import cell_len
+from rich.console import Console
     >>> console = Console(file=io.StringIO(), width=100, color_system=None)
     >>> render(result, console)  # doctest: +SKIP
 """
@@ -21,6 +22,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from rich import box
+from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.panel import Panel
 from rich.segment import Segment
@@ -483,22 +485,31 @@ def render(result: ScanResult, console: Console, *, verbose: bool = False, top: 
 
 
 def _mistakes_table(title: str, mistakes: Sequence[PairMistake]) -> Table:
-    table = Table(title=Text(title, style="bold"), title_justify="left", box=box.SIMPLE_HEAD, show_edge=False)
-    table.add_column(Text("document"), overflow="fold", ratio=1)
-    table.add_column(Text("document"), overflow="fold", ratio=1)
+    """The pairs, each document on its own line of one cell: two names side by side left the
+    numbers too little room and were folded into unreadable pieces at 80 columns."""
+    table = Table(
+        title=Text(title, style="bold"),
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        padding=(0, 2, 0, 0),
+    )
+    longest = max((cell_len(escape_name(x)) for m in mistakes for x in (m.a, m.b)), default=8)
+    table.add_column(Text("documents"), overflow="fold", min_width=min(longest, 40))
     table.add_column(Text("kinds"), overflow="fold")
     table.add_column(Text("Jaccard"), justify="right", no_wrap=True)
-    table.add_column(Text("containment"), justify="right", no_wrap=True)
+    table.add_column(Text("contain."), justify="right", no_wrap=True)
     both_ways = any(m.rule is not None for m in mistakes)
     if both_ways:  # the evidence: each document's share inside the other, and the rule that joins them
         table.add_column(Text("a in b"), justify="right", no_wrap=True)
         table.add_column(Text("b in a"), justify="right", no_wrap=True)
         table.add_column(Text("rule"), no_wrap=True)
     for m in mistakes:
-        kinds = " / ".join(k or "?" for k in (m.kind_a, m.kind_b))
+        kinds = Text("\n").join([display(k or "?") for k in (m.kind_a, m.kind_b)])
         jac = percent(m.jaccard) if m.jaccard is not None else "—"
         con = percent(m.containment) if m.containment is not None else "—"
-        cells = [display(m.a), display(m.b), display(kinds), Text(jac), Text(con)]
+        names = Text("\n").join([display_name(m.a), display_name(m.b)])
+        cells = [names, kinds, Text(jac), Text(con)]
         if both_ways:
             cells += [Text(percent(x) if x is not None else "—") for x in (m.a_in_b, m.b_in_a)]
             cells.append(Text(m.rule or "—"))
@@ -535,7 +546,10 @@ def eval_renderables(scores: EvalReport, *, loss: tuple[int, int] | None = None)
         rows.append(("", f"{scores.cleanest_char_similarity:.4f} mean character 12-gram Jaccard"))
     if scores.labelled_picked is not None:
         rows.append(
-            ("Labelled copy picked", f"{scores.labelled_picked:.4f}  (of {count(scores.cleanest_found, 'cluster')} found)")
+            (
+                "Labelled copy picked",
+                f"{scores.labelled_picked:.4f}  (of {count(scores.cleanest_found, 'cluster')} found)",
+            )
         )
     if loss is not None:
         share = loss[1] / loss[0] if loss[0] else 0.0

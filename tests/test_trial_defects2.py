@@ -176,9 +176,7 @@ def test_a_cache_whose_schema_does_not_decode_is_a_warning_not_a_crash(tmp_path:
 def test_explain_on_a_folder_says_it_is_a_folder() -> None:
     code, out, err = _run(["explain", str(SAMPLES), str(SAMPLES / "000_8bcd120cc8060ff3.txt")])
     assert code == 2 and out == ""
-    assert err == (
-        f"Error: {SAMPLES} is a folder: explain takes two documents, each a file or a record (FILE:ID)\n"
-    )
+    assert err == (f"Error: {SAMPLES} is a folder: explain takes two documents, each a file or a record (FILE:ID)\n")
 
 
 def test_corpus_line_counts_add_up(tmp_path: Path) -> None:
@@ -227,3 +225,28 @@ def test_explain_counts_read_right() -> None:
     assert re.search(r"shared: [\d,]+ words in 1 passage;", out) or re.search(r"in [\d,]+ passages;", out)
     assert not re.search(r"\b1 (words|shingles|passages)\b", out)
     assert [line for line in out.splitlines() if line != line.rstrip()] == []
+
+
+def test_eval_mistakes_show_whole_names_at_80_columns(tmp_path: Path) -> None:
+    out_dir = tmp_path / "c"
+    assert _run(["corpus", str(out_dir), "--seed", "1", "--articles", "6"])[0] == 0
+    strict = ["--jaccard", "0.95", "--containment", "0.95"]  # so that some true pairs are missed
+    code, out, _err = _run(["eval", str(out_dir), "--truth", str(out_dir / "truth.jsonl"), *strict])
+    assert code == 0
+    table = out.split("Missed pairs, most similar first\n", 1)[1]
+    names = re.findall(r"^ ?(site\d/[0-9a-f]{12}\.\w+)\s", table, re.MULTILINE)
+    assert len(names) >= 4 and len(names) % 2 == 0, table  # each pair's two documents, whole
+    assert table.splitlines()[0].split() == [
+        "documents",
+        "kinds",
+        "Jaccard",
+        "contain.",
+        "a",
+        "in",
+        "b",
+        "b",
+        "in",
+        "a",
+        "rule",
+    ]
+    assert [line for line in out.splitlines() if line != line.rstrip() or len(line) > 80] == []
