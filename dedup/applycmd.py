@@ -7,6 +7,7 @@ and outcome with ``say`` and raise DedupError for a run that cannot go on.
 from __future__ import annotations
 
 import os
+import re
 import sys
 import textwrap
 import time
@@ -21,7 +22,7 @@ from .manifest import undo
 from .report import human_bytes
 from .wording import count
 
-__all__ = ["SHOWN", "apply_scan", "describe", "fitted", "undo_run"]
+__all__ = ["SHOWN", "apply_scan", "describe", "fitted", "shown_id", "undo_run"]
 
 SHOWN = 10  # plan rows shown before "... and N more"
 _VERBS = {"quarantine": "move", "link": "hard-link", "symlink": "symlink", "delete": "delete", "copy": "copy"}
@@ -32,6 +33,17 @@ def _size(n: int) -> str:
     return human_bytes(n)
 
 
+# An undecodable byte as the export writes it in an id (``export_text``: 0xe9 -> "\\xe9").
+_EXPORTED_BYTE = re.compile(r"\\x([89a-f][0-9a-f])")
+
+
+def shown_id(exported: str) -> str:
+    """An id from the export as the scan report and the lists write it (``escape_name`` of
+    the name): the export writes an undecodable byte as ``\\xe9`` and leaves backslashes
+    alone, so escaping its text again would show ``lat\\\\xe9.txt`` for ``lat\\xe9.txt``."""
+    return escape_name(_EXPORTED_BYTE.sub(lambda m: chr(0xDC00 + int(m[1], 16)), exported))
+
+
 def describe(plan: Plan, say: Callable[[str], None], *, shown: int = SHOWN) -> None:
     """The plan: counts and bytes, the first steps, and what is left alone and why."""
     verb = _VERBS[plan.action]
@@ -39,7 +51,7 @@ def describe(plan: Plan, say: Callable[[str], None], *, shown: int = SHOWN) -> N
     say(f"Plan: {verb} {count(len(plan.steps), files)} ({_size(plan.bytes)})")
     for step in plan.steps[:shown]:
         where = f" -> {escape_name(step.to)}" if step.to else ""
-        kept = f" (kept: {escape_name(step.kept.doc_id)})" if step.kept is not None else ""
+        kept = f" (kept: {shown_id(step.kept.doc_id)})" if step.kept is not None else ""
         say(f"  {verb} {escape_name(step.row.absolute)}{where}{kept}")
     if len(plan.steps) > shown:
         say(f"  ... and {len(plan.steps) - shown:,} more")

@@ -4,6 +4,7 @@ a damaged cache, output at 80 columns, the skipped list, wording and misuse."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from pathlib import Path
@@ -250,3 +251,16 @@ def test_eval_mistakes_show_whole_names_at_80_columns(tmp_path: Path) -> None:
         "rule",
     ]
     assert [line for line in out.splitlines() if line != line.rstrip() or len(line) > 80] == []
+
+
+def test_apply_names_an_undecodable_kept_copy_as_the_report_does(tmp_path: Path) -> None:
+    folder = tmp_path / "nu"
+    folder.mkdir()
+    odd = os.fsdecode(b"lat\xe9.txt")
+    shutil.copy(SAMPLES / "000_8bcd120cc8060ff3.txt", folder / odd)
+    shutil.copy(SAMPLES / "001_288da1160778f453.txt", folder)
+    code, out, _err = _run(["scan", str(folder), "-o", str(tmp_path / "s.json")])
+    assert code == 0 and "lat\\xe9.txt" in out.split()
+    code, out, _err = _run(["apply", str(tmp_path / "s.json")], env={"COLUMNS": "200"})
+    assert code == 0
+    assert "(kept: lat\\xe9.txt)" in out, out
