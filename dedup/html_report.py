@@ -41,7 +41,7 @@ from .atomic import write_text_atomic
 from .config import ScanConfig
 from .lists import escape_name
 from .records import Cluster, DocInfo, Match, Member, ScanResult, text_digest
-from .report import display, human_bytes
+from .report import display, human_bytes, skip_order
 
 __all__ = [
     "MAX_VIEW_CHARS",
@@ -381,7 +381,10 @@ def _cluster_data(result: ScanResult, config: ScanConfig, version: str) -> dict[
             "matches": s.matches,
         },
         "skipped_by_reason": sorted(by_reason.items(), key=lambda kv: (-kv[1], kv[0])),
-        "skipped": [[escape_name(x.rel), str(x.reason), _name(x.detail)] for x in result.skipped[:MAX_SKIPPED]],
+        "skipped": [  # as the terminal lists them: a record's line number sorted as a number
+            [escape_name(x.rel), str(x.reason), _name(x.detail)]
+            for x in sorted(result.skipped, key=skip_order)[:MAX_SKIPPED]
+        ],
         "thresholds": {
             "jaccard": config.jaccard_threshold,
             "containment": config.containment_threshold,

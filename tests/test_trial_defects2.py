@@ -264,3 +264,13 @@ def test_apply_names_an_undecodable_kept_copy_as_the_report_does(tmp_path: Path)
     code, out, _err = _run(["apply", str(tmp_path / "s.json")], env={"COLUMNS": "200"})
     assert code == 0
     assert "(kept: lat\\xe9.txt)" in out, out
+
+
+def test_html_report_lists_skipped_records_by_number(tmp_path: Path) -> None:
+    folder = _folder_with_bad_records(tmp_path)
+    code, _out, _err = _run(["scan", str(folder), "-q", "--html", str(tmp_path / "r.html")])
+    assert code == 0
+    page = _unpack((tmp_path / "r.html").read_text(encoding="utf-8"), "data-clusters")
+    assert isinstance(page, dict)
+    names = [row[0] for row in page["skipped"]]
+    assert names == [f"truth.jsonl:{n}" for n in (1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 13, 14)]
