@@ -21,8 +21,8 @@ from dedup.errors import InputError
 
 ray = pytest.importorskip("ray", reason="ray is not installed (pip install 'dedup[ray]')")
 pa = pytest.importorskip("pyarrow", reason="pyarrow is not installed (pip install 'dedup[parquet]')")
-import pyarrow.fs as pafs  # noqa: E402
-import pyarrow.parquet as pq  # noqa: E402
+pafs = pytest.importorskip("pyarrow.fs")
+pq = pytest.importorskip("pyarrow.parquet")
 
 from dedup.ray_input import Fetched, copy_tree, is_url, normal_url  # noqa: E402
 
