@@ -160,7 +160,8 @@ def scan_command(
     except DedupError as exc:
         raise FatalError(str(exc)) from exc
     if not quiet and not any(str(path) == "-" for _, path in outputs if path is not None):
-        show_report(lambda console: report.render(result, console, verbose=verbose, top=top))
+        written = {option: str(path) for option, path in outputs if path is not None}
+        show_report(lambda console: report.render(result, console, verbose=verbose, top=top, written=written))
     if fail_on_duplicates and result.summary.duplicates:
         sys.exit(1)
 

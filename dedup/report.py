@@ -17,8 +17,9 @@ from rich.console import Console
 from __future__ import annotations
 
 import re
+import shlex
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from rich import box
@@ -396,8 +397,9 @@ def _skipped_table(skipped: Iterable[Skipped], total: int, *, verbose: bool) -> 
     return Group(*parts)
 
 
-def _closing(result: ScanResult, shown: int) -> list[RenderableType]:
-    """The end of a report that ran past a screen: the totals again, and what to do next."""
+def _closing(result: ScanResult, shown: int, written: Mapping[str, str]) -> list[RenderableType]:
+    """The end of a report that ran past a screen: the totals again, and what to do next
+    (with the files this run wrote, when it wrote them)."""
     s = result.summary
     which = "every cluster shown" if shown >= s.clusters else "none shown"
     if 0 < shown < s.clusters:
@@ -407,29 +409,44 @@ def _closing(result: ScanResult, shown: int) -> list[RenderableType]:
         f"{count(s.documents, 'document')}, {count(s.clusters, 'cluster')} ({which}), "
         f"{count(s.duplicates, 'duplicate')}; dropping them saves {human_bytes(s.bytes_saved)}.",
     )
-    steps = [
-        ("--output scan.json", "every cluster with its evidence (also .jsonl, .csv)"),
-        ("--html report.html", "a page to search the clusters and compare each copy with the kept one"),
-        ("dedup apply scan.json", "quarantine, link or delete the duplicates (shows the plan first)"),
-        ("dedup explain A B", "why two documents are, or are not, copies"),
-    ]
+    export = escape_name(written.get("--output", ""))
+    export = export if export.lower().endswith(".json") else ""  # what dedup apply reads
+    html = escape_name(written.get("--html", ""))
+    steps: list[tuple[str, str]] = []
+    if not export:
+        steps.append(("--output scan.json", "every cluster with its evidence (also .jsonl, .csv)"))
+    if html:
+        steps.append((html, "open it in a browser: search the clusters, compare each copy with the kept one"))
+    else:
+        steps.append(("--html report.html", "a page to search the clusters and compare each copy with the kept one"))
+    apply = f"dedup apply {shlex.quote(export) if export else 'scan.json'}"
+    steps.append((apply, "quarantine, link or delete the duplicates (shows the plan first)"))
+    steps.append(("dedup explain A B", "why two documents are, or are not, copies"))
     if shown < s.clusters:
         steps.append(("--top all", "every cluster here"))
     grid = Table.grid(padding=(0, 2))
-    grid.add_column(no_wrap=True)
+    grid.add_column(no_wrap=max(len(c) for c, _ in steps) <= 40, overflow="fold")
     grid.add_column()
     for command, what in steps:
         grid.add_row(Text("  " + command), Text(what))
     return [totals, Text("Next:", style="bold"), grid]
 
 
-def renderables(result: ScanResult, *, verbose: bool = False, top: int | None = DEFAULT_TOP) -> list[RenderableType]:
+def renderables(
+    result: ScanResult,
+    *,
+    verbose: bool = False,
+    top: int | None = DEFAULT_TOP,
+    written: Mapping[str, str] | None = None,
+) -> list[RenderableType]:
     """The report as rich renderables, in print order (for callers that lay them out).
 
     Args:
         result: the scan to show.
         verbose: list every skipped file and show each member's penalty.
         top: how many clusters to show, those whose duplicates weigh most first; None for all.
+        written: the files this run wrote, by option (``--output``, ``--html``): the closing
+            lines name them (escaped as file names are) instead of suggesting them.
 
     Returns:
         The summary panel; the clusters, largest saving first (or a "No near-duplicates"
@@ -447,7 +464,7 @@ def renderables(result: ScanResult, *, verbose: bool = False, top: int | None = 
     if result.skipped:
         out.append(_skipped_table(result.skipped, result.summary.skipped, verbose=verbose))
     if result.clusters:
-        out.append(Group(*_closing(result, len(shown))))
+        out.append(Group(*_closing(result, len(shown), written or {})))
     return out
 
 
@@ -469,7 +486,14 @@ class Trimmed:
             yield Segment.line()
 
 
-def render(result: ScanResult, console: Console, *, verbose: bool = False, top: int | None = DEFAULT_TOP) -> None:
+def render(
+    result: ScanResult,
+    console: Console,
+    *,
+    verbose: bool = False,
+    top: int | None = DEFAULT_TOP,
+    written: Mapping[str, str] | None = None,
+) -> None:
     """Print the report of a scan to ``console``.
 
     Args:
@@ -477,8 +501,9 @@ def render(result: ScanResult, console: Console, *, verbose: bool = False, top: 
         console: where to print (the CLI passes stdout's console; tests a StringIO one).
         verbose: list every skipped file and show each member's penalty.
         top: how many clusters to show (largest saving first); None for all.
+        written: the files this run wrote, by option (see ``renderables``).
     """
-    for i, renderable in enumerate(renderables(result, verbose=verbose, top=top)):
+    for i, renderable in enumerate(renderables(result, verbose=verbose, top=top, written=written)):
         if i:
             console.print()  # a blank line between sections
         console.print(Trimmed(renderable))

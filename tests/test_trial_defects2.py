@@ -274,3 +274,16 @@ def test_html_report_lists_skipped_records_by_number(tmp_path: Path) -> None:
     assert isinstance(page, dict)
     names = [row[0] for row in page["skipped"]]
     assert names == [f"truth.jsonl:{n}" for n in (1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 13, 14)]
+
+
+def test_the_closing_lines_name_the_files_the_scan_wrote(tmp_path: Path) -> None:
+    export, page = tmp_path / "my scan.json", tmp_path / "r\x1b.html"
+    code, out, _err = _run(["scan", str(SAMPLES), "-o", str(export), "--html", str(page)], env={"COLUMNS": "200"})
+    assert code == 0
+    steps = out.split("\nNext:\n", 1)[1]
+    assert re.search(rf"^  dedup apply '{re.escape(str(export))}' +quarantine", steps, re.MULTILINE)
+    assert re.search(rf"^  {re.escape(str(tmp_path))}/r\\x1b\.html +open it in a browser", steps, re.MULTILINE)
+    assert "\x1b" not in out
+    assert "--output scan.json" not in steps and "--html report.html" not in steps
+    code, out, _err = _run(["scan", str(SAMPLES), "-o", str(tmp_path / "s.csv")], env={"COLUMNS": "200"})
+    assert "dedup apply scan.json" in out and "--output scan.json" in out  # apply needs the JSON export
