@@ -8,8 +8,7 @@ other C0/C1 controls and bidi overrides would otherwise reach the terminal, and 
 
 Example:
     >>> import io
-    >>> from rich.cells import cell_len
-from rich.console import Console
+    >>> from rich.console import Console
     >>> console = Console(file=io.StringIO(), width=100, color_system=None)
     >>> render(result, console)  # doctest: +SKIP
 """
