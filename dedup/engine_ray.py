@@ -225,7 +225,14 @@ class RayEngine:
 
         with self._on_ray("comparing candidate pairs"):
             return ray_verify.verify(
-                self._ray, pairs, shingles, config, text_of, ahead=max(1, self.ahead * self.jobs), progress=progress
+                self._ray,
+                pairs,
+                shingles,
+                config,
+                text_of,
+                ahead=max(1, self.ahead * self.jobs),
+                progress=progress,
+                local_files=self._same_machine,  # workers read the run's spill files themselves
             )
 
     @contextlib.contextmanager

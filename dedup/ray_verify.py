@@ -10,7 +10,9 @@ those pairs alone, in pair order, so the matches are ``verify.verify``'s, float 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -20,46 +22,102 @@ from . import evidence
 from .config import ScanConfig
 from .records import Match
 from .sets import ShingleSets
+from .spill import SpilledShingles
 from .verify import Layouts, judge, overlap
 
 I64 = NDArray[np.int64]
-Block = tuple[I64, I64, NDArray[np.uint64]]  # documents (sorted), offsets, hashes
+U64 = NDArray[np.uint64]
 
-#: Documents a block of shingle sets holds in the object store.
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """The shingle sets of some documents, for a task: each set either held here (``file``
+    -1, ``at`` its first hash in ``hashes``) or left in a spill file of this machine (``file``
+    an index into ``paths``, ``at`` its byte offset), which the task reads itself."""
+
+    docs: I64  # sorted
+    sizes: I64
+    file: NDArray[np.int32]
+    at: I64
+    hashes: U64
+    paths: tuple[str, ...]
+
+    def reader(self) -> BlockReader:
+        """A reader of this block's sets by document index."""
+        return BlockReader(self)
+
+
+class BlockReader:
+    """A block's sets by document index; its spill files opened once, on first use."""
+
+    def __init__(self, block: Block) -> None:
+        self.block = block
+        self.where = {d: k for k, d in enumerate(block.docs.tolist())}
+        self.fds: dict[int, int] = {}
+
+    def __call__(self, i: int) -> U64:
+        b, k = self.block, self.where[i]
+        size, f, at = int(b.sizes[k]), int(b.file[k]), int(b.at[k])
+        if f < 0:
+            return b.hashes[at : at + size]
+        if f not in self.fds:
+            self.fds[f] = os.open(b.paths[f], os.O_RDONLY | os.O_CLOEXEC)
+        return np.frombuffer(os.pread(self.fds[f], size * 8, at), dtype=np.uint64)
+
+    def close(self) -> None:
+        for fd in self.fds.values():
+            os.close(fd)
+        self.fds = {}
+
+
+#: Documents a block of shingle sets holds.
 DOCS_PER_BLOCK = 2048
 #: Pairs a verification task measures.
 PAIRS_PER_TASK = 1 << 14
 
 
-def make_block(shingles: ShingleSets, docs: I64) -> Block:
-    """The sets of ``docs`` laid end to end, with their offsets."""
-    sets = [shingles.get(int(i)) for i in docs]
-    offsets = np.zeros(len(sets) + 1, np.int64)
-    offsets[1:] = np.cumsum([len(s) for s in sets])
+def make_block(shingles: ShingleSets, docs: I64, *, local_files: bool = False) -> Block:
+    """The sets of ``docs``: with ``local_files`` (the tasks run on this machine), a set in a
+    named spill file is left there and only its place is sent; every other set is copied in."""
+    sizes = shingles.sizes()[docs]
+    file = np.full(len(docs), -1, np.int32)
+    at = np.zeros(len(docs), np.int64)
+    paths: tuple[str, ...] = ()
+    if local_files and isinstance(shingles, SpilledShingles):
+        all_paths, file_ids, positions = shingles.locate(docs)
+        named = [k for k, p in enumerate(all_paths) if p is not None]
+        paths = tuple(str(all_paths[k]) for k in named)
+        renumber = np.full(len(all_paths), -1, np.int32)
+        renumber[named] = np.arange(len(named), dtype=np.int32)
+        file = renumber[file_ids]
+        at = np.where(file >= 0, positions, 0)
+    inline = np.flatnonzero(file < 0)
+    sets = [shingles.get(int(docs[k])) for k in inline.tolist()]
+    starts = np.cumsum([0] + [len(x) for x in sets])[:-1]
+    at[inline] = starts
     hashes = np.concatenate(sets) if sets else np.zeros(0, np.uint64)
-    return docs, offsets, hashes
+    return Block(docs, sizes, file, at, hashes, paths)
 
 
 def measure(pairs: I64, config: ScanConfig, *blocks: Block) -> tuple[I64, I64]:
     """Task: (positions in ``pairs`` of the pairs that pass a rule, their overlaps)."""
-    where = {d: (k, j) for k, b in enumerate(blocks) for j, d in enumerate(b[0].tolist())}
-
-    def get(i: int) -> NDArray[np.uint64]:
-        k, j = where[i]
-        _, offsets, hashes = blocks[k]
-        return hashes[offsets[j] : offsets[j + 1]]
-
+    readers = [b.reader() for b in blocks]
+    owner = {d: r for b, r in zip(blocks, readers, strict=True) for d in b.docs.tolist()}
     passed: list[int] = []
     inters: list[int] = []
-    for pos, (a, b) in enumerate(pairs.tolist()):
-        x, y = get(a), get(b)
-        inter = overlap(x, y)
-        union = len(x) + len(y) - inter
-        small = min(len(x), len(y))
-        jac, con = (inter / union if union else 0.0), (inter / small if small else 0.0)
-        if judge(jac, con, len(x), len(y), config) is not None:
-            passed.append(pos)
-            inters.append(inter)
+    try:
+        for pos, (a, b) in enumerate(pairs.tolist()):
+            x, y = owner[a](a), owner[b](b)
+            inter = overlap(x, y)
+            union = len(x) + len(y) - inter
+            small = min(len(x), len(y))
+            jac, con = (inter / union if union else 0.0), (inter / small if small else 0.0)
+            if judge(jac, con, len(x), len(y), config) is not None:
+                passed.append(pos)
+                inters.append(inter)
+    finally:
+        for r in readers:
+            r.close()
     return np.array(passed, np.int64), np.array(inters, np.int64)
 
 
@@ -72,16 +130,21 @@ def verify(
     *,
     ahead: int,
     progress: Callable[[int], None] | None = None,
+    local_files: bool = False,
 ) -> list[Match]:
     """``verify.verify`` of ``pairs`` with the measuring in Ray tasks (module docstring).
 
-    ``ahead`` bounds the tasks out at once; ``progress(n)`` as each slice of n pairs is judged.
+    ``ahead`` bounds the tasks out at once; ``progress(n)`` as each slice of n pairs is judged;
+    ``local_files``: the tasks run on this machine, so sets in spill files are read there.
     """
     if len(pairs) == 0:
         return []
     docs = np.unique(pairs)
     block_of = np.searchsorted(docs, pairs) // DOCS_PER_BLOCK  # each side's block
-    refs = [ray.put(make_block(shingles, docs[at : at + DOCS_PER_BLOCK])) for at in range(0, len(docs), DOCS_PER_BLOCK)]
+    refs = [
+        ray.put(make_block(shingles, docs[at : at + DOCS_PER_BLOCK], local_files=local_files))
+        for at in range(0, len(docs), DOCS_PER_BLOCK)
+    ]
     task = ray.remote(num_cpus=1, max_retries=3)(measure)
     cfg = ray.put(config)
     sizes = shingles.sizes()

@@ -229,7 +229,8 @@ class SpilledShingles:
     memory until it ends (3 GB at a million documents); read pages stay in the OS cache.
     """
 
-    __slots__ = ("__weakref__", "_fds", "_file", "_pos", "_sets", "line_docs", "line_hashes", "offsets", "words")
+    __slots__ = ("__weakref__", "_fds", "_file", "_paths", "_pos", "_sets", "line_docs", "line_hashes", "offsets",
+                 "words")  # fmt: skip
 
     def __init__(
         self, sets: Shingles, files: list[IO[bytes]], file_ids: NDArray[np.int32], positions: NDArray[np.int64]
@@ -238,6 +239,7 @@ class SpilledShingles:
         self.offsets, self.words = sets.offsets, sets.words
         self.line_hashes, self.line_docs = sets.line_hashes, sets.line_docs
         self._fds = [f.fileno() for f in files]
+        self._paths = [f.name if isinstance(f.name, str) else None for f in files]  # None: unlinked
         self._file, self._pos = file_ids, positions
         weakref.finalize(self, _close_all, files)
 
@@ -257,3 +259,8 @@ class SpilledShingles:
     def hashes_of(self, lo: int, hi: int) -> NDArray[np.uint64]:
         """The sets of documents lo..hi-1, one after another."""
         return _cat([self.get(i) for i in range(lo, hi)], np.uint64)
+
+    def locate(self, docs: NDArray[np.int64]) -> tuple[list[str | None], NDArray[np.int32], NDArray[np.int64]]:
+        """Where the sets of ``docs`` lie, for a reader in another process of this machine:
+        the files' paths (None for one that has no name), and each set's file and byte offset."""
+        return list(self._paths), self._file[docs], self._pos[docs]
