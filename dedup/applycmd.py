@@ -227,8 +227,11 @@ def undo_run(manifest: Path, say: Callable[[str], None]) -> int:
     """Undo an apply run; 0 when everything was put back, 1 when a step was refused."""
     say = fitted(say)
     result = undo(manifest)
+    if not (result.restored or result.untouched or result.refused):
+        say(f"Nothing to undo: every step of {manifest} was undone before.")
+        return 0
     undone = "1 step had" if result.untouched == 1 else f"{result.untouched:,} steps had"
-    say(f"Restored {count(result.restored, 'file')} ({undone} not been done).")
+    say(f"Restored {count(result.restored, 'file')}" + (f" ({undone} not been done)." if result.untouched else "."))
     for _path, reason in result.refused:
         say(f"  refused: {reason}")
     return 1 if result.refused else 0

@@ -210,8 +210,11 @@ def test_counts_of_one_read_as_one(tmp_path: Path) -> None:
     assert code == 0 and out.startswith("Plan: move 1 dropped file (")
     code, out, _err = _run(["apply", str(tmp_path / "s.json"), "--quarantine", str(tmp_path / "q"), "--yes"])
     assert code == 0 and "Done: moved 1 file (" in out, out
-    code, out, _err = _run(["undo", str(tmp_path / "q" / "dedup-manifest.json")])
-    assert code == 0 and out.startswith("Restored 1 file ("), out
+    manifest = tmp_path / "q" / "dedup-manifest.json"
+    code, out, _err = _run(["undo", str(manifest)])
+    assert (code, out) == (0, "Restored 1 file.\n")
+    code, out, _err = _run(["undo", str(manifest)], env={"COLUMNS": "300"})  # again: nothing to put back
+    assert (code, out) == (0, f"Nothing to undo: every step of {manifest} was undone before.\n")
     lone = tmp_path / "lone"
     lone.mkdir()
     (lone / "a.txt").write_text(text, encoding="utf-8")
