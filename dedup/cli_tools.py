@@ -15,6 +15,7 @@ from .cli_common import FatalError, cache_file, config_from, run_scan, scan_opti
 from .cli_outputs import check_outputs
 from .errors import DedupError
 from .pipeline import scan
+from .wording import count
 
 
 @click.group("cache", cls=usage.Group)
@@ -93,8 +94,8 @@ def cache_prune(cache_dir: Path | None, keep_scans: int, max_size: str) -> None:
         return
     freed = max(pruned.bytes_before - pruned.bytes_after, 0)
     click.echo(
-        f"pruned {shown}: removed {pruned.batches:,} batches, {pruned.contents:,} contents and "
-        f"{pruned.files:,} file entries; {report.human_bytes(pruned.bytes_before)} -> "
+        f"pruned {shown}: removed {count(pruned.batches, 'batch', 'batches')}, {count(pruned.contents, 'content entry', 'content entries')} "
+        f"and {count(pruned.files, 'file entry', 'file entries')}; {report.human_bytes(pruned.bytes_before)} -> "
         f"{report.human_bytes(pruned.bytes_after)} ({report.human_bytes(freed)} freed)"
     )
 

@@ -237,7 +237,7 @@ def test_prune_drops_what_recent_scans_did_not_use_and_frees_space(corpus: Path,
     runner = CliRunner()
     done = runner.invoke(main, ["cache", "prune", "--cache-dir", str(cache_dir), "--keep-scans", "1"])
     assert done.exit_code == 0, done.output
-    assert done.stdout.startswith(f"pruned {db}: removed 2 batches, 10 contents and 0 file entries; ")
+    assert done.stdout.startswith(f"pruned {db}: removed 2 batches, 10 content entries and 0 file entries; ")
     assert done.stdout.rstrip().endswith("freed)")
     after = info(db)
     assert after["contents"] == 5 and after["batches"] == 1 and after["files"] == 5
@@ -258,7 +258,7 @@ def test_prune_to_a_size_keeps_the_most_recently_used(corpus: Path, tmp_path: Pa
         newest = con.execute("SELECT bytes FROM batches ORDER BY used DESC").fetchone()[0]
     done = CliRunner().invoke(main, ["cache", "prune", "--cache-dir", str(cache_dir), "--max-size", str(newest)])
     assert done.exit_code == 0, done.output
-    assert "removed 1 batches, 1 contents and 1 file entries" in done.stdout
+    assert "removed 1 batch, 1 content entry and 1 file entry" in done.stdout
     assert info(db)["contents"] == 5
     done = CliRunner().invoke(main, ["cache", "prune", "--cache-dir", str(cache_dir), "--max-size", "0"])
     assert done.exit_code == 0 and info(db)["contents"] == 0 and info(db)["files"] == 0
