@@ -116,6 +116,8 @@ class Explanation:
         small, large = sorted((self.a.shingles, self.b.shingles))
         inner, outer = ("A", "B") if self.a.shingles <= self.b.shingles else ("B", "A")
         out: list[str] = []
+        if self.a.doc_id == self.b.doc_id:
+            out.append("A and B name the same document: it is compared with itself")
         if self.jaccard >= c.jaccard_threshold:
             out.append(f"Jaccard {percent(self.jaccard)} is at or above --jaccard {c.jaccard_threshold:g}")
         else:
@@ -165,7 +167,9 @@ def load_document(name: str, config: ScanConfig) -> Document:
         raise InputError(f"{name} holds {len(docs):,} records: name one as {name}:ID (such as {ids})")
     # The file is the shortest prefix before a colon that is a file: an id may hold colons (a URL).
     if path.is_dir():
-        raise InputError(f"{escape_name(name)} is a folder: explain takes two documents, each a file or a record (FILE:ID)")
+        raise InputError(
+            f"{escape_name(name)} is a folder: explain takes two documents, each a file or a record (FILE:ID)"
+        )
     cuts = [i for i, ch in enumerate(name) if ch == ":"]
     at = next((i for i in cuts if Path(name[:i]).is_file()), None)
     if at is None:
@@ -360,7 +364,11 @@ def renderables(e: Explanation) -> list[RenderableType]:
         ]
     )
     head = Panel(docs, title=Text("dedup explain"), title_align="left", expand=False, box=box.ROUNDED)
-    why = Text("\n").join(Text(f"· {r}") for r in e.reasons())
+    why = Table.grid()  # a reason that wraps goes on under its own text, not under the bullet
+    why.add_column(no_wrap=True)
+    why.add_column()
+    for reason in e.reasons():
+        why.add_row(Text("· "), Text(reason))
     measures = _grid(
         [
             (

@@ -290,3 +290,15 @@ def test_the_closing_lines_name_the_files_the_scan_wrote(tmp_path: Path) -> None
     assert "--output scan.json" not in steps and "--html report.html" not in steps
     code, out, _err = _run(["scan", str(SAMPLES), "-o", str(tmp_path / "s.csv")], env={"COLUMNS": "200"})
     assert "dedup apply scan.json" in out and "--output scan.json" in out  # apply needs the JSON export
+
+
+def test_explain_reasons_wrap_under_their_text_and_name_a_document_given_twice() -> None:
+    a, b = SAMPLES / "000_8bcd120cc8060ff3.txt", SAMPLES / "001_288da1160778f453.txt"
+    code, out, _err = _run(["explain", str(a), str(b)], env={"COLUMNS": "60"})
+    assert code == 0
+    lines = out.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("· "))
+    block = lines[start : lines.index("", start)]
+    assert len(block) > 2 and all(line.startswith(("· ", "  ")) for line in block), block
+    code, out, _err = _run(["explain", str(a), str(a)], env={"COLUMNS": "200"})
+    assert code == 0 and "· A and B name the same document: it is compared with itself" in out
