@@ -111,3 +111,16 @@ def test_duckdb_reads_the_parquet_export(tree: Path, tmp_path: Path) -> None:
     scan(tree, "--decisions", str(tmp_path / "d.parquet"))
     got = duckdb.sql(f"select decision, count(*) from '{tmp_path / 'd.parquet'}' group by 1 order by 1").fetchall()
     assert dict(got)["kept"] >= 1
+
+
+def test_duckdb_reads_both_parquet_exports_with_the_documented_columns(tree: Path, tmp_path: Path) -> None:
+    duckdb = pytest.importorskip("duckdb", reason="DuckDB is not installed (pip install 'dedup[duckdb]')")
+    scan(tree, "--decisions", str(tmp_path / "d.parquet"), "-o", str(tmp_path / "m.parquet"))
+    sql_types = {"string": "VARCHAR", "int64": "BIGINT", "double": "DOUBLE", "bool": "BOOLEAN"}
+    for name, documented in (("d.parquet", DECISION_TYPES), ("m.parquet", MEMBER_TYPES)):
+        path = tmp_path / name
+        described = duckdb.sql(f"DESCRIBE SELECT * FROM '{path}'").fetchall()
+        assert {row[0]: row[1] for row in described} == {k: sql_types[v] for k, v in documented.items()}
+        assert duckdb.sql(f"SELECT count(*) FROM '{path}'").fetchall() == [(pq.read_metadata(path).num_rows,)]
+    decided = dict(duckdb.sql(f"SELECT id, decision FROM '{tmp_path / 'd.parquet'}'").fetchall())
+    assert decided[PLAIN] == "kept" and decided[WRAPPED] == "dropped" and decided["empty.txt"] == "skipped"
