@@ -285,3 +285,125 @@ def test_spoilt_characters_lose_a_tie() -> None:
     texts = [spoilt, article, article + "\n"]
     picks = rank([0, 1, 2], texts, _corpus(texts, spread=0), CFG)
     assert picks[0].index != 0
+
+
+# --- the corrected truth: the article without readers' comments, pages whose human texts are copies ---
+
+GAME = (
+    "Justin Feser had three goals and an assist, and Marcus Messier and Brian Williams added two goals "
+    "each as Tri-City dumped Vancouver 9-1 in Western Hockey League play. Tri-City won its third game in "
+    "three nights, all at home, to move to the top of the U.S. Division with 26 points. Vancouver remains "
+    'last in the Western Conference with 10 points. "When you work hard, sooner or later it will go your '
+    'way," Tri-City coach Jim Hiller said. "We got great contributions all weekend." The Americans also '
+    "got goals from Beau McCue and Michal Plutnar. Tri-City rookie goalie Brenden Fiebelkorn won his first "
+    "career start, finishing with 14 saves, and stopped a penalty shot by Trevor Cheek at 13:41 of the "
+    "second period. The Americans led 2-0 after the first period, then exploded for five goals in the "
+    "second for a 7-0 lead. Cheek had the Giant's lone goal at 4:55 of the third."
+)
+# The roundup adds one more game: the wire story is about nine tenths of it, as dragnet's R419/R420.
+ROUNDUP = (
+    "WHL Roundup: Feser leads Tri-City in 9-1 rout\n"
+    + GAME
+    + ("\nAt Moose Jaw, Jaynen Rissling scored 2:13 into overtime as Calgary slipped past the Warriors.")
+)
+GUIDELINES = (
+    "Guidelines: Fan feedback should be within the guidelines for the NFL community. These guidelines "
+    "will be used to identify those comments that will be removed from display on the site. Please keep "
+    "your comments relevant to the topic, not abusive or combatant. Comments may be no longer than 2000 "
+    "characters and will post to the site shortly after submitting."
+)
+
+
+def _page(text: str) -> bytes:
+    paragraphs = "".join(f"<p>{line}</p>" for line in text.split("\n") if line)
+    return f"<html><body><nav><a href='/'>Home</a></nav><article>{paragraphs}</article></body></html>".encode()
+
+
+def _pages_archive(path: Path, golds: dict[str, bytes]) -> None:
+    """An archive of dragnet pages (each page's HTML holds its human text) and one readability page."""
+    files: dict[str, bytes] = {}
+    for name, gold in golds.items():
+        files[f"dragnet_data/input/{name}.html"] = _page(gold.decode("utf-8", errors="replace"))
+        files[f"dragnet_data/GoldStandard/{name}.txt"] = gold
+    files["readability/input/a.html"] = _page(GAME)
+    files["readability/GoldStandard/a.txt"] = GAME.encode()
+    with tarfile.open(path, "w:xz") as tar:
+        for name, data in sorted(files.items()):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+
+
+def _groups(path: Path) -> dict[str, dict[str, object]]:
+    return {g["cluster"]: g for g in map(json.loads, path.read_text(encoding="utf-8").splitlines())}
+
+
+def test_copies_of_one_human_text_are_one_group_and_raw_truth_keeps_pages(realdata: object, tmp_path: Path) -> None:
+    """Two saves of one story (the roundup holds the whole wire story) are one group with both
+    human texts acceptable; two articles that share only the site's comment guidelines stay apart."""
+    halloween = "NFL players celebrate Halloween. " * 3 + "Here are a few of our favorites in full costume.\n"
+    fans = (
+        "Fans went out on Halloween showing off their best impressions of NFL players. Who was the most "
+        "convincing? A linebacker from Ohio, a quarterback from Texas and a whole family of kickers.\n"
+    )
+    golds = {
+        "R419": ROUNDUP.encode(),
+        "R420": GAME.encode(),
+        "R513": (fans + GUIDELINES).encode(),
+        "R515": (halloween + GUIDELINES).encode(),
+    }
+    archive = tmp_path / "webpages.tar.xz"
+    _pages_archive(archive, golds)
+    out = tmp_path / "dev"
+    realdata.build(out, archive, jobs=1)  # type: ignore[attr-defined]
+    truth = _groups(out / "dragnet_data" / "truth.jsonl")
+    assert sorted(truth) == ["R419+R420", "R513", "R515"]
+    merged = truth["R419+R420"]
+    kinds = merged["variants"]
+    assert isinstance(kinds, dict)
+    golds_ids = sorted(i for i, k in kinds.items() if k == "gold")
+    assert len(golds_ids) == 2 and merged["cleanest"] == golds_ids
+    assert merged["ids"] == sorted(kinds) and {i.split("/")[0] for i in kinds} == {"R419", "R420"}
+    raw = _groups(out / "truth_raw" / "dragnet_data.jsonl")
+    assert sorted(raw) == ["R419", "R420", "R513", "R515"]
+    assert set(raw["R419"]["ids"]) | set(raw["R420"]["ids"]) == set(merged["ids"])  # type: ignore[arg-type]
+    (pair,) = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["merges"]["dragnet_data"]
+    assert pair["pages"] == ["R419", "R420"] and pair["containment"][1] == 1.0 and 0.8 < pair["jaccard"] < 1.0
+    # The rule alone: the guidelines are most of neither article.
+    texts = {k: realdata.article(v.decode()) for k, v in golds.items()}  # type: ignore[attr-defined]
+    assert [p["pages"] for p in realdata.copy_pairs(texts)] == [["R419", "R420"]]  # type: ignore[attr-defined]
+
+
+def test_human_text_is_cut_at_the_comment_separator(realdata: object, tmp_path: Path) -> None:
+    """dragnet's human text runs on past '!@#$%^&*()  COMMENTS' into the readers' comments: the
+    article stops there; an article under 80 words once cut is left out; Windows-1252 gold reads
+    as Windows-1252. Two pages whose comment blocks are the same are not copies for that."""
+    comments = "\n\n\n!@#$%^&*()  COMMENTS\n\n\nDKB @ NYU 07.21.12 at 17:46\n\n" + GUIDELINES * 4 + "\n"
+    other = "The library reopens after a year of works with a new roof and a larger reading room. " * 5
+    expedition = "A search for the aviator's plane ends without the images the team had hoped to find. " * 5
+    short = "Only a short note before the comments start, twenty words or so and no more than that here."
+    golds = {
+        "248": (GAME + comments).encode(),
+        "R136": (other + "\n\n!@#$%^&*()\n\n" + GUIDELINES * 4).encode(),
+        "300": (short + comments).encode(),
+        "143": ("HONOLULU \u2014 it\u2019s " + expedition).encode("cp1252"),
+    }
+    archive = tmp_path / "webpages.tar.xz"
+    _pages_archive(archive, golds)
+    out = tmp_path / "dev"
+    realdata.build(out, archive, jobs=1)  # type: ignore[attr-defined]
+    truth = _groups(out / "dragnet_data" / "truth.jsonl")
+    assert sorted(truth) == ["143", "248", "R136"]  # 300's article is under 80 words
+    text = {
+        g: (out / "dragnet_data" / str(truth[g]["cleanest"][0])).read_text(encoding="utf-8")  # type: ignore[index]
+        for g in truth
+    }
+    assert text["248"] == GAME + "\n"
+    assert text["R136"] == other.strip() + "\n"
+    assert text["143"].startswith("HONOLULU \u2014 it\u2019s A search")
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["pages"]["dragnet_data"]["comments_cut"] == 3
+    # Cut at every spelling of the separator the dataset has, and nowhere else.
+    for line in ("!!@#$%^&*()  COMMENTS", "!@#$%^&*()  COMMNENTS", "!@#$%^&*()  CORRECTED", "!@#$%^&**()  COMMENTS"):
+        assert realdata.article(f"Article.\n{line}\nA comment.") == "Article.\n"  # type: ignore[attr-defined]
+    assert realdata.article("Costs rose 5% (!) this year.\n") == "Costs rose 5% (!) this year.\n"  # type: ignore[attr-defined]
