@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import io
 import json
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -21,6 +21,7 @@ from dedup.export import (
     escape_name,
     export_text,
     format_for,
+    member_rows,
     read_export,
     to_dict,
     write_export,
@@ -572,40 +573,42 @@ _members = st.builds(
 )
 
 
-@given(cid=st.integers(1, 10**6), members=st.lists(_members, max_size=3))
+def _one_line(text: str) -> str:
+    """JSON text with the line breaks json leaves raw escaped, as the export documents."""
+    return text.replace("\u0085", "\\u0085").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+
+
+_ENCODE = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
+
+
+@given(cid=st.integers(1, 10**6), members=st.lists(_members, min_size=1, max_size=3))  # a cluster has members
 def test_clusters_and_members_are_written_as_the_json_encoder_writes_their_dicts(
     cid: int, members: list[Member]
 ) -> None:
     # The export writes cluster and member lines directly (fast); they must be the exact
-    # bytes json's encoder makes of the documented dicts, for any names and numbers.
-    from dedup.export import (
-        _LINE_ENCODER,
-        _cluster,
-        _cluster_json,
-        _member,
-        _member_json,
-        _one_line,
-        _write_jsonl,
-        member_rows,
-    )
-
+    # bytes json's encoder makes of the documented dicts (to_dict, member_rows), for any
+    # names and numbers.
     cluster = Cluster(cid, tuple(members))
-    assert _cluster_json(cluster) == _LINE_ENCODER.encode(_cluster(cluster))
-    for m in members:
-        assert _member_json(m) == _LINE_ENCODER.encode(_member(m))
     result = dataclasses.replace(small_result(), clusters=(cluster,))
-    out = io.StringIO()
-    _write_jsonl(result, out)
-    rows = [_one_line(_LINE_ENCODER.encode(row)) + "\n" for row in member_rows(result)]
-    assert out.getvalue() == "".join(rows)
+    with tempfile.TemporaryDirectory() as tmp:
+        write_export(result, Path(tmp) / "x.json", version="t")
+        write_export(result, Path(tmp) / "x.jsonl", version="t")
+        lines = (Path(tmp) / "x.json").read_bytes().decode("utf-8").split("\n")
+        jsonl = (Path(tmp) / "x.jsonl").read_bytes().decode("utf-8")
+    clusters = to_dict(result, "t")["clusters"]
+    assert isinstance(clusters, list)
+    assert lines[lines.index('  "clusters": [') + 1] == "    " + _one_line(_ENCODE(clusters[0]))
+    assert jsonl == "".join(_one_line(_ENCODE(row)) + "\n" for row in member_rows(result))
 
 
+@pytest.mark.parametrize("fmt", ["json", "jsonl"])
 @pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf")])
-def test_a_float_json_cannot_hold_is_refused_as_the_encoder_refuses_it(bad: float) -> None:
-    from dedup.export import _LINE_ENCODER, _member, _member_json
-
+def test_a_float_json_cannot_hold_is_refused_as_the_encoder_refuses_it(tmp_path: Path, fmt: str, bad: float) -> None:
     m = Member("a", "a", 1, 1, True, 1.0, bad, 0.0, ())
+    result = dataclasses.replace(small_result(), clusters=(Cluster(1, (m,)),))
     with pytest.raises(ValueError, match="Out of range float values are not JSON compliant"):
-        _LINE_ENCODER.encode(_member(m))
-    with pytest.raises(ValueError, match="Out of range float values are not JSON compliant"):
-        _member_json(m)
+        _ENCODE(next(member_rows(result)))
+    target = tmp_path / f"x.{fmt}"
+    with pytest.raises(ExportError, match="Out of range float values are not JSON compliant"):
+        write_export(result, target, version="t")
+    assert not target.exists() and os.listdir(tmp_path) == []
