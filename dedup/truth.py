@@ -72,7 +72,12 @@ def read_truth(path: Path | str) -> list[TruthCluster]:
             raise ConfigError(f"{where}: not valid UTF-8") from None
         if not line.strip():
             continue
-        cluster = _parse_truth_line(line, where, number)
+        try:
+            cluster = _parse_truth_line(line, where, number)
+        except ConfigError:
+            if number == 1:
+                _not_json_lines(path, data)
+            raise
         if cluster.cluster in labels:
             raise ConfigError(f"{where}: cluster {cluster.cluster!r} already used on line {labels[cluster.cluster]}")
         labels[cluster.cluster] = number
@@ -83,6 +88,24 @@ def read_truth(path: Path | str) -> list[TruthCluster]:
             owner[doc_id] = cluster
         clusters.append(cluster)
     return clusters
+
+
+def _not_json_lines(path: Path, data: bytes) -> None:
+    """Raise a clearer error for a whole JSON document given as the truth (a scan export, say):
+    line 1 alone is not JSON there, which would otherwise be all the message says."""
+    try:
+        whole = json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return
+    schema = whole.get("schema") if isinstance(whole, dict) else None
+    ours = isinstance(schema, str) and schema.startswith("dedup.")
+    if not ours and len(data.splitlines()) < 2:
+        return  # one line that is one JSON value: a JSON Lines file, its line's error stands
+    what = f"a {schema} file" if ours else "one JSON document over several lines"
+    raise ConfigError(
+        f"{path} is {what}, not a truth file: --truth takes JSON Lines, one "
+        '{"cluster": ..., "ids": [...], "cleanest": [...]} a line'
+    )
 
 
 def _parse_truth_line(line: str, where: str, number: int) -> TruthCluster:

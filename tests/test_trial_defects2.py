@@ -302,3 +302,16 @@ def test_explain_reasons_wrap_under_their_text_and_name_a_document_given_twice()
     assert len(block) > 2 and all(line.startswith(("· ", "  ")) for line in block), block
     code, out, _err = _run(["explain", str(a), str(a)], env={"COLUMNS": "200"})
     assert code == 0 and "· A and B name the same document: it is compared with itself" in out
+
+
+def test_eval_given_a_scan_export_as_truth_says_what_truth_is(tmp_path: Path) -> None:
+    assert _run(["scan", str(SAMPLES), "-q", "-o", str(tmp_path / "s.json")])[0] == 0
+    code, out, err = _run(["eval", str(SAMPLES), "--truth", str(tmp_path / "s.json")], env={"COLUMNS": "300"})
+    assert (code, out) == (2, "")
+    assert err == (
+        f"Error: {tmp_path / 's.json'} is a dedup.scan/1 file, not a truth file: --truth takes JSON Lines, "
+        'one {"cluster": ..., "ids": [...], "cleanest": [...]} a line\n'
+    )
+    (tmp_path / "one.jsonl").write_text('{"ids": ["a", "b"]}\n', encoding="utf-8")  # a real line's own error stands
+    code, _out, err = _run(["eval", str(SAMPLES), "--truth", str(tmp_path / "one.jsonl")])
+    assert code == 2 and "one.jsonl:1: " in err and "not a truth file" not in err
