@@ -48,7 +48,7 @@ from .formats import read_by_record
 from .records import Skipped, SourceFile
 from .stdinput import STDIN, stdin_path
 
-__all__ = ["walk"]
+__all__ = ["list_folder", "walk"]
 
 _FileKey = tuple[int, int]  # (st_dev, st_ino): what makes a file or folder "the same"
 
@@ -261,7 +261,7 @@ class _Walker:
             via_link=False,
         )
         try:
-            entries = _list_folder(str(root))
+            entries = list_folder(str(root))
         except OSError as exc:
             raise InputError(f"cannot read folder {_quoted(root)}: {os_detail(exc)}") from exc
         stack = [(start, entries)]
@@ -272,7 +272,7 @@ class _Walker:
                 if child is None:
                     continue
                 try:
-                    stack.append((child, _list_folder(child.path)))
+                    stack.append((child, list_folder(child.path)))
                 except OSError as exc:
                     self._skip(child.rel, SkipReason.UNREADABLE, f"cannot list folder: {os_detail(exc)}")
 
@@ -353,7 +353,7 @@ def _stat_failure(exc: OSError, *, is_link: bool) -> tuple[SkipReason, str]:
     return SkipReason.UNREADABLE, os_detail(exc)
 
 
-def _list_folder(path: str) -> list[os.DirEntry[str]]:
+def list_folder(path: str) -> list[os.DirEntry[str]]:
     """The folder's entries in the order the OS gives them: nothing the walk decides depends
     on it (one name per real file goes by preference, ancestors are per path, and the
     results are sorted by rel at the end), so 100,000 entries are not sorted by name twice."""

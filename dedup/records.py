@@ -241,6 +241,11 @@ class DocTable(_Rows[DocInfo]):
         table._pending = make
         return table
 
+    @property
+    def deferred_pending(self) -> bool:
+        """Whether a deferred table has not been filled yet (it is filled on first use)."""
+        return self._pending is not None
+
     def _ready(self) -> None:
         if self._pending is not None:
             made, self._pending = self._pending(), None

@@ -104,6 +104,11 @@ class Pool:
         self._last_fn: list[Any] = []  # per worker: the fn it holds (kept alive, so never a reused id)
         self._out: list[collections.deque[int]] = []  # per worker: the task numbers it has, in its order
 
+    @property
+    def pids(self) -> list[int]:
+        """The process ids of the started workers."""
+        return [proc.pid for proc in self._procs if proc.pid is not None]
+
     def start(self) -> None:
         """Start the workers now, e.g. while the run's process is still small (a forked
         worker is charged with a copy of its parent's page tables)."""

@@ -63,7 +63,7 @@ def test_walk_is_the_same_whatever_order_the_os_lists_entries_in(
     make(tmp_path, "big.txt", "x" * 5000)
     config = ScanConfig(max_bytes=1000)
     expected = list(walk([tmp_path], config))
-    listing = read_module._list_folder
+    listing = read_module.list_folder
     rng = random.Random(seed)
 
     def shuffled(path: str) -> list[os.DirEntry[str]]:
@@ -71,7 +71,7 @@ def test_walk_is_the_same_whatever_order_the_os_lists_entries_in(
         rng.shuffle(entries)
         return entries
 
-    monkeypatch.setattr(read_module, "_list_folder", shuffled)
+    monkeypatch.setattr(read_module, "list_folder", shuffled)
     assert list(walk([tmp_path], config)) == expected
     assert [s.reason for s in expected if isinstance(s, Skipped)] == [SkipReason.TOO_LARGE, SkipReason.SYMLINK_LOOP]
     kept = {f.rel for f in expected if isinstance(f, SourceFile)}

@@ -366,7 +366,7 @@ def test_copies_of_one_human_text_are_one_group_and_raw_truth_keeps_pages(realda
     assert merged["ids"] == sorted(kinds) and {i.split("/")[0] for i in kinds} == {"R419", "R420"}
     raw = _groups(out / "truth_raw" / "dragnet_data.jsonl")
     assert sorted(raw) == ["R419", "R420", "R513", "R515"]
-    assert set(raw["R419"]["ids"]) | set(raw["R420"]["ids"]) == set(merged["ids"])  # type: ignore[arg-type]
+    assert set(raw["R419"]["ids"]) | set(raw["R420"]["ids"]) == set(merged["ids"])  # type: ignore[call-overload]
     (pair,) = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["merges"]["dragnet_data"]
     assert pair["pages"] == ["R419", "R420"] and pair["containment"][1] == 1.0 and 0.8 < pair["jaccard"] < 1.0
     # The rule alone: the guidelines are most of neither article.

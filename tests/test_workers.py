@@ -189,7 +189,7 @@ def test_workers_end_when_the_run_is_killed(tmp_path: Path) -> None:
         "from dedup import workers\n"
         "pool = workers.Pool(2)\n"
         "pool.start()\n"
-        "print(*[p.pid for p in pool._procs], flush=True)\n"
+        "print(*pool.pids, flush=True)\n"
         "time.sleep(60)\n"
     )
     with subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True) as run:
