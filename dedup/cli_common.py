@@ -18,6 +18,7 @@ from . import cache as sigcache
 from . import report
 from .config import ScanConfig
 from .errors import ConfigError, DedupError
+from .options import jobs_note
 from .pipeline import scan
 from .records import ScanResult
 
@@ -132,7 +133,7 @@ def scan_options(func: F) -> F:
         click.option("--min-shingles", type=click.IntRange(min=1), default=_DEFAULTS.min_shingles, show_default=True, help="Smallest document a containment match may start from."),
         click.option("--min-size-ratio", type=click.FloatRange(0, 1), default=_DEFAULTS.min_size_ratio, show_default=True, help="Smallest size of the contained document relative to the larger."),
         click.option("--cluster", "cluster_mode", type=click.Choice(["star", "components"]), default=_DEFAULTS.cluster_mode, show_default=True, help="star: members match the cleanest copy; components: chains allowed."),
-        click.option("-j", "--jobs", type=click.IntRange(min=0), default=_DEFAULTS.jobs, show_default=True, help="Worker processes; 0 means all cores."),
+        click.option("-j", "--jobs", type=click.IntRange(min=0), default=_DEFAULTS.jobs, show_default=True, help="Worker processes; 0 means all cores. At most 2 per core are started, and no more than there are tasks."),
     ]  # fmt: skip
     for option in reversed(options):
         func = option(func)
@@ -176,6 +177,9 @@ def run_scan(
     """scan() with a progress display on stderr when it is a terminal; warnings to stderr."""
     err = ReportConsole(stderr=True, highlight=False)
     show = not quiet and err.is_terminal
+    capped = jobs_note(config.jobs) if engine_name == "local" else None
+    if capped:
+        err.print(report.display(f"warning: {capped}"), soft_wrap=True)
     try:
         if not show:
             result = scan(paths, config, cache=cache, engine_name=engine_name, engine_options=engine_options)

@@ -71,7 +71,7 @@ class Startable(Protocol):
     forked workers are charged with a copy of the run's page tables, so a big run starts
     them while it is still small."""
 
-    def start(self) -> None: ...
+    def start(self, most: int | None = None) -> None: ...
 
 
 @runtime_checkable
@@ -128,10 +128,11 @@ class LocalEngine:
         """True when batches run in worker processes."""
         return self._pool is not None
 
-    def start(self) -> None:
-        """Start the worker processes now (a no-op in process, or when started)."""
+    def start(self, most: int | None = None) -> None:
+        """Start the worker processes now, at most ``most`` (the tasks there are) of them
+        (a no-op in process, or when started); a map starts more only when it has work for them."""
         if self._pool is not None:
-            self._pool.start()
+            self._pool.start(most)
 
     def map(
         self, fn: Callable[[T], R], batches: Iterable[T], *, progress: Callable[[int], None] | None = None

@@ -247,9 +247,10 @@ class Hashing:
                 runs.append((cached, i, i + 1))
         fresh_runs = [sources[lo:hi] for cached, lo, hi in runs if not cached]
         big = is_big([s for run in fresh_runs for s in run], self.options)
+        todo = [t for run in fresh_runs for t in tasks(run, self.config, self.options)]
         if (big or len(sources) >= self.options.parallel_rank_groups) and isinstance(engine, Startable):
-            engine.start()  # a big run: start the workers while this process is small
-        mine, theirs = itertools.tee(t for run in fresh_runs for t in tasks(run, self.config, self.options))
+            engine.start(len(todo) if big else None)  # a big run: the workers start while this process is small
+        mine, theirs = itertools.tee(todo)
         use = engine if big and engine.jobs > 1 else None
         fresh = zip(mine, run_tasks(theirs, self.config, use, spill), strict=True)
         for cached, lo, hi in runs:

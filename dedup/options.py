@@ -21,8 +21,8 @@ class RunOptions:
     """Execution settings of one scan.
 
     Example:
-        >>> RunOptions(files_per_task=2).jobs(ScanConfig(jobs=3))
-        3
+        >>> RunOptions(files_per_task=2).jobs(ScanConfig(jobs=1))
+        1
     """
 
     #: The engine that runs the parallel stages: "local" (worker processes) or "ray".
@@ -47,7 +47,31 @@ class RunOptions:
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1")
 
-    @staticmethod
-    def jobs(config: ScanConfig) -> int:
-        """The parallelism asked for: ``config.jobs``, or every core when it is 0."""
-        return config.jobs or os.cpu_count() or 1
+    def jobs(self, config: ScanConfig) -> int:
+        """The parallelism used: ``config.jobs``, or every core when it is 0; on this machine
+        (the local engine) at most ``max_jobs()``, as more processes than that only add
+        start-up time and memory. A Ray cluster's CPUs are its own to count."""
+        asked = config.jobs or cores()
+        return min(asked, max_jobs()) if self.engine == "local" else asked
+
+
+#: Worker processes per core at most: the stages are CPU-bound, so past this more workers
+#: only cost their start-up and memory.
+JOBS_PER_CORE = 2
+
+
+def cores() -> int:
+    """This machine's cores (1 when unknown)."""
+    return os.cpu_count() or 1
+
+
+def max_jobs() -> int:
+    """The most worker processes a local scan starts: ``JOBS_PER_CORE`` per core."""
+    return JOBS_PER_CORE * cores()
+
+
+def jobs_note(asked: int) -> str | None:
+    """The one warning a scan gives when ``-j`` asks for more workers than it starts, or None."""
+    if asked <= max_jobs():
+        return None
+    return f"-j {asked}: using {max_jobs()} worker processes ({JOBS_PER_CORE} per core on {cores()} cores)"

@@ -109,25 +109,29 @@ class Pool:
         """The process ids of the started workers."""
         return [proc.pid for proc in self._procs if proc.pid is not None]
 
-    def start(self) -> None:
-        """Start the workers now, e.g. while the run's process is still small (a forked
-        worker is charged with a copy of its parent's page tables)."""
-        if self._procs:
-            return
+    def start(self, most: int | None = None) -> None:
+        """Start the workers now (at most ``most`` of them), e.g. while the run's process is
+        still small (a forked worker is charged with a copy of its parent's page tables).
+        ``map`` starts the others only when every started one has a task out: never more
+        workers than tasks."""
+        want = self.jobs if most is None else max(1, min(most, self.jobs))
+        while len(self._procs) < want:
+            self._spawn()
+
+    def _spawn(self) -> None:
         ctx = multiprocessing.get_context()
-        for _ in range(self.jobs):
-            task_r, task_w = ctx.Pipe(duplex=False)
-            result_r, result_w = ctx.Pipe(duplex=False)
-            _widen(result_w)
-            theirs = [task_w, result_r, *self._tasks, *self._results]  # the run's ends, this and earlier workers'
-            proc = ctx.Process(target=_serve, args=(task_r, result_w, theirs), daemon=True, name="dedup-worker")
-            proc.start()
-            task_r.close()
-            result_w.close()
-            self._procs.append(proc)
-            self._tasks.append(task_w)
-            self._results.append(result_r)
-            self._last_fn.append(None)
+        task_r, task_w = ctx.Pipe(duplex=False)
+        result_r, result_w = ctx.Pipe(duplex=False)
+        _widen(result_w)
+        theirs = [task_w, result_r, *self._tasks, *self._results]  # the run's ends, this and earlier workers'
+        proc = ctx.Process(target=_serve, args=(task_r, result_w, theirs), daemon=True, name="dedup-worker")
+        proc.start()
+        task_r.close()
+        result_w.close()
+        self._procs.append(proc)
+        self._tasks.append(task_w)
+        self._results.append(result_r)
+        self._last_fn.append(None)
 
     def map(self, fn: Callable[[Any], Any], items: Iterable[Any], ahead: int = 2) -> Iterator[Any]:
         """``fn`` over ``items`` in the workers, results in order. ``fn`` and each item must
@@ -135,7 +139,7 @@ class Pool:
         raised by ``fn`` is raised here, in order, with the worker's traceback chained."""
         if any(self._out):
             raise RuntimeError("Pool.map: an earlier map still has tasks out; finish or close it first")
-        self.start()
+        self.start(1)
         todo = iter(items)
         more = True
         sent = 0  # tasks handed out
@@ -145,13 +149,18 @@ class Pool:
         try:
             for next_out in itertools.count():
                 while more and sent - next_out < cap:
-                    room = [w for w in range(self.jobs) if len(out[w]) < IN_FLIGHT]
-                    if not room:
+                    grow = len(self._procs) < self.jobs
+                    room = [w for w in range(len(out)) if len(out[w]) < IN_FLIGHT]
+                    if not room and not grow:
                         break
                     item = next(todo, _END)
                     if item is _END:
                         more = False
                         break
+                    if grow and all(out):  # a task and every worker busy: one more worker
+                        self._spawn()
+                        out.append(collections.deque())
+                        room = [len(out) - 1]
                     w = min(room, key=lambda k: len(out[k]))
                     self._send(w, fn, item)
                     out[w].append(sent)
@@ -178,7 +187,7 @@ class Pool:
 
     def _receive(self, out: list[collections.deque[int]], done: dict[int, tuple[Any, ...]]) -> None:
         """Wait for at least one worker with tasks out, and take in what it sent."""
-        busy = [w for w in range(self.jobs) if out[w]]
+        busy = [w for w in range(len(out)) if out[w]]
         by_conn = {self._results[w]: w for w in busy}
         by_sentinel = {self._procs[w].sentinel: w for w in busy}
         for ready in wait([*by_conn, *by_sentinel]):

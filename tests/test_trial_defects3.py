@@ -1,0 +1,69 @@
+"""Defects of the 20:25 new-user trial (issues 11/16): -j far above the cores, explain's ids,
+Ctrl-C while starting, an unknown --prefer keyword, the corpus's truth file, size options."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from click.testing import CliRunner
+from conftest import SAMPLES
+
+from dedup import workers
+from dedup.cli import main
+from dedup.config import ScanConfig
+from dedup.options import RunOptions, max_jobs
+from dedup.pipeline import scan
+
+
+def _run(args: list[str], input: str | None = None) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, args, env={"COLUMNS": "200"}, input=input, catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def _pid(_: int) -> int:
+    return os.getpid()
+
+
+# 1. -j 999 on a 2-core machine started 999 worker processes.
+
+
+def test_local_jobs_are_capped_at_a_multiple_of_the_cores_and_ray_is_not() -> None:
+    cores = os.cpu_count() or 1
+    assert max_jobs() == 2 * cores
+    assert RunOptions().jobs(ScanConfig(jobs=999)) == 2 * cores
+    assert RunOptions().jobs(ScanConfig(jobs=1)) == 1
+    assert RunOptions().jobs(ScanConfig(jobs=0)) == cores  # 0 stays "all cores"
+    assert RunOptions(engine="ray").jobs(ScanConfig(jobs=999)) == 999  # a cluster's CPUs are its own
+
+
+def test_a_pool_starts_no_more_workers_than_it_has_tasks() -> None:
+    pool = workers.Pool(64)
+    try:
+        assert sorted(pool.map(_pid, range(3))) != []
+        assert 1 <= len(pool.pids) <= 3
+        pool.start(5)
+        assert len(pool.pids) == 5
+        assert len(set(pool.map(_pid, range(40)))) >= 2
+    finally:
+        pool.close()
+
+
+def test_jobs_far_above_the_cores_gives_the_same_clusters_and_one_warning(tmp_path: Path) -> None:
+    folder = tmp_path / "c"
+    shutil.copytree(SAMPLES, folder)
+    for i, src in enumerate(sorted(SAMPLES.iterdir())):  # more than one task's files
+        shutil.copy(src, folder / f"copy{i}.txt")
+    options = RunOptions(files_per_task=2)
+    many = scan(folder, ScanConfig(jobs=999), options=options, cache=None)
+    two = scan(folder, ScanConfig(jobs=2), options=options, cache=None)
+    assert [[m.doc_id for m in c.members] for c in many.clusters] == [[m.doc_id for m in c.members] for c in two.clusters]
+    assert len(many.clusters) == 4  # samples 000 and 001 are copies already
+    code, _out, err = _run(["scan", str(folder), "-j", "999", "--no-cache", "-q", "-o", str(tmp_path / "a.jsonl")])
+    assert code == 0
+    lines = [line for line in err.splitlines() if "-j 999" in line]
+    assert lines == [f"warning: -j 999: using {max_jobs()} worker processes (2 per core on {os.cpu_count() or 1} cores)"]
+    code, _out, err = _run(["scan", str(folder), "-j", "2", "--no-cache", "-q", "-o", str(tmp_path / "b.jsonl")])
+    assert code == 0 and "worker processes" not in err
+    assert (tmp_path / "a.jsonl").read_bytes() == (tmp_path / "b.jsonl").read_bytes()
