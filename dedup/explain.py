@@ -18,6 +18,7 @@ through a third; the report says so rather than guess at the folder.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
 from collections.abc import Sequence
@@ -36,6 +37,7 @@ from .candidates import anchor_pairs, band_pairs, select_anchors, signature_filt
 from .config import ScanConfig
 from .errors import InputError
 from .extract import extract
+from .hashing import unique_names
 from .lists import escape_name
 from .read import walk
 from .records import Document, MatchRule, Skipped
@@ -176,10 +178,18 @@ def load_document(name: str, config: ScanConfig) -> Document:
         raise InputError(f"no such file: {escape_name(name)} (a record is named FILE:ID)")
     file, key = name[:at], name[at + 1 :]
     docs = _documents(Path(file), config)
-    for doc in docs:
-        if key in (doc.record_id, str(doc.record)) or doc.doc_id == f"{doc.rel}:{key}":
-            return doc
-    raise InputError(f"{file} has no record {key!r} (its --id-field {config.id_field!r} value, or its line)")
+    # The id the scan gives it (``1@L3`` when id 1 repeats), else its line, else its own id.
+    for matches in (
+        lambda d: d.doc_id == f"{d.rel}:{key}",
+        lambda d: str(d.record) == key,
+        lambda d: d.record_id == key,
+    ):
+        found = next((doc for doc in docs if matches(doc)), None)
+        if found is not None:
+            return found
+    raise InputError(
+        f"{file} has no record {key!r} (the id a scan gives it, its --id-field {config.id_field!r} value, or its line)"
+    )
 
 
 def _documents(path: Path, config: ScanConfig) -> list[Document]:
@@ -198,7 +208,11 @@ def _documents(path: Path, config: ScanConfig) -> list[Document]:
     if not docs and skips:
         first = skips[0]
         raise InputError(f"{display(first.rel).plain}: {first.reason} ({display(first.detail).plain})")
-    return docs
+    names = unique_names([d.doc_id for d in docs], [d.record for d in docs], {d.rel for d in docs})
+    return [
+        doc if name == doc.doc_id else dataclasses.replace(doc, doc_id=name)
+        for doc, name in zip(docs, names, strict=True)
+    ]
 
 
 def explain(a: str, b: str, config: ScanConfig | None = None) -> Explanation:

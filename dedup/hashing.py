@@ -317,25 +317,30 @@ class Hashing:
 
 def unique_ids(batch: DocBatch, taken: set[str]) -> DocBatch:
     """The batch with each record's id made unique among the run's ids so far (``taken``,
-    which starts with every file's path and gets the batch's ids).
+    which starts with every file's path and gets the batch's ids): see ``unique_names``.
+    Batches come in file order whatever the workers or the cache, so the ids do too.
+    """
+    ids = unique_names(batch.doc_ids, batch.records, taken)
+    return batch if ids == list(batch.doc_ids) else dataclasses.replace(batch, doc_ids=tuple(ids))
+
+
+def unique_names(doc_ids: Sequence[str], records: Sequence[int | None], taken: set[str]) -> list[str]:
+    """The ids a scan gives these documents, in order (``explain`` names records by them too).
 
     A file keeps its path. A record whose qualified id is taken (a file named ``a.jsonl:x``,
     or an id repeated in one file) gets ``@L`` and its number appended until it is free.
-    Batches come in file order whatever the workers or the cache, so the ids do too.
+    ``taken`` gets the new ids.
     """
-    ids: list[str] | None = None
-    for i, (doc_id, record) in enumerate(zip(batch.doc_ids, batch.records, strict=True)):
+    ids = list(doc_ids)
+    for i, (doc_id, record) in enumerate(zip(doc_ids, records, strict=True)):
         if record is None:
             continue  # a whole file: its path, reserved in ``taken`` from the start
         unique = doc_id
         while unique in taken:
             unique = f"{unique}@L{record}"
         taken.add(unique)
-        if unique != doc_id:
-            if ids is None:
-                ids = list(batch.doc_ids)
-            ids[i] = unique
-    return batch if ids is None else dataclasses.replace(batch, doc_ids=tuple(ids))
+        ids[i] = unique
+    return ids
 
 
 @dataclass(slots=True)

@@ -3,10 +3,12 @@ Ctrl-C while starting, an unknown --prefer keyword, the corpus's truth file, siz
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from conftest import SAMPLES
 
@@ -67,3 +69,41 @@ def test_jobs_far_above_the_cores_gives_the_same_clusters_and_one_warning(tmp_pa
     code, _out, err = _run(["scan", str(folder), "-j", "2", "--no-cache", "-q", "-o", str(tmp_path / "b.jsonl")])
     assert code == 0 and "worker processes" not in err
     assert (tmp_path / "a.jsonl").read_bytes() == (tmp_path / "b.jsonl").read_bytes()
+
+
+# 2. explain did not take the ids a scan prints when an id repeats (``1@L3``), and named such
+#    records by their repeated id.
+
+WORDS = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi"
+
+
+def _repeated_ids(folder: Path) -> Path:
+    """Line 1 has no id (a scan calls it by its line, 1); lines 2 and 3 both have id 1."""
+    lines = [
+        {"text": "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen"},
+        {"id": 1, "text": WORDS + " rho"},
+        {"id": 1, "text": WORDS + " sigma"},
+    ]
+    path = folder / "col.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    return path
+
+
+def test_explain_takes_and_prints_the_ids_the_scan_gives(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    _repeated_ids(tmp_path)
+    code, out, _err = _run(["scan", "col.jsonl", "--no-cache", "-q", "-o", "-", "--format", "jsonl"])
+    assert code == 0
+    by_line = {row["record"]: row["id"] for row in map(json.loads, out.splitlines())}
+    assert by_line == {2: "col.jsonl:1@L2", 3: "col.jsonl:1@L3"}
+    for a, b in (("col.jsonl:1@L3", "col.jsonl:1@L2"), ("col.jsonl:3", "col.jsonl:2")):
+        code, out, err = _run(["explain", a, b])
+        assert code == 0, err
+        labels = [line.split()[2] for line in out.splitlines() if line.startswith(("│ A ", "│ B "))]
+        assert labels == ["col.jsonl:1@L3", "col.jsonl:1@L2"]
+    code, out, err = _run(["explain", "col.jsonl:1", "col.jsonl:1@L2"])  # id 1 is line 1's, as in the scan
+    assert code == 0, err
+    assert [line.split()[2] for line in out.splitlines() if line.startswith(("│ A ", "│ B "))] == [
+        "col.jsonl:1",
+        "col.jsonl:1@L2",
+    ]
