@@ -1,5 +1,5 @@
 """``python -m dedup``: the same as the ``dedup`` command."""
 
-from .cli import run
+from .entry import run
 
 run()

@@ -6,6 +6,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -107,3 +111,44 @@ def test_explain_takes_and_prints_the_ids_the_scan_gives(tmp_path: Path, monkeyp
         "col.jsonl:1",
         "col.jsonl:1@L2",
     ]
+
+
+# 3. A Ctrl-C while the program's modules loaded printed a KeyboardInterrupt traceback.
+
+PROGRAM_FORMS = (
+    ["-m", "dedup"],
+    ["-c", "import sys; from dedup.entry import run; sys.exit(run())"],  # what the console script runs
+)
+
+
+def test_the_console_script_starts_at_the_small_entry_module() -> None:
+    text = (Path(__file__).resolve().parent.parent / "pyproject.toml").read_text(encoding="utf-8")
+    assert 'dedup = "dedup.entry:run"' in text
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("form", PROGRAM_FORMS, ids=["python -m dedup", "console script"])
+def test_ctrl_c_at_any_early_moment_is_one_line_and_exit_130(form: list[str], tmp_path: Path) -> None:
+    folder = tmp_path / "c"
+    shutil.copytree(SAMPLES, folder)
+    env = {**os.environ, "DEDUP_CACHE_DIR": str(tmp_path / "cache")}
+    # How long the interpreter takes to start (site, .pth files): a signal before then meets
+    # Python's own start-up, not this program, so the delays are counted from there.
+    started = time.monotonic()
+    subprocess.run([sys.executable, "-c", "pass"], check=True, env=env)
+    base = time.monotonic() - started
+    stopped = 0
+    for delay in (0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.45, 0.7):
+        proc = subprocess.Popen(
+            [sys.executable, *form, "scan", str(folder), "--no-cache", "-o", str(tmp_path / f"out{delay}.json")],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        )  # fmt: skip
+        time.sleep(base + delay)
+        proc.send_signal(signal.SIGINT)
+        _out, err = proc.communicate(timeout=60)
+        assert "Traceback" not in err, (delay, err)
+        assert proc.returncode in (0, 130), (delay, proc.returncode, err)
+        if proc.returncode == 130:
+            stopped += 1
+            assert err.splitlines()[-1] == "Error: stopped by SIGINT", (delay, err)
+    assert stopped >= 3  # the signal did arrive mid-run, not only after it ended

@@ -1,0 +1,40 @@
+"""The ``dedup`` program's entry point (console script and ``python -m dedup``).
+
+It stays tiny and imports ``cli`` (numpy, the pipeline: a quarter of a second) only after
+a Ctrl-C, SIGTERM or SIGHUP has a handler: one arriving while the modules load ends the
+program with the same ``Error: stopped by SIGINT`` line and exit code (128 + the signal's
+number) as one arriving later, not a KeyboardInterrupt traceback. ``cli.run`` then puts
+its own handlers in place, which clean up what a run has made.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from types import FrameType
+
+#: The signals a run stops on (``cli.STOP_SIGNALS``, which cannot be imported this early).
+_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+def run() -> None:
+    """Run the ``dedup`` program, stopping cleanly on a signal from its first moment."""
+    for sig in _SIGNALS:
+        signal.signal(sig, _stopped_loading)
+    from .cli import run as program
+
+    program()
+
+
+def _stopped_loading(signum: int, frame: FrameType | None) -> None:
+    """A signal while the modules load: nothing was made yet, so nothing to clean up."""
+    try:
+        name = signal.Signals(signum).name
+    except ValueError:
+        name = f"signal {signum}"
+    try:
+        sys.stderr.write(f"Error: stopped by {name}\n")
+        sys.stderr.flush()
+    finally:
+        os._exit(128 + signum)
