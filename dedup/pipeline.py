@@ -117,6 +117,7 @@ def scan(
         sources = [item for item in walked if isinstance(item, SourceFile)]
         skipped = [item for item in walked if isinstance(item, Skipped)]
         progress.advance(len(walked))
+        warnings.extend(prefer.unmatched(config.prefer, [s.rel for s in sources]))  # --prefer newst
 
     engine = make_engine(options.engine, options.jobs(config), **options.engine_options)
     spill = SpillFolder()

@@ -17,6 +17,7 @@ within a folder, ``**`` across folders, ``?`` one character) or a folder (``site
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import os
 import re
 from collections.abc import Callable, Sequence
@@ -24,7 +25,7 @@ from collections.abc import Callable, Sequence
 from .errors import ConfigError
 from .records import Cluster, DocInfo, Pick
 
-__all__ = ["NAMED_RULES", "Preferred", "check_rules", "choose", "mark", "prefer_groups"]
+__all__ = ["NAMED_RULES", "Preferred", "check_rules", "choose", "mark", "prefer_groups", "unmatched"]
 
 NAMED_RULES = ("newest", "oldest", "shortest-path")
 
@@ -34,6 +35,26 @@ def check_rules(rules: Sequence[str]) -> None:
     for rule in rules:
         if not rule.strip():
             raise ConfigError("--prefer needs a rule: newest, oldest, shortest-path, or a glob or folder")
+
+
+def unmatched(rules: Sequence[str], rels: Sequence[str]) -> list[str]:
+    """A warning for each glob or folder rule that matches none of the run's files (a rule
+    never matching is passed over silently per cluster, so ``newst`` would be a no-op the
+    user never hears of), with the keyword it is near when there is one."""
+    out = []
+    for rule in dict.fromkeys(rules):
+        if rule in NAMED_RULES:
+            continue
+        matches = _glob(rule)
+        if any(matches(rel) for rel in rels):
+            continue
+        near = difflib.get_close_matches(rule.strip().lower(), NAMED_RULES, n=1, cutoff=0.6)
+        hint = f"did you mean {near[0]}? " if near else ""
+        out.append(
+            f"--prefer {rule!r} is not a rule and matches no file, so it changes nothing: {hint}"
+            f"the rules are {', '.join(NAMED_RULES)}, or a glob or folder of the files scanned"
+        )
+    return out
 
 
 def _glob(pattern: str) -> Callable[[str], bool]:

@@ -152,3 +152,24 @@ def test_ctrl_c_at_any_early_moment_is_one_line_and_exit_130(form: list[str], tm
             stopped += 1
             assert err.splitlines()[-1] == "Error: stopped by SIGINT", (delay, err)
     assert stopped >= 3  # the signal did arrive mid-run, not only after it ended
+
+
+# 4. ``--prefer newst`` (a misspelt rule, matching no file) was passed over without a word.
+
+
+def test_a_prefer_rule_that_is_no_keyword_and_matches_no_file_is_named_once(tmp_path: Path) -> None:
+    folder = tmp_path / "c"
+    shutil.copytree(SAMPLES, folder)
+    args = ["scan", str(folder), "-q", "-o", str(tmp_path / "p.json"), "--prefer", "newst", "--prefer", "site-x/"]
+    for _ in range(2):  # the second run is served from the cache, and says it again
+        code, _out, err = _run([*args, "--prefer", "00*", "--prefer", "oldest"])
+        assert code == 0
+        lines = [line for line in err.splitlines() if "--prefer" in line]
+        assert lines == [
+            "warning: --prefer 'newst' is not a rule and matches no file, so it changes nothing: did you mean "
+            "newest? the rules are newest, oldest, shortest-path, or a glob or folder of the files scanned",
+            "warning: --prefer 'site-x/' is not a rule and matches no file, so it changes nothing: the rules "
+            "are newest, oldest, shortest-path, or a glob or folder of the files scanned",
+        ]
+    code, _out, err = _run(["scan", str(folder), "-q", "-o", str(tmp_path / "q.json"), "--prefer", "newest"])
+    assert code == 0 and "--prefer" not in err
