@@ -40,12 +40,13 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from .cleanest_comments import without_comments
 from .config import ScanConfig
 from .records import Pick
 from .shingle import MOJIBAKE, SHORT_LINE_TOKENS, line_hash_of, normalize, sequences, tokens
 
 #: Bump when a change here changes rankings: cached rankings (cache.py) are keyed by it.
-RANKING_VERSION = 4  # 4: "+1 word outside the shared text", not "+1 words"
+RANKING_VERSION = 5  # 5: readers' comments are not the shared text; 4: "+1 word outside the shared text", not "+1 words"
 
 W_MISSING = 1.0
 W_TRUNCATED = 1.0
@@ -169,6 +170,7 @@ def features(
     quorum = max(2, len(texts) // 2 + 1)
     values, counts = distinct_counts(np.concatenate(sets))
     core = values[counts >= quorum]
+    core = without_comments(texts, seqs, core)  # readers' comments are not the article
 
     @functools.cache
     def singles() -> NDArray[np.uint64]:

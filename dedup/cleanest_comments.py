@@ -1,0 +1,67 @@
+"""Readers' comments under an article are not the article, however many copies keep them.
+
+A page's HTML, its ``get_text()`` and extractors that keep comments (trafilatura's default,
+jusText) hold the comment thread, so it is in most copies of the page; counted as shared text,
+a copy that holds only the article would "lack" it. The shingles that every copy holding them
+has after a comments heading ("12 Comments", "Leave a Reply", "4 thoughts on ...") are taken
+out of the shared text; text that any copy has before such a heading stays the article.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .shingle import tokens
+
+#: A comments heading, as its tokens joined by spaces (lower case, no punctuation).
+COMMENTS_HEAD = re.compile(
+    r"(\d+ )?(comments?|responses?|replies|discussion|reader comments( \d+)?|\d+ thoughts? on .*|"
+    r"leave a (reply|comment)|add (a |your )?comment|post a comment|join the discussion|"
+    r"comments? (are )?closed|what do you think|show comments)( \d+)?"
+)
+#: A heading is a short line, and it sits below the first third of a copy's words (a
+#: "Comments" link in the page's header is navigation, not the start of the thread).
+_HEAD_TOKENS = 8
+
+
+def comments_start(text: str, n_tokens: int) -> int:
+    """The token where a copy's comments begin (its first comments heading below its first
+    third), or -1 when it has none."""
+    pos = 0
+    for line in text.split("\n"):
+        toks = tokens(line) if line.strip() else []
+        if not toks:
+            continue
+        if len(toks) <= _HEAD_TOKENS and 3 * pos > n_tokens and COMMENTS_HEAD.fullmatch(" ".join(toks)):
+            return pos
+        pos += len(toks)
+    return -1
+
+
+def without_comments(
+    texts: Sequence[str],
+    seqs: Sequence[tuple[NDArray[np.uint64], NDArray[np.uint64], int]],
+    core: NDArray[np.uint64],
+) -> NDArray[np.uint64]:
+    """``core`` (sorted shingle hashes of the shared text) less the shingles that every copy
+    holding them has after its comments heading; ``seqs`` are the texts' ``shingle.sequences``."""
+    before: list[NDArray[np.uint64]] = []
+    after: list[NDArray[np.uint64]] = []
+    for text, (tok, win, size) in zip(texts, seqs, strict=True):
+        cut = comments_start(text, len(tok)) if len(win) else -1
+        if cut < 0:
+            before.append(win)
+        else:  # a shingle that reaches into the heading is the thread's, not the article's
+            edge = max(0, cut - size + 1)
+            before.append(win[:edge])
+            after.append(win[edge:])
+    if not after or not len(core):
+        return core
+    late = np.unique(np.concatenate(after))
+    early = np.unique(np.concatenate(before))
+    only_late = late[~np.isin(late, early, assume_unique=True)]
+    return core[~np.isin(core, only_late, assume_unique=True)]
