@@ -104,6 +104,8 @@ _EXPORT_CSV_COLUMNS = frozenset({b"path", b"cleanest", b"jaccard", b"containment
 _DECISIONS_JSON = re.compile(rb'[ \t\r\n]*\{[ \t\r\n]*"schema"[ \t\r\n]*:[ \t\r\n]*"dedup\.decisions/')
 _DECISIONS_JSONL = re.compile(rb'\{"id": .*"decision": .*"absolute_escaped": ')
 _DECISIONS_CSV = [b"id", b"path", b"record", b"record_id", b"kind", b"cluster", b"decision"]
+# The truth file ``dedup corpus`` writes: its line's keys, in its order (corpus/build.py).
+_CORPUS_TRUTH = re.compile(rb'\{"cluster": "[^"]*", "ids": \[.*\], "cleanest": \[.*\], "variants": \{.*\}, "role": "[a-z]+", "lang": ')
 _HTML_REPORT = re.compile(rb'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">\n<meta name="generator" content="dedup')
 LINE_SEPARATORS = ("\x85", "\u2028", "\u2029")  # NEL, LINE SEPARATOR, PARAGRAPH SEPARATOR
 
@@ -133,7 +135,8 @@ def dedup_output(head: bytes) -> str | None:
     be compared with the files it lists. Matched on what ``export`` writes first: the JSON
     export's ``"schema": "dedup.scan/``, the JSON Lines export's first member line, the CSV
     export's header row (its leading columns, so a column added at the end still matches);
-    the decision table's schema, first row or header; the HTML report's generator tag.
+    the decision table's schema, first row or header; the HTML report's generator tag; the
+    truth file ``dedup corpus`` writes beside its documents (its first line's keys).
     Keep and drop lists are plain lists of names: nothing tells them from a user's text.
 
     Example:
@@ -156,6 +159,8 @@ def dedup_output(head: bytes) -> str | None:
         return "a dedup decision table"
     if _HTML_REPORT.match(head):
         return "a dedup HTML report"
+    if _CORPUS_TRUTH.match(first):
+        return "the truth file of dedup corpus (give it to dedup eval --truth)"
     return None
 
 

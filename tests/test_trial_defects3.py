@@ -64,12 +64,16 @@ def test_jobs_far_above_the_cores_gives_the_same_clusters_and_one_warning(tmp_pa
     options = RunOptions(files_per_task=2)
     many = scan(folder, ScanConfig(jobs=999), options=options, cache=None)
     two = scan(folder, ScanConfig(jobs=2), options=options, cache=None)
-    assert [[m.doc_id for m in c.members] for c in many.clusters] == [[m.doc_id for m in c.members] for c in two.clusters]
+    assert [[m.doc_id for m in c.members] for c in many.clusters] == [
+        [m.doc_id for m in c.members] for c in two.clusters
+    ]
     assert len(many.clusters) == 4  # samples 000 and 001 are copies already
     code, _out, err = _run(["scan", str(folder), "-j", "999", "--no-cache", "-q", "-o", str(tmp_path / "a.jsonl")])
     assert code == 0
     lines = [line for line in err.splitlines() if "-j 999" in line]
-    assert lines == [f"warning: -j 999: using {max_jobs()} worker processes (2 per core on {os.cpu_count() or 1} cores)"]
+    assert lines == [
+        f"warning: -j 999: using {max_jobs()} worker processes (2 per core on {os.cpu_count() or 1} cores)"
+    ]
     code, _out, err = _run(["scan", str(folder), "-j", "2", "--no-cache", "-q", "-o", str(tmp_path / "b.jsonl")])
     assert code == 0 and "worker processes" not in err
     assert (tmp_path / "a.jsonl").read_bytes() == (tmp_path / "b.jsonl").read_bytes()
@@ -173,3 +177,35 @@ def test_a_prefer_rule_that_is_no_keyword_and_matches_no_file_is_named_once(tmp_
         ]
     code, _out, err = _run(["scan", str(folder), "-q", "-o", str(tmp_path / "q.json"), "--prefer", "newest"])
     assert code == 0 and "--prefer" not in err
+
+
+# 5. ``dedup corpus OUT`` then ``dedup scan OUT`` listed every line of OUT/truth.jsonl as a bad record.
+
+
+def test_the_corpus_truth_file_is_known_as_dedups_own_and_eval_still_reads_it(tmp_path: Path) -> None:
+    out = tmp_path / "corpus"
+    code, _out, err = _run(["corpus", str(out), "--articles", "5"])
+    assert code == 0, err
+    code, _out, err = _run(["scan", str(out), "--no-cache", "-q", "-o", str(tmp_path / "s.json")])
+    assert code == 0, err
+    skipped = json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))["skipped"]
+    assert [(s["path"], s["reason"]) for s in skipped] == [("truth.jsonl", "dedup-output")]
+    code, _stdout, err = _run(
+        ["eval", str(out), "--truth", str(out / "truth.jsonl"), "--json", str(tmp_path / "e.json")]
+    )
+    assert code == 0, err
+    scores = json.loads((tmp_path / "e.json").read_text(encoding="utf-8"))
+    lines = [json.loads(line) for line in (out / "truth.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert scores["unknown_truth_ids"] == 0
+    assert scores["truth_clusters"] == sum(1 for line in lines if len(line["ids"]) > 1)
+
+
+def test_a_users_own_truth_like_lines_are_still_read_as_records(tmp_path: Path) -> None:
+    folder = tmp_path / "c"
+    folder.mkdir()
+    (folder / "notes.jsonl").write_text(json.dumps({"cluster": "a1", "ids": ["x"]}) + "\n", encoding="utf-8")
+    shutil.copy(SAMPLES / "000_8bcd120cc8060ff3.txt", folder)
+    code, _out, err = _run(["scan", str(folder), "--no-cache", "-q", "-o", str(tmp_path / "s.json")])
+    assert code == 0, err
+    skipped = json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))["skipped"]
+    assert [(s["path"], s["reason"]) for s in skipped] == [("notes.jsonl:1", "bad-record")]

@@ -23,7 +23,7 @@ few to choose thresholds with. So the corpus mixes
 File names are hashes (``site3/5f1c0e9a2b7d.html``), so nothing but the text tells a detector
 what belongs together; the variant kinds live only in ``truth.jsonl``. Its lines also carry
 ``role`` (article, sibling, template, snippet, sample) and ``lang``, which ``read_truth``
-ignores. Scan the folder with ``truth.jsonl`` excluded (it is JSON Lines without a text field). Every random choice
+ignores. A scan of the folder skips ``truth.jsonl`` as dedup's own output (``decode.dedup_output``). Every random choice
 comes from ``random.Random`` seeded with a string (stable across runs and platforms), one
 stream per article and purpose, so the same seed writes byte-identical files.
 
