@@ -21,6 +21,7 @@ from .errors import ConfigError, DedupError
 from .options import jobs_note
 from .pipeline import scan
 from .records import ScanResult
+from .sizes import ByteSize, shown_size
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -122,7 +123,7 @@ def scan_options(func: F) -> F:
         click.option("--hidden", is_flag=True, help="Read hidden files and folders too."),
         click.option("--text-field", default=_DEFAULTS.text_field, show_default=True, help="JSON/JSONL/Parquet field with the text; dotted for nested (meta.body)."),
         click.option("--id-field", default=_DEFAULTS.id_field, show_default=True, help="JSON/JSONL/Parquet field with the record id; dotted for nested."),
-        click.option("--max-bytes", type=click.IntRange(min=1), default=_DEFAULTS.max_bytes, show_default=True, help="Skip larger files."),
+        click.option("--max-bytes", type=ByteSize(least=1), default=shown_size(_DEFAULTS.max_bytes), show_default=True, help="Skip larger files (bytes, or 10K, 500M, 2G)."),
         click.option("--shingle-size", type=click.IntRange(1, 64), default=_DEFAULTS.shingle_size, show_default=True, help="Words per shingle."),
         click.option("--char-shingle-size", type=click.IntRange(1, 64), default=_DEFAULTS.char_shingle_size, show_default=True, help="Characters per shingle for CJK/Thai text."),
         click.option("--num-perm", type=click.IntRange(1, 1024), default=_DEFAULTS.num_perm, show_default=True, help="MinHash permutations."),

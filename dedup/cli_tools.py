@@ -15,6 +15,7 @@ from .cli_common import FatalError, cache_file, config_from, run_scan, scan_opti
 from .cli_outputs import check_outputs
 from .errors import DedupError
 from .pipeline import scan
+from .sizes import ByteSize
 from .wording import count
 
 
@@ -54,17 +55,6 @@ def cache_info(cache_dir: Path | None) -> None:
     )
 
 
-def _byte_size(text: str) -> int:
-    """``500M``, ``8G``, ``1000``: a size in bytes (K, M, G, T: powers of 1024)."""
-    units = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
-    number, unit = text.strip().lower().rstrip("ib").rstrip() or "x", ""
-    if number[-1:] in units:
-        number, unit = number[:-1].strip(), number[-1]
-    if not number.isdigit():
-        raise click.BadParameter(f"{text!r} is not a size (such as 500M or 8G)")
-    return int(number) * units[unit]
-
-
 @cache_group.command("prune")
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), help="Folder of the signature cache.")
 @click.option(
@@ -77,14 +67,15 @@ def _byte_size(text: str) -> int:
 @click.option(
     "--max-size",
     "max_size",
+    type=ByteSize(),
     default=f"{sigcache.MAX_BYTES >> 30}G",
     show_default=True,
     help="Then drop the least recently used until the stored hashing fits in SIZE (500M, 8G).",
 )
-def cache_prune(cache_dir: Path | None, keep_scans: int, max_size: str) -> None:
+def cache_prune(cache_dir: Path | None, keep_scans: int, max_size: int) -> None:
     """Drop what recent scans did not use, and give the space back."""
     path, shown = _cache_at(cache_dir)
-    limit = _byte_size(max_size)
+    limit = max_size
     try:
         pruned = sigcache.prune(path, keep_scans=keep_scans, max_bytes=limit)
     except sigcache.CacheError as exc:

@@ -209,3 +209,37 @@ def test_a_users_own_truth_like_lines_are_still_read_as_records(tmp_path: Path) 
     assert code == 0, err
     skipped = json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))["skipped"]
     assert [(s["path"], s["reason"]) for s in skipped] == [("notes.jsonl:1", "bad-record")]
+
+
+# 6. ``--max-bytes 10K`` was "not a valid integer range" while ``cache prune --max-size 500M``
+#    took suffixes; ``--max-size abc`` did not name the option.
+
+
+def test_both_size_options_take_the_same_sizes_and_name_themselves_when_wrong(tmp_path: Path) -> None:
+    folder = tmp_path / "c"
+    shutil.copytree(SAMPLES, folder)
+    small = min(p.stat().st_size for p in folder.iterdir())
+    limit_k = small // 1024  # below the smallest file: every file is too large
+    code, _out, err = _run(["scan", str(folder), "--no-cache", "-q", "--max-bytes", f"{limit_k}K"])
+    assert code == 2 and "too-large" in err, err  # each file skipped: nothing could be read
+    code, _out, err = _run(
+        [
+            "scan",
+            str(folder),
+            "--cache-dir",
+            str(tmp_path / "cache"),
+            "-q",
+            "-o",
+            str(tmp_path / "s.json"),
+            "--max-bytes",
+            "1M",
+        ]
+    )
+    assert code == 0, err
+    assert json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))["skipped"] == []
+    code, _out, err = _run(["scan", str(folder), "--max-bytes", "10Q"])
+    assert (code, err) == (2, "Error: Invalid value for '--max-bytes': '10Q' is not a size (such as 10K, 500M or 8G)\n")
+    code, _out, err = _run(["cache", "prune", "--cache-dir", str(tmp_path / "cache"), "--max-size", "abc"])
+    assert (code, err) == (2, "Error: Invalid value for '--max-size': 'abc' is not a size (such as 10K, 500M or 8G)\n")
+    code, out, err = _run(["cache", "prune", "--cache-dir", str(tmp_path / "cache"), "--max-size", "500M"])
+    assert code == 0 and out.startswith("pruned "), err
