@@ -2,9 +2,10 @@
 
 A page's HTML, its ``get_text()`` and extractors that keep comments (trafilatura's default,
 jusText) hold the comment thread, so it is in most copies of the page; counted as shared text,
-a copy that holds only the article would "lack" it. The shingles that every copy holding them
-has after a comments heading ("12 Comments", "Leave a Reply", "4 thoughts on ...") are taken
-out of the shared text; text that any copy has before such a heading stays the article.
+a copy that holds only the article would "lack" it. The shingles that at least two copies have
+after a comments heading ("12 Comments", "Leave a Reply", "4 thoughts on ...") and that no copy
+with such a heading has before it are taken out of the shared text. Copies without a heading
+do not vouch for the text: an extractor writes the thread straight after the article.
 """
 
 from __future__ import annotations
@@ -47,21 +48,21 @@ def without_comments(
     seqs: Sequence[tuple[NDArray[np.uint64], NDArray[np.uint64], int]],
     core: NDArray[np.uint64],
 ) -> NDArray[np.uint64]:
-    """``core`` (sorted shingle hashes of the shared text) less the shingles that every copy
-    holding them has after its comments heading; ``seqs`` are the texts' ``shingle.sequences``."""
+    """``core`` (sorted shingle hashes of the shared text) less the comment thread: shingles
+    that two or more copies have after their comments heading and none has before it
+    (``seqs`` are the texts' ``shingle.sequences``)."""
     before: list[NDArray[np.uint64]] = []
     after: list[NDArray[np.uint64]] = []
     for text, (tok, win, size) in zip(texts, seqs, strict=True):
         cut = comments_start(text, len(tok)) if len(win) else -1
-        if cut < 0:
-            before.append(win)
-        else:  # a shingle that reaches into the heading is the thread's, not the article's
+        if cut >= 0:  # a shingle that reaches into the heading is the thread's, not the article's
             edge = max(0, cut - size + 1)
             before.append(win[:edge])
-            after.append(win[edge:])
-    if not after or not len(core):
+            after.append(np.unique(win[edge:]))
+    if len(after) < 2 or not len(core):
         return core
-    late = np.unique(np.concatenate(after))
+    values, counts = np.unique(np.concatenate(after), return_counts=True)
+    late = values[counts >= 2]
     early = np.unique(np.concatenate(before))
-    only_late = late[~np.isin(late, early, assume_unique=True)]
-    return core[~np.isin(core, only_late, assume_unique=True)]
+    thread = late[~np.isin(late, early, assume_unique=True)]
+    return core[~np.isin(core, thread, assume_unique=True)]

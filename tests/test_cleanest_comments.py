@@ -44,3 +44,23 @@ def test_text_any_copy_has_before_a_heading_stays_the_article() -> None:
     texts = [ARTICLE, ARTICLE, late_head, ARTICLE + "Share\n"]
     picks = rank([0, 1, 2, 3], texts, lambda h: 0, ScanConfig())
     assert all("lacks" not in " ".join(p.reasons) for p in picks if p.index != 2)
+
+
+def test_a_thread_an_extractor_keeps_without_its_heading_is_still_the_thread() -> None:
+    # The HTML and get_text() show the heading; an extractor writes the comments straight
+    # after the article. Two copies with the heading say where the thread starts.
+    body = THREAD.split("\n", 1)[1]
+    texts = [ARTICLE, NAV + ARTICLE + THREAD, ARTICLE + THREAD + "Privacy policy\n", ARTICLE + body]
+    picks = rank([0, 1, 2, 3], texts, lambda h: 0, ScanConfig())
+    assert picks[0].index == 0
+    assert "whole shared text" in picks[0].reasons[0]
+    extractor = next(p for p in picks if p.index == 3)
+    assert any("words outside the shared text" in r for r in extractor.reasons)
+
+
+def test_one_copy_with_a_heading_does_not_take_text_out() -> None:
+    # A lone heading (a "Discussion" subhead in one copy's article) is not enough.
+    texts = [ARTICLE + THREAD, ARTICLE + THREAD.replace("3 Comments\n", ""), ARTICLE + THREAD.replace("3 Comments\n", "")]
+    picks = rank([0, 1, 2], texts, lambda h: 0, ScanConfig())
+    # The copies without the heading hold the whole shared text, thread included, and nothing else.
+    assert {p.index for p in picks if p.penalty == 0.0} == {1, 2}
