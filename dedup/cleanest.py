@@ -10,7 +10,8 @@ line just before it is part of the article); a longer difference inside the run 
 share (shingles found in at least two of them) is the article; around it, each copy may
 carry extra text (navigation, comment widgets, teasers of other posts), lack part of it
 (a truncated copy), or spoil it (mojibake, replacement characters, leftover markup,
-typos and OCR errors, which show as words no other copy has). The penalty adds these up:
+typos and OCR errors, which show as words no other copy has). A readers' comment thread
+is not the article however many copies keep it (cleanest_comments.py). The penalty adds these up:
 
     penalty = 1.0 * missing share of the shared text
             + 1.0 * truncated (ends with "Read more", "…", or mid-line where another copy goes on)
