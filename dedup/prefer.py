@@ -22,19 +22,11 @@ import os
 import re
 from collections.abc import Callable, Sequence
 
-from .errors import ConfigError
 from .records import Cluster, DocInfo, Pick
 
-__all__ = ["NAMED_RULES", "Preferred", "check_rules", "choose", "mark", "prefer_groups", "unmatched"]
+__all__ = ["NAMED_RULES", "Preferred", "choose", "mark", "prefer_groups", "unmatched"]
 
 NAMED_RULES = ("newest", "oldest", "shortest-path")
-
-
-def check_rules(rules: Sequence[str]) -> None:
-    """Raise ConfigError for a rule that can match nothing (an empty pattern)."""
-    for rule in rules:
-        if not rule.strip():
-            raise ConfigError("--prefer needs a rule: newest, oldest, shortest-path, or a glob or folder")
 
 
 def unmatched(rules: Sequence[str], rels: Sequence[str]) -> list[str]:
