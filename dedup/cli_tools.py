@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from . import cache as sigcache
-from . import export, report, usage
+from . import export, report, report_eval, usage
 from .cli_common import FatalError, cache_file, config_from, run_scan, scan_options, show_report, strerror
 from .cli_outputs import check_outputs
 from .errors import DedupError
@@ -171,7 +171,7 @@ def eval_command(docs: Path, truth: Path, exact: bool, top: int, json_out: Path 
             raise FatalError(str(exc)) from exc
         if str(json_out) == "-":
             return
-    show_report(lambda console: report.render_eval(scores, console, loss=loss))
+    show_report(lambda console: report_eval.render_eval(scores, console, loss=loss))
 
 
 @click.command("explain", cls=usage.Command)
