@@ -9,19 +9,23 @@ its own handlers in place, which clean up what a run has made.
 
 from __future__ import annotations
 
+# The C module, built into the interpreter and loaded at its start: ``signal`` itself
+# builds its enums when first imported (milliseconds in which a Ctrl-C would still meet
+# Python's default handler).
+import _signal  # type: ignore[import-not-found]  # no stub: the same functions as signal
 import os
-import signal
 import sys
 from types import FrameType
 
 #: The signals a run stops on (``cli.STOP_SIGNALS``, which cannot be imported this early).
-_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+_SIGNALS = tuple(getattr(_signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(_signal, name))
+_NAMES = {getattr(_signal, name): name for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(_signal, name)}
 
 
 def run() -> None:
     """Run the ``dedup`` program, stopping cleanly on a signal from its first moment."""
     for sig in _SIGNALS:
-        signal.signal(sig, _stopped_loading)
+        _signal.signal(sig, _stopped_loading)
     from .cli import run as program
 
     program()
@@ -29,10 +33,7 @@ def run() -> None:
 
 def _stopped_loading(signum: int, frame: FrameType | None) -> None:
     """A signal while the modules load: nothing was made yet, so nothing to clean up."""
-    try:
-        name = signal.Signals(signum).name
-    except ValueError:
-        name = f"signal {signum}"
+    name = _NAMES.get(signum, f"signal {signum}")
     try:
         sys.stderr.write(f"Error: stopped by {name}\n")
         sys.stderr.flush()

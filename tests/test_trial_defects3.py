@@ -138,9 +138,12 @@ def test_ctrl_c_at_any_early_moment_is_one_line_and_exit_130(form: list[str], tm
     env = {**os.environ, "DEDUP_CACHE_DIR": str(tmp_path / "cache")}
     # How long the interpreter takes to start (site, .pth files): a signal before then meets
     # Python's own start-up, not this program, so the delays are counted from there.
-    started = time.monotonic()
-    subprocess.run([sys.executable, "-c", "pass"], check=True, env=env)
-    base = time.monotonic() - started
+    # The slowest of three starts: start-up time varies with the machine's load.
+    base = 0.0
+    for _ in range(3):
+        started = time.monotonic()
+        subprocess.run([sys.executable, "-c", "pass"], check=True, env=env)
+        base = max(base, time.monotonic() - started)
     stopped = 0
     for delay in (0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.45, 0.7):
         proc = subprocess.Popen(
@@ -150,7 +153,14 @@ def test_ctrl_c_at_any_early_moment_is_one_line_and_exit_130(form: list[str], tm
         time.sleep(base + delay)
         proc.send_signal(signal.SIGINT)
         _out, err = proc.communicate(timeout=60)
+        if "Traceback" in err and f"{os.sep}dedup{os.sep}" not in err:
+            continue  # the signal met the interpreter's own start-up (site, runpy) before any code of dedup ran
         assert "Traceback" not in err, (delay, err)
+        if proc.returncode == -signal.SIGINT and not err:
+            # The run had ended and written its export; the signal met the interpreter's
+            # finalisation, where Python puts the default action back.
+            assert (tmp_path / f"out{delay}.json").is_file()
+            continue
         assert proc.returncode in (0, 130), (delay, proc.returncode, err)
         if proc.returncode == 130:
             stopped += 1
