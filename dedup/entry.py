@@ -17,14 +17,13 @@ import os
 import sys
 from types import FrameType
 
-#: The signals a run stops on (``cli.STOP_SIGNALS``, which cannot be imported this early).
-_SIGNALS = tuple(getattr(_signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(_signal, name))
+#: The signals a run stops on, by name (``cli.STOP_SIGNALS``, which cannot be imported this early).
 _NAMES = {getattr(_signal, name): name for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(_signal, name)}
 
 
 def run() -> None:
     """Run the ``dedup`` program, stopping cleanly on a signal from its first moment."""
-    for sig in _SIGNALS:
+    for sig in _NAMES:
         _signal.signal(sig, _stopped_loading)
     from .cli import run as program
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -130,6 +131,33 @@ def test_the_console_script_starts_at_the_small_entry_module() -> None:
     assert 'dedup = "dedup.entry:run"' in text
 
 
+ENTRY = Path(__file__).resolve().parent.parent / "dedup" / "entry.py"
+#: The line of entry.py that puts the handlers in place: a signal before it is Python's to handle.
+HANDLERS_LINE = next(
+    n for n, line in enumerate(ENTRY.read_text(encoding="utf-8").splitlines(), 1) if "_signal.signal(" in line
+)
+
+
+def before_the_handlers(err: str) -> bool:
+    """Whether a traceback was raised before dedup's handlers were set: in Python's start-up
+    (no frame of dedup), the package's or the entry module's own import, or ``entry.run``
+    before the line that sets them."""
+    frames = re.findall(r'File "([^"]+)", line (\d+), in (\S+)', err)
+    ours = [(Path(f).name, int(n), fn) for f, n, fn in frames if f"{os.sep}dedup{os.sep}" in f]
+    return all(
+        (name in ("__init__.py", "__main__.py", "entry.py") and fn in ("<module>", "<genexpr>", "<dictcomp>"))
+        or (name == "entry.py" and fn == "run" and n <= HANDLERS_LINE)
+        for name, n, fn in ours
+    )
+
+
+def test_the_before_the_handlers_check_reads_frames() -> None:
+    early = f'Traceback (most recent call last):\n  File "<string>", line 1, in <module>\n  File "{ENTRY}", line 20, in <module>\nKeyboardInterrupt\n'
+    late = f'Traceback (most recent call last):\n  File "{ENTRY}", line {HANDLERS_LINE + 2}, in run\n  File "{ENTRY.parent / "cli.py"}", line 5, in <module>\nKeyboardInterrupt\n'
+    assert before_the_handlers(early)
+    assert not before_the_handlers(late)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("form", PROGRAM_FORMS, ids=["python -m dedup", "console script"])
 def test_ctrl_c_at_any_early_moment_is_one_line_and_exit_130(form: list[str], tmp_path: Path) -> None:
@@ -153,8 +181,8 @@ def test_ctrl_c_at_any_early_moment_is_one_line_and_exit_130(form: list[str], tm
         time.sleep(base + delay)
         proc.send_signal(signal.SIGINT)
         _out, err = proc.communicate(timeout=60)
-        if "Traceback" in err and f"{os.sep}dedup{os.sep}" not in err:
-            continue  # the signal met the interpreter's own start-up (site, runpy) before any code of dedup ran
+        if "Traceback" in err and before_the_handlers(err):
+            continue  # the signal met Python's start-up or dedup's first lines, before a handler could be set
         assert "Traceback" not in err, (delay, err)
         if proc.returncode == -signal.SIGINT and not err:
             # The run had ended and written its export; the signal met the interpreter's
