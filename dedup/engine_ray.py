@@ -175,9 +175,14 @@ class RayEngine:
                     value = self._get(head)
                 yield value
         finally:
-            with contextlib.suppress(Exception):  # never in the way of the error that left early
-                for ref in out:  # left early (an error, a closed generator): nothing runs on for nobody
-                    ray.cancel(ref, force=False)
+            # Left early (an error, a signal, a closed generator): nothing should run on for
+            # nobody. A Ray this engine started is shut down next, which stops its tasks; a
+            # cancel racing a task's completion there has aborted Ray's core worker ("Tried to
+            # complete task that was not pending"), so only a joined cluster's tasks are cancelled.
+            if not self._owned:
+                with contextlib.suppress(Exception):  # never in the way of the error that left early
+                    for ref in out:
+                        ray.cancel(ref, force=False)
 
     def _get(self, ref: Any) -> Any:
         """A finished task's value; its failure as a WorkerError."""
