@@ -3,6 +3,7 @@ hypothesis profile."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import shutil
 from collections.abc import Iterator
@@ -49,3 +50,15 @@ def samples_dir(tmp_path: Path) -> Iterator[Path]:
 @pytest.fixture
 def sample_texts() -> dict[str, str]:
     return {p.name: p.read_text(encoding="utf-8") for p in sorted(SAMPLES.iterdir())}
+
+
+@contextlib.contextmanager
+def started_ray(object_store_mb: int = 256) -> Iterator[None]:
+    """A local Ray with the two CPUs CI has, for one test module, shut down after it."""
+    import ray
+
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, object_store_memory=object_store_mb << 20)
+    try:
+        yield
+    finally:
+        ray.shutdown()

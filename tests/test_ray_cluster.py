@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import started_ray
 
 from dedup import scan
 from dedup.cluster import components as local_components
@@ -21,9 +22,8 @@ ray = pytest.importorskip("ray", reason="ray is not installed (pip install 'dedu
 
 @pytest.fixture(scope="module", autouse=True)
 def local_ray() -> Iterator[None]:
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, object_store_memory=256 << 20)
-    yield
-    ray.shutdown()
+    with started_ray():
+        yield
 
 
 @pytest.fixture(scope="module")

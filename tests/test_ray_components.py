@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import started_ray
 
 from dedup import scan
 from dedup.cluster import components as local_components
@@ -22,9 +23,8 @@ from dedup.ray_components import components  # noqa: E402  (imports ray's helper
 
 @pytest.fixture(scope="module", autouse=True)
 def local_ray() -> Iterator[None]:
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, object_store_memory=256 << 20)
-    yield
-    ray.shutdown()
+    with started_ray():
+        yield
 
 
 def as_matches(edges: np.ndarray) -> list[Match]:

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import started_ray
 
 from dedup import ScanResult, scan
 from dedup.config import ScanConfig
@@ -29,9 +30,8 @@ STAGES = {
 
 @pytest.fixture(scope="module", autouse=True)
 def local_ray() -> Iterator[None]:
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, object_store_memory=512 << 20)
-    yield
-    ray.shutdown()
+    with started_ray(512):
+        yield
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import started_ray
 
 from dedup import scan
 from dedup.cli import main
@@ -29,9 +30,8 @@ from dedup.ray_input import Fetched, copy_tree, is_url, normal_url  # noqa: E402
 
 @pytest.fixture(scope="module", autouse=True)
 def local_ray() -> Iterator[None]:
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, object_store_memory=256 << 20)
-    yield
-    ray.shutdown()
+    with started_ray():
+        yield
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import started_ray
 
 from dedup import __version__, scan
 from dedup.cli import main
@@ -25,9 +26,8 @@ from dedup.ray_output import write_shards  # noqa: E402
 
 @pytest.fixture(scope="module", autouse=True)
 def local_ray() -> Iterator[None]:
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, object_store_memory=256 << 20)
-    yield
-    ray.shutdown()
+    with started_ray():
+        yield
 
 
 @pytest.fixture(scope="module")

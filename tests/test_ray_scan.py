@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import started_ray
 
 from dedup import ScanResult, __version__, export, scan
 from dedup.cli import main
@@ -32,9 +33,8 @@ FILES_PER_TASK = 256
 @pytest.fixture(scope="module", autouse=True)
 def local_ray() -> Iterator[None]:
     """One local Ray with 2 CPUs for the module (each scan's engine joins it), shut down after it."""
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, object_store_memory=512 << 20)
-    yield
-    ray.shutdown()
+    with started_ray(512):
+        yield
 
 
 @pytest.fixture(scope="module")

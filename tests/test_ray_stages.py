@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import started_ray
 
 from dedup import verify as local_verify
 from dedup.candidates import MAX_BUCKET, candidate_pairs, select_anchors
@@ -29,9 +30,8 @@ WORDS = [f"word{i}" for i in range(3000)]
 
 @pytest.fixture(scope="module", autouse=True)
 def local_ray() -> Iterator[None]:
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, object_store_memory=256 << 20)
-    yield
-    ray.shutdown()
+    with started_ray():
+        yield
 
 
 def article(rng: np.random.Generator, n: int) -> list[str]:
