@@ -372,19 +372,23 @@ def collect(chunks: Iterable[Chunk], sources: list[SourceFile], config: ScanConf
     matrices: list[NDArray[np.uint32]] = []
     skipped: list[Skipped] = []
     taken_ids = {src.rel for src in sources}  # a file's id is its path, whatever records come before it
-    for n, chunk in enumerate(chunks, start=1):
-        skipped.extend(chunk.skipped)
-        batch = unique_ids(chunk.docs, taken_ids)
-        sh = chunk.shingles
-        infos.extend(batch, sh.words.tolist(), sh.sizes().tolist())
-        anchors = chunk.anchors if chunk.anchors is not None else cand.select_anchors(sh, config.anchor_bits)
-        anchor_parts.append(anchors)
-        anchor_counts.append(len(batch))
-        store.add(sh, chunk.hashes_at)
-        matrices.append(chunk.matrix)
-        del chunk, sh, batch, anchors
-        if n % memory.EVERY == 0:
-            memory.give_back()  # what the chunks so far left in the C heap
+    try:
+        for n, chunk in enumerate(chunks, start=1):
+            skipped.extend(chunk.skipped)
+            batch = unique_ids(chunk.docs, taken_ids)
+            sh = chunk.shingles
+            infos.extend(batch, sh.words.tolist(), sh.sizes().tolist())
+            anchors = chunk.anchors if chunk.anchors is not None else cand.select_anchors(sh, config.anchor_bits)
+            anchor_parts.append(anchors)
+            anchor_counts.append(len(batch))
+            store.add(sh, chunk.hashes_at)
+            matrices.append(chunk.matrix)
+            del chunk, sh, batch, anchors
+            if n % memory.EVERY == 0:
+                memory.give_back()  # what the chunks so far left in the C heap
+    except BaseException:  # a worker died, Ctrl-C, a full disk: the files the store opened close now
+        store.close()
+        raise
     shingles = store.finish()
     anchors = cand.Anchors.join(anchor_parts, anchor_counts)  # empties anchor_parts
     sigs = signature.Signatures(_stack(matrices, config.num_perm), config.num_perm, config.seed)

@@ -190,6 +190,12 @@ class ShingleStore:
         for ids, _pos in self._where:
             ids[ids == -1] = self._own
 
+    def close(self) -> None:
+        """Let go of a run that stops before ``finish``: its files close now, not whenever
+        the collector finds them (a worker's file or this process's spill file)."""
+        _close_all(self._files)
+        self._files, self._memory, self._where, self._parts = [], [], [], []
+
     def finish(self) -> Shingles | SpilledShingles:
         """All documents' sets: in memory, or read from the files when any are used."""
         offsets, line_docs = Shingles.run_wide(self._parts)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -272,3 +273,49 @@ def test_the_exact_checks_re_read_is_checked_against_the_digest(tmp_path: Path) 
     # the other is never used (and stays a document of its own, as hashed).
     assert [(s.rel, s.reason) for s in hurt.skipped] == [("a.txt", SkipReason.CHANGED_DURING_SCAN)]
     assert hurt.skipped[0].detail == "changed after it was read: its text is not the text that was compared"
+
+
+def _open_paths() -> set[str]:
+    """The files this process holds open, by path (Linux's /proc)."""
+    fd_dir = Path("/proc/self/fd")
+    paths = set()
+    for fd in fd_dir.iterdir():
+        try:
+            paths.add(str(fd.readlink()))
+        except OSError:
+            continue
+    return paths
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs Linux's /proc to list open files")
+def test_a_run_stopped_while_collecting_closes_the_files_it_opened(tmp_path: Path) -> None:
+    """A worker that dies, or a Ctrl-C, mid-run: the worker files and the spill file the
+    store opened close at once (under pytest's warnings-as-errors an unclosed file was a
+    failure in a later test, whenever the collector found it)."""
+    import dataclasses
+
+    from dedup import hashing
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for i in range(6):
+        (folder / f"{i}.txt").write_text(f"document {i} " + "words " * 50, encoding="utf-8")
+    config = ScanConfig()
+    sources = [s for s in walk([folder], config) if isinstance(s, SourceFile)]
+    options = RunOptions(spill_hashes=10)  # the store spills what this process hashed to a file
+    chunk = hashing.hash_files(sources[:3], config)
+    worker_file = tmp_path / "w1.bin"
+    worker_file.write_bytes(chunk.shingles.hashes.tobytes())
+    from_worker = dataclasses.replace(chunk, shingles=chunk.shingles.without_hashes(), hashes_at=(str(worker_file), 0))
+    in_memory = hashing.hash_files(sources[3:], config)
+
+    def chunks() -> Iterator[hashing.Chunk]:
+        yield from_worker
+        yield in_memory
+        raise KeyboardInterrupt
+
+    before = _open_paths()
+    with pytest.raises(KeyboardInterrupt):
+        hashing.collect(chunks(), sources, config, options)
+    left = _open_paths() - before
+    assert str(worker_file) not in left and not [p for p in left if "dedup-shingles-" in p], left
