@@ -295,6 +295,7 @@ def test_a_run_stopped_while_collecting_closes_the_files_it_opened(tmp_path: Pat
     import dataclasses
 
     from dedup import hashing
+    from dedup.sets import Chunk
 
     folder = tmp_path / "docs"
     folder.mkdir()
@@ -309,7 +310,7 @@ def test_a_run_stopped_while_collecting_closes_the_files_it_opened(tmp_path: Pat
     from_worker = dataclasses.replace(chunk, shingles=chunk.shingles.without_hashes(), hashes_at=(str(worker_file), 0))
     in_memory = hashing.hash_files(sources[3:], config)
 
-    def chunks() -> Iterator[hashing.Chunk]:
+    def chunks() -> Iterator[Chunk]:
         yield from_worker
         yield in_memory
         raise KeyboardInterrupt
