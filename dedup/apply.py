@@ -17,6 +17,7 @@ dataset is written with ``--write`` (records.py of this feature: write_records).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 from collections import Counter
@@ -28,10 +29,10 @@ from typing import Any
 from . import extract
 from .config import ScanConfig
 from .dataset import record_documents
-from .errors import ConfigError, InputError
+from .errors import ConfigError, ExportError, InputError
 from .export import read_export
 from .lists import escape_name, unescape_name
-from .manifest import Manifest, blake2b_of, copy_file, link_temp, make_parents, move_file
+from .manifest import Manifest, blake2b_of, copy_file, make_parents, move_file
 from .records import Locator, text_digest
 from .stdinput import STDIN
 
@@ -361,8 +362,6 @@ def run_plan(
     outcome.checked = len(ready)
     if not ready:
         return outcome
-    if folder:
-        os.makedirs(folder, exist_ok=True)
     entries = [
         {
             "op": s.op,
@@ -377,7 +376,7 @@ def run_plan(
         for s, digest, _ in ready
     ]
     manifest = Manifest.new(manifest_path, plan.action, scan, version, entries)
-    manifest.save()
+    _start(manifest, folder)
     created: list[str] = []
     for n, ((step, _digest, seen), entry) in enumerate(zip(ready, entries, strict=True)):
         if on_step is not None:
@@ -398,6 +397,31 @@ def run_plan(
     manifest.data["state"] = "finished"
     manifest.save()
     return outcome
+
+
+def _start(manifest: Manifest, folder: str | None) -> None:
+    """Make the target folder and write the manifest, before any change; on failure (a
+    read-only file system, a full disk) remove the folders it made and stop the run. The
+    target folder is not among the manifest's folders: undo leaves it, as before.
+
+    Raises:
+        ExportError: the folder or the manifest cannot be written.
+    """
+    made: list[str] = []
+    where = str(manifest.path)
+    try:
+        if folder:
+            where = folder
+            make_parents(os.path.join(folder, "."), made)  # the folder and any above it
+            where = str(manifest.path)
+        manifest.save()
+    except (OSError, ExportError) as exc:
+        for path in reversed(made):
+            with contextlib.suppress(OSError):
+                os.rmdir(path)
+        if isinstance(exc, ExportError):
+            raise
+        raise ExportError(f"cannot write {where}: {exc.strerror or exc}") from exc
 
 
 def _same_file(a: str, b: str) -> bool:
@@ -433,14 +457,11 @@ def _make(step: Step, created: list[str]) -> str | None:
 
 
 def _link(op: str, kept: str, path: str) -> None:
-    """Put a hard or symbolic link to ``kept`` at ``path`` (made beside it, renamed in)."""
-    tmp = link_temp(path)
+    """Put a hard or symbolic link to ``kept`` at ``path``, which the move just freed. Made in
+    place, not renamed over it: link and symlink fail on a name that is taken (a rename would
+    replace a file that came there meanwhile), and a temporary name beside it would not fit
+    when ``path``'s name is near the 255-byte limit."""
     if op == "link":
-        os.link(kept, tmp)
+        os.link(kept, path)
     else:
-        os.symlink(kept, tmp)
-    try:
-        os.rename(tmp, path)
-    except OSError:
-        os.unlink(tmp)
-        raise
+        os.symlink(kept, path)

@@ -14,6 +14,7 @@ through, as the shell's ``>`` would, and never replaced.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import os
 import re
@@ -26,7 +27,7 @@ from typing import IO, Any
 
 from .errors import ExportError
 
-__all__ = ["process_alive", "reason_of", "write_atomic", "write_text_atomic"]
+__all__ = ["process_alive", "reason_of", "temp_stem", "write_atomic", "write_text_atomic"]
 
 
 def reason_of(exc: BaseException) -> str:
@@ -61,7 +62,7 @@ def write_atomic(path: Path | str, write: Callable[[IO[Any]], None], *, binary: 
     _remove_stale_temps(target)
     tmp: str | None = None
     try:
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp")
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{temp_stem(target.name)}.{os.getpid()}.", suffix=".tmp")
         with _wrap(os.fdopen(fd, "wb"), binary) as out:
             write(out)
             out.flush()
@@ -123,7 +124,7 @@ _TEMP_PID = re.compile(r"\.(\d+)\.[^.]*\.tmp\Z")
 def _remove_stale_temps(target: Path) -> None:
     """Delete temp files of earlier writes of ``target`` whose process is gone (killed
     with SIGKILL, or the machine stopped): their names carry the writer's pid."""
-    prefix = f".{target.name}."
+    prefix = f".{temp_stem(target.name)}."
     try:
         names = [n for n in os.listdir(target.parent or ".") if n.startswith(prefix) and n.endswith(".tmp")]
     except OSError:
@@ -133,6 +134,20 @@ def _remove_stale_temps(target: Path) -> None:
         if m and not process_alive(int(m.group(1))):
             with contextlib.suppress(OSError):
                 os.unlink(target.parent / name)
+
+
+_STEM_BYTES = 100  # a longer name is cut and tagged: the temp name must fit 255 bytes
+
+
+def temp_stem(name: str) -> str:
+    """``name`` as the start of a temporary file's name beside it: itself when short, else
+    its first bytes and a digest of the whole, so that a name near the file system's
+    255-byte limit still leaves room for the pid and suffix."""
+    raw = os.fsencode(name)
+    if len(raw) <= _STEM_BYTES:
+        return name
+    tag = hashlib.blake2b(raw, digest_size=8).hexdigest()
+    return f"{os.fsdecode(raw[:40])}~{tag}"
 
 
 def process_alive(pid: int) -> bool:

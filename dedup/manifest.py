@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .atomic import write_text_atomic
+from .atomic import temp_stem, write_text_atomic
 from .errors import InputError
 from .lists import escape_name, unescape_name
 
@@ -38,6 +38,7 @@ __all__ = [
     "link_temp",
     "make_parents",
     "move_file",
+    "temp_name",
     "undo",
 ]
 
@@ -97,9 +98,15 @@ def move_file(src: str, dst: str, created: list[str]) -> None:
     os.unlink(src)
 
 
+def temp_name(dst: str) -> str:
+    """The name of the file made before it is renamed to ``dst``: ``dst``'s own, cut and
+    tagged when it is near the file system's 255-byte limit (atomic.temp_stem)."""
+    return f".{temp_stem(os.path.basename(dst))}.{os.getpid()}.dedup-tmp"
+
+
 def copy_file(src: str, dst: str) -> None:
     """Copy bytes, mode and times to a new file beside ``dst``, fsync, then rename it in."""
-    tmp = os.path.join(os.path.dirname(dst), f".{os.path.basename(dst)}.{os.getpid()}.dedup-tmp")
+    tmp = os.path.join(os.path.dirname(dst), temp_name(dst))
     try:
         with open(src, "rb") as fin, open(tmp, "xb") as fout:
             shutil.copyfileobj(fin, fout, _CHUNK)
@@ -224,7 +231,8 @@ def _is_our_link(path: str, kept: str, op: str) -> bool:
 
 
 def link_temp(path: str) -> str:
-    """Where a link is made before it is renamed over ``path``."""
+    """Where a link was made before it was renamed over ``path`` by apply runs before links
+    were made in place (undo still removes one left by such a run)."""
     return os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.dedup-link")
 
 

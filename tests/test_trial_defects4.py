@@ -1,0 +1,127 @@
+"""Defects of the 23:00 new-user trial (B3): acting on a scan with `dedup apply`.
+
+Each test failed before its fix: a file whose name is near the file system's 255-byte limit
+could not be linked, moved to another file system or copied (the temporary name built from it
+was too long); a quarantine folder on a read-only file system was a traceback and exit 1.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import PLAIN, SAMPLES
+
+from dedup.cli import main
+
+LONG = "L" * 250 + ".txt"  # 254 bytes: a name the file system takes, with no room to spare
+
+
+def _state(root: Path) -> dict[str, tuple[str, str]]:
+    """Every entry below ``root``: its kind and its content's digest (or link target)."""
+    out: dict[str, tuple[str, str]] = {}
+    for folder, dirs, files in os.walk(root):
+        for name in dirs + files:
+            path = os.path.join(folder, name)
+            rel = os.path.relpath(path, root)
+            if os.path.islink(path):
+                out[rel] = ("link", os.readlink(path))
+            elif os.path.isdir(path):
+                out[rel] = ("dir", "")
+            else:
+                out[rel] = ("file", hashlib.sha256(Path(path).read_bytes()).hexdigest())
+    return out
+
+
+@pytest.fixture
+def scanned(tmp_path: Path) -> tuple[Path, Path]:
+    """The samples plus a copy of the plain article under a 254-byte name, scanned to JSON."""
+    root = tmp_path / "scraped"
+    shutil.copytree(SAMPLES, root)
+    (root / "sub").mkdir()
+    shutil.copyfile(SAMPLES / PLAIN, root / "sub" / LONG)
+    export = tmp_path / "scan.json"
+    result = CliRunner().invoke(main, ["scan", str(root), "-q", "--no-cache", "-o", str(export)])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(export.read_text(encoding="utf-8"))["documents"]
+    assert {r["id"]: r["decision"] for r in rows}[f"sub/{LONG}"] == "dropped"
+    return root, export
+
+
+def _invoke(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.output
+
+
+@pytest.mark.parametrize("how", ["--link", "--symlink"])
+def test_a_file_with_a_name_at_the_length_limit_is_linked_and_restored(
+    scanned: tuple[Path, Path], tmp_path: Path, how: str
+) -> None:
+    root, export = scanned
+    before = _state(root)
+    code, out = _invoke("apply", str(export), how, "--quarantine", str(tmp_path / "orig"), "--yes")
+    assert code == 0, out
+    assert "Not acted on" not in out and "File name too long" not in out
+    long = root / "sub" / LONG
+    if how == "--link":
+        assert long.stat().st_ino == (root / PLAIN).stat().st_ino and not long.is_symlink()
+    else:
+        assert os.readlink(long) == str(root / PLAIN)
+    assert (tmp_path / "orig" / "sub" / LONG).read_bytes() == (SAMPLES / PLAIN).read_bytes()
+    code, out = _invoke("undo", str(tmp_path / "orig" / "dedup-manifest.json"))
+    assert code == 0, out
+    assert _state(root) == before
+
+
+def test_a_file_with_a_name_at_the_length_limit_is_copied(scanned: tuple[Path, Path], tmp_path: Path) -> None:
+    """--copy-kept copies through a temporary file beside the target: its name must fit too
+    (the kept copy here is the long-named one's twin, so a long unique file is added)."""
+    root, export = scanned
+    unique = root / ("U" * 250 + ".txt")
+    shutil.copyfile(SAMPLES / "003_43b52356814ea5f4.txt", unique)
+    os.unlink(root / "003_43b52356814ea5f4.txt")
+    code, out = _invoke("scan", str(root), "-q", "--no-cache", "-o", str(export))
+    assert code == 0, out
+    code, out = _invoke("apply", str(export), "--copy-kept", str(tmp_path / "clean"), "--yes")
+    assert code == 0, out
+    assert "File name too long" not in out
+    assert (tmp_path / "clean" / unique.name).read_bytes() == unique.read_bytes()
+
+
+def test_a_quarantine_on_a_read_only_file_system_is_one_error_line(scanned: tuple[Path, Path], tmp_path: Path) -> None:
+    """/proc is read-only for everyone, root included (chmod does not stop root)."""
+    root, export = scanned
+    before = _state(root)
+    code, out = _invoke("apply", str(export), "--quarantine", "/proc/dedup-quarantine", "--yes")
+    assert code == 2, out
+    assert "Traceback" not in out
+    last = out.strip().splitlines()[-1]
+    assert last.startswith("Error: cannot write /proc/dedup-quarantine")
+    assert _state(root) == before
+
+
+def test_a_manifest_that_cannot_be_written_leaves_no_folder(scanned: tuple[Path, Path], tmp_path: Path) -> None:
+    root, export = scanned
+    before = _state(root)
+    code, out = _invoke(
+        "apply", str(export), "--quarantine", str(tmp_path / "q"), "--manifest", "/proc/m.json", "--yes"
+    )
+    assert code == 2, out
+    assert out.strip().splitlines()[-1].startswith("Error: cannot write /proc/m.json")
+    assert not (tmp_path / "q").exists()
+    assert _state(root) == before
+
+
+@pytest.mark.parametrize("option", ["--output", "--drop-list"])
+def test_an_output_named_at_the_length_limit_is_written(tmp_path: Path, option: str) -> None:
+    """Exports are written through a temporary file beside them, whose name must fit too."""
+    out = tmp_path / ("R" * 250 + (".json" if option == "--output" else ""))
+    code, text = _invoke("scan", str(SAMPLES), "-q", "--no-cache", option, str(out))
+    assert code == 0, text
+    assert out.stat().st_size > 0
+    assert [p.name for p in tmp_path.iterdir()] == [out.name]
