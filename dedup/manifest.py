@@ -95,7 +95,14 @@ def move_file(src: str, dst: str, created: list[str]) -> None:
         if exc.errno != 18:  # EXDEV: another file system
             raise
     copy_file(src, dst)
-    os.unlink(src)
+    try:
+        os.unlink(src)
+    except OSError:
+        # The original stays (a read-only or immutable source): the copy just made goes, or
+        # it would be left in the target as a second copy that undo, seeing no move, skips.
+        with contextlib.suppress(OSError):
+            os.unlink(dst)
+        raise
 
 
 def temp_name(dst: str) -> str:

@@ -125,3 +125,36 @@ def test_an_output_named_at_the_length_limit_is_written(tmp_path: Path, option: 
     assert code == 0, text
     assert out.stat().st_size > 0
     assert [p.name for p in tmp_path.iterdir()] == [out.name]
+
+
+def test_a_move_to_another_file_system_that_cannot_remove_the_original_leaves_no_copy(
+    scanned: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Across file systems a move is a copy, then unlinking the original. Where the original
+    cannot be removed (a read-only or immutable source), the copy made in the quarantine was
+    left there, recorded as skipped, so undo never removed it: every such file doubled."""
+    import errno
+
+    root, export = scanned
+    before = _state(root)
+    real_rename, real_unlink = os.rename, os.unlink
+
+    def rename(src: object, dst: object) -> None:
+        if ".dedup-tmp" not in os.fsdecode(src):  # type: ignore[arg-type]
+            raise OSError(errno.EXDEV, "Invalid cross-device link")
+        real_rename(src, dst)  # type: ignore[arg-type]
+
+    def unlink(path: object, *args: object, **kwargs: object) -> None:
+        if os.fsdecode(path).startswith(str(root)):  # type: ignore[arg-type]
+            raise OSError(errno.EROFS, "Read-only file system")
+        real_unlink(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "rename", rename)
+    monkeypatch.setattr(os, "unlink", unlink)
+    code, out = _invoke("apply", str(export), "--quarantine", str(tmp_path / "q"), "--yes")
+    assert code == 0, out
+    assert "Read-only file system" in out
+    monkeypatch.undo()
+    assert _state(root) == before
+    left = sorted(p.name for p in (tmp_path / "q").rglob("*") if p.is_file())
+    assert left == ["dedup-manifest.json"]
