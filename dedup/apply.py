@@ -272,8 +272,10 @@ def check_file(row: Row, config: ScanConfig) -> str | None:
         return f"vanished since the scan: {shown}"
     except OSError as exc:
         return f"cannot be read: {shown}: {exc.strerror}"
+    if stat.S_ISLNK(st.st_mode):  # the scan read through it; apply acts on files only
+        return f"is a symbolic link, not a regular file: {shown}"
     if not stat.S_ISREG(st.st_mode):
-        return f"no longer a regular file: {shown}"
+        return f"is no longer a regular file: {shown}"
     if row.record is None and st.st_size != row.size:
         return f"changed since the scan ({st.st_size:,} bytes, the scan saw {row.size:,}): {shown}"
     try:
@@ -349,7 +351,7 @@ def run_plan(
         if why is None and step.kept is not None:
             kept_why = check(step.kept)
             if kept_why is not None:
-                why = f"its kept copy {kept_why}"
+                why = f"{escape_name(step.row.absolute)}: its kept copy {kept_why}"
             elif _same_file(step.row.absolute, step.kept.absolute):
                 why = f"the same file as its kept copy: {escape_name(step.kept.absolute)}"
         digest = None if why else blake2b_of(step.row.absolute)

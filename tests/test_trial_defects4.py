@@ -158,3 +158,26 @@ def test_a_move_to_another_file_system_that_cannot_remove_the_original_leaves_no
     assert _state(root) == before
     left = sorted(p.name for p in (tmp_path / "q").rglob("*") if p.is_file())
     assert left == ["dedup-manifest.json"]
+
+
+def test_a_file_left_alone_for_its_kept_copy_is_named(tmp_path: Path) -> None:
+    """A kept copy that is a symbolic link (the scan reads through it) cannot stand for the
+    file dropped for it; the reason named only the link, not which file was left, and said
+    it was "no longer" a regular file when it never was one."""
+    outside = tmp_path / "outside.txt"
+    shutil.copyfile(SAMPLES / PLAIN, outside)
+    root = tmp_path / "scraped"
+    root.mkdir()
+    (root / "0_link.txt").symlink_to(outside)
+    shutil.copyfile(SAMPLES / PLAIN, root / "a_copy.txt")
+    export = tmp_path / "scan.json"
+    code, out = _invoke("scan", str(root), "-q", "--no-cache", "-o", str(export))
+    assert code == 0, out
+    decided = {r["id"]: r["decision"] for r in json.loads(export.read_text(encoding="utf-8"))["documents"]}
+    assert decided == {"0_link.txt": "kept", "a_copy.txt": "dropped"}
+    code, out = _invoke("apply", str(export), "--quarantine", str(tmp_path / "q"), "--yes")
+    assert code == 1, out
+    assert (
+        f"  {root / 'a_copy.txt'}: its kept copy is a symbolic link, not a regular file: {root / '0_link.txt'}\n" in out
+    )
+    assert (root / "a_copy.txt").read_bytes() == outside.read_bytes()
