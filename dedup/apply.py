@@ -393,7 +393,9 @@ def run_plan(
             outcome.done += 1
             outcome.bytes += step.row.size
         else:
-            entry["status"], entry["reason"] = "skipped", why
+            # "failed": the original did not get back to its place, so undo must see the step
+            status = "failed" if isinstance(why, _Stranded) else "skipped"
+            entry["status"], entry["reason"] = status, why
             outcome.left.append((step.row, why))
         manifest.save(now=False)
     manifest.data["state"] = "finished"
@@ -434,6 +436,11 @@ def _same_file(a: str, b: str) -> bool:
     return (x.st_dev, x.st_ino) == (y.st_dev, y.st_ino)
 
 
+class _Stranded(str):
+    """The reason a link step failed after its original was moved, when the original could
+    not be moved back (something took its place meanwhile): it is where the move put it."""
+
+
 def _make(step: Step, created: list[str]) -> str | None:
     """Make one change; the reason it failed (nothing lost), or None."""
     path = step.row.absolute
@@ -450,8 +457,13 @@ def _make(step: Step, created: list[str]) -> str | None:
             if step.op in ("link", "symlink") and step.kept is not None:
                 try:
                     _link(step.op, step.kept.absolute, path)
-                except OSError:
-                    move_file(step.to, path, created)  # put the original back where it was
+                except OSError as exc:
+                    try:
+                        move_file(step.to, path, created)  # put the original back where it was
+                    except OSError:
+                        return _Stranded(
+                            f"{escape_name(path)}: {exc.strerror or exc}; the original is at {escape_name(step.to)}"
+                        )
                     raise
     except OSError as exc:
         return f"{escape_name(path)}: {exc.strerror or exc}"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import PLAIN, SAMPLES
+from conftest import PLAIN, SAMPLES, WRAPPED
 
 from dedup.cli import main
 
@@ -181,3 +181,34 @@ def test_a_file_left_alone_for_its_kept_copy_is_named(tmp_path: Path) -> None:
         f"  {root / 'a_copy.txt'}: its kept copy is a symbolic link, not a regular file: {root / '0_link.txt'}\n" in out
     )
     assert (root / "a_copy.txt").read_bytes() == outside.read_bytes()
+
+
+def test_a_file_that_takes_a_dropped_files_place_during_link_is_kept(
+    scanned: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--link moves the dropped file away, then links its kept copy in its place. A file
+    another program wrote there in between was replaced (the link was renamed over the
+    name); now it stays, and undo, which must not overwrite it, says where the original is."""
+    root, export = scanned
+    target = root / WRAPPED
+    intruder = b"written by another program in between\n"
+    real_link = os.link
+
+    def link(src: object, dst: object, *args: object, **kwargs: object) -> None:
+        if WRAPPED in os.path.basename(os.fsdecode(dst)):  # type: ignore[arg-type]
+            with open(target, "xb") as f:
+                f.write(intruder)
+        real_link(src, dst, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "link", link)
+    code, out = _invoke("apply", str(export), "--link", "--quarantine", str(tmp_path / "orig"), "--yes")
+    monkeypatch.undo()
+    assert code == 0, out
+    assert target.read_bytes() == intruder
+    original = tmp_path / "orig" / WRAPPED
+    assert original.read_bytes() == (SAMPLES / WRAPPED).read_bytes()
+    assert f"the original is at {original}" in out
+    code, out = _invoke("undo", str(tmp_path / "orig" / "dedup-manifest.json"))
+    assert code == 1, out
+    assert f"something else is at {target} now: left as it is (the original is at {original})" in out
+    assert target.read_bytes() == intruder and original.read_bytes() == (SAMPLES / WRAPPED).read_bytes()
