@@ -2,7 +2,8 @@
 
 For each ``--docs`` N it takes bench.py's deterministic corpus (cached in ``--workdir``), then
 scans it once per engine, each in a child process (``dedup.scan`` with ``engine_name``, then
-the JSON export written), and prints per engine: wall time, the largest process and the
+the JSON export written), and prints per engine: wall time, the peak RSS of the run's own
+process (the one that called ``scan``: what holds the arrays between stages), the largest process and the
 sampled peak of the whole process tree (Ray's raylet, object store and workers included),
 the per-stage timings of ``ScanResult.timings``, and the Ray/local ratio. The two exports
 must be byte-identical (checked; a difference is printed and the exit code is 1). It also
@@ -34,7 +35,7 @@ ENGINES = ("local", "ray")
 
 #: The child: scan PATH with ENGINE and JOBS, write the JSON export to OUT, print the timings.
 SCAN_CODE = """
-import json, sys, time
+import json, resource, sys, time
 import dedup
 from dedup import export
 path, engine, jobs, out = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
@@ -42,7 +43,8 @@ t = time.perf_counter()
 r = dedup.scan([path], dedup.ScanConfig(jobs=jobs), engine_name=engine)
 scan_s = time.perf_counter() - t
 export.write_export(r, out, version=dedup.__version__)
-print(json.dumps({"timings": dict(r.timings), "scan_s": scan_s, "documents": r.summary.documents,
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB: the run's own process, not Ray's
+print(json.dumps({"timings": dict(r.timings), "scan_s": scan_s, "own_rss_kib": rss, "documents": r.summary.documents,
                   "clusters": r.summary.clusters, "duplicates": r.summary.duplicates}))
 """
 
@@ -115,6 +117,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"{run.wall:.1f}",
                     f"{t['scan_s']:.1f}",
                     *(f"{t['timings'][s]:.1f}" for s in stages),
+                    mib(t["own_rss_kib"]),
                     mib(run.max_rss_kib),
                     mib(run.peak_tree_rss_kib),
                 ]
@@ -126,11 +129,12 @@ def main(argv: list[str] | None = None) -> int:
                 ratio(rw.wall, lw.wall),
                 ratio(rt["scan_s"], lt["scan_s"]),
                 *(ratio(rt["timings"][s], lt["timings"][s]) for s in stages),
+                ratio(rt["own_rss_kib"], lt["own_rss_kib"]),
                 ratio(rw.max_rss_kib, lw.max_rss_kib),
                 ratio(rw.peak_tree_rss_kib, lw.peak_tree_rss_kib),
             ]
         )
-        table(["engine", "wall s", "scan() s", *(f"{s} s" for s in stages), "largest MiB", "tree MiB"], rows)
+        table(["engine", "wall s", "scan() s", *(f"{s} s" for s in stages), "run's process MiB", "largest MiB", "tree MiB"], rows)
         print(
             f"exports byte-identical: {'yes' if equal else 'NO'}; {lt['documents']:,} documents, {lt['clusters']:,} clusters"
         )

@@ -215,14 +215,24 @@ def signature_filter(
     for at in range(0, len(pairs), FILTER_STEP):
         sa_, sb_ = a[at : at + FILTER_STEP], b[at : at + FILTER_STEP]
         same[at : at + FILTER_STEP] = np.count_nonzero(sigs.matrix[sa_] == sigs.matrix[sb_], axis=1)
-    j = same / sigs.num_perm
-    sa, sb = sizes[a].astype(np.float64), sizes[b].astype(np.float64)
+    kept: NDArray[np.int64] = pairs[filter_keeps(same, sigs.num_perm, sizes[a], sizes[b], config)]
+    return kept
+
+
+def filter_keeps(
+    same: NDArray[np.int64], num_perm: int, size_a: NDArray[np.int64], size_b: NDArray[np.int64], config: ScanConfig
+) -> NDArray[np.bool_]:
+    """The signature filter's verdict on pairs whose signatures agree in ``same`` slots and
+    whose sets have these sizes (an engine that gathers the rows itself asks it too)."""
+    j = same / num_perm
+    sa, sb = size_a.astype(np.float64), size_b.astype(np.float64)
     small = np.maximum(np.minimum(sa, sb), 1.0)
     # |A ∩ B| = J (|A| + |B|) / (1 + J); containment of the smaller side in the larger.
     c = j * (sa + sb) / ((1.0 + j) * small)
-    keep = (j >= config.jaccard_threshold - _FILTER_SLACK) | (c >= config.containment_threshold - 2 * _FILTER_SLACK)
-    kept: NDArray[np.int64] = pairs[keep]
-    return kept
+    keep: NDArray[np.bool_] = (j >= config.jaccard_threshold - _FILTER_SLACK) | (
+        c >= config.containment_threshold - 2 * _FILTER_SLACK
+    )
+    return keep
 
 
 def candidate_pairs(

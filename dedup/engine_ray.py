@@ -30,11 +30,13 @@ from numpy.typing import NDArray
 from .engine import batch_items
 from .errors import ConfigError, DedupError, WorkerError
 from .extras import require
+from .kept import KeptBatches
 from .records import Match
 
 if TYPE_CHECKING:
     from .candidates import Anchors
     from .config import ScanConfig
+    from .progress import Progress
     from .sets import ShingleSets
     from .signature import Signatures
     from .verify import Layouts
@@ -139,10 +141,28 @@ class RayEngine:
         """``fn`` over ``batches`` as Ray tasks, results in order; ``progress`` as each
         task finishes, whatever its place (see ``Engine.map``)."""
         self._connect()
-        return self._map(fn, batches, progress)
+        return (value for value, _ in self._map(fn, batches, progress, 0))
 
-    def _map(self, fn: Callable[[T], R], batches: Iterable[T], progress: Callable[[int], None] | None) -> Iterator[R]:
+    def map_keeping(
+        self, fn: Callable[[T], tuple[Any, ...]], batches: Iterable[T], keep: int
+    ) -> Iterator[tuple[Any, tuple[Any, ...]]]:
+        """``fn`` over ``batches`` as Ray tasks of ``1 + keep`` returns, in order: the first
+        return comes back, the others stay in the object store and come as ObjectRefs
+        (``kept.KeepsArrays``; a task whose worker died is run again, and a return lost with
+        its node is made again from the task, as Ray does for every task's returns)."""
+        self._connect()
+        return self._map(fn, batches, None, keep)
+
+    def fetch(self, handle: Any) -> Any:
+        """The value behind an ObjectRef ``map_keeping`` gave."""
+        with self._on_ray("fetching a kept result"):
+            return self._ray.get(handle)
+
+    def _map(
+        self, fn: Callable[[T], Any], batches: Iterable[T], progress: Callable[[int], None] | None, keep: int
+    ) -> Iterator[tuple[Any, tuple[Any, ...]]]:
         ray = self._ray
+        task = self._task if keep == 0 else self._task.options(num_returns=1 + keep)
         out: collections.deque[Any] = collections.deque()  # refs in batch order
         sizes: dict[Any, int] = {}  # refs not yet counted in progress -> their batch's size
         todo = iter(batches)
@@ -157,12 +177,13 @@ class RayEngine:
                     if batch is _END:
                         more = False
                         break
-                    ref = self._task.remote(fn_ref, batch)
-                    out.append(ref)
+                    refs = task.remote(fn_ref, batch)
+                    ref, rest = (refs, ()) if keep == 0 else (refs[0], tuple(refs[1:]))
+                    out.append((ref, rest))
                     sizes[ref] = batch_items(batch)
                 if not out:
                     return
-                head = out[0]
+                head, kept = out[0]
                 while head in sizes:  # count every task that finished, until the head has
                     with _signals_through_ray():
                         ready, _ = ray.wait(list(sizes), num_returns=1)
@@ -173,7 +194,7 @@ class RayEngine:
                 out.popleft()
                 with _signals_through_ray():
                     value = self._get(head)
-                yield value
+                yield value, kept
         finally:
             # Left early (an error, a signal, a closed generator): nothing should run on for
             # nobody. A Ray this engine started is shut down next, which stops its tasks; a
@@ -181,7 +202,7 @@ class RayEngine:
             # complete task that was not pending"), so only a joined cluster's tasks are cancelled.
             if not self._owned:
                 with contextlib.suppress(Exception):  # never in the way of the error that left early
-                    for ref in out:
+                    for ref, _ in out:
                         ray.cancel(ref, force=False)
 
     def _get(self, ref: Any) -> Any:
@@ -211,14 +232,27 @@ class RayEngine:
         return groups
 
     def candidate_pairs(
-        self, sigs: Signatures, anchors: Anchors, sizes: NDArray[np.int64], config: ScanConfig
-    ) -> NDArray[np.int64]:
-        """Stage 5 with banding and anchors as shuffles by key on the workers (``ray_candidates``)."""
+        self, sigs: Signatures | KeptBatches, anchors: Anchors | None, sizes: NDArray[np.int64], config: ScanConfig,
+        progress: Progress | None = None,
+    ) -> NDArray[np.int64]:  # fmt: skip
+        """Stage 5 with banding, anchors and the signature filter as shuffles by key on the
+        workers (``ray_candidates``), from the batches the hashing tasks left in the object
+        store (``KeptBatches``) or from whole-run arrays; ``progress`` gets the stage's tasks."""
         self._connect()
         from . import ray_candidates
 
+        if isinstance(sigs, KeptBatches):
+            blocks = ray_candidates.blocks_of_kept(sigs)
+        else:
+            assert anchors is not None, "whole-run signatures come with their anchors"
+            blocks = ray_candidates.blocks_of(sigs, anchors)
+        p = 2 * self.jobs
+        advance = None
+        if progress is not None:
+            progress.start("finding candidates", ray_candidates.stage_tasks(len(blocks), p))
+            advance = progress.advance
         with self._on_ray("finding candidate pairs"):
-            return ray_candidates.candidate_pairs(self._ray, sigs, anchors, sizes, config, partitions=2 * self.jobs)
+            return ray_candidates.pairs_of_blocks(self._ray, blocks, sizes, config, partitions=p, progress=advance)
 
     def verify(
         self, pairs: NDArray[np.int64], shingles: ShingleSets, config: ScanConfig, text_of: Layouts | None,

@@ -25,6 +25,7 @@ from .cache import Hit, Stamp
 from .cache_format import skipped_from
 from .config import ScanConfig
 from .engine import Engine, Startable
+from .kept import KeepsArrays, Kept, KeptBatches
 from .options import RunOptions
 from .progress import Progress
 from .records import DocBatch, DocTable, Document, Skipped, SourceFile
@@ -144,6 +145,22 @@ def hash_files_to(packed: Packed, config: ScanConfig, spill_dir: str) -> Chunk:
     return dataclasses.replace(chunk, shingles=sh.without_hashes(), hashes_at=(f.name, offset), anchors=anchors)
 
 
+def hash_split(packed: Packed, config: ScanConfig, spill_dir: str | None) -> tuple[Chunk, NDArray[np.uint32], cand.Anchors]:
+    """``hash_files_to`` (``hash_packed`` without ``spill_dir``) for an engine that keeps
+    arrays where the task ran: the chunk without its signature rows and anchors, then them."""
+    chunk = hash_files_to(packed, config, spill_dir) if spill_dir else hash_packed(packed, config)
+    anchors = chunk.anchors if chunk.anchors is not None else cand.select_anchors(chunk.shingles, config.anchor_bits)
+    small = dataclasses.replace(chunk, matrix=np.zeros((0, chunk.matrix.shape[1]), np.uint32), anchors=None)
+    return small, chunk.matrix, anchors
+
+
+def with_rows(chunk: Chunk) -> Chunk:
+    """A chunk whose signature rows an engine kept, with them fetched (for the cache)."""
+    if chunk.kept is None:
+        return chunk
+    return dataclasses.replace(chunk, matrix=chunk.kept.rows(), anchors=chunk.kept.anchor_table(), kept=None)
+
+
 def with_hashes(chunk: Chunk) -> Chunk:
     """A chunk whose hashes a worker left in a file, with them read back in."""
     if chunk.hashes_at is None:
@@ -191,7 +208,13 @@ def run_tasks(todo: Iterable[Task], config: ScanConfig, engine: Engine | None, s
         for task in todo:
             yield hash_files(task.items, config)
         return
-    if getattr(engine, "same_machine", False):
+    here = getattr(engine, "same_machine", False)
+    if isinstance(engine, KeepsArrays):  # the rows and anchors stay with the engine's tasks
+        split = functools.partial(hash_split, config=config, spill_dir=spill.path() if here else None)
+        for chunk, (matrix, anchors) in engine.map_keeping(split, (pack(t.items) for t in todo), 2):
+            yield dataclasses.replace(chunk, kept=Kept(matrix, anchors, engine.fetch))
+        return
+    if here:
         work: Callable[[Packed], Chunk] = functools.partial(hash_files_to, config=config, spill_dir=spill.path())
     else:
         work = functools.partial(hash_packed, config=config)
@@ -263,7 +286,7 @@ class Hashing:
                 task, chunk = next(fresh)
                 n = task.completes
                 if task.storable and self.cache.on:
-                    self.cache.store(with_hashes(chunk), sources[pos : pos + n], stamps[pos : pos + n])
+                    self.cache.store(with_hashes(with_rows(chunk)), sources[pos : pos + n], stamps[pos : pos + n])
                 progress.advance(n)
                 pos += n
                 yield chunk
@@ -353,13 +376,21 @@ class Hashed:
     anchors: cand.Anchors | None
     signatures: signature.Signatures | None
     skipped: list[Skipped]
+    kept: KeptBatches | None = None  # instead of the two above, when an engine kept them
+
 
     def candidate_pairs(self, config: ScanConfig, find: Callable[..., NDArray[np.int64]] | None = None) -> NDArray[np.int64]:
         """Stage 5 on these documents (by ``find``, an engine's ``candidate_pairs``, when given);
         the signatures and anchors are let go after it."""
-        assert self.signatures is not None and self.anchors is not None, "candidate_pairs is called once"
-        pairs = (find or cand.candidate_pairs)(self.signatures, self.anchors, self.shingles.sizes(), config)
-        self.signatures = self.anchors = None
+        sizes = self.shingles.sizes()
+        if self.kept is not None and find is not None:  # the engine that kept them reads them where they lie
+            pairs = find(self.kept, None, sizes, config)
+        else:
+            if self.kept is not None:
+                self.signatures, self.anchors = self.kept.gather()
+            assert self.signatures is not None and self.anchors is not None, "candidate_pairs is called once"
+            pairs = (find or cand.candidate_pairs)(self.signatures, self.anchors, sizes, config)
+        self.signatures = self.anchors = self.kept = None
         return pairs
 
 
@@ -370,6 +401,7 @@ def collect(chunks: Iterable[Chunk], sources: list[SourceFile], config: ScanConf
     anchor_parts: list[cand.Anchors] = []
     anchor_counts: list[int] = []
     matrices: list[NDArray[np.uint32]] = []
+    kept: list[Kept | None] = []  # per chunk: the handles an engine kept, None for arrays here
     skipped: list[Skipped] = []
     taken_ids = {src.rel for src in sources}  # a file's id is its path, whatever records come before it
     try:
@@ -378,18 +410,26 @@ def collect(chunks: Iterable[Chunk], sources: list[SourceFile], config: ScanConf
             batch = unique_ids(chunk.docs, taken_ids)
             sh = chunk.shingles
             infos.extend(batch, sh.words.tolist(), sh.sizes().tolist())
-            anchors = chunk.anchors if chunk.anchors is not None else cand.select_anchors(sh, config.anchor_bits)
-            anchor_parts.append(anchors)
+            kept.append(chunk.kept)
+            if chunk.kept is None:
+                anchors = chunk.anchors if chunk.anchors is not None else cand.select_anchors(sh, config.anchor_bits)
+                anchor_parts.append(anchors)
+                matrices.append(chunk.matrix)
+                del anchors
             anchor_counts.append(len(batch))
             store.add(sh, chunk.hashes_at)
-            matrices.append(chunk.matrix)
-            del chunk, sh, batch, anchors
+            del chunk, sh, batch
             if n % memory.EVERY == 0:
                 memory.give_back()  # what the chunks so far left in the C heap
     except BaseException:  # a worker died, Ctrl-C, a full disk: the files the store opened close now
         store.close()
         raise
     shingles = store.finish()
+    if any(k is not None for k in kept):
+        here = zip(matrices, anchor_parts, strict=True)
+        items = tuple(k if k is not None else Kept(*next(here)) for k in kept)
+        batches = KeptBatches(tuple(anchor_counts), items, config.num_perm, config.seed)
+        return Hashed(infos, shingles, None, None, skipped, batches)
     anchors = cand.Anchors.join(anchor_parts, anchor_counts)  # empties anchor_parts
     sigs = signature.Signatures(_stack(matrices, config.num_perm), config.num_perm, config.seed)
     memory.give_back()

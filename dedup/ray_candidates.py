@@ -10,26 +10,36 @@ the run's machine:
   a chain), so a bucket is whole in one partition and is paired as the embedded engine pairs it.
 * Anchors: a map task per block of anchors sends (hash, document) to ``hash % partitions``;
   a reduce task groups by hash, drops anchors held by more than ``max_anchor_docs`` documents
-  and pairs the rest; the pairs, with how many anchors gave each, go to a second shuffle by
-  pair, where each pair's anchors are summed and ``min_anchors`` applied.
+  and pairs the rest; the pairs, with how many anchors gave each, go to a last shuffle by
+  pair code, where the band pairs of the same code partition meet them.
+* The last reduce (``finish_pairs``) sums each pair's anchors and applies ``min_anchors``,
+  joins the band pairs, and runs the signature filter (``candidates.filter_keeps``) with the
+  signature rows of the blocks its pairs touch, fetched by the task itself. Only the
+  filtered pairs come back to the run's machine (they are few: the exact check follows).
 
-Data-Juicer's ``ray_bts_minhash_deduplicator`` routes band keys the same way (a band's key
-modulo the number of union-find actors) but unions the bucket members in the actors with no
-exact check; NeMo Curator's LSH stage shuffles buckets by bucket id and turns them into
-edges. Here the pairs come back to the run's machine (they are few: the signature filter and
-the exact check follow), which keeps the result the embedded engine's, pair for pair.
+The input is a list of ``Block``: on a scan, the batches the hashing tasks left in the object
+store (``kept.KeptBatches``), so the run's process never holds the signatures or anchors;
+whole-run arrays are cut into blocks and put there first. Data-Juicer's
+``ray_bts_minhash_deduplicator`` routes band keys the same way (a band's key modulo the number
+of union-find actors) but unions the bucket members in the actors with no exact check; NeMo
+Curator's LSH stage shuffles buckets by bucket id and turns them into edges. On one machine a
+task reads the blocks from shared memory; on a cluster, each last-reduce task pulls the blocks
+its pairs touch (a join by document block, not a shuffle of pairs to the blocks).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from .candidates import Anchors, band_key, live_rows, pairs_in_groups, signature_filter
+from .candidates import FILTER_STEP, Anchors, band_key, filter_keeps, live_rows, pairs_in_groups
 from .config import ScanConfig
+from .extras import require
+from .kept import KeptBatches
 from .signature import Signatures
 
 I64 = NDArray[np.int64]
@@ -68,10 +78,13 @@ def band_bucket_pairs(n: int, *pieces: Rows) -> I64:
     return np.unique(pairs[:, 0] * n + pairs[:, 1]) if len(pairs) else np.zeros(0, np.int64)
 
 
-def anchor_rows(hashes: U64, docs: I64, partitions: int) -> list[tuple[U64, I64]]:
-    """Map: a block of anchors split by ``hash % partitions``."""
+def anchor_rows(anchors: Anchors, first: int, count: int, partitions: int) -> list[Any]:
+    """Map: a block's anchors (document numbers from 0 in the block, documents ``first..``)
+    split by ``hash % partitions``, and last the block's anchors per document (for ``min_anchors``)."""
+    hashes, docs = anchors.hashes, anchors.docs.astype(np.int64) + first
     part = hashes % np.uint64(partitions)
-    return [(hashes[part == p], docs[part == p]) for p in range(partitions)]
+    per_doc = np.bincount(anchors.docs, minlength=count).astype(np.int32)
+    return [*((hashes[part == p], docs[part == p]) for p in range(partitions)), per_doc]
 
 
 def anchor_group_pairs(
@@ -98,58 +111,183 @@ def anchor_group_pairs(
     return [(codes[part == p], shared[part == p].astype(np.int64)) for p in range(partitions)]
 
 
-def anchor_pair_counts(n: int, min_anchors: int, per_doc: I64, *pieces: tuple[I64, I64]) -> I64:
-    """Second reduce: a partition's pairs with their anchors summed over every anchor
-    partition, kept when they share ``min_anchors`` (or all of a small document's)."""
-    codes = np.concatenate([p[0] for p in pieces])
-    shared = np.concatenate([p[1] for p in pieces])
-    if len(codes) == 0:
-        return np.zeros(0, np.int64)
-    code, inverse = np.unique(codes, return_inverse=True)
-    total = np.bincount(inverse, weights=shared).astype(np.int64)
-    a, b = code // n, code % n
-    need = np.maximum(1, np.minimum(min_anchors, np.minimum(per_doc[a], per_doc[b])))
-    kept: I64 = code[total >= need]
+def band_bucket_codes(n: int, partitions: int, *pieces: Rows) -> list[I64]:
+    """Reduce: ``band_bucket_pairs`` split by ``code % partitions`` for the last shuffle."""
+    codes = band_bucket_pairs(n, *pieces)
+    part = codes % partitions
+    return [codes[part == p] for p in range(partitions)]
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """Documents ``first..first+count-1``: their signature rows and anchors (numbered from 0
+    in the block), each an array or a Ray ObjectRef of one; the hashing tasks leave theirs in
+    the object store and hand over refs (``ray_hashing``)."""
+
+    first: int
+    count: int
+    matrix: Any  # (count, num_perm) uint32
+    anchors: Any  # candidates.Anchors
+
+
+def blocks_of(sigs: Signatures, anchors: Anchors, rows: int = BAND_BLOCK) -> list[Block]:
+    """Whole-run signatures and anchors (run-wide document numbers) cut into blocks of ``rows``."""
+    order = np.argsort(anchors.docs, kind="stable")
+    hashes, docs = anchors.hashes[order], anchors.docs[order]
+    out = []
+    for at in range(0, len(sigs), rows):
+        count = min(rows, len(sigs) - at)
+        lo, hi = np.searchsorted(docs, [at, at + count])
+        out.append(Block(at, count, sigs.matrix[at : at + count], Anchors(hashes[lo:hi], docs[lo:hi] - at)))
+    return out
+
+
+def blocks_of_kept(kept: KeptBatches) -> list[Block]:
+    """The batches the hashing tasks kept, as blocks (their refs, or arrays held here)."""
+    return [
+        Block(first, count, k.matrix, k.anchors)
+        for first, count, k in zip(kept.firsts(), kept.counts, kept.items, strict=True)
+        if count
+    ]
+
+
+class BlockRows:
+    """Signature rows and anchor counts of any documents, from the blocks that hold them,
+    each block fetched once, when a document of it is first asked for."""
+
+    def __init__(self, ray: Any, firsts: I64, refs: Sequence[tuple[Any, Any]]) -> None:
+        self.ray, self.firsts, self.refs = ray, firsts, refs
+        self.got: dict[int, tuple[NDArray[np.uint32], NDArray[np.int32]]] = {}
+
+    def _fetch(self, needed: I64) -> None:
+        new = [k for k in needed.tolist() if k not in self.got]
+        if new:
+            values = self.ray.get([r for k in new for r in self.refs[k]])
+            for j, k in enumerate(new):
+                self.got[k] = (values[2 * j], values[2 * j + 1])
+
+    def take(self, docs: I64, which: int) -> NDArray[Any]:
+        """Of each of ``docs``: its signature row (``which`` 0) or its anchor count (1)."""
+        blk = np.searchsorted(self.firsts, docs, side="right") - 1
+        self._fetch(np.unique(blk))
+        if len(docs) == 0:
+            return np.zeros(0, np.int32)
+        sample = self.got[int(blk[0])][which]
+        out = np.empty((len(docs), *sample.shape[1:]), sample.dtype)
+        order = np.argsort(blk, kind="stable")
+        cuts = np.flatnonzero(np.diff(blk[order])) + 1
+        for seg in np.split(order, cuts) if len(order) else []:
+            k = int(blk[seg[0]])
+            out[seg] = self.got[k][which][docs[seg] - self.firsts[k]]
+        return out
+
+
+def finish_pairs(
+    n: int, config: ScanConfig, sizes: I64, firsts: I64, refs: list[tuple[Any, Any]], bands: int, *pieces: Any
+) -> I64:
+    """Last reduce, one partition of pair codes: the band pairs (``pieces[:bands]``) and the
+    anchor pairs with their anchors summed over every anchor partition, kept when they share
+    ``min_anchors`` (or all of a small document's); then the signature filter, with the rows
+    of the blocks its pairs touch. ``refs`` holds each block's (signature rows, anchors per
+    document), nested so that Ray hands them over unfetched: the task fetches what it needs."""
+    rows = BlockRows(require("ray", "ray", "--engine ray"), firsts, refs)
+    found = [np.asarray(p, np.int64) for p in pieces[:bands]]
+    anchored = pieces[bands:]
+    codes = np.concatenate([p[0] for p in anchored]) if anchored else np.zeros(0, np.int64)
+    if len(codes):
+        shared = np.concatenate([p[1] for p in anchored])
+        code, inverse = np.unique(codes, return_inverse=True)
+        total = np.bincount(inverse, weights=shared).astype(np.int64)
+        a, b = code // n, code % n
+        per_a, per_b = rows.take(a, 1).astype(np.int64), rows.take(b, 1).astype(np.int64)
+        need = np.maximum(1, np.minimum(config.min_anchors, np.minimum(per_a, per_b)))
+        found.append(code[total >= need])
+    code = np.unique(np.concatenate(found)) if found else np.zeros(0, np.int64)
+    if len(code) == 0:
+        return code
+    pairs = np.stack([code // n, code % n], axis=1)
+    keep = np.zeros(len(pairs), bool)
+    for at in range(0, len(pairs), FILTER_STEP):
+        part = pairs[at : at + FILTER_STEP]
+        same = np.count_nonzero(rows.take(part[:, 0], 0) == rows.take(part[:, 1], 0), axis=1)
+        keep[at : at + FILTER_STEP] = filter_keeps(same, config.num_perm, sizes[part[:, 0]], sizes[part[:, 1]], config)
+    kept: I64 = code[keep]
     return kept
 
 
 def candidate_pairs(
-    ray: Any, sigs: Signatures, anchors: Anchors, sizes: I64, config: ScanConfig, *, partitions: int
-) -> I64:
-    """``candidates.candidate_pairs`` with banding and anchors as Ray shuffles (module
-    docstring); the signature filter runs here on the pairs that come back.
+    ray: Any, sigs: Signatures, anchors: Anchors, sizes: I64, config: ScanConfig, *, partitions: int,
+    progress: Callable[[int], None] | None = None,
+) -> I64:  # fmt: skip
+    """``candidates.candidate_pairs`` with banding, anchors and the signature filter as Ray
+    shuffles (module docstring), from whole-run arrays held here (cut into blocks).
 
     Args:
         ray: the ``ray`` module, initialised.
         sigs, anchors, sizes, config: as for ``candidates.candidate_pairs``.
         partitions: reduce tasks per shuffle (at least 2).
+        progress: called with 1 as each task of the stage finishes (see ``stage_tasks``).
 
     Returns:
         The same (m, 2) array: a < b, sorted, unique, filtered.
     """
-    n = len(sigs)
+    return pairs_of_blocks(ray, blocks_of(sigs, anchors), sizes, config, partitions=partitions, progress=progress)
+
+
+def stage_tasks(blocks: int, partitions: int) -> int:
+    """The tasks of the stage: a band map and an anchor map a block, three reduces a partition."""
+    return 2 * blocks + 3 * max(2, partitions)
+
+
+def pairs_of_blocks(
+    ray: Any, blocks: Sequence[Block], sizes: I64, config: ScanConfig, *, partitions: int,
+    progress: Callable[[int], None] | None = None,
+) -> I64:  # fmt: skip
+    """The candidate pairs of documents given as blocks (arrays, or refs the hashing tasks
+    left in the object store): only the filtered pairs come back here."""
+    n = sum(b.count for b in blocks)
     if n < 2:
         return np.zeros((0, 2), np.int64)
     p = max(2, partitions)  # Ray returns a one-element list as one object
     one = ray.remote(num_cpus=1, max_retries=3)
-    codes: list[Any] = []
+    put = [(b, _ref(ray, b.matrix), _ref(ray, b.anchors)) for b in blocks]  # each array once in the store
 
     band_map = one(band_rows).options(num_returns=p)
-    band_reduce = one(band_bucket_pairs)
-    blocks = [band_map.remote(sigs.matrix[at : at + BAND_BLOCK], at, config.bands, p) for at in range(0, n, BAND_BLOCK)]
-    codes += [band_reduce.remote(n, *[b[i] for b in blocks]) for i in range(p)]
+    band_reduce = one(band_bucket_codes).options(num_returns=p)
+    mapped_bands = [band_map.remote(m, b.first, config.bands, p) for b, m, _ in put]
+    banded = [band_reduce.remote(n, p, *[m[i] for m in mapped_bands]) for i in range(p)]
 
-    anchor_map = one(anchor_rows).options(num_returns=p)
+    anchor_map = one(anchor_rows).options(num_returns=p + 1)
     anchor_reduce = one(anchor_group_pairs).options(num_returns=p)
-    anchor_sum = one(anchor_pair_counts)
-    per_doc = ray.put(np.bincount(anchors.docs, minlength=n).astype(np.int64))
-    step = max(1, -(-len(anchors.hashes) // p))
-    cuts = range(0, max(len(anchors.hashes), 1), step)
-    mapped = [anchor_map.remote(anchors.hashes[at : at + step], anchors.docs[at : at + step], p) for at in cuts]
+    mapped = [anchor_map.remote(a, b.first, b.count, p) for b, _, a in put]
     grouped = [anchor_reduce.remote(n, config.max_anchor_docs, p, *[m[i] for m in mapped]) for i in range(p)]
-    codes += [anchor_sum.remote(n, config.min_anchors, per_doc, *[g[i] for g in grouped]) for i in range(p)]
 
+    firsts = np.array([b.first for b in blocks], np.int64)
+    refs = [(m, per_doc[p]) for (_, m, _), per_doc in zip(put, mapped, strict=True)]
+    sizes_ref = ray.put(np.asarray(sizes, np.int64))
+    finish = one(finish_pairs)
+    cfg = ray.put(config)
+    codes = [
+        finish.remote(n, cfg, sizes_ref, firsts, refs, p, *[c[i] for c in banded], *[g[i] for g in grouped])
+        for i in range(p)
+    ]
+    if progress is not None:
+        heads = [m[0] for m in mapped_bands] + [m[0] for m in mapped] + [c[0] for c in banded]
+        _count_done(ray, [*heads, *[g[0] for g in grouped], *codes], progress)
     found: Sequence[I64] = ray.get(codes)
     code = np.unique(np.concatenate(found))
-    pairs = np.stack([code // n, code % n], axis=1).astype(np.int64)
-    return signature_filter(pairs, sigs, sizes, config)
+    return np.stack([code // n, code % n], axis=1).astype(np.int64)
+
+
+def _ref(ray: Any, value: Any) -> Any:
+    """``value`` in the object store: a ref as it is, an array put there."""
+    return value if isinstance(value, ray.ObjectRef) else ray.put(value)
+
+
+def _count_done(ray: Any, refs: list[Any], progress: Callable[[int], None]) -> None:
+    """``progress(n)`` as tasks finish (one ref each; nothing is fetched here)."""
+    todo = list(refs)
+    while todo:
+        ready, todo = ray.wait(todo, num_returns=len(todo), timeout=0.2, fetch_local=False)
+        if ready:
+            progress(len(ready))

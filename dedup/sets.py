@@ -19,6 +19,7 @@ from .records import DocBatch, Skipped
 
 if TYPE_CHECKING:
     from .candidates import Anchors
+    from .kept import Kept
 
 
 class ShingleSets(Protocol):
@@ -160,3 +161,6 @@ class Chunk:
     # in this (file, byte offset), and the anchors were selected there (see hashing.py).
     hashes_at: tuple[str, int] | None = None
     anchors: Anchors | None = None
+    # From an engine that keeps arrays where its task ran (``kept.KeepsArrays``): ``matrix``
+    # has no rows and ``anchors`` is None; these are the handles to them.
+    kept: Kept | None = None
