@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # the stages' types, for the hooks an engine may offer
 
     from .candidates import Anchors
     from .config import ScanConfig
+    from .progress import Progress
     from .sets import ShingleSets
     from .signature import Signatures
     from .verify import Layouts
@@ -80,7 +81,9 @@ class Components(Protocol):
     engine, on its workers); the scan's clustering asks it instead of the local union-find.
     Same contract as ``cluster.components``: groups of two or more, sorted, by first member."""
 
-    def components(self, n_docs: int, matches: Sequence[Match]) -> list[tuple[int, ...]]: ...
+    def components(
+        self, n_docs: int, matches: Sequence[Match], progress: Progress | None = None
+    ) -> list[tuple[int, ...]]: ...  # progress: a bar for its rounds
 
 
 @runtime_checkable
@@ -90,8 +93,9 @@ class FindsPairs(Protocol):
     ``candidates.candidate_pairs`` and ``verify.verify``, same results."""
 
     def candidate_pairs(
-        self, sigs: Signatures, anchors: Anchors, sizes: NDArray[np.int64], config: ScanConfig
-    ) -> NDArray[np.int64]: ...
+        self, sigs: Signatures, anchors: Anchors, sizes: NDArray[np.int64], config: ScanConfig,
+        progress: Progress | None = None,
+    ) -> NDArray[np.int64]: ...  # fmt: skip
 
     def verify(
         self, pairs: NDArray[np.int64], shingles: ShingleSets, config: ScanConfig, text_of: Layouts | None,

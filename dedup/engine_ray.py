@@ -218,9 +218,13 @@ class RayEngine:
         except ray.exceptions.RayError as exc:  # the worker died more often than max_retries, the node was lost
             raise WorkerError(f"a Ray worker stopped without finishing its batch: {_line(exc)}") from exc
 
-    def components(self, n_docs: int, matches: Sequence[Match]) -> list[tuple[int, ...]]:
+    def components(
+        self, n_docs: int, matches: Sequence[Match], progress: Progress | None = None
+    ) -> list[tuple[int, ...]]:
         """Connected components of the matches by min-label propagation on the workers
-        (``ray_components``), ``partitions`` two a CPU; the groups of ``cluster.components``."""
+        (``ray_components``), ``partitions`` two a CPU; the groups of ``cluster.components``.
+        ``progress`` shows a bar a round (its total the round's tasks: the rounds a graph
+        needs are known only when one changes nothing)."""
         if not matches:
             return []
         self._connect()
@@ -228,7 +232,7 @@ class RayEngine:
 
         edges = np.array([(m.a, m.b) for m in matches], dtype=np.int64)
         with self._on_ray("finding the clusters"):
-            groups, _ = ray_components.components(edges, n_docs, partitions=2 * self.jobs)
+            groups, _ = ray_components.components(edges, n_docs, partitions=2 * self.jobs, progress=progress)
         return groups
 
     def candidate_pairs(

@@ -141,7 +141,7 @@ def scan(
         with timings.stage("candidates"):
             progress.start("finding candidates", None)
             on_engine = engine if isinstance(engine, FindsPairs) else None
-            find = on_engine.candidate_pairs if on_engine is not None else None
+            find = functools.partial(on_engine.candidate_pairs, progress=progress) if on_engine is not None else None
             pairs = _all_pairs(len(infos)) if all_pairs else hashed.candidate_pairs(config, find)
             del hashed  # signatures and anchors: half the run's memory, not needed past this point
 

@@ -190,7 +190,11 @@ class Ranking:
             gone = self.changed
             live = [m for m in live if m.a not in gone and m.b not in gone]
             known = len(self.changed)
-            find = self.engine.components if isinstance(self.engine, Components) else cluster.components
+            find = (
+                functools.partial(self.engine.components, progress=self.progress)
+                if isinstance(self.engine, Components)
+                else cluster.components
+            )
             parents = find(n, live)
             if first:
                 self.progress.start("ranking copies", len(parents))

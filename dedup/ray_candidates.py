@@ -40,6 +40,7 @@ from .candidates import FILTER_STEP, Anchors, band_key, filter_keeps, live_rows,
 from .config import ScanConfig
 from .extras import require
 from .kept import KeptBatches
+from .ray_components import count_done
 from .signature import Signatures
 
 I64 = NDArray[np.int64]
@@ -273,7 +274,7 @@ def pairs_of_blocks(
     ]
     if progress is not None:
         heads = [m[0] for m in mapped_bands] + [m[0] for m in mapped] + [c[0] for c in banded]
-        _count_done(ray, [*heads, *[g[0] for g in grouped], *codes], progress)
+        count_done(ray, [*heads, *[g[0] for g in grouped], *codes], progress)
     found: Sequence[I64] = ray.get(codes)
     code = np.unique(np.concatenate(found))
     return np.stack([code // n, code % n], axis=1).astype(np.int64)
@@ -282,12 +283,3 @@ def pairs_of_blocks(
 def _ref(ray: Any, value: Any) -> Any:
     """``value`` in the object store: a ref as it is, an array put there."""
     return value if isinstance(value, ray.ObjectRef) else ray.put(value)
-
-
-def _count_done(ray: Any, refs: list[Any], progress: Callable[[int], None]) -> None:
-    """``progress(n)`` as tasks finish (one ref each; nothing is fetched here)."""
-    todo = list(refs)
-    while todo:
-        ready, todo = ray.wait(todo, num_returns=len(todo), timeout=0.2, fetch_local=False)
-        if ready:
-            progress(len(ready))

@@ -22,13 +22,14 @@ verified matches go to the workers as edge blocks and only the final labels come
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from .extras import require
+from .progress import Progress
 
 Group = tuple[int, ...]
 I64 = NDArray[np.int64]
@@ -68,11 +69,15 @@ def absorb(nodes: I64, labels: I64, *inbox: I64) -> tuple[I64, int]:
     return new, int(np.count_nonzero(new != labels))
 
 
-def components(edges: I64, n_docs: int, *, partitions: int = 4) -> tuple[list[Group], int]:
+def components(
+    edges: I64, n_docs: int, *, partitions: int = 4, progress: Progress | None = None
+) -> tuple[list[Group], int]:
     """Connected components of ``edges`` (an (m, 2) array of document indices) on Ray.
 
     Ray must be initialised (``ray.init`` or a ``RayEngine``); ``partitions`` is at least 2.
-    Returns the components with
+    ``progress`` gets the stage "finding clusters" (its tasks: the edges split and each
+    partition built), then a stage a round, "finding clusters, round K" (its tasks: each
+    partition's labels sent and taken). Returns the components with
     at least two members, each sorted and ordered by first member (as ``cluster.components``),
     and the number of rounds it took.
 
@@ -93,6 +98,9 @@ def components(edges: I64, n_docs: int, *, partitions: int = 4) -> tuple[list[Gr
     blocks = np.array_split(edges, p) if len(edges) else [edges]
     scattered = [scatter.remote(block, p) for block in blocks]
     parts: list[Sequence[Any]] = [build.remote(*[s[i] for s in scattered]) for i in range(p)]
+    if progress is not None:
+        progress.start("finding clusters", len(scattered) + p)
+        count_done(ray, [s[0] for s in scattered] + [part[0] for part in parts], progress.advance)
     adjacency = [part[0] for part in parts]
     nodes = [part[1] for part in parts]
     labels = [part[2] for part in parts]
@@ -102,9 +110,21 @@ def components(edges: I64, n_docs: int, *, partitions: int = 4) -> tuple[list[Gr
         sent = [send.remote(adjacency[i], nodes[i], labels[i], p) for i in range(p)]
         taken = [take.remote(nodes[i], labels[i], *[s[i] for s in sent]) for i in range(p)]
         labels = [t[0] for t in taken]
+        if progress is not None:
+            progress.start(f"finding clusters, round {rounds}", 2 * p)
+            count_done(ray, [s[0] for s in sent] + [t[1] for t in taken], progress.advance)
         if sum(ray.get([t[1] for t in taken])) == 0:  # the driver reads p small counts a round
             break
     return _groups(ray.get(nodes), ray.get(labels)), rounds
+
+
+def count_done(ray: Any, refs: list[Any], advance: Callable[[int], None]) -> None:
+    """``advance(n)`` as the tasks of ``refs`` (one ref each) finish; nothing is fetched here."""
+    todo = list(refs)
+    while todo:
+        ready, todo = ray.wait(todo, num_returns=len(todo), timeout=0.2, fetch_local=False)
+        if ready:
+            advance(len(ready))
 
 
 def _groups(nodes: list[I64], labels: list[I64]) -> list[Group]:
