@@ -124,7 +124,8 @@ def apply_scan(
     version: str,
 ) -> int:
     """Plan, and with an action and a yes, act. Returns the exit code: 0, or 1 when an action
-    could do nothing (every planned file changed since the scan: no folder, no manifest).
+    could do nothing (every planned file changed since the scan: no folder, no manifest; or
+    every change failed, as on a read-only source: the manifest says why).
 
     Raises:
         InputError: the export cannot be read.
@@ -168,7 +169,7 @@ def apply_scan(
         _left(outcome, say)
         return 1
     _report(outcome, action, where, say)
-    return 0
+    return 0 if outcome.done else 1  # every change failed (a read-only source): not success
 
 
 def _inside_inputs(folder: str, rows: list[Row]) -> bool:
@@ -182,7 +183,7 @@ def _report(outcome: Outcome, action: str, manifest: Path, say: Callable[[str], 
     verb = {"quarantine": "moved", "link": "linked", "symlink": "linked", "delete": "deleted", "copy": "copied"}
     say(f"Done: {verb[action]} {count(outcome.done, 'file')} ({_size(outcome.bytes)}). Manifest: {manifest}")
     _left(outcome, say)
-    if action != "delete":
+    if action != "delete" and outcome.done:
         say(f"To put everything back: dedup undo {manifest}")
 
 
@@ -228,7 +229,10 @@ def undo_run(manifest: Path, say: Callable[[str], None]) -> int:
     say = fitted(say)
     result = undo(manifest)
     if not (result.restored or result.untouched or result.refused):
-        say(f"Nothing to undo: every step of {manifest} was undone before.")
+        if result.earlier:
+            say(f"Nothing to undo: every step of {manifest} was undone before.")
+        else:
+            say(f"Nothing to undo: the run of {manifest} changed no file ({count(result.skipped, 'file')} left alone).")
         return 0
     undone = "1 step had" if result.untouched == 1 else f"{result.untouched:,} steps had"
     say(f"Restored {count(result.restored, 'file')}" + (f" ({undone} not been done)." if result.untouched else "."))

@@ -216,6 +216,8 @@ class UndoResult:
 
     restored: int = 0
     untouched: int = 0  # steps that had not been done: nothing to put back
+    skipped: int = 0  # steps the run itself did not make (left alone at its checks or failed safely)
+    earlier: int = 0  # steps an earlier undo put back
     refused: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
 
 
@@ -302,7 +304,11 @@ def undo(path: Path) -> UndoResult:
     result = UndoResult()
     created: list[str] = []
     for step in reversed(manifest.steps):
-        if step.get("status") in ("skipped", "undone"):
+        if step.get("status") == "skipped":
+            result.skipped += 1
+            continue
+        if step.get("status") == "undone":
+            result.earlier += 1
             continue
         try:
             outcome, reason = _undo_step(step, created)

@@ -152,8 +152,8 @@ def test_a_move_to_another_file_system_that_cannot_remove_the_original_leaves_no
     monkeypatch.setattr(os, "rename", rename)
     monkeypatch.setattr(os, "unlink", unlink)
     code, out = _invoke("apply", str(export), "--quarantine", str(tmp_path / "q"), "--yes")
-    assert code == 0, out
-    assert "Read-only file system" in out
+    assert code == 1, out  # no change made
+    assert "Read-only file system" in out and "dedup undo" not in out
     monkeypatch.undo()
     assert _state(root) == before
     left = sorted(p.name for p in (tmp_path / "q").rglob("*") if p.is_file())
@@ -212,3 +212,26 @@ def test_a_file_that_takes_a_dropped_files_place_during_link_is_kept(
     assert code == 1, out
     assert f"something else is at {target} now: left as it is (the original is at {original})" in out
     assert target.read_bytes() == intruder and original.read_bytes() == (SAMPLES / WRAPPED).read_bytes()
+
+
+def test_undo_of_a_run_that_changed_nothing_says_so(
+    scanned: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run whose every change failed safely (here: the originals cannot be moved, as on a
+    read-only source) exited 0, and said, when undone, that every step 'was undone before'."""
+    import errno
+
+    _, export = scanned
+
+    def rename(src: object, dst: object) -> None:
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(os, "rename", rename)
+    code, out = _invoke("apply", str(export), "--quarantine", str(tmp_path / "q"), "--yes")
+    monkeypatch.undo()
+    assert code == 1 and "Done: moved 0 files" in out, out  # nothing done is not success
+    code, out = _invoke("undo", str(tmp_path / "q" / "dedup-manifest.json"))
+    assert (code, out) == (
+        0,
+        f"Nothing to undo: the run of {tmp_path / 'q' / 'dedup-manifest.json'} changed no file (2 files left alone).\n",
+    )
