@@ -98,10 +98,10 @@ class Exact:
     """Direct checks of a centre against many members, decided as the verify stage decides.
 
     The overlaps come from the component's index (exact: sets are unique sorted hashes, as
-    ``verify.overlap`` assumes); a member that reaches neither the Jaccard nor the
-    containment threshold on them cannot match and is passed over. The pairs left go to
-    ``confirm`` (the pipeline gives ``verify.verify``), so a star member passed the very rule
-    and guards a candidate pair passes.
+    ``verify.overlap`` assumes); a member that reaches neither the Jaccard threshold nor the
+    containment at which verify looks at the texts (``ScanConfig.look_containment``) cannot
+    match and is passed over. The pairs left go to ``confirm`` (the pipeline gives
+    ``verify.verify``), so a star member passed the very rule and guards a candidate pair passes.
     """
 
     def __init__(self, shingles: ShingleSets, config: ScanConfig, confirm: Confirm) -> None:
@@ -124,7 +124,7 @@ class Exact:
         size_m = self.sizes[docs]
         jac = inter / (size_c + size_m - inter)
         con = inter / np.maximum(np.minimum(size_c, size_m), 1)
-        maybe = (jac >= self.config.jaccard_threshold) | (con >= self.config.containment_threshold)
+        maybe = (jac >= self.config.jaccard_threshold) | (con >= self.config.look_containment)
         docs = docs[maybe]
         if len(docs) == 0:
             return []

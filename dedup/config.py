@@ -70,6 +70,19 @@ class ScanConfig:
     min_shingles: int = 30
     # ...and to be at least this share of the larger one (a truncated copy keeps ~20%+).
     min_size_ratio: float = 0.15
+    # ...or to cover at least this share of the larger one's prose (its tokens on lines of
+    # 8 or more, evidence.PROSE_LINE, teasers left out): a page's navigation, link lists and
+    # labels are short lines, so an article with its chrome is most of the page's prose,
+    # while a roundup quoting the article, or a page with a teaser of it, holds prose of its
+    # own. Chosen on the real pages' dragnet_data part (docs/evaluation.md): at 0.2 no pair
+    # of two pages passes and 314 pairs of one page are recovered; at 0.15, 4 false pairs.
+    min_prose_ratio: float = 0.2
+    # A containment match may also be measured in words: at least this share of the smaller
+    # document's words lie in a 5-word shingle the larger holds. One wrong character (OCR,
+    # a typo) breaks all the shingles over its word, so a copy with one bad word in twenty
+    # keeps only ~75% of its shingles but ~95% of its words; articles on one story that
+    # share quotes and phrases stay far below (docs/evaluation.md).
+    word_containment_threshold: float = 0.9
 
     # --- clustering ----------------------------------------------------------------
     # "star": every member is verified against the cluster's cleanest copy, so A~B~C
@@ -84,6 +97,12 @@ class ScanConfig:
 
     def __post_init__(self) -> None:
         self.validate()
+
+    @property
+    def look_containment(self) -> float:
+        """Shingle containment below which verify tries no rule on the texts: with isolated
+        errors, a word share of 0.9 keeps 1 - 5 x 0.1 = 0.5 of a document's 5-word shingles."""
+        return min(0.5, self.containment_threshold)
 
     @property
     def rows(self) -> int:
@@ -106,6 +125,8 @@ class ScanConfig:
             (0.0 < self.containment_threshold <= 1.0, "containment_threshold must be in (0, 1]"),
             (self.min_shingles >= 1, "min_shingles must be at least 1"),
             (0.0 <= self.min_size_ratio <= 1.0, "min_size_ratio must be in [0, 1]"),
+            (0.0 <= self.min_prose_ratio <= 1.0, "min_prose_ratio must be in [0, 1]"),
+            (0.0 < self.word_containment_threshold <= 1.0, "word_containment_threshold must be in (0, 1]"),
             (self.cluster_mode in ("star", "components"), "cluster_mode must be 'star' or 'components'"),
             (self.jobs >= 0, "jobs must be 0 (all cores) or more"),
             (self.batch_size >= 1, "batch_size must be at least 1"),

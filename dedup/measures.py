@@ -6,6 +6,7 @@ measures, and what the candidates missed against an exhaustive comparison.
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -91,23 +92,28 @@ def text_similarity(result: ScanResult, config: ScanConfig, n: int = CHAR_NGRAM)
     return lambda a, b: set_jaccard(of(a), of(b))
 
 
-
 def pair_measures(
     result: ScanResult, config: ScanConfig
 ) -> Callable[[str, str], tuple[float, float, float, float, str]]:
     """``measure(id_a, id_b) -> (Jaccard, containment, share of a in b, share of b in a, rule)``
     on the documents' shingle sets; the rule is the one that joins them directly ("jaccard",
-    "a inside b", "b inside a"), or "" when none does.
+    "a inside b", "b inside a", as verify judges it, on the texts too), or "" when none does.
 
     For the evaluation report: texts are re-read (and kept) only for the ids asked about.
     """
-    by_id = {d.doc_id: d for d in result.docs}
+    index = {d.doc_id: i for i, d in enumerate(result.docs)}
     sets: dict[str, NDArray[np.uint64]] = {}
+
+    @functools.lru_cache(maxsize=64)
+    def text_of(i: int) -> str:
+        info = result.docs[i]
+        return load_text(info.locator, info.kind, config)
+
+    layouts = verify.Layouts(text_of, config)
 
     def shingles_of(doc_id: str) -> NDArray[np.uint64]:
         if doc_id not in sets:
-            info = by_id[doc_id]
-            text = load_text(info.locator, info.kind, config)
+            text = text_of(index[doc_id])
             sets[doc_id] = shingle_batch([text], config.shingle_size, config.char_shingle_size).get(0)
         return sets[doc_id]
 
@@ -115,7 +121,7 @@ def pair_measures(
         x, y = shingles_of(a), shingles_of(b)
         inter = verify.overlap(x, y)
         jaccard, containment = verify.similarity(x, y)
-        rule = verify.judge(jaccard, containment, len(x), len(y), config)
+        rule = verify.judge_texts(index[a], index[b], x, y, jaccard, containment, layouts, config)
         inside = "a inside b" if len(x) <= len(y) else "b inside a"
         rule_text = inside if rule == "containment" else rule or ""
         return jaccard, containment, inter / len(x) if len(x) else 0.0, inter / len(y) if len(y) else 0.0, rule_text

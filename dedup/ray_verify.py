@@ -3,9 +3,10 @@
 The shingle sets of the documents the candidates name go into Ray's object store once, in
 blocks of consecutive documents; a task takes a slice of the pairs with just the blocks its
 pairs touch, measures each pair exactly (``verify.overlap``) and returns the pairs that pass
-a rule (``verify.judge``) with their overlap. The run's machine then applies the template
-test (``evidence.distinct_pages``: it re-reads texts, which stay where the files are) to
-those pairs alone, in pair order, so the matches are ``verify.verify``'s, float for float.
+a rule (``verify.judge``) or may pass one on the texts (``verify.needs_texts``), with their
+overlap. The run's machine then judges those on the texts and applies the template test
+(``evidence.distinct_pages``: it re-reads texts, which stay where the files are) to those
+pairs alone, in pair order, so the matches are ``verify.verify``'s, float for float.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from .config import ScanConfig
 from .records import Match
 from .sets import ShingleSets
 from .spill import SpilledShingles
-from .verify import Layouts, judge, overlap
+from .verify import Layouts, judge, judge_texts, needs_texts, overlap
 
 I64 = NDArray[np.int64]
 U64 = NDArray[np.uint64]
@@ -112,7 +113,7 @@ def measure(pairs: I64, config: ScanConfig, *blocks: Block) -> tuple[I64, I64]:
             union = len(x) + len(y) - inter
             small = min(len(x), len(y))
             jac, con = (inter / union if union else 0.0), (inter / small if small else 0.0)
-            if judge(jac, con, len(x), len(y), config) is not None:
+            if judge(jac, con, len(x), len(y), config) is not None or needs_texts(jac, con, len(x), len(y), config):
                 passed.append(pos)
                 inters.append(inter)
     finally:
@@ -164,7 +165,9 @@ def verify(
             small = min(size_a, size_b)
             jac, con = (inter / union if union else 0.0), (inter / small if small else 0.0)
             rule = judge(jac, con, size_a, size_b, config)
-            if rule is None:  # never: the task judged it so
+            if rule is None and lay is not None:  # a pair the texts may still join (verify.judge_texts)
+                rule = judge_texts(a, b, shingles.get(a), shingles.get(b), jac, con, lay, config)
+            if rule is None:
                 continue
             if lay is not None and evidence.distinct_pages(a, b, shingles, lay.text_of, config, inter, lay, lay.facts):
                 continue

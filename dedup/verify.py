@@ -12,6 +12,20 @@ An LSH collision is only a reason to look: every pair is measured exactly here.
   cut short. The two guards keep a comment widget or a one-line quote from attaching to
   every page that contains it.
 
+Two measures on the texts widen the containment rule where the sets alone mislead; the
+texts are re-read only for a pair that fails the rules above and reaches
+``ScanConfig.look_containment``:
+
+* the size guard in prose: the smaller is also big enough when it covers ``min_prose_ratio``
+  of the larger's prose (tokens on lines of ``evidence.PROSE_LINE`` or more, not teasers).
+  An article with its page's navigation, link lists and labels around it (an extractor's
+  output inside its page's HTML, often under a tenth of its tokens) is most of that page's
+  prose; a quote inside a roundup or another article, or a teaser of it, is not.
+* containment in words: at least ``word_containment_threshold`` of the smaller document's
+  words lie in a shingle the larger holds. One wrong character breaks every shingle over
+  its word, so a copy with scattered small errors (OCR: ``rn`` for ``m``, ``1`` for ``l``,
+  words split at line ends) loses five shingles per error but one word.
+
 Either rule is overruled for pages of one template: when each of the two documents holds a
 run of own prose (``evidence.TEMPLATE_WORDS`` words or more, in sentences, on lines that are
 not links or teasers) that the other lacks, they are two documents that share a frame
@@ -105,6 +119,67 @@ def judge(jaccard: float, containment: float, size_a: int, size_b: int, config: 
     return None
 
 
+def needs_texts(jaccard: float, containment: float, size_a: int, size_b: int, config: ScanConfig) -> bool:
+    """Whether a pair that ``judge`` turns down may pass a rule measured on the texts."""
+    small = min(size_a, size_b)
+    return (
+        small >= config.min_shingles
+        and containment >= config.look_containment
+        and judge(jaccard, containment, size_a, size_b, config) is None
+    )
+
+
+def covered(layout: evidence.Layout, other: NDArray[np.uint64]) -> NDArray[np.bool_]:
+    """Which of a document's tokens lie in at least one shingle of ``other`` (sorted)."""
+    win, n, size = layout.windows, layout.tokens, layout.size
+    if n == 0 or len(win) == 0 or len(other) == 0:
+        return np.zeros(n, bool)
+    pos = np.minimum(np.searchsorted(other, win), len(other) - 1)
+    starts = np.flatnonzero(other[pos] == win)
+    edges = np.bincount(starts, minlength=n + 1) - np.bincount(np.minimum(starts + size, n), minlength=n + 1)
+    return np.asarray(np.cumsum(edges[:-1]) > 0)
+
+
+def word_share(layout: evidence.Layout, other: NDArray[np.uint64]) -> float:
+    """Share of a document's tokens that lie in a shingle of ``other``: containment in words."""
+    return float(np.count_nonzero(covered(layout, other))) / layout.tokens if layout.tokens else 0.0
+
+
+def prose_share(layout: evidence.Layout, other: NDArray[np.uint64]) -> float:
+    """Share of a document's prose tokens (``evidence.PROSE_LINE``) that lie in a shingle of ``other``."""
+    prose = layout.lines()[1]
+    total = int(np.count_nonzero(prose))
+    return int(np.count_nonzero(covered(layout, other) & prose)) / total if total else 0.0
+
+
+def judge_texts(
+    a: int,
+    b: int,
+    x: NDArray[np.uint64],
+    y: NDArray[np.uint64],
+    jaccard: float,
+    containment: float,
+    lay: Layouts,
+    config: ScanConfig,
+) -> MatchRule | None:
+    """``judge``, and for a pair it turns down that ``needs_texts``, the containment rule with
+    the size guard in prose and containment in words (module docstring); a and b index x and y."""
+    rule = judge(jaccard, containment, len(x), len(y), config)
+    if rule is not None or not needs_texts(jaccard, containment, len(x), len(y), config):
+        return rule
+    (small, small_set), (large, large_set) = sorted(((a, x), (b, y)), key=lambda d: (len(d[1]), d[0]))
+    # Each text measure is held to the higher of its own bar and the set measure's: a user
+    # who raises --containment or --min-size-ratio tightens both forms of the rule.
+    if len(small_set) < config.min_size_ratio * len(large_set) and prose_share(lay(large), small_set) < max(
+        config.min_prose_ratio, config.min_size_ratio
+    ):
+        return None
+    if containment >= config.containment_threshold:
+        return "containment"
+    words = max(config.word_containment_threshold, config.containment_threshold)
+    return "containment" if word_share(lay(small), large_set) >= words else None
+
+
 def verify(
     pairs: NDArray[np.int64],
     shingles: ShingleSets,
@@ -131,7 +206,9 @@ def verify(
         union = len(x) + len(y) - inter
         small = min(len(x), len(y))
         jac, con = (inter / union if union else 0.0), (inter / small if small else 0.0)
-        rule = judge(jac, con, len(x), len(y), config)
+        rule = (
+            judge(jac, con, len(x), len(y), config) if lay is None else judge_texts(a, b, x, y, jac, con, lay, config)
+        )
         if rule is None:
             continue
         if lay is not None and evidence.distinct_pages(a, b, shingles, lay.text_of, config, inter, lay, lay.facts):
