@@ -101,6 +101,10 @@ class Explanation:
     estimate: float  # Jaccard estimated from the signatures
     filtered_out: bool  # the signature filter would drop the pair before the exact check
     passages: tuple[Passage, ...]
+    # When the set rules turn the pair down but verify looks at the texts (verify.needs_texts):
+    # the share of the smaller's words inside the larger, and of the larger's prose it covers.
+    words_inside: float | None = None
+    prose_covered: float | None = None
 
     @property
     def candidate(self) -> bool:
@@ -136,6 +140,15 @@ class Explanation:
             )
         else:
             out.append(f"{head}: at or above --containment {c.containment_threshold:g}, the containment rule")
+        if self.words_inside is not None and self.prose_covered is not None:
+            words = max(c.word_containment_threshold, c.containment_threshold)
+            prose = max(c.min_prose_ratio, c.min_size_ratio)
+            out.append(
+                f"measured on the texts, {percent(self.words_inside)} of {inner}'s words lie in shingles {outer} holds "
+                f"(the rule asks {words:g}) and {inner} covers {percent(self.prose_covered)} of {outer}'s prose (the "
+                f"size guard asks {prose:g} when the sizes alone fall short): "
+                + ("the containment rule" if self.rule is not None else "no rule either")
+            )
         if self.containment < 0.5 and self.rule is None:
             out.append(
                 f"they share {count(self.shared, 'shingle')}: less than half of either is in the other, so they are "
@@ -241,7 +254,10 @@ def explain(a: str, b: str, config: ScanConfig | None = None) -> Explanation:
     x, y = sh.get(0), sh.get(1)
     inter = verify.overlap(x, y)
     jaccard, containment = verify.similarity(x, y)
-    rule = verify.judge(jaccard, containment, len(x), len(y), config)
+    lay = verify.Layouts(texts.__getitem__, config)
+    rule = verify.judge_texts(0, 1, x, y, jaccard, containment, lay, config)
+    small, large = (0, 1) if len(x) <= len(y) else (1, 0)
+    looked = verify.needs_texts(jaccard, containment, len(x), len(y), config)
     template = rule is not None and evidence.distinct_pages(0, 1, sh, texts.__getitem__, config, inter)
     sigs = signatures(sh, config.num_perm, config.seed)
     rows = config.rows
@@ -278,6 +294,8 @@ def explain(a: str, b: str, config: ScanConfig | None = None) -> Explanation:
         estimate=sigs.jaccard(0, 1),
         filtered_out=len(kept) == 0,
         passages=tuple(passages(texts[0], texts[1], min(config.shingle_size, config.char_shingle_size))),
+        words_inside=verify.word_share(lay(small), sh.get(large)) if looked else None,
+        prose_covered=verify.prose_share(lay(large), sh.get(small)) if looked else None,
     )
 
 

@@ -198,3 +198,16 @@ def test_a_cut_copy_that_another_page_carries_as_a_teaser_stays_apart(tmp_path: 
     (tmp_path / "cut.txt").write_text(cut, encoding="utf-8")
     (tmp_path / "page_b.txt").write_text(page_b, encoding="utf-8")
     assert groups(tmp_path) == set()
+
+
+def test_explain_says_the_texts_join_an_ocr_copy(tmp_path: Path) -> None:
+    """``dedup explain`` judges as the scan does: copies, and the line that says why."""
+    from dedup.explain import explain
+
+    clean = article(7, 420)
+    (tmp_path / "article.txt").write_text(clean, encoding="utf-8")
+    (tmp_path / "scanned.txt").write_text(ocr(clean), encoding="utf-8")
+    e = explain(str(tmp_path / "article.txt"), str(tmp_path / "scanned.txt"))
+    assert e.copies and e.rule == "containment"
+    assert e.words_inside is not None and e.words_inside >= 0.9
+    assert any("words lie in shingles" in r and r.endswith("the containment rule") for r in e.reasons())
