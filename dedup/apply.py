@@ -397,10 +397,24 @@ def run_plan(
             status = "failed" if isinstance(why, _Stranded) else "skipped"
             entry["status"], entry["reason"] = status, why
             outcome.left.append((step.row, why))
-        manifest.save(now=False)
+        _record(manifest, plan.action, outcome, len(ready), now=False)
     manifest.data["state"] = "finished"
-    manifest.save()
+    _record(manifest, plan.action, outcome, len(ready), now=True)
     return outcome
+
+
+def _record(manifest: Manifest, action: str, outcome: Outcome, planned: int, *, now: bool) -> None:
+    """Rewrite the manifest as the run goes; when it cannot be (a full disk), stop the run
+    and say what was done: the copy on disk lists every step, and undo looks at the files.
+
+    Raises:
+        ExportError: the manifest cannot be written.
+    """
+    try:
+        manifest.save(now=now)
+    except ExportError as exc:
+        back = "" if action == "delete" else f": dedup undo {escape_name(str(manifest.path))} puts them back"
+        raise ExportError(f"{exc}; the run stopped with {outcome.done:,} of {planned:,} changes made{back}") from exc
 
 
 def _start(manifest: Manifest, folder: str | None) -> None:

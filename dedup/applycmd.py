@@ -238,4 +238,7 @@ def undo_run(manifest: Path, say: Callable[[str], None]) -> int:
     say(f"Restored {count(result.restored, 'file')}" + (f" ({undone} not been done)." if result.untouched else "."))
     for _path, reason in result.refused:
         say(f"  refused: {reason}")
+    if result.unsaved:
+        warn = f"warning: {result.unsaved}; the manifest does not record this undo (running it again is safe)"
+        print(warn, file=sys.stderr)
     return 1 if result.refused else 0

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from .atomic import temp_stem, write_text_atomic
-from .errors import InputError
+from .errors import ExportError, InputError
 from .lists import escape_name, unescape_name
 
 __all__ = [
@@ -218,6 +218,7 @@ class UndoResult:
     untouched: int = 0  # steps that had not been done: nothing to put back
     skipped: int = 0  # steps the run itself did not make (left alone at its checks or failed safely)
     earlier: int = 0  # steps an earlier undo put back
+    unsaved: str = ""  # why the manifest could not be updated, if it could not
     refused: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
 
 
@@ -323,10 +324,23 @@ def undo(path: Path) -> UndoResult:
         else:
             result.refused.append((step["path"], reason))
             step["status"], step["reason"] = "refused", reason
-        manifest.save(now=False)
+        _record(manifest, result, now=False)
     for folder in sorted((exact(f) for f in manifest.data.get("folders", [])), key=len, reverse=True):
         with contextlib.suppress(OSError):
             os.rmdir(folder)  # only if empty: a folder apply made and undo emptied
     manifest.data["state"] = "undone" if not result.refused else "partly undone"
-    manifest.save()
+    _record(manifest, result, now=True)
     return result
+
+
+def _record(manifest: Manifest, result: UndoResult, *, now: bool) -> None:
+    """Rewrite the manifest as undo goes. A manifest that cannot be written (a full disk,
+    which is when undo is needed most) does not stop undo: the record is only a record,
+    each step is judged by the files, so running undo again later is safe."""
+    try:
+        manifest.save(now=now)
+    except ExportError as exc:
+        result.unsaved = str(exc)
+    else:
+        if now:  # the last write holds the whole undo, whatever an earlier one missed
+            result.unsaved = ""
