@@ -80,6 +80,9 @@ def _changed(rows: Sequence[RecordRow], docs: dict[int, Document]) -> str | None
             return f"record {row.record} is gone since the scan"
         if f"{text_digest(doc.text):016x}" != row.digest:
             return f"record {row.record} changed since the scan"
+    new = sorted(set(docs) - {row.record for row in rows})
+    if new:  # added since: never compared with the rest, so it cannot be written as kept
+        return f"record {new[0]} is new since the scan"
     return None
 
 

@@ -283,3 +283,30 @@ def test_a_full_disk_during_apply_says_what_was_done_and_undo_still_runs(
     result = CliRunner().invoke(main, ["undo", str(manifest)])
     assert result.exit_code == 0 and result.stdout.startswith("Restored 0 files"), result.output
     assert _state(root) == before
+
+
+@pytest.mark.parametrize("added", ["appended", "in a blank line"])
+def test_write_leaves_out_a_file_that_gained_records_since_the_scan(tmp_path: Path, added: str) -> None:
+    """--write checked that every scanned record was still there with its text, not that no
+    record had come: a record added since the scan (here a copy of a dropped one) went into
+    the deduplicated dataset without ever being compared."""
+    text = (SAMPLES / PLAIN).read_text(encoding="utf-8")
+    other = (SAMPLES / "003_43b52356814ea5f4.txt").read_text(encoding="utf-8")
+    lines = [json.dumps({"id": "a", "text": text}), "", json.dumps({"id": "b", "text": other})]
+    lines.append(json.dumps({"id": "c", "text": text}))
+    data = tmp_path / "data.jsonl"
+    data.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    export = tmp_path / "scan.json"
+    code, out = _invoke("scan", str(data), "-q", "--no-cache", "-o", str(export))
+    assert code == 0, out
+    late = json.dumps({"id": "d", "text": text})
+    if added == "appended":
+        lines.append(late)
+    else:
+        lines[1] = late
+    data.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code, out = _invoke("apply", str(export), "--write", str(tmp_path / "clean.jsonl"))
+    assert code == 0, out
+    number = 5 if added == "appended" else 2
+    assert f"left out {data}: record {number} is new since the scan" in out
+    assert (tmp_path / "clean.jsonl").read_text(encoding="utf-8") == ""
