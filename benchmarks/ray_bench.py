@@ -83,7 +83,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "dedup-bench")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--only", choices=ENGINES, help="scan with this engine alone (no ratio, no export comparison)")
     args = parser.parse_args(argv)
+    engines = (args.only,) if args.only else ENGINES
     gen = Generator(args.seed)
     up, down = ray_start_cost(args.jobs)
     print(f"local Ray with {args.jobs} CPUs: {up:.1f} s to start and run a first task, {down:.1f} s to stop")
@@ -101,15 +103,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n{docs:,} documents, {args.inputs} ({path})")
         results: dict[str, tuple[ChildRun, dict[str, Any]]] = {}
         with tempfile.TemporaryDirectory() as tmp:
-            for engine in ENGINES:
+            for engine in engines:
                 results[engine] = scan_child(path, engine, args.jobs, Path(tmp) / f"{engine}.json")
-            equal = (Path(tmp) / "local.json").read_bytes() == (Path(tmp) / "ray.json").read_bytes()
+            equal = (
+                len(engines) == 1 or (Path(tmp) / "local.json").read_bytes() == (Path(tmp) / "ray.json").read_bytes()
+            )
         same = same and equal
         stages = sorted(
-            {k for _, t in results.values() for k in t["timings"]}, key=list(results["local"][1]["timings"]).index
+            {k for _, t in results.values() for k in t["timings"]}, key=list(results[engines[0]][1]["timings"]).index
         )
         rows: list[list[object]] = []
-        for engine in ENGINES:
+        for engine in engines:
             run, t = results[engine]
             rows.append(
                 [
@@ -122,22 +126,33 @@ def main(argv: list[str] | None = None) -> int:
                     mib(run.peak_tree_rss_kib),
                 ]
             )
-        (lw, lt), (rw, rt) = results["local"], results["ray"]
-        rows.append(
+        (lw, lt), (rw, rt) = results[engines[0]], results[engines[-1]]
+        if len(engines) > 1:
+            rows.append(
+                [
+                    "ray/local",
+                    ratio(rw.wall, lw.wall),
+                    ratio(rt["scan_s"], lt["scan_s"]),
+                    *(ratio(rt["timings"][s], lt["timings"][s]) for s in stages),
+                    ratio(rt["own_rss_kib"], lt["own_rss_kib"]),
+                    ratio(rw.max_rss_kib, lw.max_rss_kib),
+                    ratio(rw.peak_tree_rss_kib, lw.peak_tree_rss_kib),
+                ]
+            )
+        table(
             [
-                "ray/local",
-                ratio(rw.wall, lw.wall),
-                ratio(rt["scan_s"], lt["scan_s"]),
-                *(ratio(rt["timings"][s], lt["timings"][s]) for s in stages),
-                ratio(rt["own_rss_kib"], lt["own_rss_kib"]),
-                ratio(rw.max_rss_kib, lw.max_rss_kib),
-                ratio(rw.peak_tree_rss_kib, lw.peak_tree_rss_kib),
-            ]
+                "engine",
+                "wall s",
+                "scan() s",
+                *(f"{s} s" for s in stages),
+                "run's process MiB",
+                "largest MiB",
+                "tree MiB",
+            ],
+            rows,
         )
-        table(["engine", "wall s", "scan() s", *(f"{s} s" for s in stages), "run's process MiB", "largest MiB", "tree MiB"], rows)
-        print(
-            f"exports byte-identical: {'yes' if equal else 'NO'}; {lt['documents']:,} documents, {lt['clusters']:,} clusters"
-        )
+        same_line = "not compared (one engine)" if len(engines) == 1 else ("yes" if equal else "NO")
+        print(f"exports byte-identical: {same_line}; {lt['documents']:,} documents, {lt['clusters']:,} clusters")
         report["runs"].append(
             {
                 "docs": docs,
