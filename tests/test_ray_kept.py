@@ -141,3 +141,29 @@ def test_hashing_tasks_leave_rows_and_anchors_in_the_object_store(tmp_path: Path
         assert bars.done[stage] == total
     finally:
         spill_ray.close()
+
+
+@pytest.mark.slow
+def test_a_cached_scan_on_ray_mixes_cached_and_kept_batches(tmp_path: Path) -> None:
+    """Fresh batches on Ray are stored in the signature cache with their rows fetched; a later
+    scan serves those files from the cache (arrays here) and hashes the new ones on Ray (arrays
+    kept there), and gives the exports of a local scan without a cache."""
+    from dedup import __version__, export, scan
+
+    root = tmp_path / "c"
+    generate(root / "a", seed=1)
+    generate(root / "b", seed=2)
+    cache = tmp_path / "cache.sqlite"
+    config = ScanConfig(jobs=2)
+    on_ray = RunOptions(engine="ray", files_per_task=40)
+
+    def exported(result: object, name: str) -> bytes:
+        out = tmp_path / name
+        export.write_export(result, out, version=__version__)  # type: ignore[arg-type]
+        return out.read_bytes()
+
+    first = scan([root / "a"], config, cache=cache, options=on_ray)
+    assert exported(first, "a-ray.json") == exported(scan([root / "a"], config), "a-local.json")
+    both = scan([root], config, cache=cache, options=on_ray)
+    assert exported(both, "ray.json") == exported(scan([root], config), "local.json")
+    assert both.summary.clusters > first.summary.clusters > 0
