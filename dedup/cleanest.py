@@ -43,6 +43,7 @@ from numpy.typing import NDArray
 
 from .cleanest_comments import without_comments
 from .config import ScanConfig
+from .linecounts import line_counts
 from .records import Pick
 from .shingle import MOJIBAKE, SHORT_LINE_TOKENS, line_hash_of, normalize, sequences, tokens
 
@@ -171,7 +172,9 @@ def features(
     quorum = max(2, len(texts) // 2 + 1)
     values, counts = distinct_counts(np.concatenate(sets))
     core = values[counts >= quorum]
-    core = without_comments(texts, seqs, core)  # readers' comments are not the article
+    split = [t.split("\n") for t in texts]
+    line_tokens = [line_counts(t) for t in texts]  # each line's tokens, counted once per text
+    core = without_comments(texts, seqs, core, line_tokens)  # readers' comments are not the article
 
     @functools.cache
     def singles() -> NDArray[np.uint64]:
@@ -182,7 +185,7 @@ def features(
 
     # Short lines of each member, and how many members hold each: a line is chrome when
     # documents *outside* this group hold it too, or when it is a known chrome phrase.
-    member_lines = [_short_lines(t) for t in texts]
+    member_lines = [_short_lines(lines, n) for lines, n in zip(split, line_tokens, strict=True)]
     in_group = Counter[int]()
     for lines in member_lines:
         in_group.update({h for h, _, _, _ in lines})
@@ -194,8 +197,8 @@ def features(
         in_core = _member(win, core)
         covered = covered_tokens(in_core, words, size) if words else np.zeros(0, bool)
         missing = 1.0 - (int(np.count_nonzero(_member(core, sets[i]))) / len(core)) if len(core) else 0.0
-        head = _head(text, int(np.argmax(covered)) if covered.any() else -1)
-        article = _article_lines(text, covered)
+        head = _head(split[i], line_tokens[i], int(np.argmax(covered)) if covered.any() else -1)
+        article = _article_lines(split[i], line_tokens[i], covered)
         chrome: list[str] = []
         chrome_words = 0
         for h, display, joined, n_tok in member_lines[i]:
@@ -294,7 +297,7 @@ def _outside_words(
     return max(0, lead) + tail, odd
 
 
-def _head(text: str, first: int) -> tuple[str, ...]:
+def _head(lines: Sequence[str], counts: Sequence[int], first: int) -> tuple[str, ...]:
     """The article's head: up to HEAD_LINES short lines right before token ``first`` (its
     title, byline, dateline), each as its tokens joined by spaces; () if there is none.
 
@@ -303,22 +306,21 @@ def _head(text: str, first: int) -> tuple[str, ...]:
     does not ("Posted by ... on ...").
     """
     seen = 0
-    before: list[list[str]] = []
-    for line in text.split("\n"):
+    before: list[int] = []  # the lines with tokens since the last long line
+    for at, (line, n) in enumerate(zip(lines, counts, strict=True)):
         if seen >= first:
             break
         if len(line) > 2 * _SHORT_LINE_CHARS:
             before = []  # a long line: the head is after it
-            seen += len(tokens(line))
+            seen += n
             continue
-        toks = tokens(line)
-        if toks:
-            seen += len(toks)
-            before.append(toks)
+        if n:
+            seen += n
+            before.append(at)
     if first <= 0 or seen != first:
         return ()
     head: list[str] = []
-    for toks in reversed(before[-HEAD_LINES:]):
+    for toks in reversed([tokens(lines[at]) for at in before[-HEAD_LINES:]]):
         joined = " ".join(toks)
         if len(toks) > _TITLE_TOKENS or (is_chrome_phrase(joined) and not _BYLINE.match(joined)):
             break
@@ -326,7 +328,7 @@ def _head(text: str, first: int) -> tuple[str, ...]:
     return tuple(reversed(head))
 
 
-def _article_lines(text: str, covered: NDArray[np.bool_]) -> frozenset[int]:
+def _article_lines(lines: Sequence[str], counts: Sequence[int], covered: NDArray[np.bool_]) -> frozenset[int]:
     """Hashes of the short lines that lie in the shared text (most of their tokens covered).
 
     A wrapped line ("season."), a date ("24 Jul 2012") or a one-word line of the article
@@ -336,8 +338,7 @@ def _article_lines(text: str, covered: NDArray[np.bool_]) -> frozenset[int]:
         return frozenset()
     found: set[int] = set()
     pos = 0
-    for line in text.split("\n"):
-        n = _token_count(line)
+    for line, n in zip(lines, counts, strict=True):
         if not n:
             continue
         if pos + n > len(covered):
@@ -349,17 +350,12 @@ def _article_lines(text: str, covered: NDArray[np.bool_]) -> frozenset[int]:
     return frozenset(found)
 
 
-@functools.lru_cache(maxsize=1 << 15)
-def _token_count(line: str) -> int:
-    return len(tokens(line)) if line.strip() else 0
-
-
-def _short_lines(text: str) -> list[tuple[int, str, str, int]]:
+def _short_lines(lines: Sequence[str], counts: Sequence[int]) -> list[tuple[int, str, str, int]]:
     """(hash, the line as written, its tokens joined, tokens) of each distinct short line."""
     seen: dict[int, tuple[int, str, str, int]] = {}
-    for line in text.split("\n"):
-        if len(line) > _SHORT_LINE_CHARS:
-            continue
+    for line, n in zip(lines, counts, strict=True):
+        if len(line) > _SHORT_LINE_CHARS or not 0 < n <= SHORT_LINE_TOKENS:
+            continue  # not a short line (``_short_line`` gives None)
         found = _short_line(line)
         if found is not None and found[0] not in seen:
             seen[found[0]] = found

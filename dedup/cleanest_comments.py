@@ -29,17 +29,20 @@ COMMENTS_HEAD = re.compile(
 _HEAD_TOKENS = 8
 
 
-def comments_start(text: str, n_tokens: int) -> int:
+def comments_start(text: str, n_tokens: int, counts: Sequence[int] | None = None) -> int:
     """The token where a copy's comments begin (its first comments heading below its first
-    third), or -1 when it has none."""
+    third), or -1 when it has none. ``counts``: the tokens of each line, when known
+    (``linecounts.line_counts``); only a line that may be a heading is tokenised then."""
     pos = 0
-    for line in text.split("\n"):
-        toks = tokens(line) if line.strip() else []
-        if not toks:
+    lines = text.split("\n")
+    for line, n in zip(lines, counts if counts is not None else [None] * len(lines), strict=True):
+        if n is None:
+            n = len(tokens(line)) if line.strip() else 0
+        if not n:
             continue
-        if len(toks) <= _HEAD_TOKENS and 3 * pos > n_tokens and COMMENTS_HEAD.fullmatch(" ".join(toks)):
+        if n <= _HEAD_TOKENS and 3 * pos > n_tokens and COMMENTS_HEAD.fullmatch(" ".join(tokens(line))):
             return pos
-        pos += len(toks)
+        pos += n
     return -1
 
 
@@ -47,22 +50,23 @@ def without_comments(
     texts: Sequence[str],
     seqs: Sequence[tuple[NDArray[np.uint64], NDArray[np.uint64], int]],
     core: NDArray[np.uint64],
+    line_tokens: Sequence[Sequence[int]] | None = None,
 ) -> NDArray[np.uint64]:
     """``core`` (sorted shingle hashes of the shared text) less the comment thread: shingles
     that two or more copies have after their comments heading and none has before it
-    (``seqs`` are the texts' ``shingle.sequences``)."""
+    (``seqs`` are the texts' ``shingle.sequences``; ``line_tokens`` their lines' tokens, if known)."""
     before: list[NDArray[np.uint64]] = []
     after: list[NDArray[np.uint64]] = []
-    for text, (tok, win, size) in zip(texts, seqs, strict=True):
-        cut = comments_start(text, len(tok)) if len(win) else -1
+    for d, (text, (tok, win, size)) in enumerate(zip(texts, seqs, strict=True)):
+        cut = comments_start(text, len(tok), None if line_tokens is None else line_tokens[d]) if len(win) else -1
         if cut >= 0:  # a shingle that reaches into the heading is the thread's, not the article's
             edge = max(0, cut - size + 1)
             before.append(win[:edge])
             after.append(np.unique(win[edge:]))
     if len(after) < 2 or not len(core):
         return core
-    values, counts = np.unique(np.concatenate(after), return_counts=True)
-    late = values[counts >= 2]
+    values, held = np.unique(np.concatenate(after), return_counts=True)
+    late = values[held >= 2]
     early = np.unique(np.concatenate(before))
     thread = late[~np.isin(late, early, assume_unique=True)]
     return core[~np.isin(core, thread, assume_unique=True)]

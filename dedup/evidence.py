@@ -31,7 +31,7 @@ that share a frame, not copies, whatever their Jaccard or containment.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -39,6 +39,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .config import ScanConfig
+from .linecounts import line_counts
 from .sets import ShingleSets
 from .shingle import sequence, sequences
 
@@ -115,6 +116,14 @@ def _member(values: NDArray[np.uint64], sorted_set: NDArray[np.uint64]) -> NDArr
     return np.asarray(sorted_set[pos] == values)
 
 
+def _distinct(values: NDArray[np.uint64]) -> NDArray[np.uint64]:
+    """``np.unique`` by a sort: faster on the few hundred hashes of one text."""
+    ordered = np.sort(values)
+    keep = np.ones(len(ordered), bool)
+    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
+    return ordered[keep]
+
+
 def _covered(in_other: NDArray[np.bool_], n_tokens: int, size: int) -> NDArray[np.bool_]:
     """Tokens covered by at least one shingle the other document holds."""
     starts = np.flatnonzero(in_other)
@@ -127,7 +136,12 @@ def _covered(in_other: NDArray[np.bool_], n_tokens: int, size: int) -> NDArray[n
 def _line_facts(text: str, config: ScanConfig) -> tuple[NDArray[np.int64], NDArray[np.bool_], NDArray[np.int64]]:
     """Per line: its tokens, whether it is a prose line, its sentence ends."""
     lines = text.split("\n")
-    counts = np.array([len(s[0]) for s in sequences(lines, config.shingle_size, config.char_shingle_size)], np.int64)
+    if text.isascii():  # counted in one pass (the same counts: tokens are runs of letters and digits)
+        counts = np.array(line_counts(text), np.int64)
+    else:
+        counts = np.array(
+            [len(s[0]) for s in sequences(lines, config.shingle_size, config.char_shingle_size)], np.int64
+        )
     prose = np.array(
         [
             n >= PROSE_LINE and not line.rstrip().endswith(_ELLIPSIS)
@@ -152,7 +166,8 @@ class Layout:
         tok, win, size = seq if seq is not None else sequence(text, config.shingle_size, config.char_shingle_size)
         self.text, self.config = text, config
         self.windows, self.tokens, self.size = win, len(tok), size
-        self.distinct = len(np.unique(win)) == len(win)  # no shingle repeats: the set counts positions
+        ordered = np.sort(win)
+        self.distinct = not bool((ordered[1:] == ordered[:-1]).any())  # no shingle repeats: the set counts positions
         self._lines: tuple[NDArray[np.int64], NDArray[np.bool_], NDArray[np.int64]] | None = None
         self._prose = -1
 
@@ -219,7 +234,7 @@ def own_of(layout: Layout, other: NDArray[np.uint64]) -> OwnText:
         if int(ends_before[last + 1] - ends_before[first]) < SENTENCES:
             continue
         inside = win[start : max(start, stop - size + 1)] if len(win) else win
-        runs.append(Run(stop - start, np.unique(inside)))
+        runs.append(Run(stop - start, _distinct(inside)))
     return OwnText(words, tuple(runs), int(np.count_nonzero(prose_tokens & ~own)))
 
 
@@ -265,14 +280,21 @@ def distinct_pages(
     return True
 
 
-def _holders(query: NDArray[np.uint64], shingles: ShingleSets, step: int = 4096) -> NDArray[np.int64]:
+def holders(query: NDArray[np.uint64], shingles: ShingleSets, step: int = 4096) -> NDArray[np.int64]:
     """How many documents of the run hold each hash of ``query`` (sorted, unique): one pass
     over every set (a set holds a hash at most once)."""
     counts = np.zeros(len(query), np.int64)
     if len(query) == 0:
         return counts
+    # A table of the query's low bits passes every hash of the query and few others (the
+    # hashes are mixed), so the binary search runs on a small share of the corpus's hashes.
+    bits = min(26, max(16, len(query).bit_length() + 4))
+    mask = np.uint64((1 << bits) - 1)
+    table = np.zeros(1 << bits, bool)
+    table[(query & mask).astype(np.intp)] = True
 
     def add(values: NDArray[np.uint64]) -> None:
+        values = values[table[(values & mask).astype(np.intp)]]
         if len(values) == 0:
             return
         pos = np.minimum(np.searchsorted(query, values), len(query) - 1)
@@ -289,6 +311,43 @@ Loader = Callable[[int], str]
 
 
 @dataclass(frozen=True, slots=True)
+class Owned:
+    """Members' own texts against one kept copy, measured where the texts were at hand (the
+    ranking's workers) so that ``measure`` need not re-read and lay them out again.
+    ``size`` and ``total`` (length and wrapped sum) identify the kept copy's shingle set:
+    ``measure`` uses them only for the set it holds for that copy."""
+
+    kept: int  # document index of the kept copy
+    size: int
+    total: int
+    own: dict[int, OwnText]  # member document index -> its own text against the kept copy
+
+    def merged(self, other: Owned) -> Owned:
+        """Both sets of own texts (of one kept copy; an own text depends only on the two texts)."""
+        return Owned(self.kept, self.size, self.total, {**self.own, **other.own})
+
+
+def set_check(values: NDArray[np.uint64]) -> tuple[int, int]:
+    """A shingle set's length and wrapped sum (see ``Owned``)."""
+    return len(values), int(values.sum(dtype=np.uint64))
+
+
+def owned(
+    members: Sequence[int], texts: Sequence[str], seqs: Sequence[Sequence3], config: ScanConfig, first: int
+) -> Owned:
+    """``own_text`` of every member against the one at position ``first`` (the kept copy),
+    from texts already hashed (``seqs``: their ``shingle.sequences``); a member with no
+    shingle outside the kept copy is left out (``measure`` needs nothing of it)."""
+    kept = _distinct(seqs[first][1])
+    own: dict[int, OwnText] = {}
+    for pos, index in enumerate(members):
+        if pos != first and not bool(_member(seqs[pos][1], kept).all()):
+            own[index] = own_of(Layout(texts[pos], config, seqs[pos]), kept)
+    size, total = set_check(kept)
+    return Owned(members[first], size, total, own)
+
+
+@dataclass(frozen=True, slots=True)
 class _Pending:
     """A member whose own text holds prose runs: decided once the corpus has been asked."""
 
@@ -298,7 +357,11 @@ class _Pending:
 
 
 def measure(
-    clusters: Sequence[Sequence[int]], shingles: ShingleSets, text_of: Loader, config: ScanConfig
+    clusters: Sequence[Sequence[int]],
+    shingles: ShingleSets,
+    text_of: Loader,
+    config: ScanConfig,
+    known: Mapping[int, Owned] | None = None,
 ) -> list[list[Evidence]]:
     """The evidence of every member of every cluster (members in rank order, the kept copy first).
 
@@ -307,6 +370,7 @@ def measure(
         shingles: the run's shingle sets (the corpus that is asked whether a passage recurs).
         text_of: a document's text by index (re-read from disk).
         config: shingle sizes.
+        known: own texts already measured, by kept copy (``owned``); the rest are measured here.
 
     Returns:
         One list per cluster, one ``Evidence`` per member, in the same order.
@@ -315,13 +379,17 @@ def measure(
     pending: list[_Pending] = []
     for c, members in enumerate(clusters):
         kept = shingles.get(members[0])
+        have = None if known is None else known.get(members[0])
+        ready = {} if have is None or (have.size, have.total) != set_check(kept) else have.own
         found = [KEPT]
         for pos, index in enumerate(members[1:], start=1):
             own_shingles = len(shingles.get(index)) - int(np.count_nonzero(_member(shingles.get(index), kept)))
             if own_shingles == 0:
                 found.append(Evidence(0, 0, "drop"))
                 continue
-            own = own_text(text_of(index), kept, config)
+            own = ready.get(index)
+            if own is None:
+                own = own_text(text_of(index), kept, config)
             found.append(Evidence(own.words, own.words - own.prose_words, "drop"))  # runs: decided below
             if own.runs:
                 pending.append(_Pending(c, pos, own))
@@ -329,7 +397,7 @@ def measure(
     if not pending:
         return out
     query = np.unique(np.concatenate([r.shingles for p in pending for r in p.own.runs]))
-    total = _holders(query, shingles)
+    total = holders(query, shingles)
     for c in sorted({p.cluster for p in pending}):
         _decide(c, [p for p in pending if p.cluster == c], clusters[c], query, total, shingles, out[c])
     return out

@@ -162,7 +162,7 @@ def scan(
             ranked = [ranking(g) for g in groups]
             ranked, preferred = prefer.prefer_groups(ranked, infos, config.prefer)  # --prefer, before the evidence
             ranked_text = _text_or_empty(ranking.text_of)
-            found = evidence.measure([[p.index for p in picks] for picks in ranked], shingles, ranked_text, config)
+            found = evidence.measure([[p.index for p in picks] for picks in ranked], shingles, ranked_text, config, ranking.owned)
             measured = {(m.a, m.b): m for m in matches}
             clusters = tuple(
                 make_cluster(cid, picks, infos, shingles, measured, config, ev)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import cleanest, cluster, extract, shingle
+from . import cleanest, cluster, evidence, extract, shingle
 from .config import ClusterMode, ScanConfig
 from .engine import Components, Engine
 from .errors import SkipReason, os_detail
@@ -100,16 +100,29 @@ def verified_text(locator: Locator, kind: DocKind, digest: int, config: ScanConf
     return text
 
 
+@dataclass(frozen=True, slots=True)
+class Ranked:
+    """A group's ranking and its members' own texts against the cleanest copy (measured with
+    the ranking, where the texts are at hand: the evidence stage takes them from here)."""
+
+    picks: list[Pick]
+    owned: evidence.Owned
+
+
 def rank_group(
     group: cluster.Group, texts: list[str], task: RankTask, config: ScanConfig, seqs: cleanest.Sequences | None = None
-) -> list[Pick]:
-    return cleanest.rank(group, texts, lambda h: task.counts.get(h, 0), config, list(task.prefer), seqs)
+) -> Ranked:
+    """Rank one group and measure its members' own texts against the cleanest (texts hashed once)."""
+    if seqs is None:
+        seqs = shingle.sequences(texts, config.shingle_size, config.char_shingle_size)
+    picks = cleanest.rank(group, texts, lambda h: task.counts.get(h, 0), config, list(task.prefer), seqs)
+    return Ranked(picks, evidence.owned(group, texts, seqs, config, group.index(picks[0].index)))
 
 
-def rank_tasks(tasks: list[RankTask], config: ScanConfig) -> list[list[Pick] | Changed]:
+def rank_tasks(tasks: list[RankTask], config: ScanConfig) -> list[Ranked | Changed]:
     """Rank groups in a worker: re-read their members (each checked against its digest),
-    hash all their texts at once, score. A group with a changed member is not ranked: the
-    run makes its groups again without that member."""
+    hash all their texts at once, score, measure own texts. A group with a changed member
+    is not ranked: the run makes its groups again without that member."""
     read = [
         [verified_text(locator, kind, digest, config) for (locator, kind), digest in zip(t.where, t.digests, strict=True)]
         for t in tasks
@@ -119,7 +132,7 @@ def rank_tasks(tasks: list[RankTask], config: ScanConfig) -> list[list[Pick] | C
         if all(isinstance(x, str) for x in one):
             ok.append(one)  # type: ignore[arg-type]
     seqs = shingle.sequences([t for group in ok for t in group], config.shingle_size, config.char_shingle_size)
-    out: list[list[Pick] | Changed] = []
+    out: list[Ranked | Changed] = []
     at = 0
     for task, texts in zip(tasks, read, strict=True):
         bad = tuple((i, x.members[0][1]) for i, x in zip(task.group, texts, strict=True) if isinstance(x, Changed))
@@ -156,6 +169,7 @@ class Ranking:
         self.done: dict[cluster.Group, list[Pick]] = {}
         self.new: dict[str, tuple[cluster.Group, list[Pick]]] = {}  # computed this run, for the cache
         self.changed: dict[int, str] = {}  # document index -> why its re-read failed
+        self.owned: dict[int, evidence.Owned] = {}  # by kept copy: own texts measured with the rankings
         self.text_of = functools.lru_cache(maxsize=1024)(self._load)  # a group's and its sub-groups'
 
     def reader(self, size: int = 256) -> Callable[[int], str | None]:
@@ -284,7 +298,7 @@ class Ranking:
                 if isinstance(one, Changed):
                     self.changed.update(one.members)
                 else:
-                    self._keep(task.group, key, one)
+                    self._keep(task.group, key, one.picks, one.owned)
 
     def __call__(self, group: cluster.Group) -> list[Pick]:
         """The ranking of one group, cleanest first.
@@ -298,8 +312,9 @@ class Ranking:
                 texts = [self.text_of(i) for i in group]
                 if any(t is None for t in texts):
                     raise MembersChanged(group)
-                picks = rank_group(group, texts, task, self.config)  # type: ignore[arg-type]
-                self._keep(group, key, picks)
+                ranked = rank_group(group, texts, task, self.config)  # type: ignore[arg-type]
+                picks = ranked.picks
+                self._keep(group, key, picks, ranked.owned)
             self.done[group] = picks
         return self.done[group]
 
@@ -309,8 +324,10 @@ class Ranking:
             return None
         return [Pick(group[pos], penalty, reasons) for pos, penalty, reasons in found]
 
-    def _keep(self, group: cluster.Group, key: str | None, picks: list[Pick]) -> None:
+    def _keep(self, group: cluster.Group, key: str | None, picks: list[Pick], owned: evidence.Owned) -> None:
         self.done[group] = picks
+        known = self.owned.get(owned.kept)
+        self.owned[owned.kept] = owned if known is None else known.merged(owned)
         if key is not None:
             self.new[key] = (group, picks)
 

@@ -1,0 +1,124 @@
+"""The ranking and evidence stages' shortcuts give what the plain definitions give.
+
+Line token counts in one pass (``linecounts``), the corpus count of passages behind a
+low-bits table (``evidence.holders``) and own texts measured with the ranking where the
+texts are at hand (``evidence.owned``) must not change a count, a ranking or a decision.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dedup import ScanConfig, scan
+from dedup.evidence import holders, measure, own_text, owned
+from dedup.linecounts import line_counts
+from dedup.options import RunOptions
+from dedup.sets import Shingles
+from dedup.shingle import sequence, sequences, shingle_batch, tokens
+
+LINES = st.lists(
+    st.text(alphabet=st.characters(codec="ascii"), max_size=40)
+    | st.text(alphabet="abcXYZ019 _-'\".,!?…é中文\u3000\t\r", max_size=30),
+    max_size=8,
+)
+
+
+@given(LINES)
+@settings(max_examples=300, deadline=None)
+def test_line_counts_are_the_tokens_of_each_line(lines: list[str]) -> None:
+    text = "\n".join(lines)
+    expected = [len(tokens(line)) if line.strip() else 0 for line in text.split("\n")]
+    assert line_counts(text) == expected
+    if text.isascii():  # the evidence stage counted them with the shingler: the same counts
+        assert line_counts(text) == [len(tok) for tok, _, _ in sequences(text.split("\n"))]
+
+
+def test_holders_counts_the_documents_holding_each_hash() -> None:
+    rng = np.random.default_rng(7)
+    pool = rng.integers(0, 2**63, 5000, dtype=np.uint64)
+    # Hashes that agree on their low bits with a query hash but differ above them.
+    near = pool[:200] ^ np.uint64(1 << 40)
+    docs = [np.unique(np.concatenate([rng.choice(pool, 300), rng.choice(near, 20)])) for _ in range(300)]
+    offsets = np.concatenate(([0], np.cumsum([len(d) for d in docs]))).astype(np.int64)
+    sets = Shingles(offsets, np.concatenate(docs), np.zeros(len(docs), np.int64), np.zeros(0, np.uint64),
+                    np.zeros(0, np.int64))  # fmt: skip
+    query = np.unique(rng.choice(pool, 1500))
+    held = Counter(h for d in docs for h in d.tolist())
+    assert holders(query, sets, step=64).tolist() == [held[q] for q in query.tolist()]
+    assert holders(np.zeros(0, np.uint64), sets).tolist() == []
+
+
+def _article(rng: random.Random, words: int) -> str:
+    vocab = [f"w{i}" for i in range(400)]
+    paras = []
+    for _ in range(words // 60):
+        sentences = [" ".join(rng.choice(vocab) for _ in range(12)).capitalize() + "." for _ in range(5)]
+        paras.append(" ".join(sentences))
+    return "\n\n".join(paras)
+
+
+def test_owned_is_own_text_against_the_kept_copy() -> None:
+    rng = random.Random(3)
+    config = ScanConfig()
+    body = _article(rng, 600)
+    texts = [
+        body,
+        "Home | News | Sport\n\n" + body + "\n\nShare this",
+        body + "\n\n" + _article(rng, 180),  # a paragraph of its own: prose runs
+        body.replace(" w1 ", " w2 ", 3),
+        body,
+    ]
+    group = (4, 9, 11, 20, 31)
+    seqs = sequences(texts, config.shingle_size, config.char_shingle_size)
+    for first in range(len(texts)):
+        got = owned(group, texts, seqs, config, first)
+        kept = np.unique(sequence(texts[first])[1])
+        assert got.kept == group[first] and got.size == len(kept)
+        for pos, index in enumerate(group):
+            if pos == first or np.isin(np.unique(seqs[pos][1]), kept).all():
+                assert index not in got.own
+                continue
+            want = own_text(texts[pos], kept, config)
+            have = got.own[index]
+            assert (have.words, have.shared_prose, len(have.runs)) == (want.words, want.shared_prose, len(want.runs))
+            for a, b in zip(have.runs, want.runs, strict=True):
+                assert a.words == b.words and a.shingles.tolist() == b.shingles.tolist()
+    assert any(o.runs for o in owned(group, texts, seqs, config, 0).own.values())
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_evidence_is_the_same_with_own_texts_from_the_ranking(tmp_path: Path, jobs: int) -> None:
+    """The scan's evidence (own texts from its ranking, in this process or the workers)
+    equals the evidence measured from the texts alone, member by member."""
+    rng = random.Random(5)
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    texts: dict[str, str] = {}
+    for g in range(12):
+        body = _article(rng, 400)
+        texts[f"{g}a.txt"] = body
+        texts[f"{g}b.txt"] = "Menu\nHome\n\n" + body + "\n\nLeave a comment"
+        texts[f"{g}c.txt"] = body + "\n\n" + _article(rng, 120)
+    for name, text in texts.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    config = ScanConfig(jobs=jobs)
+    result = scan(folder, config, options=RunOptions(parallel_rank_groups=1))  # with workers: ranked in them
+    assert len(result.clusters) == 12
+    by_id = {d.doc_id: i for i, d in enumerate(result.docs)}
+    names = [d.rel.split("/")[-1] for d in result.docs]
+    batch = shingle_batch([texts[n] for n in names])
+    clusters = [[by_id[m.doc_id] for m in c.members] for c in result.clusters]
+    plain = measure(clusters, batch, lambda i: texts[names[i]], config)
+    for cluster, evidence in zip(result.clusters, plain, strict=True):
+        assert [(m.own_words, m.boilerplate_words, m.decision) for m in cluster.members] == [
+            (e.own_words, e.boilerplate_words, e.decision) for e in evidence
+        ]
+    assert any(m.decision == "superset" for c in result.clusters for m in c.members)
+
