@@ -74,14 +74,15 @@ class ScanConfig:
     # 8 or more, evidence.PROSE_LINE, teasers left out): a page's navigation, link lists and
     # labels are short lines, so an article with its chrome is most of the page's prose,
     # while a roundup quoting the article, or a page with a teaser of it, holds prose of its
-    # own. Chosen on the real pages' dragnet_data part (docs/evaluation.md): at 0.2 no pair
-    # of two pages passes and 314 pairs of one page are recovered; at 0.15, 4 false pairs.
+    # own. Chosen on the real pages' dragnet_data part (benchmarks/text_rules.py): 0.2 adds
+    # 314 pairs of one page and none of two pages; 0.15 adds 4 false pairs.
     min_prose_ratio: float = 0.2
     # A containment match may also be measured in words: at least this share of the smaller
     # document's words lie in a 5-word shingle the larger holds. One wrong character (OCR,
     # a typo) breaks all the shingles over its word, so a copy with one bad word in twenty
     # keeps only ~75% of its shingles but ~95% of its words; articles on one story that
-    # share quotes and phrases stay far below (docs/evaluation.md).
+    # share quotes and phrases stay far below. On dragnet_data (benchmarks/text_rules.py)
+    # 0.85 adds 22 false pairs (whole same-site pages at 0.865), 0.9 none.
     word_containment_threshold: float = 0.9
 
     # --- clustering ----------------------------------------------------------------
