@@ -383,7 +383,8 @@ def measure(
         ready = {} if have is None or (have.size, have.total) != set_check(kept) else have.own
         found = [KEPT]
         for pos, index in enumerate(members[1:], start=1):
-            own_shingles = len(shingles.get(index)) - int(np.count_nonzero(_member(shingles.get(index), kept)))
+            mine = shingles.get(index)
+            own_shingles = len(mine) - int(np.count_nonzero(_member(mine, kept)))
             if own_shingles == 0:
                 found.append(Evidence(0, 0, "drop"))
                 continue

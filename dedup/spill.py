@@ -263,8 +263,18 @@ class SpilledShingles:
         return np.frombuffer(data, dtype=np.uint64)
 
     def hashes_of(self, lo: int, hi: int) -> NDArray[np.uint64]:
-        """The sets of documents lo..hi-1, one after another."""
-        return _cat([self.get(i) for i in range(lo, hi)], np.uint64)
+        """The sets of documents lo..hi-1, one after another: sets that lie one after another
+        in one file (a hashing task's documents) are read with one pread."""
+        if hi <= lo:
+            return np.zeros(0, np.uint64)
+        nbytes = (self.offsets[lo + 1 : hi + 1] - self.offsets[lo:hi]) * 8
+        files, pos = self._file[lo:hi], self._pos[lo:hi]
+        cut = np.flatnonzero((files[1:] != files[:-1]) | (pos[1:] != pos[:-1] + nbytes[:-1])) + 1
+        parts = []
+        for a, b in zip([0, *cut.tolist()], [*cut.tolist(), hi - lo], strict=True):
+            size = int(pos[b - 1] + nbytes[b - 1] - pos[a])
+            parts.append(np.frombuffer(os.pread(self._fds[int(files[a])], size, int(pos[a])), dtype=np.uint64))
+        return _cat(parts, np.uint64)
 
     def locate(self, docs: NDArray[np.int64]) -> tuple[list[str | None], NDArray[np.int32], NDArray[np.int64]]:
         """Where the sets of ``docs`` lie, for a reader in another process of this machine:

@@ -22,6 +22,7 @@ from dedup.linecounts import line_counts
 from dedup.options import RunOptions
 from dedup.sets import Shingles
 from dedup.shingle import sequence, sequences, shingle_batch, tokens
+from dedup.spill import ShingleStore, SpilledShingles
 
 LINES = st.lists(
     st.text(alphabet=st.characters(codec="ascii"), max_size=40)
@@ -122,3 +123,26 @@ def test_evidence_is_the_same_with_own_texts_from_the_ranking(tmp_path: Path, jo
         ]
     assert any(m.decision == "superset" for c in result.clusters for m in c.members)
 
+
+
+def test_spilled_sets_read_in_runs_equal_the_sets_one_by_one(tmp_path: Path) -> None:
+    """``hashes_of`` reads sets lying one after another in one file at once: the same hashes
+    as reading every set alone, across files and the run's own spill file."""
+    texts = [" ".join(f"w{(i * 5 + j) % 89}" for j in range(40 + 3 * i)) for i in range(12)]
+    parts = [shingle_batch(texts[a:b], 5, 5) for a, b in ((0, 3), (3, 6), (6, 8), (8, 12))]
+    whole = shingle_batch(texts, 5, 5)
+    one, two = tmp_path / "w1.bin", tmp_path / "w2.bin"
+    one.write_bytes(b"x" * 16 + parts[1].hashes.tobytes())
+    two.write_bytes(b"y" * 8 + parts[3].hashes.tobytes() + b"z" * 8 + parts[2].hashes.tobytes())
+    store = ShingleStore(spill_hashes=1 << 20)
+    store.add(parts[0])  # in memory, then in the run's spill file
+    store.add(parts[1].without_hashes(), (str(one), 16))
+    store.add(parts[2].without_hashes(), (str(two), 16 + 8 * len(parts[3].hashes)))  # after the later part
+    store.add(parts[3].without_hashes(), (str(two), 8))
+    sets = store.finish()
+    assert isinstance(sets, SpilledShingles)
+    for lo in range(len(texts) + 1):
+        for hi in range(lo, len(texts) + 1):
+            alone = [sets.get(i) for i in range(lo, hi)]
+            assert sets.hashes_of(lo, hi).tolist() == (np.concatenate(alone).tolist() if alone else [])
+            assert sets.hashes_of(lo, hi).tolist() == whole.hashes_of(lo, hi).tolist()
