@@ -173,9 +173,10 @@ def apply_scan(
 
 
 def _inside_inputs(folder: str, rows: list[Row]) -> bool:
-    """Would the folder be scanned next time (inside a scanned folder)?"""
-    target = os.path.abspath(folder)
-    roots = {r.root for r in rows if r.root != r.absolute}
+    """Would the folder be scanned next time (inside a scanned folder)? Compared with links
+    resolved: a link outside that leads inside is inside."""
+    target = os.path.realpath(folder)
+    roots = {os.path.realpath(r.root) for r in rows if r.root != r.absolute}
     return any(target == root or target.startswith(root.rstrip(os.sep) + os.sep) for root in roots)
 
 

@@ -310,3 +310,17 @@ def test_write_leaves_out_a_file_that_gained_records_since_the_scan(tmp_path: Pa
     number = 5 if added == "appended" else 2
     assert f"left out {data}: record {number} is new since the scan" in out
     assert (tmp_path / "clean.jsonl").read_text(encoding="utf-8") == ""
+
+
+def test_a_quarantine_reached_through_a_link_into_the_scanned_folder_is_refused(
+    scanned: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """A quarantine inside a scanned folder is refused (the next scan would read the moved
+    files again); the check compared paths as written, so a link that leads inside passed."""
+    root, export = scanned
+    before = _state(root)
+    (tmp_path / "shortcut").symlink_to(root)
+    code, out = _invoke("apply", str(export), "--quarantine", str(tmp_path / "shortcut" / "q"), "--yes")
+    assert code == 2, out
+    assert "is inside a scanned folder" in out
+    assert _state(root) == before
