@@ -45,7 +45,7 @@ from __future__ import annotations
 import csv
 import json
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path, PurePath
 from typing import IO, Any
 
@@ -104,6 +104,14 @@ def _root_for(rel: str, roots: Sequence[str]) -> str:
     return best
 
 
+def _root_holding(absolute: str, roots: Iterable[str]) -> str:
+    """The root (absolute) that is ``absolute`` or holds it, the deepest; "" for none. For the
+    files given by an absolute name, whose ids are relative to the working directory and so
+    match no root as given."""
+    holding = [r for r in roots if absolute == r or absolute.startswith(r.rstrip(os.sep) + os.sep)]
+    return max(holding, key=len, default="")
+
+
 def _absolute_of_skipped(rel: str, roots: Sequence[str]) -> str:
     """Where a skipped entry is: below the one folder scanned, else relative to the working
     directory (several roots, and files given by name, have rels that say so)."""
@@ -153,7 +161,9 @@ def decision_rows(result: ScanResult) -> Iterator[dict[str, Any]]:
             "kept": kept_id,
             "digest": f"{digest:016x}",
             "bytes": size,
-            "root": STDIN if absolute == STDIN else one_root or root_abs.get(_root_for(rel, roots), ""),
+            "root": STDIN
+            if absolute == STDIN
+            else one_root or root_abs.get(_root_for(rel, roots)) or _root_holding(absolute, root_abs.values()),
             "absolute": absolute,
             "detail": "",
         }

@@ -324,3 +324,21 @@ def test_a_quarantine_reached_through_a_link_into_the_scanned_folder_is_refused(
     assert code == 2, out
     assert "is inside a scanned folder" in out
     assert _state(root) == before
+
+
+def test_files_given_by_absolute_name_can_be_quarantined(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files named on the command line by an absolute path below the working directory have
+    ids relative to it, which matched no root as given: their rows' root was "", which apply
+    took for a folder holding every path, so every quarantine was 'inside a scanned folder'."""
+    monkeypatch.chdir(tmp_path)
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    shutil.copyfile(SAMPLES / PLAIN, a)
+    shutil.copyfile(SAMPLES / PLAIN, b)
+    export = tmp_path / "scan.json"
+    code, out = _invoke("scan", str(a), str(b), "-q", "--no-cache", "-o", str(export))
+    assert code == 0, out
+    rows = json.loads(export.read_text(encoding="utf-8"))["documents"]
+    assert sorted((r["root"], r["absolute"]) for r in rows) == [(str(a), str(a)), (str(b), str(b))]
+    code, out = _invoke("apply", str(export), "--quarantine", str(tmp_path / "q"), "--yes")
+    assert code == 0, out
+    assert (tmp_path / "q" / "b.txt").read_bytes() == (SAMPLES / PLAIN).read_bytes() and not b.exists()
