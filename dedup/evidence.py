@@ -160,14 +160,12 @@ class Layout:
     needs of it. Built once per document, it serves every document it is measured against
     (verify's template test meets one document in many pairs)."""
 
-    __slots__ = ("_lines", "_prose", "config", "distinct", "size", "text", "tokens", "windows")
+    __slots__ = ("_lines", "_prose", "config", "size", "text", "tokens", "windows")
 
     def __init__(self, text: str, config: ScanConfig, seq: Sequence3 | None = None) -> None:
         tok, win, size = seq if seq is not None else sequence(text, config.shingle_size, config.char_shingle_size)
         self.text, self.config = text, config
         self.windows, self.tokens, self.size = win, len(tok), size
-        ordered = np.sort(win)
-        self.distinct = not bool((ordered[1:] == ordered[:-1]).any())  # no shingle repeats: the set counts positions
         self._lines: tuple[NDArray[np.int64], NDArray[np.bool_], NDArray[np.int64]] | None = None
         self._prose = -1
 
@@ -175,7 +173,9 @@ class Layout:
         """What the template test's bound needs of this document (small: kept per scan)."""
         if self._prose < 0:
             self._prose = int(np.count_nonzero(self.lines()[1]))
-        return Facts(self.distinct, self._prose, self.size)
+        ordered = np.sort(self.windows)
+        distinct = not bool((ordered[1:] == ordered[:-1]).any())  # no shingle repeats: the set counts positions
+        return Facts(distinct, self._prose, self.size)
 
     def lines(self) -> tuple[NDArray[np.int64], NDArray[np.bool_], NDArray[np.int64]]:
         """Per token its line and whether that is a prose line; the sentence ends before each line."""
@@ -214,12 +214,15 @@ def own_text(text: str, other: NDArray[np.uint64], config: ScanConfig, seq: Sequ
     return own_of(Layout(text, config, seq), other)
 
 
-def own_of(layout: Layout, other: NDArray[np.uint64]) -> OwnText:
-    """``own_text`` of a document laid out once (``Layout``)."""
+def own_of(layout: Layout, other: NDArray[np.uint64], in_other: NDArray[np.bool_] | None = None) -> OwnText:
+    """``own_text`` of a document laid out once (``Layout``); ``in_other``: which of its
+    windows ``other`` holds, when the caller knows."""
     win, n, size = layout.windows, layout.tokens, layout.size
     if n == 0:
         return OwnText(0, ())
-    own = ~_covered(_member(win, other), n, size) if len(win) else np.ones(n, bool)
+    if in_other is None:
+        in_other = _member(win, other)
+    own = ~_covered(in_other, n, size) if len(win) else np.ones(n, bool)
     words = int(np.count_nonzero(own))
     if words < MIN_RUN:
         return OwnText(words, ())
@@ -341,8 +344,11 @@ def owned(
     kept = _distinct(seqs[first][1])
     own: dict[int, OwnText] = {}
     for pos, index in enumerate(members):
-        if pos != first and not bool(_member(seqs[pos][1], kept).all()):
-            own[index] = own_of(Layout(texts[pos], config, seqs[pos]), kept)
+        if pos == first:
+            continue
+        held = _member(seqs[pos][1], kept)
+        if not bool(held.all()):
+            own[index] = own_of(Layout(texts[pos], config, seqs[pos]), kept, held)
     size, total = set_check(kept)
     return Owned(members[first], size, total, own)
 
