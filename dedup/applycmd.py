@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .apply import Outcome, Plan, Row, build_plan, is_stdin, load_rows, run_plan
 from .dataset import RecordRow, write_records
-from .errors import ConfigError, InputError
+from .errors import ConfigError, InputError, Interrupted
 from .lists import escape_name
 from .manifest import undo
 from .report import human_bytes
@@ -161,7 +161,12 @@ def apply_scan(
     if not confirm(plan):
         say("Nothing changed.")
         return 0
-    outcome = run_plan(plan, config, where, scan=str(export), version=version, folder=folder)
+    try:
+        outcome = run_plan(plan, config, where, scan=str(export), version=version, folder=folder)
+    except Interrupted:
+        if where.exists() and action != "delete":  # the run had begun: say the way back
+            say(f"Stopped midway: dedup undo {where} puts back what was done")
+        raise
     if not outcome.checked:
         n = len(plan.steps)
         which = "the planned file was" if n == 1 else f"all {n:,} planned files were"

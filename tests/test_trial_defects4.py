@@ -342,3 +342,35 @@ def test_files_given_by_absolute_name_can_be_quarantined(tmp_path: Path, monkeyp
     code, out = _invoke("apply", str(export), "--quarantine", str(tmp_path / "q"), "--yes")
     assert code == 0, out
     assert (tmp_path / "q" / "b.txt").read_bytes() == (SAMPLES / PLAIN).read_bytes() and not b.exists()
+
+
+def test_an_apply_run_stopped_midway_says_how_to_undo_it(
+    scanned: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C during apply printed only 'Error: stopped by SIGINT': nothing said that files
+    had moved or where the manifest that puts them back is (with --link, a dated folder).
+    The signal is raised where the program's handler raises it, in the middle of a move."""
+    import signal
+
+    from dedup.errors import Interrupted
+
+    root, export = scanned
+    before = _state(root)
+    real_rename, calls = os.rename, []
+
+    def rename(src: object, dst: object) -> None:
+        calls.append(src)
+        if len(calls) == 2:
+            raise Interrupted(signal.SIGINT)
+        real_rename(src, dst)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "rename", rename)
+    result = CliRunner().invoke(main, ["apply", str(export), "--quarantine", str(tmp_path / "q"), "--yes"])
+    monkeypatch.undo()
+    manifest = tmp_path / "q" / "dedup-manifest.json"
+    assert result.exit_code == 130, result.output
+    assert result.stdout.endswith(f"Stopped midway: dedup undo {manifest} puts back what was done\n")
+    assert result.stderr == "Error: stopped by SIGINT\n"
+    code, out = _invoke("undo", str(manifest))
+    assert code == 0 and out.startswith("Restored 1 file"), out
+    assert _state(root) == before
