@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .atomic import temp_stem, write_text_atomic
+from .atomic import process_alive, temp_stem, write_text_atomic
 from .errors import ExportError, InputError
 from .lists import escape_name, unescape_name
 
@@ -240,17 +240,45 @@ def _is_our_link(path: str, kept: str, op: str) -> bool:
         return False
 
 
+_TEMP_END = ".dedup-tmp"
+
+
+@dataclass
+class _Temps:
+    """The partial copies (``temp_name``) found per folder, listed once per undo."""
+
+    found: dict[str, list[str]] = field(default_factory=dict)
+
+    def remove_stale(self, dst: str) -> None:
+        """Delete the partial copies toward ``dst`` that a killed run left (a copy across file
+        systems stopped by SIGKILL): their names carry the pid, and that process is gone."""
+        folder = os.path.dirname(dst)
+        if folder not in self.found:
+            try:
+                self.found[folder] = [n for n in os.listdir(folder or ".") if n.endswith(_TEMP_END)]
+            except OSError:
+                self.found[folder] = []
+        head = f".{temp_stem(os.path.basename(dst))}."
+        for name in self.found[folder]:
+            pid = name[len(head) : -len(_TEMP_END)]
+            if name.startswith(head) and pid.isdigit() and not process_alive(int(pid)):
+                with contextlib.suppress(OSError):
+                    os.unlink(os.path.join(folder, name))
+
+
 def link_temp(path: str) -> str:
     """Where a link was made before it was renamed over ``path`` by apply runs before links
     were made in place (undo still removes one left by such a run)."""
     return os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.dedup-link")
 
 
-def _undo_step(step: dict[str, Any], created: list[str]) -> tuple[str, str]:
+def _undo_step(step: dict[str, Any], created: list[str], temps: _Temps) -> tuple[str, str]:
     """Put one step back: (``restored`` | ``untouched`` | ``refused``, reason)."""
     op, digest = step["op"], step["blake2b"]
     path = exact(step["path"])
     to = exact(step["to"]) if step.get("to") else ""
+    for end in (path, to) if to else (path,):
+        temps.remove_stale(end)
     here = _state(path, digest)
     shown = escape_name(path)
     if op == "copy":
@@ -304,6 +332,7 @@ def undo(path: Path) -> UndoResult:
     manifest = Manifest.load(path)
     result = UndoResult()
     created: list[str] = []
+    temps = _Temps()
     for step in reversed(manifest.steps):
         if step.get("status") == "skipped":
             result.skipped += 1
@@ -312,7 +341,7 @@ def undo(path: Path) -> UndoResult:
             result.earlier += 1
             continue
         try:
-            outcome, reason = _undo_step(step, created)
+            outcome, reason = _undo_step(step, created, temps)
         except OSError as exc:
             outcome, reason = "refused", f"{escape_name(exact(step['path']))}: {exc.strerror or exc}"
         if outcome == "restored":

@@ -374,3 +374,31 @@ def test_an_apply_run_stopped_midway_says_how_to_undo_it(
     code, out = _invoke("undo", str(manifest))
     assert code == 0 and out.startswith("Restored 1 file"), out
     assert _state(root) == before
+
+
+def test_undo_removes_the_partial_copy_of_a_run_killed_while_copying(
+    scanned: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """A move to another file system copies to '.NAME.PID.dedup-tmp' and renames it in; a run
+    killed (SIGKILL) in the copy left that partial file, which undo never removed (seen with a
+    130 MB file quarantined to /dev/shm). Here the run's manifest is real and the partial
+    copies are laid down as a killed run leaves them: one of a process that is gone, which
+    undo removes, and one of a live process (this one), which it leaves alone."""
+    import subprocess
+    import sys
+
+    root, export = scanned
+    code, out = _invoke("apply", str(export), "--quarantine", str(tmp_path / "q"), "--yes")
+    assert code == 0, out
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(gone.stdout)
+    dead = tmp_path / "q" / f".{WRAPPED}.{dead_pid}.dedup-tmp"
+    dead.write_bytes(b"half a copy")
+    back = root / f".{WRAPPED}.{dead_pid}.dedup-tmp"  # a killed undo copies back beside the original
+    back.write_bytes(b"half a copy")
+    alive = tmp_path / "q" / f".{WRAPPED}.{os.getpid()}.dedup-tmp"
+    alive.write_bytes(b"still being written")
+    code, out = _invoke("undo", str(tmp_path / "q" / "dedup-manifest.json"))
+    assert code == 0, out
+    assert not dead.exists() and not back.exists() and alive.exists()
+    assert (root / WRAPPED).read_bytes() == (SAMPLES / WRAPPED).read_bytes()
