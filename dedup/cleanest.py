@@ -41,13 +41,13 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from .cleanest_comments import without_comments
+from .cleanest_comments import split_thread, thread_start
 from .config import ScanConfig
 from .records import Pick
 from .shingle import MOJIBAKE, SHORT_LINE_TOKENS, line_hash_of, normalize, sequences, tokens
 
 #: Bump when a change here changes rankings: cached rankings (cache.py) are keyed by it.
-RANKING_VERSION = 5  # 5: readers' comments are not the shared text; 4: "+1 word outside the shared text", not "+1 words"
+RANKING_VERSION = 6  # 6: a comment thread vouched for by a copy without it, outside each copy's article; 5: readers' comments are not the shared text; 4: "+1 word outside the shared text", not "+1 words"
 
 W_MISSING = 1.0
 W_TRUNCATED = 1.0
@@ -171,7 +171,7 @@ def features(
     quorum = max(2, len(texts) // 2 + 1)
     values, counts = distinct_counts(np.concatenate(sets))
     core = values[counts >= quorum]
-    core = without_comments(texts, seqs, core)  # readers' comments are not the article
+    core, thread = split_thread(texts, seqs, core, sets)  # readers' comments are not the article
 
     @functools.cache
     def singles() -> NDArray[np.uint64]:
@@ -192,6 +192,7 @@ def features(
         tok, win, size = seqs[i]
         words = len(tok)
         in_core = _member(win, core)
+        in_core[thread_start(in_core, win, thread) :] = False  # a copy's comments lie outside its article
         covered = covered_tokens(in_core, words, size) if words else np.zeros(0, bool)
         missing = 1.0 - (int(np.count_nonzero(_member(core, sets[i]))) / len(core)) if len(core) else 0.0
         head = _head(text, int(np.argmax(covered)) if covered.any() else -1)
