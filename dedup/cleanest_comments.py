@@ -33,6 +33,8 @@ COMMENTS_HEAD = re.compile(
     # "33 Comments Add A Comment", "{ 74 comments… read them below or add one }"
     r"( (add a comment|read them below or add one|add one now|add yours))?"
 )
+#: Headings an article may have as a subhead: they need two witnesses, as comment marks do.
+WEAK_HEAD = re.compile(r"discussion|join the discussion|what do you think|responses?|replies")
 #: A heading is one short line (a title-long "N thoughts on <title>" at most).
 _HEAD_TOKENS = 20
 #: Any heading holds one of these (a cheap test that skips most texts whole).
@@ -52,7 +54,8 @@ _MAX_WITNESSES = 64
 
 
 def heading_starts(text: str) -> list[int]:
-    """The tokens where the copy's comments headings are, first to last."""
+    """The tokens where the copy's comments headings are, first to last; a weak heading
+    ("Discussion", "Replies": an article's subhead too) is given as minus its token minus one."""
     if not _HEAD_WORDS.search(text):
         return []
     found: list[int] = []
@@ -61,26 +64,65 @@ def heading_starts(text: str) -> list[int]:
         toks = tokens(line) if line.strip() else []
         if not toks:
             continue
-        if len(toks) <= _HEAD_TOKENS and _HEAD_WORDS.search(line) and COMMENTS_HEAD.fullmatch(" ".join(toks)):
-            found.append(pos)
+        joined = " ".join(toks)
+        if len(toks) <= _HEAD_TOKENS and _HEAD_WORDS.search(line) and COMMENTS_HEAD.fullmatch(joined):
+            found.append(-pos - 1 if WEAK_HEAD.fullmatch(joined) else pos)
         pos += len(toks)
+    return found
+
+
+#: Lines that mark one reader's comment: its author ("Joe says:", "Anonymous said...",
+#: "09. Jul, 2012 / Lynda says:"), a reply or permalink line, or a short line with a clock
+#: time ("October 12, 2012 at 12:50 PM", "Posted by: Mila | November 13, 2012 at 10:11 AM").
+_AUTHOR = re.compile(r"^.{1,60}\b(says|said|wrote)\s*(:|\.\.\.|…|,)?$", re.IGNORECASE)
+_REPLY = re.compile(
+    r"^\W*(reply|reply to this comment|link to this comment|permalink|report abuse|report comment)\W*$", re.IGNORECASE
+)
+_CLOCK = re.compile(r"\b\d{1,2}:\d{2}\s*([ap]\.?m\.?)?(\W|$)", re.IGNORECASE)
+_MARK_WORDS_ANY = re.compile(r"said|says|wrote|reply|permalink|report|\d:\d\d", re.IGNORECASE)
+_MARK_CHARS = 120
+_MARK_WORDS = 14
+#: A thread without a heading is a run of at least this many marks ...
+MIN_MARKS = 3
+#: ... its first mark at most this many tokens after the end of the article (the first
+#: comment's text comes before its "Reply" line).
+_FIRST_COMMENT_TOKENS = 400
+
+
+def comment_marks(text: str) -> list[int]:
+    """The tokens where lines that mark a reader's comment begin, first to last."""
+    if not _MARK_WORDS_ANY.search(text):
+        return []
+    found: list[int] = []
+    pos = 0
+    for line in text.split("\n"):
+        stripped = line.strip()
+        if not stripped:
+            continue
+        n = len(tokens(stripped))
+        if len(stripped) <= _MARK_CHARS and (
+            _AUTHOR.match(stripped)
+            or _REPLY.match(stripped)
+            or (len(stripped.split()) <= _MARK_WORDS and _CLOCK.search(stripped))
+        ):
+            found.append(pos)
+        pos += n
     return found
 
 
 def comments_start(text: str, n_tokens: int) -> int:
     """The token where a copy's comments begin by its own lines alone (its first heading
     below its first third), or -1; the ranking asks the other copies instead (without_comments)."""
-    return next((pos for pos in heading_starts(text) if 3 * pos > n_tokens), -1)
+    return next((pos for pos in map(_unweak, heading_starts(text)) if 3 * pos > n_tokens), -1)
+
+
+def _unweak(pos: int) -> int:
+    return pos if pos >= 0 else -pos - 1
 
 
 def _share(values: NDArray[np.uint64], sorted_set: NDArray[np.uint64]) -> float:
     """The share of ``values`` found in a sorted array."""
-    if not len(values):
-        return 0.0
-    if not len(sorted_set):
-        return 0.0
-    pos = np.minimum(np.searchsorted(sorted_set, values), len(sorted_set) - 1)
-    return float(np.count_nonzero(sorted_set[pos] == values)) / len(values)
+    return float(np.count_nonzero(_held(values, sorted_set))) / len(values) if len(values) else 0.0
 
 
 def without_comments(
@@ -108,38 +150,85 @@ def split_thread(
     if not len(core) or len(texts) < 2:
         return core, none
     heads = [heading_starts(t) if len(s[1]) else [] for t, s in zip(texts, seqs, strict=True)]
-    if not any(heads):
-        return core, none
     if sets is None:
         sets = [np.unique(win) for _, win, _ in seqs]
     found: list[NDArray[np.uint64]] = []
     tries = 0
     for c, starts in enumerate(heads):
+        if tries >= _MAX_TRIES:
+            break
         _, win, size = seqs[c]
-        for cut in starts:
+        for cut in starts:  # a heading: the thread starts there
             if tries >= _MAX_TRIES:
                 break
-            edge = max(0, cut - size + 1)  # a shingle that reaches into the heading is the thread's
-            before = np.unique(win[:edge])
-            before = before[np.isin(before, core, assume_unique=True)]
-            after = np.unique(win[edge:])
-            after = after[np.isin(after, core, assume_unique=True) & ~np.isin(after, before, assume_unique=True)]
-            if len(before) < _MIN_SHINGLES or len(after) < _MIN_SHINGLES:
-                continue
-            tries += 1
-            witnesses = [
-                sets[w]
-                for w in range(len(texts))[:_MAX_WITNESSES]
-                if w != c and _share(after, sets[w]) <= WITNESS_AFTER and _share(before, sets[w]) >= WITNESS_BEFORE
-            ]
-            if witnesses:  # what a witness holds is the article, wherever this copy has it
-                held = np.unique(np.concatenate(witnesses))
-                found.append(after[~np.isin(after, held, assume_unique=True)])
+            judged = _judge(c, max(0, _unweak(cut) - size + 1), win, core, sets, 1 if cut >= 0 else 2)
+            tries += judged is not None
+            if judged is not None and len(judged):
+                found.append(judged)
                 break
+        else:
+            marks = comment_marks(texts[c]) if len(win) else []
+            if len(marks) < MIN_MARKS:
+                continue
+            # No heading: a run of comment marks, the thread starting where a witness's
+            # text ends before the first mark.
+            first = marks[0]
+            edge_mark = max(0, first - size + 1)
+            for w in range(len(texts))[:_MAX_WITNESSES]:
+                if w == c or tries >= _MAX_TRIES:
+                    continue
+                held = np.flatnonzero(_held(win[:edge_mark], sets[w]))
+                if not len(held):
+                    continue
+                edge = int(held[-1]) + 1
+                if first - edge > _FIRST_COMMENT_TOKENS or sum(1 for m in marks if m >= edge) < MIN_MARKS:
+                    continue
+                judged = _judge(c, edge, win, core, sets, 2)
+                tries += judged is not None
+                if judged is not None and len(judged):
+                    found.append(judged)
+                    break
     if not found:
         return core, none
     thread = np.unique(np.concatenate(found))
     return core[~np.isin(core, thread, assume_unique=True)], thread
+
+
+def _held(values: NDArray[np.uint64], sorted_set: NDArray[np.uint64]) -> NDArray[np.bool_]:
+    """Which values are in a sorted array."""
+    if not len(sorted_set) or not len(values):
+        return np.zeros(len(values), bool)
+    pos = np.minimum(np.searchsorted(sorted_set, values), len(sorted_set) - 1)
+    return np.asarray(sorted_set[pos] == values)
+
+
+def _judge(
+    c: int,
+    edge: int,
+    win: NDArray[np.uint64],
+    core: NDArray[np.uint64],
+    sets: Sequence[NDArray[np.uint64]],
+    need: int,
+) -> NDArray[np.uint64] | None:
+    """The thread if copy ``c`` split before its shingle ``edge`` is vouched for by ``need``
+    witnesses (empty if not), or None when the split leaves too little on either side to judge.
+    A comments heading is one copy's word; comment marks or a heading an article might have
+    need two: a single copy cut short would otherwise vouch for the rest of an article."""
+    before = np.unique(win[:edge])
+    before = before[np.isin(before, core, assume_unique=True)]
+    after = np.unique(win[edge:])
+    after = after[np.isin(after, core, assume_unique=True) & ~np.isin(after, before, assume_unique=True)]
+    if len(before) < _MIN_SHINGLES or len(after) < _MIN_SHINGLES:
+        return None
+    witnesses = [
+        sets[w]
+        for w in range(len(sets))[:_MAX_WITNESSES]
+        if w != c and _share(after, sets[w]) <= WITNESS_AFTER and _share(before, sets[w]) >= WITNESS_BEFORE
+    ]
+    if len(witnesses) < need:
+        return after[:0]
+    held = np.unique(np.concatenate(witnesses))  # what a witness holds is the article, wherever this copy has it
+    return after[~np.isin(after, held, assume_unique=True)]
 
 
 def thread_start(in_core: NDArray[np.bool_], win: NDArray[np.uint64], thread: NDArray[np.uint64]) -> int:
