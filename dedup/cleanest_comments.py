@@ -82,32 +82,45 @@ _CLOCK = re.compile(r"\b\d{1,2}:\d{2}\s*([ap]\.?m\.?)?(\W|$)", re.IGNORECASE)
 _MARK_WORDS_ANY = re.compile(r"said|says|wrote|reply|permalink|report|\d:\d\d", re.IGNORECASE)
 _MARK_CHARS = 120
 _MARK_WORDS = 14
-#: A thread without a heading is a run of at least this many marks ...
+#: A thread without a heading is a run of at least this many marks, in a comment's pattern
+#: (see is_thread_shaped) ...
 MIN_MARKS = 3
 #: ... its first mark at most this many tokens after the end of the article (the first
 #: comment's text comes before its "Reply" line).
 _FIRST_COMMENT_TOKENS = 400
 
 
-def comment_marks(text: str) -> list[int]:
-    """The tokens where lines that mark a reader's comment begin, first to last."""
+def comment_marks(text: str) -> list[tuple[int, str]]:
+    """(token, kind) of the lines that mark a reader's comment, first to last; the kinds are
+    "author", "reply" and "clock"."""
     if not _MARK_WORDS_ANY.search(text):
         return []
-    found: list[int] = []
+    found: list[tuple[int, str]] = []
     pos = 0
     for line in text.split("\n"):
         stripped = line.strip()
         if not stripped:
             continue
         n = len(tokens(stripped))
-        if len(stripped) <= _MARK_CHARS and (
-            _AUTHOR.match(stripped)
-            or _REPLY.match(stripped)
-            or (len(stripped.split()) <= _MARK_WORDS and _CLOCK.search(stripped))
-        ):
-            found.append(pos)
+        if len(stripped) <= _MARK_CHARS:
+            if _AUTHOR.match(stripped):
+                found.append((pos, "author"))
+            elif _REPLY.match(stripped):
+                found.append((pos, "reply"))
+            elif len(stripped.split()) <= _MARK_WORDS and _CLOCK.search(stripped):
+                found.append((pos, "clock"))
         pos += n
     return found
+
+
+def is_thread_shaped(kinds: Sequence[str]) -> bool:
+    """Marks a person would call a comment thread: "Reply" lines again and again, or author
+    or reply lines with timestamps. An article's quotes ("The mayor said:") or a live blog's
+    times alone are not."""
+    counts = {k: kinds.count(k) for k in ("author", "reply", "clock")}
+    return len(kinds) >= MIN_MARKS and (
+        counts["reply"] >= 2 or (counts["clock"] >= 2 and counts["author"] + counts["reply"] >= 2)
+    )
 
 
 def comments_start(text: str, n_tokens: int) -> int:
@@ -168,11 +181,11 @@ def split_thread(
                 break
         else:
             marks = comment_marks(texts[c]) if len(win) else []
-            if len(marks) < MIN_MARKS:
+            if not is_thread_shaped([k for _, k in marks]):
                 continue
             # No heading: a run of comment marks, the thread starting where a witness's
             # text ends before the first mark.
-            first = marks[0]
+            first = marks[0][0]
             edge_mark = max(0, first - size + 1)
             for w in range(len(texts))[:_MAX_WITNESSES]:
                 if w == c or tries >= _MAX_TRIES:
@@ -181,7 +194,7 @@ def split_thread(
                 if not len(held):
                     continue
                 edge = int(held[-1]) + 1
-                if first - edge > _FIRST_COMMENT_TOKENS or sum(1 for m in marks if m >= edge) < MIN_MARKS:
+                if first - edge > _FIRST_COMMENT_TOKENS or not is_thread_shaped([k for m, k in marks if m >= edge]):
                     continue
                 judged = _judge(c, edge, win, core, sets, 2)
                 tries += judged is not None
