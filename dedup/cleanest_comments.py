@@ -47,8 +47,9 @@ WITNESS_AFTER = 0.25
 #: Fewer shared shingles than this before or after a heading is no split to judge (a heading
 #: in the title bar, or a last-line "Comments" link).
 _MIN_SHINGLES = 5
-#: Headings tried per group, each against at most this many witnesses: a group of
-#: thousands of copies costs no more than a page's six.
+#: Headings tried per group, each against at most this many witnesses (and at most that
+#: many witnesses tried for comment marks): a group of thousands of copies costs no more
+#: than a page's six.
 _MAX_TRIES = 24
 _MAX_WITNESSES = 64
 
@@ -166,7 +167,7 @@ def split_thread(
     if sets is None:
         sets = [np.unique(win) for _, win, _ in seqs]
     found: list[NDArray[np.uint64]] = []
-    tries = 0
+    tries = mark_tries = 0
     for c, starts in enumerate(heads):
         if tries >= _MAX_TRIES:
             break
@@ -188,8 +189,9 @@ def split_thread(
             first = marks[0][0]
             edge_mark = max(0, first - size + 1)
             for w in range(len(texts))[:_MAX_WITNESSES]:
-                if w == c or tries >= _MAX_TRIES:
+                if w == c or mark_tries >= _MAX_WITNESSES:
                     continue
+                mark_tries += 1
                 held = np.flatnonzero(_held(win[:edge_mark], sets[w]))
                 if not len(held):
                     continue
@@ -197,7 +199,6 @@ def split_thread(
                 if first - edge > _FIRST_COMMENT_TOKENS or not is_thread_shaped([k for m, k in marks if m >= edge]):
                     continue
                 judged = _judge(c, edge, win, core, sets, 2)
-                tries += judged is not None
                 if judged is not None and len(judged):
                     found.append(judged)
                     break
