@@ -37,6 +37,7 @@ COMMENTS_HEAD = re.compile(
 WEAK_HEAD = re.compile(r"discussion|join the discussion|what do you think|responses?|replies")
 #: A heading is one short line (a title-long "N thoughts on <title>" at most).
 _HEAD_TOKENS = 20
+_HEAD_CHARS = 200
 #: Any heading holds one of these (a cheap test that skips most texts whole).
 _HEAD_WORDS = re.compile(r"comment|repl|respons|discuss|thought|what do you think", re.IGNORECASE)
 #: A witness holds at least this share of the shared text before the heading (the article;
@@ -59,17 +60,29 @@ def heading_starts(text: str) -> list[int]:
     ("Discussion", "Replies": an article's subhead too) is given as minus its token minus one."""
     if not _HEAD_WORDS.search(text):
         return []
-    found: list[int] = []
+    lines = text.split("\n")
+    found: list[tuple[int, bool]] = []  # (line, weak)
+    for i, line in enumerate(lines):
+        if len(line) <= _HEAD_CHARS and _HEAD_WORDS.search(line):
+            toks = tokens(line)
+            joined = " ".join(toks)
+            if toks and len(toks) <= _HEAD_TOKENS and COMMENTS_HEAD.fullmatch(joined):
+                found.append((i, bool(WEAK_HEAD.fullmatch(joined))))
+    if not found:
+        return []
+    starts = _line_starts(lines)
+    return [-starts[i] - 1 if weak else starts[i] for i, weak in found]
+
+
+def _line_starts(lines: Sequence[str]) -> list[int]:
+    """The token where each line begins (tokenised only for a text that has a mark or heading)."""
+    out: list[int] = []
     pos = 0
-    for line in text.split("\n"):
-        toks = tokens(line) if line.strip() else []
-        if not toks:
-            continue
-        joined = " ".join(toks)
-        if len(toks) <= _HEAD_TOKENS and _HEAD_WORDS.search(line) and COMMENTS_HEAD.fullmatch(joined):
-            found.append(-pos - 1 if WEAK_HEAD.fullmatch(joined) else pos)
-        pos += len(toks)
-    return found
+    for line in lines:
+        out.append(pos)
+        if line.strip():
+            pos += len(tokens(line))
+    return out
 
 
 #: Lines that mark one reader's comment: its author ("Joe says:", "Anonymous said...",
@@ -92,26 +105,26 @@ _FIRST_COMMENT_TOKENS = 400
 
 
 def comment_marks(text: str) -> list[tuple[int, str]]:
-    """(token, kind) of the lines that mark a reader's comment, first to last; the kinds are
-    "author", "reply" and "clock"."""
+    """(token, kind) of the lines that mark a reader's comment, first to last, when they are
+    shaped like a thread (is_thread_shaped), else []; the kinds are "author", "reply", "clock"."""
     if not _MARK_WORDS_ANY.search(text):
         return []
-    found: list[tuple[int, str]] = []
-    pos = 0
-    for line in text.split("\n"):
+    lines = text.split("\n")
+    found: list[tuple[int, str]] = []  # (line, kind)
+    for i, line in enumerate(lines):
         stripped = line.strip()
-        if not stripped:
+        if not stripped or len(stripped) > _MARK_CHARS:
             continue
-        n = len(tokens(stripped))
-        if len(stripped) <= _MARK_CHARS:
-            if _AUTHOR.match(stripped):
-                found.append((pos, "author"))
-            elif _REPLY.match(stripped):
-                found.append((pos, "reply"))
-            elif len(stripped.split()) <= _MARK_WORDS and _CLOCK.search(stripped):
-                found.append((pos, "clock"))
-        pos += n
-    return found
+        if _AUTHOR.match(stripped):
+            found.append((i, "author"))
+        elif _REPLY.match(stripped):
+            found.append((i, "reply"))
+        elif len(stripped.split()) <= _MARK_WORDS and _CLOCK.search(stripped):
+            found.append((i, "clock"))
+    if not is_thread_shaped([k for _, k in found]):
+        return []
+    starts = _line_starts(lines)
+    return [(starts[i], kind) for i, kind in found]
 
 
 def is_thread_shaped(kinds: Sequence[str]) -> bool:
