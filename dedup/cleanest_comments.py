@@ -39,7 +39,8 @@ WEAK_HEAD = re.compile(r"discussion|join the discussion|what do you think|respon
 _HEAD_TOKENS = 20
 _HEAD_CHARS = 200
 #: Any heading holds one of these (a cheap test that skips most texts whole).
-_HEAD_WORDS = re.compile(r"comment|repl|respons|discuss|thought|what do you think", re.IGNORECASE)
+_HEAD_STEMS = ("comment", "repl", "respons", "discuss", "thought", "what do you think")
+_HEAD_WORDS = re.compile("|".join(_HEAD_STEMS), re.IGNORECASE)
 #: A witness holds at least this share of the shared text before the heading (the article;
 #: a copy's navigation or title bar before it may be missing) ...
 WITNESS_BEFORE = 0.5
@@ -58,7 +59,8 @@ _MAX_WITNESSES = 64
 def heading_starts(text: str) -> list[int]:
     """The tokens where the copy's comments headings are, first to last; a weak heading
     ("Discussion", "Replies": an article's subhead too) is given as minus its token minus one."""
-    if not _HEAD_WORDS.search(text):
+    low = text.lower()
+    if not any(w in low for w in _HEAD_STEMS):
         return []
     lines = text.split("\n")
     found: list[tuple[int, bool]] = []  # (line, weak)
@@ -93,7 +95,7 @@ _REPLY = re.compile(
     r"^\W*(reply|reply to this comment|link to this comment|permalink|report abuse|report comment)\W*$", re.IGNORECASE
 )
 _CLOCK = re.compile(r"\b\d{1,2}:\d{2}\s*([ap]\.?m\.?)?(\W|$)", re.IGNORECASE)
-_MARK_WORDS_ANY = re.compile(r"said|says|wrote|reply|permalink|report|\d:\d\d", re.IGNORECASE)
+_MARK_STEMS = ("said", "says", "wrote", "reply", "permalink", "report")
 _MARK_CHARS = 120
 _MARK_WORDS = 14
 #: A thread without a heading is a run of at least this many marks, in a comment's pattern
@@ -107,7 +109,8 @@ _FIRST_COMMENT_TOKENS = 400
 def comment_marks(text: str) -> list[tuple[int, str]]:
     """(token, kind) of the lines that mark a reader's comment, first to last, when they are
     shaped like a thread (is_thread_shaped), else []; the kinds are "author", "reply", "clock"."""
-    if not _MARK_WORDS_ANY.search(text):
+    low = text.lower()
+    if not any(w in low for w in _MARK_STEMS) and not (":" in text and _CLOCK.search(text)):
         return []
     lines = text.split("\n")
     found: list[tuple[int, str]] = []  # (line, kind)
