@@ -10,9 +10,16 @@ extractor or a person gave it). What comes after, less anything a witness holds,
 of the shared text for every copy: one copy's heading speaks for the same text in copies that
 carry the thread without one (an extractor writes it straight after the article).
 
-Article text is never taken out by a heading alone: a "Comments" link above the article, a
-"Discussion" subhead inside it, or the last line of a footer splits off text that every
-copy holds, so no copy witnesses the split and nothing moves (tests/test_cleanest_comments.py).
+Where no copy has a heading, a run of comment marks (cleanest_marks.py: "Joe says:", a
+timestamp, "Reply") starts the thread where a witness's text ends before the first mark.
+Each copy's thread then lies outside its article (thread_start), even where a reader quotes
+the article.
+
+Article text is never taken out by a heading alone: a "Comments" link above the article or
+the last line of a footer splits off text that every copy holds, so no copy witnesses the
+split and nothing moves. Marks and headings an article may have as subheads ("Discussion")
+need two witnesses: one copy cut short cannot vouch for the rest of an article
+(tests/test_cleanest_comments.py, tests/test_cleanest_thread.py).
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import NDArray
 
+from .cleanest_marks import comment_marks, is_thread_shaped, line_starts
 from .shingle import tokens
 
 #: A comments heading, as its tokens joined by spaces (lower case, no punctuation).
@@ -72,72 +80,13 @@ def heading_starts(text: str) -> list[int]:
                 found.append((i, bool(WEAK_HEAD.fullmatch(joined))))
     if not found:
         return []
-    starts = _line_starts(lines)
+    starts = line_starts(lines)
     return [-starts[i] - 1 if weak else starts[i] for i, weak in found]
 
 
-def _line_starts(lines: Sequence[str]) -> list[int]:
-    """The token where each line begins (tokenised only for a text that has a mark or heading)."""
-    out: list[int] = []
-    pos = 0
-    for line in lines:
-        out.append(pos)
-        if line.strip():
-            pos += len(tokens(line))
-    return out
-
-
-#: Lines that mark one reader's comment: its author ("Joe says:", "Anonymous said...",
-#: "09. Jul, 2012 / Lynda says:"), a reply or permalink line, or a short line with a clock
-#: time ("October 12, 2012 at 12:50 PM", "Posted by: Mila | November 13, 2012 at 10:11 AM").
-_AUTHOR = re.compile(r"^.{1,60}\b(says|said|wrote)\s*(:|\.\.\.|…|,)?$", re.IGNORECASE)
-_REPLY = re.compile(
-    r"^\W*(reply|reply to this comment|link to this comment|permalink|report abuse|report comment)\W*$", re.IGNORECASE
-)
-_CLOCK = re.compile(r"\b\d{1,2}:\d{2}\s*([ap]\.?m\.?)?(\W|$)", re.IGNORECASE)
-_MARK_STEMS = ("said", "says", "wrote", "reply", "permalink", "report")
-_MARK_CHARS = 120
-_MARK_WORDS = 14
-#: A thread without a heading is a run of at least this many marks, in a comment's pattern
-#: (see is_thread_shaped) ...
-MIN_MARKS = 3
 #: ... its first mark at most this many tokens after the end of the article (the first
 #: comment's text comes before its "Reply" line).
 _FIRST_COMMENT_TOKENS = 400
-
-
-def comment_marks(text: str) -> list[tuple[int, str]]:
-    """(token, kind) of the lines that mark a reader's comment, first to last, when they are
-    shaped like a thread (is_thread_shaped), else []; the kinds are "author", "reply", "clock"."""
-    low = text.lower()
-    if not any(w in low for w in _MARK_STEMS) and not (":" in text and _CLOCK.search(text)):
-        return []
-    lines = text.split("\n")
-    found: list[tuple[int, str]] = []  # (line, kind)
-    for i, line in enumerate(lines):
-        stripped = line.strip()
-        if not stripped or len(stripped) > _MARK_CHARS:
-            continue
-        if _AUTHOR.match(stripped):
-            found.append((i, "author"))
-        elif _REPLY.match(stripped):
-            found.append((i, "reply"))
-        elif len(stripped.split()) <= _MARK_WORDS and _CLOCK.search(stripped):
-            found.append((i, "clock"))
-    if not is_thread_shaped([k for _, k in found]):
-        return []
-    starts = _line_starts(lines)
-    return [(starts[i], kind) for i, kind in found]
-
-
-def is_thread_shaped(kinds: Sequence[str]) -> bool:
-    """Marks a person would call a comment thread: "Reply" lines again and again, or author
-    or reply lines with timestamps. An article's quotes ("The mayor said:") or a live blog's
-    times alone are not."""
-    counts = {k: kinds.count(k) for k in ("author", "reply", "clock")}
-    return len(kinds) >= MIN_MARKS and (
-        counts["reply"] >= 2 or (counts["clock"] >= 2 and counts["author"] + counts["reply"] >= 2)
-    )
 
 
 def comments_start(text: str, n_tokens: int) -> int:
@@ -272,7 +221,9 @@ def thread_start(in_core: NDArray[np.bool_], win: NDArray[np.uint64], thread: ND
     if total < _MIN_SHINGLES:
         return len(win)
     # score(p) = shared shingles before p + thread shingles from p on, for p = 0 .. len(win)
-    score = np.concatenate(([0], np.cumsum(in_core, dtype=np.int64))) + total - np.concatenate(
-        ([0], np.cumsum(in_thread, dtype=np.int64))
+    score = (
+        np.concatenate(([0], np.cumsum(in_core, dtype=np.int64)))
+        + total
+        - np.concatenate(([0], np.cumsum(in_thread, dtype=np.int64)))
     )
     return int(np.argmax(score))
