@@ -41,14 +41,14 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from .cleanest_comments import without_comments
+from .cleanest_comments import split_thread, thread_start
 from .config import ScanConfig
 from .linecounts import line_counts
 from .records import Pick
 from .shingle import MOJIBAKE, SHORT_LINE_TOKENS, line_hash_of, normalize, sequences, tokens
 
 #: Bump when a change here changes rankings: cached rankings (cache.py) are keyed by it.
-RANKING_VERSION = 5  # 5: readers' comments are not the shared text; 4: "+1 word outside the shared text", not "+1 words"
+RANKING_VERSION = 6  # 6: a comment thread vouched for by a copy without it, outside each copy's article; 5: readers' comments are not the shared text; 4: "+1 word outside the shared text", not "+1 words"
 
 W_MISSING = 1.0
 W_TRUNCATED = 1.0
@@ -174,7 +174,7 @@ def features(
     core = values[counts >= quorum]
     split = [t.split("\n") for t in texts]
     line_tokens = [line_counts(t) for t in texts]  # each line's tokens, counted once per text
-    core = without_comments(texts, seqs, core, line_tokens)  # readers' comments are not the article
+    core, thread = split_thread(texts, seqs, core, sets)  # readers' comments are not the article
 
     @functools.cache
     def singles() -> NDArray[np.uint64]:
@@ -195,6 +195,7 @@ def features(
         tok, win, size = seqs[i]
         words = len(tok)
         in_core = _member(win, core)
+        in_core[thread_start(in_core, win, thread) :] = False  # a copy's comments lie outside its article
         covered = covered_tokens(in_core, words, size) if words else np.zeros(0, bool)
         missing = 1.0 - (int(np.count_nonzero(_member(core, sets[i]))) / len(core)) if len(core) else 0.0
         head = _head(split[i], line_tokens[i], int(np.argmax(covered)) if covered.any() else -1)
