@@ -113,6 +113,14 @@ def test_signals_at_random_points_then_rescan_equals_clean_scan(
     cache = tmp_path / "cache"
     rng = random.Random(11)
     expected = {signal.SIGINT: 130, signal.SIGTERM: 143, signal.SIGHUP: 129}
+    # How long dedup takes to start and set its handlers here (the slowest of two runs of
+    # `dedup --version`): a signal before then has Python's default effect, so the random
+    # moments are counted from there, whatever the machine's load.
+    ready = 0.0
+    for _ in range(2):
+        started = time.monotonic()
+        subprocess.run([*DEDUP, "--version"], check=True, capture_output=True)
+        ready = max(ready, time.monotonic() - started)
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGKILL):
         out = tmp_path / f"out-{sig.name}.json"
         env = {**os.environ, "TMPDIR": str(private_tmp), "DEDUP_CACHE_DIR": str(cache)}
@@ -123,7 +131,7 @@ def test_signals_at_random_points_then_rescan_equals_clean_scan(
             stderr=subprocess.PIPE,
             text=True,
         )
-        time.sleep(rng.uniform(0.8, 1.6))  # after start-up: before the handlers exist, a signal has its default effect
+        time.sleep(ready + rng.uniform(0.3, 1.1))  # into the scan, after start-up
         proc.send_signal(sig)
         _, err = proc.communicate(timeout=60)
         assert "Traceback" not in err, (sig, err)
