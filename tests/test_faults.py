@@ -137,6 +137,8 @@ def test_signals_at_random_points_then_rescan_equals_clean_scan(
         assert "Traceback" not in err, (sig, err)
         if proc.returncode == 0:
             continue  # it finished first: nothing to check but the rest
+        if proc.returncode == -sig and out.exists() and out.read_bytes() == clean:
+            continue  # the run had finished and written its export: the interpreter's exit restores the default action
         if sig == signal.SIGKILL:
             assert proc.returncode == -signal.SIGKILL
         else:
