@@ -3,16 +3,11 @@ article text with the same shapes (quotes, interviews, footer links) stays the a
 
 from __future__ import annotations
 
+from test_cleanest_comments import ARTICLE  # the same article, one place
+
 from dedup.cleanest import TIE_BAND, rank
 from dedup.config import ScanConfig
 
-ARTICLE = (
-    "The river council met on Tuesday to decide how the old mill by the north bridge should be repaired.\n"
-    "Engineers told the members that the east wall had moved four centimetres since the spring floods.\n"
-    "A temporary brace will hold the wall while the stone masons order lime mortar from the quarry upstream.\n"
-    "The work is expected to last until the end of October and the footpath will stay closed until then.\n"
-    "Residents who use the path to reach the market were asked to cross at the ferry landing instead.\n"
-)
 COMMENTS = (
     "Martha Quill thought the brace looked far too thin for a wall of that size and weight.\n"
     "Tobias Fern answered that the masons had braced the granary the same way last winter.\n"
