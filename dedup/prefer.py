@@ -12,6 +12,10 @@ Rules: ``newest`` / ``oldest`` (the file's modification time), ``shortest-path``
 characters in the relative path), and anything else a glob on the relative path (``*``
 within a folder, ``**`` across folders, ``?`` one character) or a folder (``site-a`` or
 ``site-a/``: everything below it); a pattern without ``/`` also matches the file's name.
+
+Before any of them, always: a copy that is a symbolic link is never kept over one that is
+a regular file (LINK_RULE). Kept, a link would leave its cluster's files resting on a name
+outside the scan, and ``dedup apply`` refuses to act for a kept copy that is a link.
 """
 
 from __future__ import annotations
@@ -24,9 +28,11 @@ from collections.abc import Callable, Sequence
 
 from .records import Cluster, DocInfo, Pick
 
-__all__ = ["NAMED_RULES", "Preferred", "choose", "mark", "prefer_groups", "unmatched"]
+__all__ = ["LINK_RULE", "NAMED_RULES", "Preferred", "choose", "mark", "prefer_groups", "unmatched"]
 
 NAMED_RULES = ("newest", "oldest", "shortest-path")
+#: The rule that runs first on every group, asked or not: regular files over symbolic links.
+LINK_RULE = "regular-file"
 
 
 def unmatched(rules: Sequence[str], rels: Sequence[str]) -> list[str]:
@@ -90,9 +96,16 @@ def _mtime(doc: DocInfo) -> int:
         return 0
 
 
+def _is_link(doc: DocInfo) -> bool:
+    """Is this whole-file document's name a symbolic link (records are never kept as files)?"""
+    return doc.record is None and os.path.islink(doc.locator.path)
+
+
 def _narrow(picks: list[Pick], infos: Sequence[DocInfo], rule: str) -> list[Pick]:
     """The members a rule prefers, in ranking order; all of them if it prefers none."""
-    if rule in ("newest", "oldest"):
+    if rule == LINK_RULE:
+        kept = [p for p in picks if not _is_link(infos[p.index])]
+    elif rule in ("newest", "oldest"):
         times = {p.index: _mtime(infos[p.index]) for p in picks}
         best = max(times.values()) if rule == "newest" else min(times.values())
         kept = [p for p in picks if times[p.index] == best]
@@ -108,10 +121,10 @@ def _narrow(picks: list[Pick], infos: Sequence[DocInfo], rule: str) -> list[Pick
 def choose(picks: list[Pick], infos: Sequence[DocInfo], rules: Sequence[str]) -> tuple[list[Pick], str]:
     """A ranked group with the preferred member first, and the rule that moved it there
     ("" when the ranking's cleanest stays)."""
-    if not rules or len(picks) < 2:
+    if len(picks) < 2:
         return picks, ""
     left, decided = picks, ""
-    for rule in rules:
+    for rule in (LINK_RULE, *rules):
         narrowed = _narrow(left, infos, rule)
         if not decided and picks[0] in left and picks[0] not in narrowed:
             decided = rule
@@ -147,6 +160,8 @@ def mark(clusters: Sequence[Cluster], preferred: Preferred) -> tuple[Cluster, ..
         if rule:
             kept = cluster.members[0]
             why = f"kept by --prefer {rule!r}; the ranking's cleanest is {first}"
+            if rule == LINK_RULE:
+                why = f"kept as a regular file: the ranking's cleanest, {first}, is a symbolic link"
             kept = dataclasses.replace(kept, chosen_by=rule, reasons=(why, *kept.reasons))
             cluster = dataclasses.replace(cluster, members=(kept, *cluster.members[1:]))
         out.append(cluster)

@@ -168,13 +168,16 @@ def test_a_file_left_alone_for_its_kept_copy_is_named(tmp_path: Path) -> None:
     shutil.copyfile(SAMPLES / PLAIN, outside)
     root = tmp_path / "scraped"
     root.mkdir()
-    (root / "0_link.txt").symlink_to(outside)
+    shutil.copyfile(SAMPLES / PLAIN, root / "0_link.txt")
     shutil.copyfile(SAMPLES / PLAIN, root / "a_copy.txt")
     export = tmp_path / "scan.json"
     code, out = _invoke("scan", str(root), "-q", "--no-cache", "-o", str(export))
     assert code == 0, out
     decided = {r["id"]: r["decision"] for r in json.loads(export.read_text(encoding="utf-8"))["documents"]}
     assert decided == {"0_link.txt": "kept", "a_copy.txt": "dropped"}
+    # A link is never kept over a regular file (prefer.LINK_RULE): it became one after the scan.
+    (root / "0_link.txt").unlink()
+    (root / "0_link.txt").symlink_to(outside)
     code, out = _invoke("apply", str(export), "--quarantine", str(tmp_path / "q"), "--yes")
     assert code == 1, out
     assert (
