@@ -36,7 +36,7 @@ class ResultMemo:
     def by_stat(self, sources: list[SourceFile], walked: list[Skipped]) -> ScanResult | None:
         """The result stored for these files at their current stat, if any."""
         self.stat_key = self.key(sources, walked, None) if self.enabled and self.cache.on else None
-        return self._stored(self.stat_key, by_stat=True)
+        return _unless_link_kept(self._stored(self.stat_key, by_stat=True), sources)
 
     def by_content(
         self, sources: list[SourceFile], stamps: Sequence[Stamp | None], walked: list[Skipped]
@@ -45,7 +45,7 @@ class ResultMemo:
         stored under the current stat key too (touched files: their new stat is enough next time)."""
         known = None not in stamps
         self.content_key = self.key(sources, walked, stamps) if self.enabled and self.cache.on and known else None
-        found = self._stored(self.content_key)
+        found = _unless_link_kept(self._stored(self.content_key), sources)
         if found is not None:
             self.store(None, sources)
         return found
@@ -84,3 +84,22 @@ class ResultMemo:
         for sk in walked:
             h.update(f"\n{sk.rel}\0{sk.reason.value}\0{sk.detail}".encode("utf-8", "surrogatepass"))
         return h.hexdigest()
+
+
+def _unless_link_kept(found: ScanResult | None, sources: list[SourceFile]) -> ScanResult | None:
+    """A stored result, unless it keeps a copy that is now a symbolic link over one that is a
+    regular file (prefer.LINK_RULE): a file swapped for a link to the same bytes keeps its
+    content key, but the choice of the kept copy is no longer the one a scan makes."""
+    if found is None or not found.clusters:
+        return found
+    paths: dict[str, str] | None = None
+    for cluster in found.clusters:
+        kept = cluster.members[0]
+        if kept.record is not None:
+            continue
+        paths = paths if paths is not None else {s.rel: s.path for s in sources}
+        if kept.rel in paths and os.path.islink(paths[kept.rel]):
+            others = [m.rel for m in cluster.members[1:] if m.record is None and m.rel in paths]
+            if any(not os.path.islink(paths[rel]) for rel in others):
+                return None
+    return found

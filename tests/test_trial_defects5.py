@@ -73,3 +73,26 @@ def test_a_user_rule_chooses_among_the_regular_files_and_links_alone_are_ranked(
     code, out = _invoke("scan", str(root), "-q", "--no-cache", "-o", str(export))
     assert code == 0, out
     assert sorted(_decisions(export).values()) == [("dropped", "jaccard")] * 2 + [("kept", "ranking")]
+
+
+def test_a_stored_result_that_keeps_a_file_now_a_link_is_not_served(tmp_path: Path) -> None:
+    """A file swapped for a link to the same bytes keeps the whole-result cache's content key:
+    the stored result, which kept it, was served again with the link kept."""
+    root = tmp_path / "scraped"
+    root.mkdir()
+    shutil.copyfile(SAMPLES / PLAIN, root / "0_first.txt")
+    shutil.copyfile(SAMPLES / PLAIN, root / "a_copy.txt")
+    export, cache = tmp_path / "scan.json", tmp_path / "cache"
+    args = ("scan", str(root), "-q", "--cache-dir", str(cache), "-o", str(export))
+    code, out = _invoke(*args)
+    assert code == 0, out
+    assert _decisions(export)["0_first.txt"] == ("kept", "ranking")
+    shutil.copyfile(SAMPLES / PLAIN, tmp_path / "outside.txt")
+    (root / "0_first.txt").unlink()
+    (root / "0_first.txt").symlink_to(tmp_path / "outside.txt")
+    code, out = _invoke(*args)
+    assert code == 0, out
+    assert _decisions(export) == {
+        "0_first.txt": ("dropped", "jaccard"),
+        "a_copy.txt": ("kept", "prefer:regular-file"),
+    }
