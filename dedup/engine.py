@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # the stages' types, for the hooks an engine may offer
 
     from .candidates import Anchors
     from .config import ScanConfig
+    from .kept import KeptPairs
     from .progress import Progress
     from .sets import ShingleSets
     from .signature import Signatures
@@ -90,16 +91,17 @@ class Components(Protocol):
 class FindsPairs(Protocol):
     """An engine that runs the candidate and verify stages on its workers (the Ray engine:
     banding and anchors as shuffles by key, the exact measure in tasks); same contracts as
-    ``candidates.candidate_pairs`` and ``verify.verify``, same results."""
+    ``candidates.candidate_pairs`` and ``verify.verify``, same results. Its pairs may stay on
+    its workers (``kept.KeptPairs``), for its own ``verify`` to read there."""
 
     def candidate_pairs(
         self, sigs: Signatures, anchors: Anchors, sizes: NDArray[np.int64], config: ScanConfig,
         progress: Progress | None = None,
-    ) -> NDArray[np.int64]: ...  # fmt: skip
+    ) -> NDArray[np.int64] | KeptPairs: ...  # fmt: skip
 
     def verify(
-        self, pairs: NDArray[np.int64], shingles: ShingleSets, config: ScanConfig, text_of: Layouts | None,
-        progress: Callable[[int], None] | None = None,
+        self, pairs: NDArray[np.int64] | KeptPairs, shingles: ShingleSets, config: ScanConfig,
+        text_of: Layouts | None, progress: Callable[[int], None] | None = None,
     ) -> list[Match]: ...  # fmt: skip
 
 

@@ -30,7 +30,7 @@ from numpy.typing import NDArray
 from .engine import batch_items
 from .errors import ConfigError, DedupError, WorkerError
 from .extras import require
-from .kept import KeptBatches
+from .kept import KeptBatches, KeptPairs, as_array
 from .records import Match
 
 if TYPE_CHECKING:
@@ -238,10 +238,11 @@ class RayEngine:
     def candidate_pairs(
         self, sigs: Signatures | KeptBatches, anchors: Anchors | None, sizes: NDArray[np.int64], config: ScanConfig,
         progress: Progress | None = None,
-    ) -> NDArray[np.int64]:  # fmt: skip
+    ) -> KeptPairs:  # fmt: skip
         """Stage 5 with banding, anchors and the signature filter as shuffles by key on the
         workers (``ray_candidates``), from the batches the hashing tasks left in the object
-        store (``KeptBatches``) or from whole-run arrays; ``progress`` gets the stage's tasks."""
+        store (``KeptBatches``) or from whole-run arrays; ``progress`` gets the stage's tasks.
+        The pairs stay in the object store, partitioned by pair (``KeptPairs``: counts here)."""
         self._connect()
         from . import ray_candidates
 
@@ -256,20 +257,25 @@ class RayEngine:
             progress.start("finding candidates", ray_candidates.stage_tasks(len(blocks), p))
             advance = progress.advance
         with self._on_ray("finding candidate pairs"):
-            return ray_candidates.pairs_of_blocks(self._ray, blocks, sizes, config, partitions=p, progress=advance)
+            return ray_candidates.pair_parts(self._ray, blocks, sizes, config, partitions=p, progress=advance)
 
     def verify(
-        self, pairs: NDArray[np.int64], shingles: ShingleSets, config: ScanConfig, text_of: Layouts | None,
-        progress: Callable[[int], None] | None = None,
+        self, pairs: NDArray[np.int64] | KeptPairs, shingles: ShingleSets, config: ScanConfig,
+        text_of: Layouts | None, progress: Callable[[int], None] | None = None,
     ) -> list[Match]:  # fmt: skip
-        """Stage 6 with the exact measure in tasks, joined by document (``ray_verify``)."""
+        """Stage 6 with the exact measure in tasks (``ray_verify``): of the pairs where the
+        candidate stage left them, when the sets lie in this machine's spill files (a Ray
+        this engine started here); otherwise of the pairs brought here, joined by document."""
         self._connect()
         from . import ray_verify
 
         with self._on_ray("comparing candidate pairs"):
+            places = ray_verify.places_of(shingles) if self._same_machine else None
+            if isinstance(pairs, KeptPairs) and places is not None:
+                return ray_verify.verify_parts(self._ray, pairs, places, shingles, config, text_of, progress=progress)
             return ray_verify.verify(
                 self._ray,
-                pairs,
+                as_array(pairs),
                 shingles,
                 config,
                 text_of,

@@ -25,7 +25,7 @@ from .cache import Hit, Stamp
 from .cache_format import skipped_from
 from .config import ScanConfig
 from .engine import Engine, Startable
-from .kept import KeepsArrays, Kept, KeptBatches
+from .kept import KeepsArrays, Kept, KeptBatches, KeptPairs
 from .options import RunOptions
 from .progress import Progress
 from .records import DocBatch, DocTable, Document, Skipped, SourceFile
@@ -379,7 +379,9 @@ class Hashed:
     kept: KeptBatches | None = None  # instead of the two above, when an engine kept them
 
 
-    def candidate_pairs(self, config: ScanConfig, find: Callable[..., NDArray[np.int64]] | None = None) -> NDArray[np.int64]:
+    def candidate_pairs(
+        self, config: ScanConfig, find: Callable[..., NDArray[np.int64] | KeptPairs] | None = None
+    ) -> NDArray[np.int64] | KeptPairs:
         """Stage 5 on these documents (by ``find``, an engine's ``candidate_pairs``, when given);
         the signatures and anchors are let go after it."""
         sizes = self.shingles.sizes()

@@ -7,6 +7,10 @@ where they lie. So the run's process never holds the run's signature matrix or a
 table. An engine that can do this offers ``KeepsArrays``; the local engine does not, and
 its chunks carry their arrays as before.
 
+The candidate pairs go the same way (``KeptPairs``): the candidate stage's last tasks leave
+them partitioned by pair, the verify tasks read them there, and the run's process holds
+handles and counts.
+
 A leaf module: it imports no engine, and ``ray`` never.
 """
 
@@ -72,6 +76,33 @@ class KeptBatches:
         matrix = np.concatenate(matrices) if matrices else np.zeros((0, self.num_perm), np.uint32)
         anchors = Anchors.join([k.anchor_table() for k in self.items], list(self.counts))
         return Signatures(matrix, self.num_perm, self.seed), anchors
+
+
+@dataclass(frozen=True, slots=True)
+class KeptPairs:
+    """Candidate pairs an engine's tasks left partitioned where they ran: part ``k`` holds
+    the sorted codes ``a * n + b`` (a < b) with ``code % len(parts) == k``. The run's
+    process holds the handles and each part's count (for the bars and the report)."""
+
+    n: int  # documents of the run: a code's base
+    parts: tuple[Any, ...]  # engine handles of int64 code arrays
+    counts: tuple[int, ...]
+    get: Callable[[Any], Any]
+
+    def __len__(self) -> int:
+        return sum(self.counts)
+
+    def gather(self) -> NDArray[np.int64]:
+        """Every pair fetched here, as the (m, 2) array ``candidates.candidate_pairs`` gives
+        (a < b, sorted): for an engine that cannot read the parts where they lie, and tests."""
+        codes = [np.asarray(self.get(p), np.int64) for p, c in zip(self.parts, self.counts, strict=True) if c]
+        code = np.sort(np.concatenate(codes)) if codes else np.zeros(0, np.int64)
+        return np.stack([code // self.n, code % self.n], axis=1).astype(np.int64)
+
+
+def as_array(pairs: NDArray[np.int64] | KeptPairs) -> NDArray[np.int64]:
+    """Candidate pairs as an array here, fetched if an engine kept them."""
+    return pairs.gather() if isinstance(pairs, KeptPairs) else pairs
 
 
 @runtime_checkable

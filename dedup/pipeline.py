@@ -30,6 +30,7 @@ from .config import ScanConfig
 from .engine import FindsPairs, make_engine
 from .errors import SkipReason
 from .hashing import Hashing, collect
+from .kept import as_array
 from .members import make_cluster
 from .memo import ResultMemo
 from .options import RunOptions
@@ -153,7 +154,7 @@ def scan(
             if on_engine is not None:
                 matches = on_engine.verify(pairs, shingles, config, text_of, progress.advance)
             else:
-                matches = _verify(pairs, shingles, config, text_of, progress)
+                matches = _verify(as_array(pairs), shingles, config, text_of, progress)
 
         with timings.stage("cluster_and_rank"):
             confirm = functools.partial(verify.verify, shingles=shingles, config=config, text_of=text_of)

@@ -14,8 +14,9 @@ the run's machine:
   pair code, where the band pairs of the same code partition meet them.
 * The last reduce (``finish_pairs``) sums each pair's anchors and applies ``min_anchors``,
   joins the band pairs, and runs the signature filter (``candidates.filter_keeps``) with the
-  signature rows of the blocks its pairs touch, fetched by the task itself. Only the
-  filtered pairs come back to the run's machine (they are few: the exact check follows).
+  signature rows of the blocks its pairs touch, fetched by the task itself. The filtered
+  pairs stay in the object store, partitioned by pair code (``kept.KeptPairs``), where the
+  verify tasks read them; only each partition's count comes back to the run's machine.
 
 The input is a list of ``Block``: on a scan, the batches the hashing tasks left in the object
 store (``kept.KeptBatches``), so the run's process never holds the signatures or anchors;
@@ -39,7 +40,7 @@ from numpy.typing import NDArray
 from .candidates import FILTER_STEP, Anchors, band_key, filter_keeps, live_rows, pairs_in_groups
 from .config import ScanConfig
 from .extras import require
-from .kept import KeptBatches
+from .kept import KeptBatches, KeptPairs
 from .ray_components import count_done
 from .signature import Signatures
 
@@ -185,12 +186,14 @@ class BlockRows:
 
 def finish_pairs(
     n: int, config: ScanConfig, sizes: I64, firsts: I64, refs: list[tuple[Any, Any]], bands: int, *pieces: Any
-) -> I64:
+) -> tuple[I64, int]:
     """Last reduce, one partition of pair codes: the band pairs (``pieces[:bands]``) and the
     anchor pairs with their anchors summed over every anchor partition, kept when they share
     ``min_anchors`` (or all of a small document's); then the signature filter, with the rows
     of the blocks its pairs touch. ``refs`` holds each block's (signature rows, anchors per
-    document), nested so that Ray hands them over unfetched: the task fetches what it needs."""
+    document), nested so that Ray hands them over unfetched: the task fetches what it needs.
+    Returns the partition's sorted codes and their count (a second return: the run's
+    process takes the count alone)."""
     rows = BlockRows(require("ray", "ray", "--engine ray"), firsts, refs)
     found = [np.asarray(p, np.int64) for p in pieces[:bands]]
     anchored = pieces[bands:]
@@ -205,7 +208,7 @@ def finish_pairs(
         found.append(code[total >= need])
     code = np.unique(np.concatenate(found)) if found else np.zeros(0, np.int64)
     if len(code) == 0:
-        return code
+        return code, 0
     pairs = np.stack([code // n, code % n], axis=1)
     keep = np.zeros(len(pairs), bool)
     for at in range(0, len(pairs), FILTER_STEP):
@@ -213,7 +216,7 @@ def finish_pairs(
         same = np.count_nonzero(rows.take(part[:, 0], 0) == rows.take(part[:, 1], 0), axis=1)
         keep[at : at + FILTER_STEP] = filter_keeps(same, config.num_perm, sizes[part[:, 0]], sizes[part[:, 1]], config)
     kept: I64 = code[keep]
-    return kept
+    return kept, len(kept)
 
 
 def candidate_pairs(
@@ -244,12 +247,21 @@ def pairs_of_blocks(
     ray: Any, blocks: Sequence[Block], sizes: I64, config: ScanConfig, *, partitions: int,
     progress: Callable[[int], None] | None = None,
 ) -> I64:  # fmt: skip
+    """The candidate pairs of documents given as blocks, fetched here as one (m, 2) array."""
+    return pair_parts(ray, blocks, sizes, config, partitions=partitions, progress=progress).gather()
+
+
+def pair_parts(
+    ray: Any, blocks: Sequence[Block], sizes: I64, config: ScanConfig, *, partitions: int,
+    progress: Callable[[int], None] | None = None,
+) -> KeptPairs:  # fmt: skip
     """The candidate pairs of documents given as blocks (arrays, or refs the hashing tasks
-    left in the object store): only the filtered pairs come back here."""
+    left in the object store), left in the object store as the last reduce tasks made them,
+    partitioned by pair code: only each partition's count comes back here."""
     n = sum(b.count for b in blocks)
-    if n < 2:
-        return np.zeros((0, 2), np.int64)
     p = max(2, partitions)  # Ray returns a one-element list as one object
+    if n < 2:
+        return KeptPairs(max(n, 1), (), (), ray.get)
     one = ray.remote(num_cpus=1, max_retries=3)
     put = [(b, _ref(ray, b.matrix), _ref(ray, b.anchors)) for b in blocks]  # each array once in the store
 
@@ -266,7 +278,7 @@ def pairs_of_blocks(
     firsts = np.array([b.first for b in blocks], np.int64)
     refs = [(m, per_doc[p]) for (_, m, _), per_doc in zip(put, mapped, strict=True)]
     sizes_ref = ray.put(np.asarray(sizes, np.int64))
-    finish = one(finish_pairs)
+    finish = one(finish_pairs).options(num_returns=2)
     cfg = ray.put(config)
     codes = [
         finish.remote(n, cfg, sizes_ref, firsts, refs, p, *[c[i] for c in banded], *[g[i] for g in grouped])
@@ -274,10 +286,9 @@ def pairs_of_blocks(
     ]
     if progress is not None:
         heads = [m[0] for m in mapped_bands] + [m[0] for m in mapped] + [c[0] for c in banded]
-        count_done(ray, [*heads, *[g[0] for g in grouped], *codes], progress)
-    found: Sequence[I64] = ray.get(codes)
-    code = np.unique(np.concatenate(found))
-    return np.stack([code // n, code % n], axis=1).astype(np.int64)
+        count_done(ray, [*heads, *[g[0] for g in grouped], *[c[1] for c in codes]], progress)
+    counts: list[int] = ray.get([c[1] for c in codes])  # p small numbers: the pairs stay where they are
+    return KeptPairs(n, tuple(c[0] for c in codes), tuple(counts), ray.get)
 
 
 def _ref(ray: Any, value: Any) -> Any:

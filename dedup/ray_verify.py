@@ -7,6 +7,12 @@ a rule (``verify.judge``) or may pass one on the texts (``verify.needs_texts``),
 overlap. The run's machine then judges those on the texts and applies the template test
 (``evidence.distinct_pages``: it re-reads texts, which stay where the files are) to those
 pairs alone, in pair order, so the matches are ``verify.verify``'s, float for float.
+
+In a scan on a Ray this machine started (``verify_parts``), the candidate pairs are not
+brought here at all: the candidate stage left them in the object store partitioned by pair
+code (``kept.KeptPairs``), a task per partition reads its pairs there and each set from the
+spill file the hashing worker wrote (``Places``: 20 bytes a document of the run), and only
+the pairs that pass come back, to be judged on the texts here.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from numpy.typing import NDArray
 
 from . import evidence
 from .config import ScanConfig
+from .kept import KeptPairs
 from .records import Match
 from .sets import ShingleSets
 from .spill import SpilledShingles
@@ -148,33 +155,135 @@ def verify(
     ]
     task = ray.remote(num_cpus=1, max_retries=3)(measure)
     cfg = ray.put(config)
-    sizes = shingles.sizes()
-    lay = text_of
+    found: list[I64] = [np.zeros((0, 2), np.int64)]
+    overlaps: list[I64] = [np.zeros(0, np.int64)]
 
     def submit(at: int) -> Any:
         part = pairs[at : at + PAIRS_PER_TASK]
         needed = np.unique(block_of[at : at + PAIRS_PER_TASK])
         return task.remote(part, cfg, *[refs[k] for k in needed.tolist()])
 
-    matches: list[Match] = []
     for at, (passed, inters) in _in_order(ray, submit, range(0, len(pairs), PAIRS_PER_TASK), ahead):
-        for pos, inter in zip(passed.tolist(), inters.tolist(), strict=True):
-            a, b = (int(v) for v in pairs[at + pos])
-            size_a, size_b = int(sizes[a]), int(sizes[b])
-            union = size_a + size_b - inter
-            small = min(size_a, size_b)
-            jac, con = (inter / union if union else 0.0), (inter / small if small else 0.0)
-            rule = judge(jac, con, size_a, size_b, config)
-            if rule is None and lay is not None:  # a pair the texts may still join (verify.judge_texts)
-                rule = judge_texts(a, b, shingles.get(a), shingles.get(b), jac, con, lay, config)
-            if rule is None:
-                continue
-            if lay is not None and evidence.distinct_pages(a, b, shingles, lay.text_of, config, inter, lay, lay.facts):
-                continue
-            matches.append(Match(a, b, jac, con, rule))
+        found.append(pairs[at + passed])
+        overlaps.append(inters)
         if progress is not None:
             progress(len(pairs[at : at + PAIRS_PER_TASK]))
+    return judged(np.concatenate(found), np.concatenate(overlaps), shingles, config, text_of)
+
+
+def judged(pairs: I64, inters: I64, shingles: ShingleSets, config: ScanConfig, lay: Layouts | None) -> list[Match]:
+    """The matches among the pairs the tasks passed (in pair order, with their overlaps):
+    the rules on the sizes, the texts' rule and the template test here, as ``verify.verify``
+    applies them, float for float."""
+    sizes = shingles.sizes()
+    matches: list[Match] = []
+    for (a, b), inter in zip(pairs.tolist(), inters.tolist(), strict=True):
+        size_a, size_b = int(sizes[a]), int(sizes[b])
+        union = size_a + size_b - inter
+        small = min(size_a, size_b)
+        jac, con = (inter / union if union else 0.0), (inter / small if small else 0.0)
+        rule = judge(jac, con, size_a, size_b, config)
+        if rule is None and lay is not None:  # a pair the texts may still join (verify.judge_texts)
+            rule = judge_texts(a, b, shingles.get(a), shingles.get(b), jac, con, lay, config)
+        if rule is None:
+            continue
+        if lay is not None and evidence.distinct_pages(a, b, shingles, lay.text_of, config, inter, lay, lay.facts):
+            continue
+        matches.append(Match(a, b, jac, con, rule))
     return matches
+
+
+@dataclass(frozen=True, slots=True)
+class Places:
+    """Where every document's shingle set lies in the run's spill files (20 bytes a
+    document): what a verify task needs to read any set of the run on this machine."""
+
+    sizes: I64
+    file: NDArray[np.int32]
+    at: I64
+    paths: tuple[str, ...]
+
+
+def places_of(shingles: ShingleSets) -> Places | None:
+    """The places of every set, or None when a set is not in a named file (held in this
+    process's memory, or in a file that has no name)."""
+    if not isinstance(shingles, SpilledShingles):
+        return None
+    paths, file, at = shingles.locate(np.arange(len(shingles), dtype=np.int64))
+    used = np.unique(file)
+    if len(used) and (used.min() < 0 or any(paths[k] is None for k in used.tolist())):
+        return None
+    return Places(shingles.sizes(), file, at, tuple(p or "" for p in paths))
+
+
+def measure_codes(codes: I64, n: int, config: ScanConfig, places: Places) -> tuple[I64, I64]:
+    """Task: of one partition of candidate pair codes (``a * n + b``, sorted), those that pass
+    a rule or may pass one on the texts, and their overlaps; each set read from its spill file."""
+    fds: dict[int, int] = {}
+
+    def read(i: int) -> U64:
+        f, size = int(places.file[i]), int(places.sizes[i])
+        if f not in fds:
+            fds[f] = os.open(places.paths[f], os.O_RDONLY | os.O_CLOEXEC)
+        return np.frombuffer(os.pread(fds[f], size * 8, int(places.at[i])), dtype=np.uint64)
+
+    passed: list[int] = []
+    inters: list[int] = []
+    last, x = -1, np.zeros(0, np.uint64)
+    try:
+        for code, a, b in zip(codes.tolist(), (codes // n).tolist(), (codes % n).tolist(), strict=True):
+            if a != last:  # sorted codes: a document's pairs come together
+                last, x = a, read(a)
+            y = read(b)
+            inter = overlap(x, y)
+            union = len(x) + len(y) - inter
+            small = min(len(x), len(y))
+            jac, con = (inter / union if union else 0.0), (inter / small if small else 0.0)
+            if judge(jac, con, len(x), len(y), config) is not None or needs_texts(jac, con, len(x), len(y), config):
+                passed.append(code)
+                inters.append(inter)
+    finally:
+        for fd in fds.values():
+            os.close(fd)
+    return np.array(passed, np.int64), np.array(inters, np.int64)
+
+
+def verify_parts(
+    ray: Any,
+    pairs: KeptPairs,
+    places: Places,
+    shingles: ShingleSets,
+    config: ScanConfig,
+    text_of: Layouts | None,
+    *,
+    progress: Callable[[int], None] | None = None,
+) -> list[Match]:
+    """``verify.verify`` of the candidate pairs the candidate stage left in the object store:
+    a task a partition reads its pairs there and the sets from the spill files, and only the
+    pairs that pass (with their overlaps) come here, to be judged on the texts in pair order.
+
+    ``progress(n)`` as the task of a partition of n pairs finishes.
+    """
+    task = ray.remote(num_cpus=1, max_retries=3)(measure_codes)
+    cfg, where = ray.put(config), ray.put(places)
+    out = {
+        task.remote(part, pairs.n, cfg, where): count
+        for part, count in zip(pairs.parts, pairs.counts, strict=True)
+        if count
+    }
+    refs = list(out)
+    todo = list(refs)
+    while todo:
+        ready, todo = ray.wait(todo, num_returns=len(todo), timeout=0.2, fetch_local=False)
+        if progress is not None:
+            for ref in ready:
+                progress(out[ref])
+    results = ray.get(refs)
+    codes = np.concatenate([c for c, _ in results]) if results else np.zeros(0, np.int64)
+    inters = np.concatenate([i for _, i in results]) if results else np.zeros(0, np.int64)
+    order = np.argsort(codes, kind="stable")  # pair order, as verify.verify gives its matches
+    codes, inters = codes[order], inters[order]
+    return judged(np.stack([codes // pairs.n, codes % pairs.n], axis=1), inters, shingles, config, text_of)
 
 
 def _in_order(ray: Any, submit: Callable[[int], Any], starts: range, ahead: int) -> Iterator[tuple[int, Any]]:

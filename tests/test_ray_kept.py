@@ -19,6 +19,7 @@ from dedup.config import ScanConfig
 from dedup.corpus import generate
 from dedup.engine import make_engine
 from dedup.hashing import Hashing, collect
+from dedup.kept import KeptPairs
 from dedup.options import RunOptions
 from dedup.progress import NoProgress
 from dedup.records import SourceFile
@@ -132,10 +133,14 @@ def test_hashing_tasks_leave_rows_and_anchors_in_the_object_store(tmp_path: Path
             blocks = sum(1 for count in kept.kept.counts if count)
             bars = Bars()
             find = engine.candidate_pairs  # type: ignore[attr-defined]
-            pairs = kept.candidate_pairs(config, lambda *a: find(*a, progress=bars))
+            parts = kept.candidate_pairs(config, lambda *a: find(*a, progress=bars))
             assert kept.kept is None  # let go after the stage
+            assert isinstance(parts, KeptPairs)  # left in the object store: counts here
+            assert all(isinstance(p, ray.ObjectRef) for p in parts.parts)
+            pairs = parts.gather()
         expected = here.candidate_pairs(config)
-        assert len(expected) > 0 and pairs.tolist() == expected.tolist()
+        assert isinstance(expected, np.ndarray)
+        assert len(expected) > 0 and len(parts) == len(expected) and pairs.tolist() == expected.tolist()
         [(stage, total)] = bars.stages
         assert stage == "finding candidates" and total == ray_candidates.stage_tasks(blocks, 4)
         assert bars.done[stage] == total
