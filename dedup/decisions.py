@@ -54,7 +54,7 @@ from .errors import ConfigError
 from .extras import require_pyarrow
 from .lists import escape_name, export_text
 from .records import DocTable, ScanResult
-from .stdinput import STDIN, is_stdin_copy
+from .stdinput import STDIN, stdin_copies
 
 __all__ = [
     "COLUMNS",
@@ -64,6 +64,7 @@ __all__ = [
     "decisions_table",
     "exported_rows",
     "format_of",
+    "json_rows",
     "parquet_table",
     "write_decisions",
     "write_parquet",
@@ -120,12 +121,19 @@ def _absolute_of_skipped(rel: str, roots: Sequence[str]) -> str:
     return os.path.abspath(rel)
 
 
-def decision_rows(result: ScanResult) -> Iterator[dict[str, Any]]:
-    """The table's rows, as Python values (names as the scan holds them, not escaped).
+#: Where a document stands: cluster, decision, rule, kept id (one tuple for all unique ones).
+_Place = tuple["int | None", str, str, "str | None"]
+#: One document's row as values: id, path, record (-1: none), record_id, kind, place,
+#: digest, bytes, root, absolute.
+_DocValues = tuple[str, str, int, "str | None", str, _Place, int, int, str, str]
 
-    Documents come in ``result.docs`` order, then the skipped entries in their order.
-    """
-    placed: dict[str, tuple[int, str, str, str]] = {}  # doc id -> cluster, decision, rule, kept id
+
+_UNIQUE: _Place = (None, "unique", "", None)
+
+
+def _placed(result: ScanResult) -> dict[str, _Place]:
+    """doc id -> (cluster, decision, rule, kept id) for every cluster member."""
+    placed: dict[str, _Place] = {}
     for cluster in result.clusters:
         kept = cluster.members[0].doc_id
         for m in cluster.members:
@@ -135,38 +143,43 @@ def decision_rows(result: ScanResult) -> Iterator[dict[str, Any]]:
             else:
                 decision, rule = ("superset" if m.decision == "superset" else "dropped"), m.rule
             placed[m.doc_id] = (cluster.cluster_id, decision, rule, kept)
+    return placed
+
+
+def _absolute(path: str, cwd: str) -> str:
+    """``os.path.abspath(path)`` with the working directory asked once, not once a file."""
+    return os.path.normpath(path if os.path.isabs(path) else os.path.join(cwd, path))
+
+
+def _doc_values(result: ScanResult) -> Iterator[_DocValues]:
+    """The documents' rows, in ``result.docs`` order, as tuples (no dict a row)."""
+    placed = _placed(result)
     roots = result.roots
     root_abs = {r: os.path.abspath(r) for r in roots}
     one_root = os.path.abspath(roots[0]) if len(roots) == 1 else None
     docs = result.docs
     cols = docs.columns() if isinstance(docs, DocTable) else DocTable.of(docs).columns()  # no object a row
     absolutes: dict[str, str] = {}  # a file's records share its path
+    stdin, cwd = stdin_copies(), os.getcwd()
     for doc_id, rel, kind, path, record, record_id, size, digest in zip(
         cols["doc_id"], cols["rel"], cols["kind"], cols["path"], cols["record"], cols["record_id"], cols["size"],
         cols["digest"], strict=True,
     ):  # fmt: skip
-        cluster_id, decision, rule, kept_id = placed.get(doc_id, (None, "unique", "", None))
+        place = placed.get(doc_id, _UNIQUE)
         absolute = absolutes.get(path)
         if absolute is None:  # standard input is "-": its temporary copy is gone after the run
-            absolute = absolutes[path] = STDIN if is_stdin_copy(path) else os.path.abspath(path)
-        yield {
-            "id": doc_id,
-            "path": rel,
-            "record": None if record < 0 else record,
-            "record_id": record_id,
-            "kind": kind,
-            "cluster": cluster_id,
-            "decision": decision,
-            "rule": rule,
-            "kept": kept_id,
-            "digest": f"{digest:016x}",
-            "bytes": size,
-            "root": STDIN
+            absolute = absolutes[path] = STDIN if path in stdin else _absolute(path, cwd)
+        root = (
+            STDIN
             if absolute == STDIN
-            else one_root or root_abs.get(_root_for(rel, roots)) or _root_holding(absolute, root_abs.values()),
-            "absolute": absolute,
-            "detail": "",
-        }
+            else one_root or root_abs.get(_root_for(rel, roots)) or _root_holding(absolute, root_abs.values())
+        )
+        yield doc_id, rel, record, record_id, kind, place, digest, size, root, absolute
+
+
+def _skipped_rows(result: ScanResult) -> Iterator[dict[str, Any]]:
+    """The skipped entries' rows, in ``result.skipped`` order."""
+    roots = result.roots
     for k in result.skipped:
         piped = k.rel == STDIN and STDIN in roots
         yield {
@@ -187,6 +200,79 @@ def decision_rows(result: ScanResult) -> Iterator[dict[str, Any]]:
         }
 
 
+def decision_rows(result: ScanResult) -> Iterator[dict[str, Any]]:
+    """The table's rows, as Python values (names as the scan holds them, not escaped).
+
+    Documents come in ``result.docs`` order, then the skipped entries in their order.
+    """
+    for doc_id, rel, record, record_id, kind, place, digest, size, root, absolute in _doc_values(result):
+        cluster_id, decision, rule, kept_id = place
+        yield {
+            "id": doc_id,
+            "path": rel,
+            "record": None if record < 0 else record,
+            "record_id": record_id,
+            "kind": kind,
+            "cluster": cluster_id,
+            "decision": decision,
+            "rule": rule,
+            "kept": kept_id,
+            "digest": f"{digest:016x}",
+            "bytes": size,
+            "root": root,
+            "absolute": absolute,
+            "detail": "",
+        }
+    yield from _skipped_rows(result)
+
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False)
+_STR = json.encoder.encode_basestring  # what _ENCODER writes a str with (C where built)
+
+
+def _json_str(s: str | None) -> str:
+    """A name as ``_ENCODER`` writes it in an exported row (``export_text`` first)."""
+    return "null" if s is None else _STR(s if s.isascii() else export_text(s))
+
+
+def json_rows(result: ScanResult) -> Iterator[str]:
+    """``_ENCODER.encode(row)`` of each row of ``exported_rows``, written without the dicts:
+    the JSON export holds a row per document, and building, escaping and encoding two dicts
+    a row was most of its time (a test holds the two equal). What rows share (a file's
+    path, a cluster's kept copy, the root) is encoded once."""
+    places: dict[_Place, str] = {}  # a place -> its keys as JSON
+    kinds: dict[str, str] = {}
+    where: dict[tuple[str, str], str] = {}  # (root, absolute) -> those keys as JSON
+    last_rel, rel_json = None, ""
+    for doc_id, rel, record, record_id, kind, place, digest, size, root, absolute in _doc_values(result):
+        if rel != last_rel:  # the records of a file come together
+            last_rel, rel_json = rel, _json_str(rel)
+        placed = places.get(place)
+        if placed is None:
+            cluster_id, decision, rule, kept_id = place
+            placed = places[place] = (
+                f'"cluster": {"null" if cluster_id is None else int.__repr__(cluster_id)}, '
+                f'"decision": {_STR(decision)}, "rule": {_json_str(rule)}, "kept": {_json_str(kept_id)}'
+            )
+        kind_json = kinds.get(kind)
+        if kind_json is None:
+            kind_json = kinds[kind] = _json_str(kind)
+        tail = where.get((root, absolute))
+        if tail is None:
+            escaped = _json_str(escape_name(absolute)) if export_text(absolute) != absolute else "null"
+            tail = where[root, absolute] = (
+                f'"root": {_json_str(root)}, "absolute": {_json_str(absolute)}, "absolute_escaped": {escaped}'
+            )
+        yield (
+            f'{{"id": {_json_str(doc_id)}, "path": {rel_json}, '
+            f'"record": {"null" if record < 0 else int.__repr__(record)}, "record_id": {_json_str(record_id)}, '
+            f'"kind": {kind_json}, {placed}, "digest": "{digest:016x}", "bytes": {int.__repr__(size)}, {tail}, '
+            '"detail": ""}'
+        )
+    for row in map(_exported, _skipped_rows(result)):
+        yield _ENCODER.encode(row)
+
+
 def _exported(row: dict[str, Any]) -> dict[str, Any]:
     """A row as JSON and Parquet hold it: valid UTF-8 everywhere, the exact path beside."""
     out = {c: export_text(v) if isinstance(v, str) and not v.isascii() else v for c, v in row.items()}
@@ -201,17 +287,16 @@ def exported_rows(result: ScanResult) -> Iterator[dict[str, Any]]:
 
 
 def _write_jsonl(result: ScanResult, out: IO[str]) -> None:
-    for row in exported_rows(result):
-        out.write(json.dumps(row, ensure_ascii=False, allow_nan=False).replace("\u2028", "\\u2028")
-                  .replace("\u2029", "\\u2029").replace("\u0085", "\\u0085"))  # fmt: skip
+    for row in json_rows(result):
+        out.write(row.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029").replace("\u0085", "\\u0085"))
         out.write("\n")
 
 
 def _write_json(result: ScanResult, out: IO[str]) -> None:
     out.write('{"schema": "dedup.decisions/1", "documents": [\n')
     first = True
-    for row in exported_rows(result):
-        out.write(("" if first else ",\n") + json.dumps(row, ensure_ascii=False, allow_nan=False))
+    for row in json_rows(result):
+        out.write(("" if first else ",\n") + row)
         first = False
     out.write("\n]}\n")
 

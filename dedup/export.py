@@ -103,7 +103,7 @@ from pathlib import Path, PurePath
 from typing import IO, Any
 
 from .atomic import process_alive, reason_of, write_atomic, write_text_atomic
-from .decisions import exported_rows, parquet_table, write_parquet
+from .decisions import exported_rows, json_rows, parquet_table, write_parquet
 from .errors import ConfigError, InputError
 from .lists import escape_name, export_text, name_bytes, unescape_name, write_lists
 from .records import Cluster, Member, ScanResult
@@ -331,7 +331,7 @@ def _write_json(result: ScanResult, version: str, out: IO[str]) -> None:
     lines: dict[str, list[str]] = {
         "clusters": [_cluster_json(c) for c in result.clusters],
         "skipped": [_LINE_ENCODER.encode(k) for k in _skipped(result)],
-        "documents": [_LINE_ENCODER.encode(row) for row in exported_rows(result)],
+        "documents": list(json_rows(result)),
     }
     data: dict[str, object] = {**_head(result, version), **lines}
     out.write("{\n")

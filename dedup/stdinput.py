@@ -23,7 +23,7 @@ import tempfile
 import weakref
 from typing import BinaryIO
 
-__all__ = ["STDIN", "is_stdin_copy", "stdin_path"]
+__all__ = ["STDIN", "is_stdin_copy", "stdin_copies", "stdin_path"]
 
 #: The path that names standard input on the command line, and the ``rel`` of its file.
 STDIN = "-"
@@ -74,6 +74,11 @@ def is_stdin_copy(path: str) -> bool:
     """Is ``path`` this process's copy of standard input? Outputs name it ``-``, never by
     the temporary path, which is gone when the run ends."""
     return any(pid == os.getpid() and path == copy for pid, copy in _spooled.values())
+
+
+def stdin_copies() -> frozenset[str]:
+    """The paths ``is_stdin_copy`` holds true of, for a caller asking of many paths."""
+    return frozenset(copy for pid, copy in _spooled.values() if pid == os.getpid())
 
 
 def _lock(folder: str) -> None:
