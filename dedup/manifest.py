@@ -28,6 +28,7 @@ from typing import Any
 from .atomic import process_alive, temp_stem, write_text_atomic
 from .errors import ExportError, InputError
 from .lists import escape_name, unescape_name
+from .noreplace import rename_noreplace
 
 __all__ = [
     "SCHEMA",
@@ -89,8 +90,10 @@ def move_file(src: str, dst: str, created: list[str]) -> None:
         raise FileExistsError(f"something is already at {escape_name(dst)}")
     make_parents(dst, created)
     try:
-        os.rename(src, dst)
+        _rename_free(src, dst)  # not os.rename: a file that came to dst meanwhile would be replaced
         return
+    except FileExistsError:
+        raise
     except OSError as exc:
         if exc.errno != 18:  # EXDEV: another file system
             raise
@@ -103,6 +106,14 @@ def move_file(src: str, dst: str, created: list[str]) -> None:
         with contextlib.suppress(OSError):
             os.unlink(dst)
         raise
+
+
+def _rename_free(src: str, dst: str) -> None:
+    """Rename to a name that must be free, in one step (noreplace.py), saying so when it is not."""
+    try:
+        rename_noreplace(src, dst)
+    except FileExistsError:
+        raise FileExistsError(f"something is already at {escape_name(dst)}") from None
 
 
 def temp_name(dst: str) -> str:
@@ -120,9 +131,7 @@ def copy_file(src: str, dst: str) -> None:
             fout.flush()
             os.fsync(fout.fileno())
         shutil.copystat(src, tmp)
-        if os.path.lexists(dst):
-            raise FileExistsError(f"something is already at {escape_name(dst)}")
-        os.rename(tmp, dst)
+        _rename_free(tmp, dst)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)

@@ -341,16 +341,23 @@ def test_moves_across_file_systems_copy_then_unlink(
     scan_to(tree, tmp_path / "scan.json")
     before = tree_state(tree)
     mtime = (tree / WRAPPED).stat().st_mtime_ns
-    real = os.rename
+    from dedup import noreplace
 
-    def rename(src: object, dst: object) -> None:
-        if ".dedup-tmp" not in os.fsdecode(src):  # type: ignore[arg-type]
+    real = noreplace.renameat2
+    assert real is not None
+
+    refused: list[str] = []
+
+    def rename(src: str, dst: str) -> None:
+        if ".dedup-tmp" not in src:
+            refused.append(src)
             raise OSError(errno.EXDEV, "Invalid cross-device link")
-        real(src, dst)  # type: ignore[arg-type]
+        real(src, dst)
 
-    monkeypatch.setattr(os, "rename", rename)
+    monkeypatch.setattr(noreplace, "renameat2", rename)  # the moves' rename, which never replaces
     code, out = apply(str(tmp_path / "scan.json"), "--quarantine", str(tmp_path / "q"), "--yes")
     assert code == 0, out
+    assert str(tree / WRAPPED) in refused  # the moves went by copy
     assert not (tree / WRAPPED).exists() and (tmp_path / "q" / WRAPPED).stat().st_mtime_ns == mtime
     assert CliRunner().invoke(main, ["undo", str(tmp_path / "q" / "dedup-manifest.json")]).exit_code == 0
     assert tree_state(tree) == before and (tree / WRAPPED).stat().st_mtime_ns == mtime

@@ -17,6 +17,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import PLAIN, SAMPLES, WRAPPED
 
+from dedup import noreplace
 from dedup.cli import main
 
 LONG = "L" * 250 + ".txt"  # 254 bytes: a name the file system takes, with no room to spare
@@ -149,7 +150,7 @@ def test_a_move_to_another_file_system_that_cannot_remove_the_original_leaves_no
             raise OSError(errno.EROFS, "Read-only file system")
         real_unlink(path, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(os, "rename", rename)
+    monkeypatch.setattr(noreplace, "renameat2", rename)  # moves rename with it
     monkeypatch.setattr(os, "unlink", unlink)
     code, out = _invoke("apply", str(export), "--quarantine", str(tmp_path / "q"), "--yes")
     assert code == 1, out  # no change made
@@ -229,7 +230,7 @@ def test_undo_of_a_run_that_changed_nothing_says_so(
     def rename(src: object, dst: object) -> None:
         raise OSError(errno.EROFS, "Read-only file system")
 
-    monkeypatch.setattr(os, "rename", rename)
+    monkeypatch.setattr(noreplace, "renameat2", rename)  # moves rename with it
     code, out = _invoke("apply", str(export), "--quarantine", str(tmp_path / "q"), "--yes")
     monkeypatch.undo()
     assert code == 1 and "Done: moved 0 files" in out, out  # nothing done is not success
@@ -367,7 +368,7 @@ def test_an_apply_run_stopped_midway_says_how_to_undo_it(
             raise Interrupted(signal.SIGINT)
         real_rename(src, dst)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(os, "rename", rename)
+    monkeypatch.setattr(noreplace, "renameat2", rename)  # moves rename with it
     result = CliRunner().invoke(main, ["apply", str(export), "--quarantine", str(tmp_path / "q"), "--yes"])
     monkeypatch.undo()
     manifest = tmp_path / "q" / "dedup-manifest.json"

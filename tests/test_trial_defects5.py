@@ -4,13 +4,17 @@ a new user met. Each test failed before its fix."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from conftest import PLAIN, SAMPLES
 
 from dedup.cli import main
+from dedup.manifest import copy_file
+from dedup.noreplace import link_then_unlink, rename_noreplace
 
 
 def _invoke(*args: str) -> tuple[int, str]:
@@ -96,3 +100,58 @@ def test_a_stored_result_that_keeps_a_file_now_a_link_is_not_served(tmp_path: Pa
         "0_first.txt": ("dropped", "jaccard"),
         "a_copy.txt": ("kept", "prefer:regular-file"),
     }
+
+
+# 2. apply's move checked that the target was free, then renamed: a file another program
+#    wrote at the target in between was replaced (lost).
+
+
+def test_a_file_written_at_the_quarantine_target_during_the_move_is_not_replaced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "scraped"
+    (root / "sub").mkdir(parents=True)
+    shutil.copyfile(SAMPLES / PLAIN, root / "a.txt")
+    shutil.copyfile(SAMPLES / PLAIN, root / "sub" / "b.txt")
+    export = tmp_path / "scan.json"
+    code, out = _invoke("scan", str(root), "-q", "--no-cache", "-o", str(export))
+    assert code == 0, out
+    assert _decisions(export)["sub/b.txt"][0] == "dropped"
+    quarantine = tmp_path / "q"
+    target = quarantine / "sub" / "b.txt"
+    intruder = b"written by another program while the move ran\n"
+    real_mkdir = os.mkdir
+
+    def mkdir(path: object, *args: object, **kwargs: object) -> None:
+        real_mkdir(path, *args, **kwargs)  # type: ignore[arg-type]
+        if os.fsdecode(path) == str(target.parent):  # type: ignore[arg-type]
+            # after the move looked at the target, before it renamed: another program writes there
+            with open(target, "xb") as f:
+                f.write(intruder)
+
+    monkeypatch.setattr(os, "mkdir", mkdir)
+    code, out = _invoke("apply", str(export), "--quarantine", str(quarantine), "--yes")
+    monkeypatch.undo()
+    assert code == 1, out  # its one change was refused
+    assert f"something is already at {target}" in out
+    assert target.read_bytes() == intruder
+    assert (root / "sub" / "b.txt").read_bytes() == (SAMPLES / PLAIN).read_bytes()
+
+
+def test_the_moves_and_copies_never_replace_a_file(tmp_path: Path) -> None:
+    src, dst = tmp_path / "src", tmp_path / "dst"
+    for move in (rename_noreplace, link_then_unlink):
+        src.write_bytes(b"moved")
+        dst.write_bytes(b"was there")
+        with pytest.raises(FileExistsError):
+            move(str(src), str(dst))
+        assert (src.read_bytes(), dst.read_bytes()) == (b"moved", b"was there")
+        dst.unlink()
+        move(str(src), str(dst))
+        assert not src.exists() and dst.read_bytes() == b"moved"
+        dst.unlink()
+    src.write_bytes(b"copied")
+    dst.write_bytes(b"was there")
+    with pytest.raises(FileExistsError, match="something is already at"):
+        copy_file(str(src), str(dst))
+    assert dst.read_bytes() == b"was there" and sorted(p.name for p in tmp_path.iterdir()) == ["dst", "src"]
