@@ -18,6 +18,8 @@ dataset is written with ``--write`` (records.py of this feature: write_records).
 from __future__ import annotations
 
 import contextlib
+import errno
+import hashlib
 import os
 import stat
 from collections import Counter
@@ -31,6 +33,7 @@ from .config import ScanConfig
 from .dataset import record_documents
 from .errors import ConfigError, ExportError, InputError
 from .export import read_export
+from .formats import compression
 from .lists import escape_name, unescape_name
 from .manifest import Manifest, blake2b_of, copy_file, make_parents, move_file
 from .records import Locator, text_digest
@@ -43,6 +46,7 @@ __all__ = [
     "Step",
     "build_plan",
     "check_file",
+    "check_read",
     "config_of",
     "is_stdin",
     "load_rows",
@@ -265,32 +269,66 @@ def build_plan(
 def check_file(row: Row, config: ScanConfig) -> str | None:
     """Why a file no longer is what the scan saw, or None: a regular file, the same size
     (for a whole file) and the same text (extracted again, digest compared)."""
+    return check_read(row, config)[0]
+
+
+#: What a check read: why the file is not what the scan saw (or None), then the BLAKE2b digest
+#: of the bytes it checked and their stat key (None for a file not read in one piece).
+Checked = tuple[str | None, str | None, tuple[int, ...] | None]
+
+
+def check_read(row: Row, config: ScanConfig) -> Checked:
+    """check_file, and for a plain whole file the digest and stat of the very bytes whose text
+    it compared: one read, so a change between the check and the manifest's digest (or the
+    move) cannot pass as checked."""
     shown = escape_name(row.absolute)
     try:
         st = os.lstat(row.absolute)
     except FileNotFoundError:
-        return f"vanished since the scan: {shown}"
+        return f"vanished since the scan: {shown}", None, None
     except OSError as exc:
-        return f"cannot be read: {shown}: {exc.strerror}"
+        return f"cannot be read: {shown}: {exc.strerror}", None, None
     if stat.S_ISLNK(st.st_mode):  # the scan read through it; apply acts on files only
-        return f"is a symbolic link, not a regular file: {shown}"
+        return f"is a symbolic link, not a regular file: {shown}", None, None
     if not stat.S_ISREG(st.st_mode):
-        return f"is no longer a regular file: {shown}"
+        return f"is no longer a regular file: {shown}", None, None
     if row.record is None and st.st_size != row.size:
-        return f"changed since the scan ({st.st_size:,} bytes, the scan saw {row.size:,}): {shown}"
+        return f"changed since the scan ({st.st_size:,} bytes, the scan saw {row.size:,}): {shown}", None, None
+    digest = key = None
     try:
-        if row.record is None:
+        if row.record is None and row.kind in extract.WHOLE_KINDS and compression(row.absolute) is None:
+            data, opened = _read_once(row.absolute)
+            if len(data) != row.size:
+                return f"changed since the scan ({len(data):,} bytes, the scan saw {row.size:,}): {shown}", None, None
+            text = extract.whole_text(data, row.kind)  # type: ignore[arg-type]
+            digest, key = hashlib.blake2b(data).hexdigest(), (opened.st_dev, opened.st_ino, opened.st_size,
+                                                              opened.st_mtime_ns)  # fmt: skip
+        elif row.record is None:
             text = extract.load_text(Locator(row.absolute), row.kind, config)  # type: ignore[arg-type]
         else:  # a record (a kept copy of a file can be one): its file read again, found by number
             doc = record_documents(row.absolute, row.rel, config).get(row.record)
             if doc is None:
-                return f"changed since the scan (record {row.record} is gone): {shown}"
+                return f"changed since the scan (record {row.record} is gone): {shown}", None, None
             text = doc.text
     except (OSError, ValueError, RecursionError) as exc:
-        return f"cannot be read again: {shown}: {exc}"
+        return f"cannot be read again: {shown}: {exc}", None, None
     if f"{text_digest(text):016x}" != row.digest:
-        return f"changed since the scan (its text differs): {shown}"
-    return None
+        return f"changed since the scan (its text differs): {shown}", None, None
+    return None, digest, key
+
+
+def _read_once(path: str) -> tuple[bytes, os.stat_result]:
+    """A regular file's bytes and its stat taken before they were read (not through a link).
+
+    Raises:
+        OSError: it cannot be opened, or is no longer a regular file.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    with os.fdopen(fd, "rb") as f:
+        opened = os.fstat(fd)
+        if not stat.S_ISREG(opened.st_mode):
+            raise OSError(errno.EINVAL, "no longer a regular file")
+        return f.read(), opened
 
 
 def _stat_key(path: str) -> tuple[int, ...] | None:
@@ -338,29 +376,31 @@ def run_plan(
         The counts, and every file left alone with its reason.
     """
     outcome = Outcome()
-    checked: dict[str, str | None] = {}
+    checked: dict[str, Checked] = {}
 
-    def check(row: Row) -> str | None:
+    def check(row: Row) -> Checked:
         if row.doc_id not in checked:
-            checked[row.doc_id] = check_file(row, config)
+            checked[row.doc_id] = check_read(row, config)
         return checked[row.doc_id]
 
     ready: list[tuple[Step, str, tuple[int, ...] | None]] = []
     for step in plan.steps:
-        why = check(step.row)
+        why, digest, seen = check(step.row)
         if why is None and step.kept is not None:
-            kept_why = check(step.kept)
+            kept_why = check(step.kept)[0]
             if kept_why is not None:
                 why = f"{escape_name(step.row.absolute)}: its kept copy {kept_why}"
             elif _same_file(step.row.absolute, step.kept.absolute):
                 why = f"the same file as its kept copy: {escape_name(step.kept.absolute)}"
-        digest = None if why else blake2b_of(step.row.absolute)
+        if why is None and digest is None:  # not read in one piece by the check (a compressed file)
+            seen = _stat_key(step.row.absolute)
+            digest = blake2b_of(step.row.absolute)
         if why is None and digest is None:
             why = f"cannot be read: {escape_name(step.row.absolute)}"
         if why is not None:
             outcome.left.append((step.row, why))
             continue
-        ready.append((step, str(digest), _stat_key(step.row.absolute)))
+        ready.append((step, str(digest), seen))
     outcome.checked = len(ready)
     if not ready:
         return outcome

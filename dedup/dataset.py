@@ -30,6 +30,7 @@ from .atomic import write_atomic
 from .config import ScanConfig
 from .errors import ConfigError
 from .extras import require_pyarrow
+from .files import open_regular
 from .lists import escape_name
 from .records import Document, SourceFile, text_digest
 
@@ -63,11 +64,14 @@ class WriteOutcome:
     left: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
 
 
-def record_documents(path: str, rel: str, config: ScanConfig) -> dict[int, Document]:
-    """The file's record documents, extracted again, by record number."""
-    source = SourceFile(path, rel, os.path.getsize(path))
+def record_documents(path: str, rel: str, config: ScanConfig, data: bytes | None = None) -> dict[int, Document]:
+    """The file's record documents, extracted again, by record number: from ``data``, the
+    bytes of a plain JSON Lines or JSON file already read, when given (--write checks and
+    writes the same bytes), else from the file."""
+    source = SourceFile(path, rel, os.path.getsize(path) if data is None else len(data))
     found = {}
-    for item in extract.extract(source, config):
+    items = extract.extract(source, config) if data is None else extract.extract_bytes(source, data, config)
+    for item in items:
         if isinstance(item, Document) and item.record is not None:
             found[item.record] = item
     return found
@@ -195,12 +199,12 @@ def write_records(
             continue
         parquet = path.lower().endswith(".parquet")
         try:
-            docs = record_documents(path, file_rows[0].rel, config)
-            why = _changed(file_rows, docs)
             data = b""
-            if why is None and not parquet:
-                with open(path, "rb") as f:
+            if not parquet:  # read once: the records checked are those written
+                with open_regular(path) as (f, _st):
                     data = f.read()
+            docs = record_documents(path, file_rows[0].rel, config, None if parquet else data)
+            why = _changed(file_rows, docs)
         except (OSError, ValueError) as exc:
             why = f"cannot be read again: {exc}"
         if why is not None:

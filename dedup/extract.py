@@ -27,11 +27,14 @@ Records have kind "jsonl"; their ids and numbers are described in ``jsonrecords`
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import io
 import os
 import re
 import sys
 from collections.abc import Iterator
+from typing import BinaryIO
 
 from .compressed import CorruptInput, open_decompressed, read_limited, verify
 from .config import ScanConfig
@@ -59,10 +62,13 @@ from .reread import read_span
 __all__ = [
     "JSON_ARRAY_ITEM",
     "SPLIT_BYTES",
+    "WHOLE_KINDS",
     "extract",
+    "extract_bytes",
     "extract_range",
     "jsonl_ranges",
     "load_text",
+    "whole_text",
 ]
 
 _HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
@@ -93,6 +99,21 @@ def extract(source: SourceFile, config: ScanConfig) -> Iterator[Document | Skipp
         'hello'
     """
     yield from _guarded(source.rel, _extract(source, config))
+
+
+def extract_bytes(source: SourceFile, data: bytes, config: ScanConfig) -> Iterator[Document | Skipped]:
+    """``extract`` of a plain (uncompressed) JSON Lines or JSON file's bytes, already read:
+    ``dedup apply --write`` checks the very bytes it writes."""
+    suffix = inner_suffix(source.path)
+    if suffix in JSONL_SUFFIXES:
+
+        @contextlib.contextmanager
+        def opener(_path: str) -> Iterator[tuple[BinaryIO, os.stat_result]]:
+            yield io.BytesIO(data), os.stat_result((0,) * 10)
+
+        yield from _guarded(source.rel, jsonl_documents(source, config, opener))
+    else:
+        yield from _guarded(source.rel, json_documents(source, data, config))
 
 
 def _guarded(rel: str, items: Iterator[Document | Skipped]) -> Iterator[Document | Skipped]:
@@ -219,6 +240,16 @@ def _extract(source: SourceFile, config: ScanConfig) -> Iterator[Document | Skip
         yield Skipped(source.rel, SkipReason.EMPTY, "no text")
         return
     yield Document(source.rel, source.rel, text, encoding, kind, len(data), Locator(source.path))
+
+
+#: The kinds of a whole file's document (not a record): its text is whole_text of its bytes.
+WHOLE_KINDS = ("text", "html", "markdown")
+
+
+def whole_text(data: bytes, kind: DocKind) -> str:
+    """A whole uncompressed file's text from its bytes, as load_text reads it (apply checks the
+    bytes it digests and moves, read once)."""
+    return _file_text(data, kind)[0]
 
 
 def _file_text(data: bytes, kind: DocKind) -> tuple[str, str]:

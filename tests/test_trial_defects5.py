@@ -3,6 +3,7 @@ a new user met. Each test failed before its fix."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -155,3 +156,80 @@ def test_the_moves_and_copies_never_replace_a_file(tmp_path: Path) -> None:
     with pytest.raises(FileExistsError, match="something is already at"):
         copy_file(str(src), str(dst))
     assert dst.read_bytes() == b"was there" and sorted(p.name for p in tmp_path.iterdir()) == ["dst", "src"]
+
+
+# 3. apply read each file twice: the check extracted its text, then the manifest's digest (or,
+#    for --write, the records written) came from a second read, which could see other bytes.
+
+
+class _Opens:
+    """How many times files are opened, as the kernel sees it (inotify IN_OPEN): no hook in
+    dedup or in Python. Closes are watched too: the kernel merges an event into the one
+    before it when they are alike, so two opens in a row would count as one."""
+
+    IN_OPEN = 0x20
+    IN_CLOSE = 0x08 | 0x10
+
+    def __init__(self, *paths: Path) -> None:
+        import ctypes
+
+        self.libc = ctypes.CDLL(None, use_errno=True)
+        self.fd = self.libc.inotify_init1(os.O_NONBLOCK)
+        assert self.fd >= 0
+        self.names = {}
+        for path in paths:
+            wd = self.libc.inotify_add_watch(self.fd, os.fsencode(path), self.IN_OPEN | self.IN_CLOSE)
+            assert wd >= 0
+            self.names[wd] = path.name
+
+    def count(self) -> dict[str, int]:
+        import struct
+
+        counts = dict.fromkeys(self.names.values(), 0)
+        try:
+            data = os.read(self.fd, 1 << 16)
+        except BlockingIOError:
+            data = b""
+        at = 0
+        while at < len(data):
+            wd, mask, _cookie, size = struct.unpack_from("iIII", data, at)
+            if mask & self.IN_OPEN:
+                counts[self.names[wd]] += 1
+            at += 16 + size
+        os.close(self.fd)
+        return counts
+
+
+def test_apply_reads_a_file_it_moves_once(tmp_path: Path) -> None:
+    root = tmp_path / "scraped"
+    root.mkdir()
+    shutil.copyfile(SAMPLES / PLAIN, root / "a.txt")
+    shutil.copyfile(SAMPLES / PLAIN, root / "b.txt")
+    export = tmp_path / "scan.json"
+    code, out = _invoke("scan", str(root), "-q", "--no-cache", "-o", str(export))
+    assert code == 0, out
+    assert _decisions(export)["b.txt"][0] == "dropped"
+    opens = _Opens(root / "a.txt", root / "b.txt")
+    code, out = _invoke("apply", str(export), "--quarantine", str(tmp_path / "q"), "--yes")
+    assert code == 0, out
+    assert opens.count() == {"a.txt": 1, "b.txt": 1}  # the kept copy checked, the moved one checked and digested
+    manifest = json.loads((tmp_path / "q" / "dedup-manifest.json").read_text(encoding="utf-8"))
+    assert manifest["steps"][0]["blake2b"] == hashlib.blake2b((SAMPLES / PLAIN).read_bytes()).hexdigest()
+
+
+def test_write_reads_each_record_file_once(tmp_path: Path) -> None:
+    root = tmp_path / "scraped"
+    root.mkdir()
+    text = (SAMPLES / PLAIN).read_text(encoding="utf-8")
+    lines = [json.dumps({"id": n, "text": text}) for n in ("x", "y")] + ['{"id": "z", "text": "other words"}']
+    (root / "r.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (root / "s.json").write_text(json.dumps([{"id": "w", "text": text}]), encoding="utf-8")
+    export = tmp_path / "scan.json"
+    code, out = _invoke("scan", str(root), "-q", "--no-cache", "-o", str(export))
+    assert code == 0, out
+    opens = _Opens(root / "r.jsonl", root / "s.json")
+    code, out = _invoke("apply", str(export), "--write", str(tmp_path / "clean.jsonl"))
+    assert code == 0, out
+    assert opens.count() == {"r.jsonl": 1, "s.json": 1}
+    written = (tmp_path / "clean.jsonl").read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line)["id"] for line in written] == ["x", "z"]  # y and w: copies of x
