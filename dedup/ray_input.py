@@ -5,7 +5,9 @@ A ``file://`` URL is the local path it names. Any other filesystem's files are c
 ``pyarrow.fs.copy_files``, into a private temporary folder under the URL's last name, and
 that folder is scanned: ids are relative to it as they would be to a local copy, and ranking
 re-reads the copies, never the bucket. A ``*`` or ``?`` in the URL's last part picks the
-files of its folder that match (``s3://bucket/crawl/*.parquet``), each one a root.
+files of its folder that match (``s3://bucket/crawl/*.parquet``). Files by URL (a pattern's
+matches, or one file) are copied into a folder of their own, scanned as one root named by
+the URL as given, so their ids are their names and not the temporary folder's path.
 
 Copying is not streaming: the run's machine needs the disk for the inputs it names. Reading
 on the workers straight from the bucket is not built (docs/scale.md).
@@ -77,10 +79,21 @@ class Fetched:
         paths = [path] if pattern is None else self._matching(pafs, fs, path, pattern, url)
         if isinstance(fs, pafs.LocalFileSystem):
             return [Path(p) for p in paths]
-        copies = [copy_tree(fs, p, self._temp()) for p in paths]
-        for copy, p in zip(copies, paths, strict=True):
-            self._urls[copy] = f"{url.split('://', 1)[0]}://{p}"
-        return copies
+        scheme = url.split("://", 1)[0]
+        if pattern is None and fs.get_file_info(path).type == pafs.FileType.Directory:
+            copy = copy_tree(fs, path, self._temp())
+            self._urls[copy] = f"{scheme}://{path}"
+            return [copy]
+        # Files (a pattern's matches, or one file) go into a folder of their own that is
+        # scanned as one root: their ids are their names in it, not the temporary folder's
+        # path, which changes from run to run (a file root outside the working directory
+        # is named by its whole path).
+        folder = _fresh(self._temp(), PurePosixPath(path.rstrip("/")).name or "input")
+        folder.mkdir()
+        for p in paths:
+            copy_tree(fs, p, folder)
+        self._urls[folder] = f"{scheme}://{path}" + (f"/{pattern}" if pattern else "")
+        return [folder]
 
     def named(self, root: Path) -> str:
         """How the result names a root: a copy by its URL, a local path as itself."""
@@ -121,18 +134,22 @@ def copy_tree(fs: Any, path: str, into: Path) -> Path:
     info = fs.get_file_info(path)
     if info.type == pafs.FileType.NotFound:
         raise InputError(f"no such file or folder: {path}")
-    name = PurePosixPath(path.rstrip("/")).name or "input"
-    target = into / name
-    n = 1
-    while target.exists():
-        n += 1
-        target = into / f"{n}-{name}"
+    target = _fresh(into, PurePosixPath(path.rstrip("/")).name or "input")
     try:
         if info.type == pafs.FileType.Directory:
             target.mkdir()  # copy_files fills a folder that exists
         pafs.copy_files(path, str(target), source_filesystem=fs, destination_filesystem=pafs.LocalFileSystem())
     except (OSError, pa.ArrowException) as exc:
         raise InputError(f"cannot copy {path}: {' '.join(str(exc).split())}") from exc
+    return target
+
+
+def _fresh(into: Path, name: str) -> Path:
+    """``into / name``, or with a number before the name if that is taken."""
+    target, n = into / name, 1
+    while target.exists():
+        n += 1
+        target = into / f"{n}-{name}"
     return target
 
 
