@@ -151,6 +151,11 @@ def apply_scan(
         raise ConfigError(f"{action} needs a folder")
     if folder and _inside_inputs(folder, rows):
         raise ConfigError(f"{folder} is inside a scanned folder: choose a folder outside what was scanned")
+    option = "--copy-kept" if action == "copy" else "--quarantine"
+    for name, given, path in ((option, folder, folder), ("--manifest", manifest, manifest and manifest.parent)):
+        blocking = _not_a_folder(str(path)) if path else None
+        if blocking is not None:  # one clear line, not "File exists" from the mkdir
+            raise ConfigError(f"{name} {escape_name(str(given))}: {escape_name(blocking)} is a file, not a folder")
     where = _manifest_path(action, folder, manifest)
     if where.exists():
         raise ConfigError(f"{where} exists: undo that run first, or give --manifest another file")
@@ -175,6 +180,18 @@ def apply_scan(
         return 1
     _report(outcome, action, where, say)
     return 0 if outcome.done else 1  # every change failed (a read-only source): not success
+
+
+def _not_a_folder(folder: str) -> str | None:
+    """The folder, or the nearest existing one above it, when it is something else than a
+    folder (``--quarantine notes.txt``), or None: the run could not make it."""
+    path = os.path.abspath(folder)
+    while not os.path.lexists(path):
+        parent = os.path.dirname(path)
+        if parent == path:
+            return None
+        path = parent
+    return None if os.path.isdir(path) else path
 
 
 def _inside_inputs(folder: str, rows: list[Row]) -> bool:

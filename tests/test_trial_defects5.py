@@ -233,3 +233,33 @@ def test_write_reads_each_record_file_once(tmp_path: Path) -> None:
     assert opens.count() == {"r.jsonl": 1, "s.json": 1}
     written = (tmp_path / "clean.jsonl").read_text(encoding="utf-8").splitlines()
     assert [json.loads(line)["id"] for line in written] == ["x", "z"]  # y and w: copies of x
+
+
+# 4. A file given as the quarantine or copy folder (or above the manifest) stopped the run
+#    with "Error: cannot write qfile: File exists", which did not say what was wrong.
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (("--quarantine", "{f}"), "--quarantine {f}"),
+        (("--quarantine", "{f}/sub"), "--quarantine {f}/sub"),
+        (("--link", "--quarantine", "{f}"), "--quarantine {f}"),
+        (("--copy-kept", "{f}"), "--copy-kept {f}"),
+        (("--delete", "--manifest", "{f}/m.json"), "--manifest {f}/m.json"),
+    ],
+)
+def test_a_file_given_as_a_folder_is_one_clear_error(tmp_path: Path, args: tuple[str, ...], named: str) -> None:
+    root = tmp_path / "scraped"
+    shutil.copytree(SAMPLES, root)
+    export = tmp_path / "scan.json"
+    code, out = _invoke("scan", str(root), "-q", "--no-cache", "-o", str(export))
+    assert code == 0, out
+    taken = tmp_path / "notes.txt"
+    taken.write_text("mine\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["apply", str(export), *(a.format(f=taken) for a in args), "--yes"])
+    assert result.exit_code == 2, result.output
+    assert result.stderr == f"Error: {named.format(f=taken)}: {taken} is a file, not a folder\n"
+    assert result.stdout == ""  # refused before the plan is shown
+    assert taken.read_text(encoding="utf-8") == "mine\n"
+    assert sorted(p.name for p in root.iterdir()) == sorted(p.name for p in SAMPLES.iterdir())
