@@ -1,8 +1,8 @@
 """Inputs by URL (dedup/ray_input.py): a ``file://`` URL scans as the folder it names, a local
 folder of Parquet shards scans on Ray as on the local engine, a ``*`` in a URL's last part picks
 shards, and a pyarrow filesystem that is not the local one is copied into a temporary folder
-whose ids are those of a local copy. A local Ray with 2 CPUs for the module. (s3:// goes through
-the same pyarrow call and is not tested here: no bucket.)"""
+whose ids are those of a local copy. A local Ray with 2 CPUs for the module. (s3:// against a
+real S3 API: tests/test_ray_s3.py.)"""
 
 from __future__ import annotations
 
