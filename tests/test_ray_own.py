@@ -12,7 +12,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from test_evidence import prose
 from test_template_pages import page
 
