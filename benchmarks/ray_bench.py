@@ -3,7 +3,8 @@
 For each ``--docs`` N it takes bench.py's deterministic corpus (cached in ``--workdir``), then
 scans it once per engine, each in a child process (``dedup.scan`` with ``engine_name``, then
 the JSON export written), and prints per engine: wall time, the peak RSS of the run's own
-process (the one that called ``scan``: what holds the arrays between stages), the largest process and the
+process (the one that called ``scan``: what holds the arrays between stages; also its peak so far as each
+stage starts), the largest process and the
 sampled peak of the whole process tree (Ray's raylet, object store and workers included),
 the per-stage timings of ``ScanResult.timings``, and the Ray/local ratio. The two exports
 must be byte-identical (checked; a difference is printed and the exit code is 1). It also
@@ -39,13 +40,22 @@ import json, resource, sys, time
 import dedup
 from dedup import export
 path, engine, jobs, out = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+def peak():  # KiB: the run's own process, not Ray's
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+class Marks:  # the run's process's peak so far as each stage starts (its later rounds and parts left out)
+    def __init__(self): self.at = {}
+    def start(self, stage, total): self.at.setdefault(stage.split(",")[0], peak())
+    def advance(self, n=1): pass
+marks = Marks()
 t = time.perf_counter()
-r = dedup.scan([path], dedup.ScanConfig(jobs=jobs), engine_name=engine)
+r = dedup.scan([path], dedup.ScanConfig(jobs=jobs), engine_name=engine, progress=marks)
 scan_s = time.perf_counter() - t
+marks.at["(scan returned)"] = peak()
 export.write_export(r, out, version=dedup.__version__)
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB: the run's own process, not Ray's
-print(json.dumps({"timings": dict(r.timings), "scan_s": scan_s, "own_rss_kib": rss, "documents": r.summary.documents,
-                  "clusters": r.summary.clusters, "duplicates": r.summary.duplicates}))
+marks.at["(export written)"] = peak()
+print(json.dumps({"timings": dict(r.timings), "scan_s": scan_s, "own_rss_kib": peak(), "documents": r.summary.documents,
+                  "clusters": r.summary.clusters, "duplicates": r.summary.duplicates, "candidates": r.summary.candidates,
+                  "matches": r.summary.matches, "own_peak_at_kib": marks.at}))
 """
 
 RAY_START_CODE = """
@@ -151,6 +161,13 @@ def main(argv: list[str] | None = None) -> int:
             ],
             rows,
         )
+        marks = list(dict.fromkeys(k for _, t in reversed(list(results.values())) for k in t["own_peak_at_kib"]))
+        table(
+            ["run's process: peak MiB as it starts", *engines],
+            [[k, *(mib(t["own_peak_at_kib"][k]) if k in t["own_peak_at_kib"] else "-" for _, t in results.values())]
+             for k in marks],
+        )  # fmt: skip
+        print(f"candidate pairs {lt['candidates']:,}, matches {lt['matches']:,}")
         same_line = "not compared (one engine)" if len(engines) == 1 else ("yes" if equal else "NO")
         print(f"exports byte-identical: {same_line}; {lt['documents']:,} documents, {lt['clusters']:,} clusters")
         report["runs"].append(
