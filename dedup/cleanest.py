@@ -35,7 +35,7 @@ import dataclasses
 import functools
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,7 +45,9 @@ from .cleanest_comments import split_thread, thread_start
 from .config import ScanConfig
 from .linecounts import line_counts
 from .records import Pick
-from .shingle import MOJIBAKE, SHORT_LINE_TOKENS, line_hash_of, normalize, sequences, tokens
+from .shingle import MOJIBAKE, normalize, sequences, tokens
+from .shortlines import Entry as ShortLine
+from .shortlines import short_lines
 
 #: Bump when a change here changes rankings: cached rankings (cache.py) are keyed by it.
 RANKING_VERSION = 6  # 6: a comment thread vouched for by a copy without it, outside each copy's article; 5: readers' comments are not the shared text; 4: "+1 word outside the shared text", not "+1 words"
@@ -129,7 +131,7 @@ def _is_date(norm_tokens: str) -> bool:
     return any(w.isdigit() for w in words) and all(w.isdigit() or w in _DATE_WORDS for w in words)
 
 
-@functools.lru_cache(maxsize=1 << 15)  # chrome lines recur across pages (see _short_line)
+@functools.lru_cache(maxsize=1 << 15)  # chrome lines recur across pages
 def is_chrome_phrase(norm_tokens: str) -> bool:
     """A known chrome line: equal to or starting with a phrase, or holding a phrase of two or
     more words ("© 2025 Example News. All rights reserved.")."""
@@ -185,7 +187,11 @@ def features(
 
     # Short lines of each member, and how many members hold each: a line is chrome when
     # documents *outside* this group hold it too, or when it is a known chrome phrase.
-    member_lines = [_short_lines(lines, n) for lines, n in zip(split, line_tokens, strict=True)]
+    tables = [  # each text's short lines tokenised together, hashed from its tokens (none has mojibake)
+        short_lines(lines, n, None if not t.isascii() and MOJIBAKE.search(t) else tok)
+        for lines, n, t, (tok, _, _) in zip(split, line_tokens, texts, seqs, strict=True)
+    ]
+    member_lines = [_short_lines(table) for table in tables]
     in_group = Counter[int]()
     for lines in member_lines:
         in_group.update({h for h, _, _, _ in lines})
@@ -199,7 +205,7 @@ def features(
         covered = covered_tokens(in_core, words, size) if words else np.zeros(0, bool)
         missing = 1.0 - (int(np.count_nonzero(_member(core, sets[i]))) / len(core)) if len(core) else 0.0
         head = _head(split[i], line_tokens[i], int(np.argmax(covered)) if covered.any() else -1)
-        article = _article_lines(split[i], line_tokens[i], covered)
+        article = _article_lines(split[i], line_tokens[i], covered, tables[i])
         chrome: list[str] = []
         chrome_words = 0
         for h, display, joined, n_tok in member_lines[i]:
@@ -329,7 +335,9 @@ def _head(lines: Sequence[str], counts: Sequence[int], first: int) -> tuple[str,
     return tuple(reversed(head))
 
 
-def _article_lines(lines: Sequence[str], counts: Sequence[int], covered: NDArray[np.bool_]) -> frozenset[int]:
+def _article_lines(
+    lines: Sequence[str], counts: Sequence[int], covered: NDArray[np.bool_], shorts: Mapping[str, ShortLine]
+) -> frozenset[int]:
     """Hashes of the short lines that lie in the shared text (most of their tokens covered).
 
     A wrapped line ("season."), a date ("24 Jul 2012") or a one-word line of the article
@@ -344,36 +352,21 @@ def _article_lines(lines: Sequence[str], counts: Sequence[int], covered: NDArray
             continue
         if pos + n > len(covered):
             return frozenset()  # tokens do not line up with the sequence: claim nothing
-        short = _short_line(line) if len(line) <= _SHORT_LINE_CHARS else None
+        short = shorts.get(line)
         if short is not None and 2 * int(np.count_nonzero(covered[pos : pos + n])) >= n:
             found.add(short[0])
         pos += n
     return frozenset(found)
 
 
-def _short_lines(lines: Sequence[str], counts: Sequence[int]) -> list[tuple[int, str, str, int]]:
-    """(hash, the line as written, its tokens joined, tokens) of each distinct short line."""
-    seen: dict[int, tuple[int, str, str, int]] = {}
-    for line, n in zip(lines, counts, strict=True):
-        if len(line) > _SHORT_LINE_CHARS or not 0 < n <= SHORT_LINE_TOKENS:
-            continue  # not a short line (``_short_line`` gives None)
-        found = _short_line(line)
-        if found is not None and found[0] not in seen:
-            seen[found[0]] = found
+def _short_lines(shorts: Mapping[str, ShortLine]) -> list[ShortLine]:
+    """(hash, the line as written, its tokens joined, tokens) of each distinct short line
+    (``shortlines.short_lines`` of a text: lines recur, and tokenising them together is
+    linear in a big text)."""
+    seen: dict[int, ShortLine] = {}
+    for found in shorts.values():
+        seen.setdefault(found[0], found)
     return list(seen.values())
-
-
-@functools.lru_cache(maxsize=1 << 15)
-def _short_line(line: str) -> tuple[int, str, str, int] | None:
-    """One line's entry of ``_short_lines``. Memoised: chrome lines recur on every page of
-    a site and every copy of an article repeats its lines, so most lines were seen before."""
-    if not line.strip():
-        return None
-    toks = tokens(line)
-    if not toks or len(toks) > SHORT_LINE_TOKENS:
-        return None
-    h = line_hash_of(toks)
-    return None if h is None else (h, " ".join(line.split()), " ".join(toks), len(toks))
 
 
 def _teasers(text: str) -> int:
