@@ -45,30 +45,33 @@ def short_lines(
             hash the lines from; only for a text without mojibake, whose tokens are each
             line's tokens in turn. None: each line's tokens are hashed here.
     """
-    order: dict[str, int] = {}  # the distinct short lines, in the order they first come -> that line
+    out: dict[str, Entry | None] = {}  # the distinct short lines, in the order they first come
+    todo: dict[str, int] = {}  # those not known yet -> where the line is
+    known = _known
     for at, (line, n) in enumerate(zip(lines, counts, strict=True)):
-        if len(line) <= SHORT_LINE_CHARS and 0 < n <= SHORT_LINE_TOKENS and line not in order:
-            order[line] = at
-    todo = [line for line in order if line not in _known]
-    toks = _tokens_of_lines(todo)
-    if token_hashes is not None and len(todo) > _FEW and len(token_hashes) == sum(counts):
+        if 0 < n <= SHORT_LINE_TOKENS and len(line) <= SHORT_LINE_CHARS and line not in out:
+            entry = out[line] = known.get(line)
+            if entry is None:
+                todo[line] = at
+    if not todo:
+        return out  # type: ignore[return-value]  # every entry known: none is None
+    new = list(todo)
+    toks = _tokens_of_lines(new)
+    if token_hashes is not None and len(new) > _FEW and len(token_hashes) == sum(counts):
         starts = np.cumsum([0, *counts])
-        hashes = line_hashes(token_hashes, starts[[order[line] for line in todo]], [len(t) for t in toks])
+        hashes = line_hashes(token_hashes, starts[list(todo.values())], [len(t) for t in toks])
     else:
         hashes = [line_hash_of(t) for t in toks]
-    made: dict[str, Entry | None] = {}
-    for line, t, h in zip(todo, toks, hashes, strict=True):  # h None: no token after all, or too many
-        made[line] = None if h is None else (h, " ".join(line.split()), " ".join(t), len(t))
-    out: dict[str, Entry] = {}
-    for line in order:
-        entry = made[line] if line in made else _known[line]
-        if entry is not None:
-            out[line] = entry
-    if len(_known) + len(made) > _KEEP:
-        _known.clear()
-    if len(made) <= _KEEP:
-        _known.update((line, e) for line, e in made.items() if e is not None)
-    return out
+    if len(known) + len(new) > _KEEP:
+        known.clear()
+    for line, t, h in zip(new, toks, hashes, strict=True):
+        if h is None:  # no token after all, or too many: not a short line
+            del out[line]
+            continue
+        entry = out[line] = (h, " ".join(line.split()), " ".join(t), len(t))
+        if len(new) <= _KEEP:
+            known[line] = entry
+    return out  # type: ignore[return-value]  # the lines without an entry are gone
 
 
 def line_hashes(token_hashes: NDArray[np.uint64], starts: NDArray[np.int64], sizes: Sequence[int]) -> list[int | None]:
