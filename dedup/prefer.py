@@ -13,9 +13,10 @@ characters in the relative path), and anything else a glob on the relative path 
 within a folder, ``**`` across folders, ``?`` one character) or a folder (``site-a`` or
 ``site-a/``: everything below it); a pattern without ``/`` also matches the file's name.
 
-Before any of them, always: a copy that is a symbolic link is never kept over one that is
-a regular file (LINK_RULE). Kept, a link would leave its cluster's files resting on a name
-outside the scan, and ``dedup apply`` refuses to act for a kept copy that is a link.
+Before any of them, always: a copy that is a symbolic link, or standard input, is never kept
+over one that is a regular file (LINK_RULE). Kept, a link would leave its cluster's files
+resting on a name outside the scan, standard input on bytes gone when the run ends, and
+``dedup apply`` refuses to act for either kept copy.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import re
 from collections.abc import Callable, Sequence
 
 from .records import Cluster, DocInfo, Pick
+from .stdinput import is_stdin_copy
 
 __all__ = ["LINK_RULE", "NAMED_RULES", "Preferred", "choose", "mark", "prefer_groups", "unmatched"]
 
@@ -97,7 +99,10 @@ def _mtime(doc: DocInfo) -> int:
 
 
 def _is_link(doc: DocInfo) -> bool:
-    """Is this whole-file document's name a symbolic link (records are never kept as files)?"""
+    """Is this document no regular file of the corpus: standard input (its copy is gone when
+    the run ends), or a whole file whose name is a symbolic link?"""
+    if is_stdin_copy(doc.locator.path):
+        return True
     return doc.record is None and os.path.islink(doc.locator.path)
 
 
@@ -161,7 +166,8 @@ def mark(clusters: Sequence[Cluster], preferred: Preferred) -> tuple[Cluster, ..
             kept = cluster.members[0]
             why = f"kept by --prefer {rule!r}; the ranking's cleanest is {first}"
             if rule == LINK_RULE:
-                why = f"kept as a regular file: the ranking's cleanest, {first}, is a symbolic link"
+                what = "standard input" if first.split(":")[0] == "-" else "a symbolic link"
+                why = f"kept as a regular file: the ranking's cleanest, {first}, is {what}"
             kept = dataclasses.replace(kept, chosen_by=rule, reasons=(why, *kept.reasons))
             cluster = dataclasses.replace(cluster, members=(kept, *cluster.members[1:]))
         out.append(cluster)

@@ -263,3 +263,21 @@ def test_a_file_given_as_a_folder_is_one_clear_error(tmp_path: Path, args: tuple
     assert result.stdout == ""  # refused before the plan is shown
     assert taken.read_text(encoding="utf-8") == "mine\n"
     assert sorted(p.name for p in root.iterdir()) == sorted(p.name for p in SAMPLES.iterdir())
+
+
+# 5. Standard input could be the kept copy over a file: the file went into the drop list
+#    while the kept text was only in a pipe, gone when the run ended.
+
+
+def test_standard_input_is_never_kept_over_a_file(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    root = tmp_path / "scraped"
+    shutil.copytree(SAMPLES, root)
+    run = subprocess.run(
+        [sys.executable, "-m", "dedup", "scan", "-", "scraped", "-q", "--no-cache", "--drop-list", "-"],
+        input=(SAMPLES / PLAIN).read_bytes(), capture_output=True, cwd=tmp_path, check=False,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.decode().splitlines() == ["-", "scraped/001_288da1160778f453.txt"]  # the file stays
