@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import PLAIN, SAMPLES
 
+import dedup
 from dedup.cli import main
 from dedup.manifest import copy_file
 from dedup.noreplace import link_then_unlink, rename_noreplace
@@ -278,6 +279,7 @@ def test_standard_input_is_never_kept_over_a_file(tmp_path: Path) -> None:
     run = subprocess.run(
         [sys.executable, "-m", "dedup", "scan", "-", "scraped", "-q", "--no-cache", "--drop-list", "-"],
         input=(SAMPLES / PLAIN).read_bytes(), capture_output=True, cwd=tmp_path, check=False,
+        env={**os.environ, "PYTHONPATH": str(Path(dedup.__file__).parent.parent)},  # this dedup
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
     assert run.stdout.decode().splitlines() == ["-", "scraped/001_288da1160778f453.txt"]  # the file stays
