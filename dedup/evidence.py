@@ -41,7 +41,7 @@ from numpy.typing import NDArray
 from .config import ScanConfig
 from .linecounts import line_counts
 from .sets import ShingleSets
-from .shingle import sequence, sequences
+from .shingle import sequence
 
 #: Bump when a change here changes decisions: a stored scan result is keyed by it.
 EVIDENCE_VERSION = 2
@@ -136,12 +136,7 @@ def _covered(in_other: NDArray[np.bool_], n_tokens: int, size: int) -> NDArray[n
 def _line_facts(text: str, config: ScanConfig) -> tuple[NDArray[np.int64], NDArray[np.bool_], NDArray[np.int64]]:
     """Per line: its tokens, whether it is a prose line, its sentence ends."""
     lines = text.split("\n")
-    if text.isascii():  # counted in one pass (the same counts: tokens are runs of letters and digits)
-        counts = np.array(line_counts(text), np.int64)
-    else:
-        counts = np.array(
-            [len(s[0]) for s in sequences(lines, config.shingle_size, config.char_shingle_size)], np.int64
-        )
+    counts = np.array(line_counts(text), np.int64)  # each line's tokens, in one pass over the text
     prose = np.array(
         [
             n >= PROSE_LINE and not line.rstrip().endswith(_ELLIPSIS)
