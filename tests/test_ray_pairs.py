@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import started_ray
+from test_ray_faults import Killer, raylet_pid
 from test_ray_stages import corpus
 
 from dedup import verify as local_verify
@@ -104,3 +105,32 @@ def test_sets_held_in_memory_have_no_places() -> None:
     store.add(sh)
     unnamed = store.finish()
     assert isinstance(unnamed, SpilledShingles) and ray_verify.places_of(unnamed) is None
+
+
+@pytest.mark.slow
+def test_a_worker_killed_in_a_verify_task_is_retried_and_the_matches_are_unchanged(tmp_path: Path) -> None:
+    """Every pair of ~600 documents, two partitions: each task measures ~90,000 pairs, long
+    enough for the watcher to find its worker (titled ``ray::measure_codes``) and kill it."""
+    texts = corpus(6) + corpus(7)
+    sh = shingle_batch(texts)
+    sets = spilled(sh, tmp_path)
+    config = ScanConfig()
+    n = len(sh)
+    a, b = np.triu_indices(n, k=1)
+    codes = a.astype(np.int64) * n + b
+    parts = KeptPairs(
+        n, tuple(ray.put(codes[codes % 2 == k]) for k in range(2)), tuple(int((codes % 2 == k).sum()) for k in range(2)),
+        ray.get,
+    )  # fmt: skip
+    local = local_verify.verify(np.stack([a, b], axis=1).astype(np.int64), sh, config, None)
+    places = ray_verify.places_of(sets)
+    assert places is not None
+    killer = Killer(raylet_pid(), ("measure_codes",))
+    killer.start()
+    try:
+        on_ray = ray_verify.verify_parts(ray, parts, places, sets, config, None)
+    finally:
+        killer.done.set()
+        killer.join()
+    assert killer.killed == ["ray::measure_codes"], "no verify task was running"
+    assert on_ray == local and len(local) > 100
