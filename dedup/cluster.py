@@ -92,6 +92,8 @@ class ComponentIndex:
 
 
 Confirm = Callable[[NDArray[np.int64]], list[Match]]  # pairs (a < b) -> those verify accepts
+# components, their rankings, the matches' neighbours -> each component's stars (None: split it here)
+SplitMany = Callable[[Sequence["Group"], Sequence[Sequence[int]], dict[int, set[int]]], list["list[Group] | None"]]
 
 
 class Exact:
@@ -107,6 +109,9 @@ class Exact:
     def __init__(self, shingles: ShingleSets, config: ScanConfig, confirm: Confirm) -> None:
         self.shingles, self.config, self.confirm = shingles, config, confirm
         self.sizes = shingles.sizes()
+        #: Splits many components at once elsewhere (an engine's tasks): their stars, or None
+        #: for one to split here; set by the scan when its engine offers it.
+        self.many: SplitMany | None = None
 
     def index(self, group: Group) -> ComponentIndex:
         """The inverted index of one component."""
@@ -205,11 +210,16 @@ def cluster(
         neighbours.setdefault(m.a, set()).add(m.b)
         neighbours.setdefault(m.b, set()).add(m.a)
     out: list[Group] = []
+    split: dict[Group, list[Group]] = {}
+    if exact is not None and exact.many is not None:  # split elsewhere, all at once
+        big = [g for g in groups if len(g) > 2]
+        found = exact.many(big, [rank(g) for g in big], neighbours) if big else []
+        split = {g: s for g, s in zip(big, found, strict=True) if s is not None}
     for g in groups:
         if len(g) == 2:
             out.append(g)  # one match: nothing to split, nothing to rank for it
             continue
-        out.extend(stars(g, rank(g), neighbours, exact))
+        out.extend(split[g] if g in split else stars(g, rank(g), neighbours, exact))
     return sorted(out, key=lambda g: g[0])
 
 

@@ -28,9 +28,11 @@ if TYPE_CHECKING:  # the stages' types, for the hooks an engine may offer
     from numpy.typing import NDArray
 
     from .candidates import Anchors
+    from .cluster import SplitMany
     from .config import ScanConfig
     from .kept import KeptPairs
     from .progress import Progress
+    from .records import DocTable
     from .sets import ShingleSets
     from .signature import Signatures
     from .verify import Layouts
@@ -103,6 +105,14 @@ class FindsPairs(Protocol):
         self, pairs: NDArray[np.int64] | KeptPairs, shingles: ShingleSets, config: ScanConfig,
         text_of: Layouts | None, progress: Callable[[int], None] | None = None,
     ) -> list[Match]: ...  # fmt: skip
+
+
+@runtime_checkable
+class SplitsStars(Protocol):
+    """An engine that splits the components into stars in its tasks (the Ray engine); its
+    splitter is ``cluster.Exact.many``, or None when its tasks cannot read the run's sets."""
+
+    def star_splitter(self, shingles: ShingleSets, infos: DocTable, config: ScanConfig) -> SplitMany | None: ...
 
 
 def batch_items(batch: object) -> int:

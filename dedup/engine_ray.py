@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import functools
 import logging
 import os
 import signal
@@ -35,8 +36,10 @@ from .records import Match
 
 if TYPE_CHECKING:
     from .candidates import Anchors
+    from .cluster import SplitMany
     from .config import ScanConfig
     from .progress import Progress
+    from .records import DocTable
     from .sets import ShingleSets
     from .signature import Signatures
     from .verify import Layouts
@@ -283,6 +286,41 @@ class RayEngine:
                 progress=progress,
                 local_files=self._same_machine,  # workers read the run's spill files themselves
             )
+
+    def star_splitter(self, shingles: ShingleSets, infos: DocTable, config: ScanConfig) -> SplitMany | None:
+        """The star split of components of three or more in tasks (``ray_stars``), batches of
+        components in order; None when the tasks cannot read the run's sets where they lie
+        (a joined cluster, or sets held in this process): the run's process splits them."""
+        self._connect()
+        from . import ray_stars, ray_verify
+
+        places = ray_verify.places_of(shingles) if self._same_machine else None
+        if places is None:
+            return None
+        split = functools.partial(ray_stars.split_stars, places=places, config=config)
+
+        def many(
+            groups: Sequence[tuple[int, ...]], orders: Sequence[Sequence[int]], neighbours: dict[int, set[int]]
+        ) -> list[list[tuple[int, ...]] | None]:
+            tasks = []
+            for g, order in zip(groups, orders, strict=True):
+                docs = [infos[d] for d in g]
+                tasks.append(
+                    ray_stars.StarTask(
+                        g,
+                        tuple(order),
+                        tuple(tuple(sorted(neighbours.get(d, ()))) for d in g),
+                        tuple((doc.locator, doc.kind) for doc in docs),
+                        tuple(doc.digest for doc in docs),
+                    )
+                )
+            out: list[list[tuple[int, ...]] | None] = []
+            with self._on_ray("splitting the clusters"):
+                for found in self.map(split, ray_stars.batches(tasks)):
+                    out.extend(found)
+            return out
+
+        return many
 
     @contextlib.contextmanager
     def _on_ray(self, what: str) -> Iterator[None]:

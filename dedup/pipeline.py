@@ -27,7 +27,7 @@ from numpy.typing import NDArray
 
 from . import cluster, evidence, prefer, read, verify
 from .config import ScanConfig
-from .engine import FindsPairs, make_engine
+from .engine import FindsPairs, SplitsStars, make_engine
 from .errors import SkipReason
 from .hashing import Hashing, collect
 from .kept import as_array
@@ -158,7 +158,10 @@ def scan(
 
         with timings.stage("cluster_and_rank"):
             confirm = functools.partial(verify.verify, shingles=shingles, config=config, text_of=text_of)
-            groups, matches = ranking.groups(matches, config.cluster_mode, cluster.Exact(shingles, config, confirm))
+            exact = cluster.Exact(shingles, config, confirm)
+            if isinstance(engine, SplitsStars):  # the Ray engine splits the components in its tasks
+                exact.many = engine.star_splitter(shingles, infos, config)
+            groups, matches = ranking.groups(matches, config.cluster_mode, exact)
             skipped.extend(ranking.skipped())
             ranked = [ranking(g) for g in groups]
             ranked, preferred = prefer.prefer_groups(ranked, infos, config.prefer)  # --prefer, before the evidence

@@ -1,7 +1,8 @@
 """A scan whose Ray engine starts its own local Ray (as `dedup scan --engine ray` does) keeps
 the candidate pairs in the object store from the candidate stage to the verify tasks: the
 run's process never fetches them (``KeptPairs.gather`` is the one way they come to it, and
-it fails here if called), and the exports are the local engine's byte for byte: on the
+it fails here if called), the components are split into stars in the tasks (``cluster.stars``
+fails in the run's process), and the exports are the local engine's byte for byte: on the
 synthetic corpus, on a chain of overlapping windows of one text that the star split cuts
 into several groups, and on pages of one site that the candidates link through their frame
 and the template test keeps apart. No Ray is running before each test: the scan starts and
@@ -15,13 +16,18 @@ import pytest
 from test_evidence import prose
 from test_template_pages import page
 
-from dedup import ScanResult, __version__, export, scan
+from dedup import ScanResult, __version__, cluster, export, scan
 from dedup.config import ScanConfig
 from dedup.corpus import generate
 from dedup.kept import KeptPairs
 from dedup.options import RunOptions
 
 ray = pytest.importorskip("ray", reason="ray is not installed (pip install 'dedup[ray]')")
+
+
+def split_here(*args: object) -> object:
+    """``cluster.stars`` in the run's process, which a Ray scan leaves to its tasks."""
+    raise AssertionError("a component was split into stars in the run's process")
 
 
 def exported(result: ScanResult, out: Path) -> bytes:
@@ -45,6 +51,7 @@ def test_a_scan_on_its_own_ray_never_fetches_the_candidate_pairs(
         raise AssertionError(f"{len(self)} candidate pairs fetched to the run's process")
 
     monkeypatch.setattr(KeptPairs, "gather", fetched)
+    monkeypatch.setattr(cluster, "stars", split_here)
     on_ray = scan(root, config, engine_name="ray")
     assert not ray.is_initialized()  # its own Ray, stopped with the scan
     assert on_ray.summary == local.summary and on_ray.matches == local.matches
@@ -57,6 +64,7 @@ def same_on_ray(root: Path, config: ScanConfig, tmp_path: Path, monkeypatch: pyt
     local = scan(root, config)
     with monkeypatch.context() as patch:
         patch.setattr(KeptPairs, "gather", lambda self: pytest.fail("candidate pairs fetched to the run's process"))
+        patch.setattr(cluster, "stars", split_here)
         # Two files a hashing task: a run this small is otherwise hashed in the run's process,
         # its sets held there, and the pairs verified here.
         on_ray = scan(root, config, options=RunOptions(engine="ray", files_per_task=2))
