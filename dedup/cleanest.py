@@ -44,6 +44,7 @@ from numpy.typing import NDArray
 from .cleanest_comments import split_thread, thread_start
 from .config import ScanConfig
 from .linecounts import line_counts
+from .lookup import BIG_QUERY, member_sorted
 from .records import Pick
 from .shingle import MOJIBAKE, normalize, sequences, tokens
 from .shortlines import Entry as ShortLine
@@ -268,6 +269,8 @@ def _member(values: NDArray[np.uint64], sorted_set: NDArray[np.uint64]) -> NDArr
     """Which values are in a sorted array (faster than np.isin, which sorts again)."""
     if len(sorted_set) == 0 or len(values) == 0:
         return np.zeros(len(values), bool)
+    if len(values) > BIG_QUERY:
+        return member_sorted(values, sorted_set)
     pos = np.searchsorted(sorted_set, values)
     pos[pos == len(sorted_set)] = 0
     return np.asarray(sorted_set[pos] == values)

@@ -40,6 +40,7 @@ from numpy.typing import NDArray
 
 from .config import ScanConfig
 from .linecounts import line_counts
+from .lookup import BIG_QUERY, member_sorted
 from .sets import ShingleSets
 from .shingle import sequence
 
@@ -112,6 +113,8 @@ def _member(values: NDArray[np.uint64], sorted_set: NDArray[np.uint64]) -> NDArr
     """Which values are in a sorted array."""
     if len(sorted_set) == 0 or len(values) == 0:
         return np.zeros(len(values), bool)
+    if len(values) > BIG_QUERY:
+        return member_sorted(values, sorted_set)
     pos = np.minimum(np.searchsorted(sorted_set, values), len(sorted_set) - 1)
     return np.asarray(sorted_set[pos] == values)
 

@@ -50,3 +50,17 @@ def test_a_big_non_ascii_text_costs_time_linear_in_its_size() -> None:
     per_big = min(_seconds(big) for _ in range(3)) / len(big)
     assert per_big < 3 * per_small + 1e-8
     assert min(_seconds(big) for _ in range(3)) < 1.0
+
+
+def test_membership_asked_in_sorted_order_is_plain_membership() -> None:
+    import numpy as np
+
+    from dedup.lookup import member_sorted
+
+    rng = np.random.default_rng(5)
+    for n in (1, 7, 300, 5000):
+        pool = rng.integers(0, 2**64 - 1, 2 * n, dtype=np.uint64)
+        sorted_set = np.unique(rng.choice(pool, n))
+        values = rng.choice(pool, 3 * n)  # repeats, and values below and above the set
+        values[: min(3, len(values))] = [0, 2**64 - 1, sorted_set[-1]][: min(3, len(values))]
+        assert member_sorted(values, sorted_set).tolist() == np.isin(values, sorted_set).tolist()
