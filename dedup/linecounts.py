@@ -54,6 +54,7 @@ def _counts_of_folded(norm: str) -> list[int]:
     start = word.copy()
     start[1:] &= ~word[:-1]
     start |= cls == SOLO
-    line = np.cumsum(cps == _NEWLINE)  # a character's line (a line break is no token)
-    counts: list[int] = np.bincount(line[start], minlength=int(line[-1]) + 1 if len(line) else 1).tolist()
+    breaks = np.flatnonzero(cps == _NEWLINE)
+    line_of = np.searchsorted(breaks, np.flatnonzero(start))  # a token's line: the breaks before it
+    counts: list[int] = np.bincount(line_of, minlength=len(breaks) + 1).tolist()
     return counts
