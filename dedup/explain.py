@@ -173,7 +173,7 @@ def load_document(name: str, config: ScanConfig) -> Document:
     """
     path = Path(name)
     if path.is_file():
-        docs = _documents(path, config)
+        docs, _skips = _documents(path, config)
         if len(docs) == 1:
             return docs[0]
         if not docs:
@@ -190,7 +190,7 @@ def load_document(name: str, config: ScanConfig) -> Document:
     if at is None:
         raise InputError(f"no such file: {escape_name(name)} (a record is named FILE:ID)")
     file, key = name[:at], name[at + 1 :]
-    docs = _documents(Path(file), config)
+    docs, skips = _documents(Path(file), config)
     # The id the scan gives it (``1@L3`` when id 1 repeats), else its line, else its own id.
     for matches in (
         lambda d: d.doc_id == f"{d.rel}:{key}",
@@ -200,12 +200,20 @@ def load_document(name: str, config: ScanConfig) -> Document:
         found = next((doc for doc in docs if matches(doc)), None)
         if found is not None:
             return found
+    skipped = next((k for k in skips if k.rel.rpartition(":")[2] == key), None)
+    if skipped is not None:  # a record a scan leaves out (a null or empty text): say why, not "no record"
+        raise InputError(f"{display(skipped.rel).plain}: {skipped.reason} ({display(skipped.detail).plain})")
+    more = ""
+    if skips:  # the record may be one of them: a skip is named by its line, not its id
+        first = skips[0]
+        more = f"; a scan skips {count(len(skips), 'record')} of it, first {display(first.rel).plain}: {display(first.detail).plain}"
     raise InputError(
         f"{file} has no record {key!r} (the id a scan gives it, its --id-field {config.id_field!r} value, or its line)"
+        + more
     )
 
 
-def _documents(path: Path, config: ScanConfig) -> list[Document]:
+def _documents(path: Path, config: ScanConfig) -> tuple[list[Document], list[Skipped]]:
     """The documents a scan reads from one file; a file it would skip is an error here."""
     docs: list[Document] = []
     skips: list[Skipped] = []
@@ -225,7 +233,7 @@ def _documents(path: Path, config: ScanConfig) -> list[Document]:
     return [
         doc if name == doc.doc_id else dataclasses.replace(doc, doc_id=name)
         for doc, name in zip(docs, names, strict=True)
-    ]
+    ], skips
 
 
 def explain(a: str, b: str, config: ScanConfig | None = None) -> Explanation:

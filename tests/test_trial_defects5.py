@@ -283,3 +283,20 @@ def test_standard_input_is_never_kept_over_a_file(tmp_path: Path) -> None:
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
     assert run.stdout.decode().splitlines() == ["-", "scraped/001_288da1160778f453.txt"]  # the file stays
+
+
+# 6. `dedup explain FILE:N` of a record a scan skips (a null or empty text) said the file "has
+#    no record", as for a name that is no record at all.
+
+
+def test_explain_of_a_skipped_record_says_why(tmp_path: Path) -> None:
+    text = (SAMPLES / PLAIN).read_text(encoding="utf-8")
+    rows = [{"id": "a", "meta": {"body": text}}, {"id": "c", "meta": {"body": None}}]
+    data = tmp_path / "r.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    result = CliRunner().invoke(main, ["explain", f"{data}:a", f"{data}:2", "--text-field", "meta.body"])
+    assert result.exit_code == 2, result.output
+    assert result.stderr == f"Error: {data}:2: bad-record (line 2: 'meta.body' is null, not a string)\n"
+    result = CliRunner().invoke(main, ["explain", f"{data}:a", f"{data}:c", "--text-field", "meta.body"])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.endswith(f"; a scan skips 1 record of it, first {data}:2: line 2: 'meta.body' is null, not a string\n")
