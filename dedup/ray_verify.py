@@ -142,7 +142,7 @@ def verify(
 ) -> list[Match]:
     """``verify.verify`` of ``pairs`` with the measuring in Ray tasks (module docstring).
 
-    ``ahead`` bounds the tasks out at once; ``progress(n)`` as each slice of n pairs is judged;
+    ``ahead`` bounds the tasks out at once; ``progress(n)`` as each slice of n pairs is measured;
     ``local_files``: the tasks run on this machine, so sets in spill files are read there.
     """
     if len(pairs) == 0:
