@@ -24,7 +24,7 @@ from typing import IO, Any
 from .atomic import write_atomic
 from .errors import ExportError
 from .records import DocInfo, ScanResult
-from .stdinput import is_stdin_copy
+from .stdinput import STDIN, is_stdin_copy, stdin_copies
 
 __all__ = ["absolute_id", "escape_name", "export_text", "name_bytes", "unescape_name", "write_lists"]
 
@@ -142,6 +142,19 @@ def _list_entry(doc_id: str) -> bytes:
     return raw + b"\0"
 
 
+def _piped(result: ScanResult) -> set[tuple[str, str, int | None]]:
+    """The keys of standard input's whole text: named ``-``, it is no file, and ``rm -- -``
+    in a list's script would remove a file of that name in the working folder."""
+    copies = stdin_copies()
+    if result.docs:
+        if not copies:
+            return set()
+        return {(d.doc_id, d.rel, d.record) for d in result.docs if d.record is None and d.locator.path in copies}
+    if STDIN not in result.roots:  # a result without its documents: standard input is the root "-"
+        return set()
+    return {(STDIN, STDIN, None)}
+
+
 def write_lists(
     result: ScanResult, keep: Path | None, drop: Path | None, *, null: bool = False, absolute: bool = False
 ) -> None:
@@ -150,7 +163,8 @@ def write_lists(
 
     The drop list holds every cluster member that is not its cluster's cleanest copy nor a
     superset of it (a member with substantive text of its own, see evidence.py), in
-    cluster order; the keep list every other document, in ``result.docs`` order. In lines,
+    cluster order; the keep list every other document, in ``result.docs`` order. Standard
+    input's text is in neither: a list names files, and ``-`` is none. In lines,
     ids are escaped by :func:`escape_name` (a line break is ``\\n``, a backslash
     ``\\\\``), so a line names exactly one id and writes no control character raw.
 
@@ -165,10 +179,16 @@ def write_lists(
         ExportError: a list could not be written, or a keep list was asked of a result that
             holds no document list.
     """
-    dropped = [m for cluster in result.clusters for m in cluster.members if m.dropped]
     if (keep is not None or absolute) and not result.docs and result.summary.documents:
         raise ExportError(f"cannot write {keep or drop}: the scan result holds no document list")
-    gone = {(m.doc_id, m.rel, m.record) for m in dropped}
+    piped = _piped(result)
+    dropped = [
+        m
+        for cluster in result.clusters
+        for m in cluster.members
+        if m.dropped and (m.doc_id, m.rel, m.record) not in piped
+    ]
+    gone = {(m.doc_id, m.rel, m.record) for m in dropped} | piped
     if absolute:
         by_key = {(d.doc_id, d.rel, d.record): d for d in result.docs}
         dropped_ids = [absolute_id(by_key[(m.doc_id, m.rel, m.record)]) for m in dropped]

@@ -282,7 +282,8 @@ def test_standard_input_is_never_kept_over_a_file(tmp_path: Path) -> None:
         env={**os.environ, "PYTHONPATH": str(Path(dedup.__file__).parent.parent)},  # this dedup
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
-    assert run.stdout.decode().splitlines() == ["-", "scraped/001_288da1160778f453.txt"]  # the file stays
+    # the file stays; standard input's dropped copy is no file, and no list names it (B5)
+    assert run.stdout.decode().splitlines() == ["scraped/001_288da1160778f453.txt"]
 
 
 # 6. `dedup explain FILE:N` of a record a scan skips (a null or empty text) said the file "has

@@ -1,0 +1,51 @@
+"""Defects of the 03:40 user trial (B5): standard input in the lists, the bytes a symbolic
+link's removal saves, and the Ray engine's exit on a signal. Each test failed before its fix."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import PLAIN, SAMPLES
+
+import dedup
+
+_THIS_DEDUP = {**os.environ, "PYTHONPATH": str(Path(dedup.__file__).parent.parent)}
+
+
+def _scan(cwd: Path, stdin: bytes, *args: str) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-m", "dedup", "scan", *args], input=stdin, capture_output=True, cwd=cwd, check=False,
+        env=_THIS_DEDUP,
+    )  # fmt: skip
+
+
+# 1. A dropped copy read from standard input was `-` in the drop list: `xargs rm -- < list`
+#    then removed a file named `-` in the working folder.
+
+
+def test_standard_input_is_in_no_list(tmp_path: Path) -> None:
+    root = tmp_path / "scraped"
+    shutil.copytree(SAMPLES, root)
+    (tmp_path / "-").write_text("a file named like standard input\n", encoding="utf-8")
+    text = (SAMPLES / PLAIN).read_bytes()
+    files = sorted(f"scraped/{p.name}" for p in SAMPLES.iterdir())
+    for extra in ((), ("--absolute",), ("-0",)):
+        run = _scan(tmp_path, text, "-", "scraped", "-q", "--no-cache", "--drop-list", "d", "--keep-list", "k", *extra)
+        assert run.returncode == 0, run.stderr
+        sep = b"\0" if extra == ("-0",) else b"\n"
+        drop = (tmp_path / "d").read_bytes().split(sep)[:-1]
+        keep = (tmp_path / "k").read_bytes().split(sep)[:-1]
+        named = [os.path.relpath(n.decode(), tmp_path) if extra == ("--absolute",) else n.decode() for n in drop + keep]
+        assert sorted(named) == files, extra  # every file once, and nothing else
+        assert [os.path.basename(n) for n in drop] == [b"001_288da1160778f453.txt"]
+    # the exports still show standard input's copy, as a dropped duplicate of the kept file
+    run = _scan(tmp_path, text, "-", "scraped", "-q", "--no-cache", "-o", "-")
+    rows = {r["id"]: (r["decision"], r["absolute"]) for r in json.loads(run.stdout)["documents"]}
+    assert rows["-"] == ("dropped", "-")
+    assert rows["scraped/" + PLAIN] == ("kept", str(root / PLAIN))
+    assert (tmp_path / "-").read_text(encoding="utf-8") == "a file named like standard input\n"
