@@ -348,7 +348,7 @@ def _legend(x: int, y: int, items: Sequence[tuple[str, str]]) -> str:
 
 def saved_bytes(cluster: Cluster) -> int:
     """What dropping the cluster's duplicates saves (the kept copy and supersets stay)."""
-    return sum(m.size for m in cluster.members if m.dropped)
+    return sum(m.saved for m in cluster.members)
 
 
 def report_order(clusters: Sequence[Cluster]) -> list[Cluster]:

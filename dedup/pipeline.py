@@ -236,7 +236,7 @@ def _summary(
         skipped=len(skipped),
         clusters=len(clusters),
         duplicates=len(duplicates),
-        bytes_saved=sum(m.size for m in duplicates),
+        bytes_saved=sum(m.saved for m in duplicates),  # a link or standard input frees nothing
         candidates=candidates,
         matches=matches,
     )

@@ -419,11 +419,19 @@ class Member:
     boilerplate_words: int = 0  # of those, boilerplate or held by another document
     decision: Decision = "drop"  # "keep" for the cleanest; a "superset" is not dropped
     chosen_by: str = ""  # the --prefer rule that chose this kept copy over the ranking's (prefer.py)
+    # Its file is a symbolic link, or it is standard input's text: removing it frees no bytes.
+    no_file: bool = False
 
     @property
     def dropped(self) -> bool:
         """On the drop list: not the cleanest copy and not a superset of it."""
         return not self.cleanest and self.decision != "superset"
+
+    @property
+    def saved(self) -> int:
+        """The bytes dropping it frees: its size, or 0 for a link (the target stays) or
+        standard input (nothing on disk)."""
+        return self.size if self.dropped and not self.no_file else 0
 
 
 @dataclass(frozen=True, slots=True)

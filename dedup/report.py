@@ -174,7 +174,7 @@ NOTES_WIDTH = 100  # notes wrap here on wider terminals (or at the table's width
 
 def bytes_saved(cluster: Cluster) -> int:
     """What dropping the cluster's duplicates saves (supersets and the cleanest stay)."""
-    return sum(m.size for m in cluster.members if m.dropped)
+    return sum(m.saved for m in cluster.members)
 
 
 def by_savings(clusters: Sequence[Cluster]) -> list[Cluster]:

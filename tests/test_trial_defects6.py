@@ -14,7 +14,7 @@ from conftest import PLAIN, SAMPLES
 
 import dedup
 
-_THIS_DEDUP = {**os.environ, "PYTHONPATH": str(Path(dedup.__file__).parent.parent)}
+_THIS_DEDUP = {**os.environ, "PYTHONPATH": str(Path(dedup.__file__).parent.parent), "COLUMNS": "200"}
 
 
 def _scan(cwd: Path, stdin: bytes, *args: str) -> subprocess.CompletedProcess[bytes]:
@@ -49,3 +49,30 @@ def test_standard_input_is_in_no_list(tmp_path: Path) -> None:
     assert rows["-"] == ("dropped", "-")
     assert rows["scraped/" + PLAIN] == ("kept", str(root / PLAIN))
     assert (tmp_path / "-").read_text(encoding="utf-8") == "a file named like standard input\n"
+
+
+# 2. "Dropping them saves" counted a symbolic link's target, but removing a link frees nothing
+#    (and standard input's text is on no disk).
+
+
+def test_a_dropped_link_or_standard_input_saves_nothing(tmp_path: Path) -> None:
+    outside = tmp_path / "outside.txt"
+    shutil.copyfile(SAMPLES / PLAIN, outside)
+    root = tmp_path / "scraped"
+    root.mkdir()
+    (root / "0_link.txt").symlink_to(outside)
+    shutil.copyfile(SAMPLES / PLAIN, root / "a_copy.txt")
+    run = _scan(tmp_path, b"", "scraped", "--no-cache", "-o", "scan.json", "--top", "all")
+    assert run.returncode == 0, run.stderr
+    export = json.loads((tmp_path / "scan.json").read_text(encoding="utf-8"))
+    assert export["summary"]["duplicates"] == 1 and export["summary"]["bytes_saved"] == 0
+    assert [m["decision"] for m in export["clusters"][0]["members"]] == ["keep", "drop"]
+    report = run.stdout.decode()
+    assert "dropping them saves 0 B." in report and "Cluster 1 · 2 copies\n" in report
+    # a regular duplicate still counts its size, beside a link's and standard input's 0
+    shutil.copyfile(SAMPLES / PLAIN, root / "b_copy.txt")
+    run = _scan(tmp_path, (SAMPLES / PLAIN).read_bytes(), "-", "scraped", "--no-cache", "-q", "-o", "scan.json")
+    assert run.returncode == 0, run.stderr
+    export = json.loads((tmp_path / "scan.json").read_text(encoding="utf-8"))
+    assert export["summary"]["duplicates"] == 3
+    assert export["summary"]["bytes_saved"] == (SAMPLES / PLAIN).stat().st_size
