@@ -29,7 +29,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .engine import batch_items
-from .errors import ConfigError, DedupError, WorkerError
+from .errors import ConfigError, DedupError, Interrupted, WorkerError
 from .extras import require
 from .kept import KeptBatches, KeptPairs, as_array
 from .records import Match
@@ -357,13 +357,19 @@ _KEPT_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "S
 def _signals_kept() -> Iterator[None]:
     """Put back this process's signal handlers after ``ray.init``, which installs its own
     (a SIGTERM would print a C stack trace and exit 1 instead of stopping the run cleanly
-    with 128 + the signal)."""
+    with 128 + the signal). A SIGTERM during ``ray.init`` meets Ray's handler, a
+    ``sys.exit(15)``: it leaves as the program's own ``Interrupted``."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     saved = {sig: signal.getsignal(sig) for sig in _KEPT_SIGNALS}
     try:
         yield
+    except SystemExit as exc:
+        if exc.code == signal.SIGTERM and signal.getsignal(signal.SIGTERM) is not saved.get(signal.SIGTERM):
+            saved = dict.fromkeys(saved, signal.SIG_IGN)  # as the program's handler: clean-up is not cut short
+            raise Interrupted(signal.SIGTERM) from None
+        raise
     finally:
         for sig, handler in saved.items():
             if handler is not None:

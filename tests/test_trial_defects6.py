@@ -8,8 +8,10 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import pytest
 from conftest import PLAIN, SAMPLES
 
 import dedup
@@ -76,3 +78,44 @@ def test_a_dropped_link_or_standard_input_saves_nothing(tmp_path: Path) -> None:
     export = json.loads((tmp_path / "scan.json").read_text(encoding="utf-8"))
     assert export["summary"]["duplicates"] == 3
     assert export["summary"]["bytes_saved"] == (SAMPLES / PLAIN).stat().st_size
+
+
+# 3. `--engine ray`: a SIGTERM while ray.init starts Ray met Ray's own handler (sys.exit with
+#    the signal's number): exit 15 and no Error line.
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (Linux's /proc)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                ppid = int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            if ppid == pid:
+                found.append(int(entry))
+    return found
+
+
+@pytest.mark.slow
+def test_a_sigterm_while_ray_starts_is_the_interrupted_exit(tmp_path: Path) -> None:
+    pytest.importorskip("ray", reason="ray is not installed (pip install 'dedup[ray]')")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dedup", "scan", str(SAMPLES), "--engine", "ray", "--no-cache", "-q", "-o", "x.json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path, env=_THIS_DEDUP,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    started: list[int] = []
+    while time.monotonic() < deadline and proc.poll() is None and not started:
+        started = _children(proc.pid)  # Ray's first process (its GCS): ray.init is under way
+        time.sleep(0.02)
+    assert started and proc.poll() is None, "the scan ended before it started Ray"
+    proc.send_signal(15)
+    _, err = proc.communicate(timeout=120)
+    assert (proc.returncode, err) == (143, "Error: stopped by SIGTERM\n")
+    assert not (tmp_path / "x.json").exists()
+    deadline = time.monotonic() + 30  # the Ray the run began to start is shut down with it
+    while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() for pid in started):
+        time.sleep(0.2)
+    assert not [pid for pid in started if Path(f"/proc/{pid}").exists()]
