@@ -1,0 +1,62 @@
+"""The size guard measured on a page's article, without its readers' comment thread (verify).
+
+The containment rule's size guard (``min_size_ratio``) keeps a widget, a teaser or a quote
+from joining every page that holds it. It also kept an article apart from its own page when
+the page carries a readers' thread many times the article's length: on the dragnet pages the
+article alone (a person's text, readability-lxml's) is often 2% of the page's HTML, its
+``get_text()``, trafilatura's and jusText's output, all of which keep the thread. Such a
+page is a copy of the article plus its comments, which the cleanest pick already sets apart
+(cleanest_comments.py), and the page stays in the cluster as a superset when its comments
+are found in no other copy kept (evidence.py).
+
+The smaller document is its own witness here, as a copy is for the cleanest pick: a comments
+heading of the larger ("12 Comments", "Leave a Reply") starts the thread when at least the
+containment threshold of the smaller's shingles lie before it and the smaller holds at most
+``WITNESS_AFTER`` of what follows it. The guard is then measured against the larger's
+shingles before that heading. A weak heading ("Discussion", "Replies": an article's subhead
+too) needs two witnesses in the ranking and is not used here, where there is one.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .cleanest_comments import WITNESS_AFTER, heading_starts
+from .config import ScanConfig
+
+
+def _held(values: NDArray[np.uint64], sorted_set: NDArray[np.uint64]) -> NDArray[np.bool_]:
+    """Which values are in a sorted array."""
+    if len(sorted_set) == 0:
+        return np.zeros(len(values), bool)
+    pos = np.minimum(np.searchsorted(sorted_set, values), len(sorted_set) - 1)
+    return np.asarray(sorted_set[pos] == values)
+
+
+def article_size(small: NDArray[np.uint64], text: str, windows: NDArray[np.uint64], config: ScanConfig) -> int:
+    """The larger document's distinct shingles before its comment thread, as the smaller
+    (``small``, sorted) vouches for it; 0 when no heading of its starts a thread.
+
+    ``text`` and ``windows`` are the larger's text and its shingle at each token
+    (``shingle.sequence``), so a heading's token position is where its shingles start.
+    """
+    if len(small) == 0 or len(windows) == 0:
+        return 0
+    for start in heading_starts(text):
+        if start <= 0 or start >= len(windows):
+            continue  # weak (given negative), or no text on one side of it
+        before = np.unique(windows[:start])
+        after = windows[start:]
+        inside = float(np.count_nonzero(_held(small, before))) / len(small)
+        if inside >= config.containment_threshold and np.count_nonzero(_held(after, small)) <= WITNESS_AFTER * len(
+            after
+        ):
+            return len(before)
+    return 0
+
+
+def fits_article(small: NDArray[np.uint64], text: str, windows: NDArray[np.uint64], config: ScanConfig) -> bool:
+    """Whether the smaller passes the size guard against the larger's article alone."""
+    size = article_size(small, text, windows, config)
+    return size > 0 and len(small) >= config.min_size_ratio * size
