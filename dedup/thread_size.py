@@ -22,8 +22,9 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from .cleanest_comments import WITNESS_AFTER, heading_starts
+from .cleanest_comments import WITNESS_AFTER, heading_lines
 from .config import ScanConfig
+from .evidence import Layout
 
 
 def _held(values: NDArray[np.uint64], sorted_set: NDArray[np.uint64]) -> NDArray[np.bool_]:
@@ -34,18 +35,23 @@ def _held(values: NDArray[np.uint64], sorted_set: NDArray[np.uint64]) -> NDArray
     return np.asarray(sorted_set[pos] == values)
 
 
-def article_size(small: NDArray[np.uint64], text: str, windows: NDArray[np.uint64], config: ScanConfig) -> int:
+def article_size(small: NDArray[np.uint64], large: Layout, config: ScanConfig) -> int:
     """The larger document's distinct shingles before its comment thread, as the smaller
     (``small``, sorted) vouches for it; 0 when no heading of its starts a thread.
 
-    ``text`` and ``windows`` are the larger's text and its shingle at each token
-    (``shingle.sequence``), so a heading's token position is where its shingles start.
+    The larger's layout gives its shingle at each token and each token's line, so a heading
+    line is found by its text alone and its shingles start at its first token.
     """
+    windows = large.windows
     if len(small) == 0 or len(windows) == 0:
         return 0
-    for start in heading_starts(text):
+    headings = [line for line, weak in heading_lines(large.text) if not weak]
+    if not headings:
+        return 0
+    line_of = large.lines()[0]
+    for start in np.searchsorted(line_of, headings).tolist():
         if start <= 0 or start >= len(windows):
-            continue  # weak (given negative), or no text on one side of it
+            continue  # no text on one side of it
         before = np.unique(windows[:start])
         after = windows[start:]
         inside = float(np.count_nonzero(_held(small, before))) / len(small)
@@ -56,7 +62,7 @@ def article_size(small: NDArray[np.uint64], text: str, windows: NDArray[np.uint6
     return 0
 
 
-def fits_article(small: NDArray[np.uint64], text: str, windows: NDArray[np.uint64], config: ScanConfig) -> bool:
+def fits_article(small: NDArray[np.uint64], large: Layout, config: ScanConfig) -> bool:
     """Whether the smaller passes the size guard against the larger's article alone."""
-    size = article_size(small, text, windows, config)
+    size = article_size(small, large, config)
     return size > 0 and len(small) >= config.min_size_ratio * size

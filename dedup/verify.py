@@ -177,7 +177,7 @@ def judge_texts(
     if (
         len(small_set) < config.min_size_ratio * len(large_set)
         and prose_share(lay(large), small_set) < max(config.min_prose_ratio, config.min_size_ratio)
-        and not fits_article(small_set, lay(large).text, lay(large).windows, config)  # a page's readers' thread
+        and not fits_article(small_set, lay(large), config)  # a page's readers' thread
     ):
         return None
     if containment >= config.containment_threshold:

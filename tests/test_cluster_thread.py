@@ -10,7 +10,7 @@ import pytest
 from test_cleanest_comments import ARTICLE
 
 from dedup import ScanConfig, scan
-from dedup.shingle import sequence
+from dedup.evidence import Layout
 from dedup.thread_size import article_size, fits_article
 
 CFG = ScanConfig()
@@ -40,9 +40,9 @@ def _write(folder: Path, texts: dict[str, str]) -> Path:
     return folder
 
 
-def _sets(text: str) -> tuple[np.ndarray, np.ndarray]:
-    _, win, _ = sequence(text, CFG.shingle_size, CFG.char_shingle_size)
-    return win, np.unique(win)
+def _sets(text: str) -> tuple[Layout, np.ndarray]:
+    layout = Layout(text, CFG)
+    return layout, np.unique(layout.windows)
 
 
 def test_the_article_joins_its_page_whose_thread_is_most_of_it(tmp_path: Path) -> None:
@@ -69,8 +69,8 @@ def test_a_passage_of_the_article_does_not_join_the_page(tmp_path: Path) -> None
     page = NAV + longer + thread(60)
     win, _ = _sets(page)
     _, small = _sets(quote)
-    assert article_size(small, page, win, CFG) > 0  # the thread is found...
-    assert not fits_article(small, page, win, CFG)  # ...and the quote is still too small
+    assert article_size(small, win, CFG) > 0  # the thread is found...
+    assert not fits_article(small, win, CFG)  # ...and the quote is still too small
     result = scan([_write(tmp_path / "q", {"a_quote.txt": quote, "b_page.txt": page})], CFG)
     assert result.clusters == ()
 
@@ -82,8 +82,8 @@ def test_no_thread_without_a_comments_heading(heading: str) -> None:
     page = NAV + ARTICLE + thread(60, heading)
     win, _ = _sets(page)
     _, small = _sets(ARTICLE)
-    assert article_size(small, page, win, CFG) == 0
-    assert not fits_article(small, page, win, CFG)
+    assert article_size(small, win, CFG) == 0
+    assert not fits_article(small, win, CFG)
 
 
 def test_text_after_the_heading_that_the_smaller_holds_is_no_thread() -> None:
@@ -91,4 +91,4 @@ def test_text_after_the_heading_that_the_smaller_holds_is_no_thread() -> None:
     page = NAV + ARTICLE + thread(60)
     win, _ = _sets(page)
     _, small = _sets(ARTICLE + thread(60))
-    assert article_size(small, page, win, CFG) == 0
+    assert article_size(small, win, CFG) == 0
