@@ -51,7 +51,7 @@ from .records import Pick
 from .shingle import MOJIBAKE, SHORT_LINE_TOKENS, line_hash_of, normalize, sequences, tokens
 
 #: Bump when a change here changes rankings: cached rankings (cache.py) are keyed by it.
-RANKING_VERSION = 8  # 8: a page's readers' thread is not counted in the size guard (thread_size.py, verify); 7: ties: fewer known chrome words, then paragraphs set apart by blank lines; 6: a comment thread vouched for by a copy without it, outside each copy's article; 5: readers' comments are not the shared text; 4: "+1 word outside the shared text", not "+1 words"
+RANKING_VERSION = 9  # 9: that guard also in prose before the thread; 8: a page's readers' thread is not counted in the size guard (thread_size.py, verify); 7: ties: fewer known chrome words, then paragraphs set apart by blank lines; 6: a comment thread vouched for by a copy without it, outside each copy's article; 5: readers' comments are not the shared text; 4: "+1 word outside the shared text", not "+1 words"
 
 W_MISSING = 1.0
 W_TRUNCATED = 1.0

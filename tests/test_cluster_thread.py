@@ -92,3 +92,15 @@ def test_text_after_the_heading_that_the_smaller_holds_is_no_thread() -> None:
     win, _ = _sets(page)
     _, small = _sets(ARTICLE + thread(60))
     assert article_size(small, win, CFG) == 0
+
+
+def test_the_guard_counts_prose_before_the_thread() -> None:
+    # A long list of links above the article makes it small beside the text before the
+    # heading too; in prose (lines of eight words or more) it is all of it.
+    combos = itertools.islice(itertools.product(_NAMES, _THINGS, _VERBS), 150)
+    links = "".join(f"Story {n}: {name} and the {t} {v}\n" for n, (name, t, v) in enumerate(combos))
+    page = NAV + links + ARTICLE + thread(60)
+    lay, _ = _sets(page)
+    _, small = _sets(ARTICLE)
+    assert len(small) < CFG.min_size_ratio * article_size(small, lay, CFG)
+    assert fits_article(small, lay, CFG)
