@@ -23,8 +23,10 @@ is not the article however many copies keep it (cleanest_comments.py). The penal
 
 Copies within TIE_BAND of the lowest penalty are equally clean: the cleanest of them is the
 one in the handiest form (a UTF-8 text file before Markdown, records, HTML and other
-encodings), then the one with fewer spoilt characters, then the one with the most words in
-the shared text and its head, then the first in the run's order. The short lines just before the
+encodings), then the one with fewer spoilt characters, then the one with fewer words in known
+chrome lines ("Share", "Tweet"), then the one that sets its paragraphs apart with blank lines
+(cleanest_layout.py), then the one with the most words in the shared text and its head, then
+the first in the run's order. The short lines just before the
 shared text (title, byline, dateline) are the article's head, never chrome nor extra.
 """
 
@@ -42,6 +44,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .cleanest_comments import split_thread, thread_start
+from .cleanest_layout import marks_paragraphs
 from .config import ScanConfig
 from .linecounts import line_counts
 from .lookup import BIG_QUERY, member_sorted
@@ -51,7 +54,7 @@ from .shortlines import Entry as ShortLine
 from .shortlines import short_lines
 
 #: Bump when a change here changes rankings: cached rankings (cache.py) are keyed by it.
-RANKING_VERSION = 6  # 6: a comment thread vouched for by a copy without it, outside each copy's article; 5: readers' comments are not the shared text; 4: "+1 word outside the shared text", not "+1 words"
+RANKING_VERSION = 9  # 9: that guard also in prose before the thread; 8: a page's readers' thread is not counted in the size guard (thread_size.py, verify); 7: ties: fewer known chrome words, then paragraphs set apart by blank lines; 6: a comment thread vouched for by a copy without it, outside each copy's article; 5: readers' comments are not the shared text; 4: "+1 word outside the shared text", not "+1 words"
 
 W_MISSING = 1.0
 W_TRUNCATED = 1.0
@@ -474,6 +477,12 @@ def _replace_teasers(f: Features, teasers: int) -> Features:
     return dataclasses.replace(f, teasers=teasers)
 
 
+def known_chrome_words(f: Features) -> int:
+    """Words in the copy's chrome lines that are known chrome phrases ("Share", "Tweet"), not
+    lines called chrome only by their spread (a byline recurs on the author's other pages)."""
+    return sum(len(toks) for toks in map(tokens, f.chrome_lines) if is_chrome_phrase(" ".join(toks)))
+
+
 def penalty(f: Features) -> float:
     """The number members are ranked by; see the module docstring for the weights."""
     words = max(f.words, 1)
@@ -549,12 +558,15 @@ def rank(
     tie = prefer if prefer is not None else [0] * len(members)
     pens = [penalty(f) for f in feats]
 
-    def tie_break(i: int) -> tuple[int, int, int, float, int]:
-        # Equally clean: the handier form, fewer spoilt characters, then the fuller article (it
-        # kept a caption or heading another dropped; words around the shared text and its head
-        # do not count), the lower penalty, run order.
+    def tie_break(i: int) -> tuple[int, int, int, bool, int, float, int]:
+        # Equally clean: the handier form, fewer spoilt characters, fewer words in known chrome
+        # lines, paragraphs set apart, then the fuller article (it kept a caption or heading
+        # another dropped; words around the shared text and its head do not count), the lower
+        # penalty, run order.
         f = feats[i]
-        return tie[i], f.mojibake + f.replacement + f.markup, f.extra_words - f.words, pens[i], members[i]
+        spoilt = f.mojibake + f.replacement + f.markup
+        layout = not marks_paragraphs(texts[i])
+        return tie[i], spoilt, known_chrome_words(f), layout, f.extra_words - f.words, pens[i], members[i]
 
     # Penalties within 0.01 are a tie (that close, the measures are noise).
     scored = sorted(range(len(members)), key=lambda i: (round(pens[i], 2), *tie_break(i)))

@@ -49,6 +49,7 @@ _HEAD_CHARS = 200
 #: Any heading holds one of these (a cheap test that skips most texts whole).
 _HEAD_STEMS = ("comment", "repl", "respons", "discuss", "thought", "what do you think")
 _HEAD_WORDS = re.compile("|".join(_HEAD_STEMS), re.IGNORECASE)
+_STEMS_LOWER = re.compile("|".join(_HEAD_STEMS))
 #: A witness holds at least this share of the shared text before the heading (the article;
 #: a copy's navigation or title bar before it may be missing) ...
 WITNESS_BEFORE = 0.5
@@ -64,23 +65,38 @@ _MAX_TRIES = 24
 _MAX_WITNESSES = 64
 
 
-def heading_starts(text: str) -> list[int]:
-    """The tokens where the copy's comments headings are, first to last; a weak heading
-    ("Discussion", "Replies": an article's subhead too) is given as minus its token minus one."""
+def heading_lines(text: str) -> list[tuple[int, bool]]:
+    """(line, weak) of the copy's comments headings, first to last, lines counted in
+    ``text.split("\\n")``; a weak heading ("Discussion", "Replies") may be an article's subhead."""
+    found: list[tuple[int, bool]] = []
+    line_no, at, seen = 0, 0, -1
     low = text.lower()
-    if not any(w in low for w in _HEAD_STEMS):
-        return []
-    lines = text.split("\n")
-    found: list[tuple[int, bool]] = []  # (line, weak)
-    for i, line in enumerate(lines):
-        if len(line) <= _HEAD_CHARS and _HEAD_WORDS.search(line):
+    # Only the lines that hold a stem are read (a long page has few); the stems are found in
+    # the lower-cased text, or in the text itself where lower-casing changed its length.
+    hits = _STEMS_LOWER.finditer(low) if len(low) == len(text) else _HEAD_WORDS.finditer(text)
+    for hit in hits:
+        line_no += text.count("\n", at, hit.start())
+        at = hit.start()
+        if line_no == seen:
+            continue
+        seen = line_no
+        end = text.find("\n", at)
+        line = text[text.rfind("\n", 0, at) + 1 : len(text) if end < 0 else end]
+        if len(line) <= _HEAD_CHARS:
             toks = tokens(line)
             joined = " ".join(toks)
             if toks and len(toks) <= _HEAD_TOKENS and COMMENTS_HEAD.fullmatch(joined):
-                found.append((i, bool(WEAK_HEAD.fullmatch(joined))))
+                found.append((line_no, bool(WEAK_HEAD.fullmatch(joined))))
+    return found
+
+
+def heading_starts(text: str) -> list[int]:
+    """The tokens where the copy's comments headings are, first to last; a weak heading
+    ("Discussion", "Replies": an article's subhead too) is given as minus its token minus one."""
+    found = heading_lines(text)
     if not found:
         return []
-    starts = line_starts(lines)
+    starts = line_starts(text.split("\n"))
     return [-starts[i] - 1 if weak else starts[i] for i, weak in found]
 
 

@@ -21,6 +21,9 @@ texts are re-read only for a pair that fails the rules above and reaches
   An article with its page's navigation, link lists and labels around it (an extractor's
   output inside its page's HTML, often under a tenth of its tokens) is most of that page's
   prose; a quote inside a roundup or another article, or a teaser of it, is not.
+* the size guard on the article: the smaller is also big enough against the larger's text
+  before a comments heading that it vouches for (``thread_size``): an article beside its own
+  page that is mostly a readers' thread.
 * containment in words: at least ``word_containment_threshold`` of the smaller document's
   words lie in a shingle the larger holds. One wrong character breaks every shingle over
   its word, so a copy with scattered small errors (OCR: ``rn`` for ``m``, ``1`` for ``l``,
@@ -48,6 +51,7 @@ from . import evidence
 from .config import ScanConfig
 from .records import Match, MatchRule
 from .sets import ShingleSets
+from .thread_size import fits_article
 
 #: Bytes of document layouts (shingle windows, line facts) one ``Layouts`` keeps for the
 #: template test: a document met in many pairs, across the calls of one scan, is laid out once.
@@ -170,8 +174,10 @@ def judge_texts(
     (small, small_set), (large, large_set) = sorted(((a, x), (b, y)), key=lambda d: (len(d[1]), d[0]))
     # Each text measure is held to the higher of its own bar and the set measure's: a user
     # who raises --containment or --min-size-ratio tightens both forms of the rule.
-    if len(small_set) < config.min_size_ratio * len(large_set) and prose_share(lay(large), small_set) < max(
-        config.min_prose_ratio, config.min_size_ratio
+    if (
+        len(small_set) < config.min_size_ratio * len(large_set)
+        and prose_share(lay(large), small_set) < max(config.min_prose_ratio, config.min_size_ratio)
+        and not fits_article(small_set, lay(large), config)  # a page's readers' thread
     ):
         return None
     if containment >= config.containment_threshold:
