@@ -19,6 +19,7 @@ from .dataset import RecordRow, write_records
 from .errors import ConfigError, InputError, Interrupted
 from .lists import escape_name
 from .manifest import undo
+from .ray_input import is_url
 from .report import human_bytes
 from .wording import count
 
@@ -135,6 +136,10 @@ def apply_scan(
     if annotate and write is None:
         raise ConfigError("--annotate adds a field to the records --write writes: give --write FILE too")
     rows, config = load_rows(export)
+    remote = next((r.root for r in rows if is_url(r.absolute)), None)
+    if remote is not None:  # the scan read copies of s3:// files, gone since: the data is in the bucket
+        why = "dedup apply acts only on local files, not a bucket's"
+        raise InputError(f"{export} names files read from {escape_name(remote)}: {why}")
     if write is not None:
         _write_dataset(rows, config, write, annotate, supersets, say)
     if action is None and write is not None:

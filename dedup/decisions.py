@@ -53,6 +53,7 @@ from .atomic import write_atomic
 from .errors import ConfigError
 from .extras import require_pyarrow
 from .lists import escape_name, export_text
+from .ray_input import is_url, url_below
 from .records import DocTable, ScanResult
 from .stdinput import STDIN, stdin_copies
 
@@ -116,6 +117,9 @@ def _root_holding(absolute: str, roots: Iterable[str]) -> str:
 def _absolute_of_skipped(rel: str, roots: Sequence[str]) -> str:
     """Where a skipped entry is: below the one folder scanned, else relative to the working
     directory (several roots, and files given by name, have rels that say so)."""
+    root = _root_for(rel, roots)
+    if is_url(root):  # a copy of s3:// files, gone after the scan: named by its URL
+        return url_below(root, rel)
     if len(roots) == 1 and not os.path.isfile(roots[0]):
         return os.path.abspath(os.path.join(roots[0], rel))
     return os.path.abspath(rel)
@@ -147,16 +151,24 @@ def _placed(result: ScanResult) -> dict[str, _Place]:
 
 
 def _absolute(path: str, cwd: str) -> str:
-    """``os.path.abspath(path)`` with the working directory asked once, not once a file."""
+    """``os.path.abspath(path)`` with the working directory asked once, not once a file; a
+    URL (a copy of an s3:// file, see ray_input.Fetched.renamed) as it is."""
+    if is_url(path):
+        return path
     return os.path.normpath(path if os.path.isabs(path) else os.path.join(cwd, path))
+
+
+def _root_name(root: str) -> str:
+    """A root as the table names it: absolute, or a URL as given."""
+    return root if is_url(root) else os.path.abspath(root)
 
 
 def _doc_values(result: ScanResult) -> Iterator[_DocValues]:
     """The documents' rows, in ``result.docs`` order, as tuples (no dict a row)."""
     placed = _placed(result)
     roots = result.roots
-    root_abs = {r: os.path.abspath(r) for r in roots}
-    one_root = os.path.abspath(roots[0]) if len(roots) == 1 else None
+    root_abs = {r: _root_name(r) for r in roots}
+    one_root = _root_name(roots[0]) if len(roots) == 1 else None
     docs = result.docs
     cols = docs.columns() if isinstance(docs, DocTable) else DocTable.of(docs).columns()  # no object a row
     absolutes: dict[str, str] = {}  # a file's records share its path
@@ -194,7 +206,7 @@ def _skipped_rows(result: ScanResult) -> Iterator[dict[str, Any]]:
             "kept": None,
             "digest": None,
             "bytes": 0,
-            "root": STDIN if piped else os.path.abspath(_root_for(k.rel, roots)),
+            "root": STDIN if piped else _root_name(_root_for(k.rel, roots)),
             "absolute": STDIN if piped else _absolute_of_skipped(k.rel, roots),
             "detail": k.detail,
         }

@@ -189,7 +189,8 @@ def scan(
         if not ranking.changed:  # a run that saw files change is not one to serve again
             memo.store(result, sources)
         run_cache.close()
-        return dataclasses.replace(result, warnings=tuple(warnings))  # and any the cache gave
+        result = dataclasses.replace(result, warnings=tuple(warnings))  # and any the cache gave
+        return fetched.renamed(result)  # copies of s3:// inputs named by their URLs: the copies go below
     finally:
         run_cache.close()
         engine.close()

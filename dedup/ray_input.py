@@ -9,13 +9,20 @@ files of its folder that match (``s3://bucket/crawl/*.parquet``). Files by URL (
 matches, or one file) are copied into a folder of their own, scanned as one root named by
 the URL as given, so their ids are their names and not the temporary folder's path.
 
+The copies are gone when the scan ends, so its result names the files by their URLs
+(:meth:`Fetched.renamed`): the exports' ``absolute`` column, the ``--absolute`` lists and
+``dedup apply``'s plan see ``s3://bucket/key``, never the temporary folder, and apply refuses
+such files (:func:`is_url`), whose data is in the bucket.
+
 Copying is not streaming: the run's machine needs the disk for the inputs it names. Reading
 on the workers straight from the bucket is not built (docs/scale.md).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
+import os
 import re
 import shutil
 import tempfile
@@ -26,6 +33,7 @@ from typing import Any
 
 from .errors import InputError
 from .extras import require
+from .records import DocTable, ScanResult
 
 #: ``scheme:/...``: a URL, also after ``pathlib`` folded its ``//`` (``file:/tmp/x``). Two
 #: letters or more, so a Windows drive (``C:/``) is a path.
@@ -53,7 +61,8 @@ class Fetched:
     def __init__(self) -> None:
         self._folder: str | None = None
         self._finalizer: Any = None
-        self._urls: dict[Path, str] = {}  # a local copy -> the URL it was copied from
+        self._urls: dict[Path, str] = {}  # a root's local copy -> the URL as given
+        self._places: dict[str, str] = {}  # a copied file or folder -> its own URL
 
     def local(self, roots: Sequence[Path | str]) -> list[Path]:
         """Each root as a local path: paths as they are, URLs resolved or copied.
@@ -83,6 +92,7 @@ class Fetched:
         if pattern is None and fs.get_file_info(path).type == pafs.FileType.Directory:
             copy = copy_tree(fs, path, self._temp())
             self._urls[copy] = f"{scheme}://{path}"
+            self._places[str(copy)] = _BASES[self._urls[copy]] = f"{scheme}://{path.rstrip('/')}"
             return [copy]
         # Files (a pattern's matches, or one file) go into a folder of their own that is
         # scanned as one root: their ids are their names in it, not the temporary folder's
@@ -91,13 +101,44 @@ class Fetched:
         folder = _fresh(self._temp(), PurePosixPath(path.rstrip("/")).name or "input")
         folder.mkdir()
         for p in paths:
-            copy_tree(fs, p, folder)
+            self._places[str(copy_tree(fs, p, folder))] = f"{scheme}://{p}"
         self._urls[folder] = f"{scheme}://{path}" + (f"/{pattern}" if pattern else "")
+        # A file's rel is its name: it is in the folder the URL names, or the pattern's.
+        _BASES[self._urls[folder]] = f"{scheme}://{path}" if pattern else f"{scheme}://{path}".rpartition("/")[0]
         return [folder]
 
     def named(self, root: Path) -> str:
         """How the result names a root: a copy by its URL, a local path as itself."""
         return self._urls.get(root, str(root))
+
+    def url_of(self, path: str) -> str | None:
+        """The URL of a local copy's file (or one inside a copied folder); None for a path
+        that is no copy."""
+        if not self._places:
+            return None
+        probe = path
+        while True:
+            url = self._places.get(probe)
+            if url is not None:
+                return url + path[len(probe) :].replace(os.sep, "/")
+            parent = os.path.dirname(probe)
+            if parent == probe:
+                return None
+            probe = parent
+
+    def renamed(self, result: ScanResult) -> ScanResult:
+        """``result`` with each copied document's path its URL (the copies go at ``close``);
+        a scan of local paths only is given back as it is."""
+        if not self._places or not result.docs:
+            return result
+        docs = result.docs
+        cols = dict(docs.columns() if isinstance(docs, DocTable) else DocTable.of(docs).columns())
+        urls: dict[str, str] = {}  # a file's records share its path
+        for p in cols["path"]:
+            if p not in urls:
+                urls[p] = self.url_of(p) or p
+        cols["path"] = [urls[p] for p in cols["path"]]
+        return dataclasses.replace(result, docs=DocTable.from_columns(cols))
 
     @staticmethod
     def _matching(pafs: Any, fs: Any, folder: str, pattern: str, url: str) -> list[str]:
@@ -121,6 +162,18 @@ class Fetched:
         """Remove the copies (idempotent)."""
         if self._finalizer is not None:
             self._finalizer()
+
+
+#: A root URL as given -> the URL its files' relative paths are below (the folder; a file's
+#: or a pattern's folder), for the rows of files skipped under it, which hold only that path.
+#: Kept for the process, as standard input's copies are (stdinput.py).
+_BASES: dict[str, str] = {}
+
+
+def url_below(root: str, rel: str) -> str:
+    """The URL of the file at ``rel`` under the root URL ``root`` (as given to the scan)."""
+    base = _BASES.get(root, normal_url(root).rstrip("/"))
+    return f"{base}/{rel}"
 
 
 def copy_tree(fs: Any, path: str, into: Path) -> Path:
