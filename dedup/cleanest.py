@@ -99,6 +99,7 @@ _SHORT_LINE_CHARS = 200
 _TITLE_TOKENS = 25  # a title is one line of at most this many words
 HEAD_LINES = 3  # the head: title, byline, dateline (docs/evaluation.md: 3 did better than 1)
 _BYLINE = re.compile(r"(posted |written )?by ")
+_SHORT_GAP = re.compile(rb"(?<!\x00)\x00{1,2}(?!\x00)")  # one or two uncovered tokens between covered ones
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,20 +294,20 @@ def _outside_words(
     The ``head_words`` just before the shared text are the article's head (see _head), not
     extra text.
     """
-    if not covered.any():
+    flags = covered.tobytes()  # one byte a token: 1 where covered (byte searches cost no NumPy call)
+    first = flags.find(1)
+    if first < 0:
         return len(tok), 0
-    hits = np.flatnonzero(covered)
-    first, last = int(hits[0]), int(hits[-1])
+    last = flags.rfind(1)
     lead = first - head_words
     tail = len(tok) - 1 - last
     odd = 0
     if singles is not None:
-        inner = ~covered[first : last + 1]
-        # Runs of uncovered tokens inside the shared text: (start, length).
-        edges = np.flatnonzero(np.diff(np.concatenate(([0], inner.view(np.int8), [0]))))
-        for start, stop in zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True):
-            if stop - start <= 2:
-                odd += int(np.count_nonzero(_member(tok[first + start : first + stop], singles())))
+        # The gaps of one or two uncovered tokens inside the shared text (a gap there is
+        # bounded by covered tokens on both sides), their tokens looked up together.
+        gaps = [at for m in _SHORT_GAP.finditer(flags, first, last + 1) for at in range(*m.span())]
+        if gaps:
+            odd = int(np.count_nonzero(_member(tok[gaps], singles())))
     return max(0, lead) + tail, odd
 
 

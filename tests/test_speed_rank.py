@@ -146,3 +146,33 @@ def test_spilled_sets_read_in_runs_equal_the_sets_one_by_one(tmp_path: Path) -> 
             alone = [sets.get(i) for i in range(lo, hi)]
             assert sets.hashes_of(lo, hi).tolist() == (np.concatenate(alone).tolist() if alone else [])
             assert sets.hashes_of(lo, hi).tolist() == whole.hashes_of(lo, hi).tolist()
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_odd_words_are_the_short_gaps_only_one_copy_has(seed: int) -> None:
+    """``cleanest.features`` counts as odd words the gaps of one or two words inside the
+    shared text that no other copy has (found with byte searches, looked up together): a
+    longer gap is an edit, a gap at either end is extra text, a word another copy has is
+    not odd."""
+    from dedup.cleanest import features
+
+    rng = random.Random(seed)
+    base = [f"w{rng.randrange(300)}" for _ in range(400)]
+    copy = list(base)
+    odd = 0
+    at = 20
+    while at < 360:
+        size = rng.choice((1, 2, 3, 4))
+        for k in range(size):
+            copy[at + k] = f"zz{seed}x{at}x{k}"  # words no other copy has
+        odd += size if size <= 2 else 0
+        at += size + rng.randrange(8, 20)  # covered words between gaps (5-word shingles)
+    copy[at + 2] = base[at - 100]  # a word the other copy has elsewhere: not odd
+    lines = [" ".join(copy[i : i + 12]) for i in range(0, len(copy), 12)]
+    texts = [" ".join(base), "\n".join(lines), " ".join(base[:-3])]
+    got = features(texts, lambda h: 0, ScanConfig())
+    assert got[1].novel_words == odd and odd > 0
+    assert got[0].novel_words == 0
+    # Gaps at the ends are extra text, not odd words.
+    ends = features([" ".join(base), " ".join(["zzq", *base[2:-1], "zzr"])], lambda h: 0, ScanConfig())
+    assert ends[1].novel_words == 0 and ends[1].extra_words == 2
