@@ -27,6 +27,7 @@ from .cli_common import EXIT_CLOSED_PIPE, ClosedPipe, flush_stdout, quiet_stdout
 from .cli_scan import scan_command
 from .cli_tools import cache_group, corpus_command, eval_command, explain_command
 from .errors import Interrupted
+from .leave import leave_if_ray
 
 __all__ = ["COLLECT_EVERY", "EXIT_CLOSED_PIPE", "STOP_SIGNALS", "main", "run"]
 
@@ -125,7 +126,12 @@ def run() -> None:
     gc.freeze()
     gc.set_threshold(COLLECT_EVERY, 50, 100)
     _stop_on_signals()
-    main()
+    try:
+        main()
+    except SystemExit as exc:  # a run stopped by a signal leaves at once if it used Ray (leave.py)
+        if isinstance(exc.code, int) and exc.code - 128 in STOP_SIGNALS:
+            leave_if_ray(exc.code)
+        raise
 
 
 def _stop_on_signals() -> None:
