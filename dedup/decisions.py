@@ -53,7 +53,7 @@ from .atomic import write_atomic
 from .errors import ConfigError
 from .extras import require_pyarrow
 from .lists import escape_name, export_text
-from .ray_input import is_url, url_below
+from .ray_input import is_url, url_base, url_below
 from .records import DocTable, ScanResult
 from .stdinput import STDIN, stdin_copies
 
@@ -99,7 +99,7 @@ def _root_for(rel: str, roots: Sequence[str]) -> str:
         return roots[0]
     best, best_len = "", -1
     for root in roots:
-        prefix = PurePath(root).as_posix()
+        prefix = url_base(root) if is_url(root) else PurePath(root).as_posix()  # an s3:// copy: its URL
         prefix = "" if prefix == "." else prefix
         if (rel == prefix or not prefix or rel.startswith(prefix + "/")) and len(prefix) > best_len:
             best, best_len = root, len(prefix)

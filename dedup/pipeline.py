@@ -114,7 +114,7 @@ def scan(
         progress.start("finding files", None)
         roots = fetched.local(asked)
         given = [fetched.named(r) for r in roots]
-        walked = list(read.walk(roots, config))  # the whole walk happens in that call
+        walked = list(read.walk(roots, config, fetched.prefixes()))  # the whole walk happens in that call
         sources = [item for item in walked if isinstance(item, SourceFile)]
         skipped = [item for item in walked if isinstance(item, Skipped)]
         progress.advance(len(walked))

@@ -111,6 +111,11 @@ class Fetched:
         """How the result names a root: a copy by its URL, a local path as itself."""
         return self._urls.get(root, str(root))
 
+    def prefixes(self) -> dict[Path, str]:
+        """Each copy's name in the rels of its files when several roots are scanned: the URL
+        of its folder (a file's, or a pattern's), so that a file's rel is its URL."""
+        return {copy: url_base(url) for copy, url in self._urls.items()}
+
     def url_of(self, path: str) -> str | None:
         """The URL of a local copy's file (or one inside a copied folder); None for a path
         that is no copy."""
@@ -170,10 +175,15 @@ class Fetched:
 _BASES: dict[str, str] = {}
 
 
+def url_base(root: str) -> str:
+    """The URL the rels of a root URL's files (as given to the scan) are relative to."""
+    return _BASES.get(root) or normal_url(root).rstrip("/")
+
+
 def url_below(root: str, rel: str) -> str:
-    """The URL of the file at ``rel`` under the root URL ``root`` (as given to the scan)."""
-    base = _BASES.get(root, normal_url(root).rstrip("/"))
-    return f"{base}/{rel}"
+    """The URL of the file at ``rel`` under the root URL ``root``: a rel that is a URL
+    already (several roots scanned, see ``Fetched.prefixes``) as it is."""
+    return rel if is_url(rel) else f"{url_base(root)}/{rel}"
 
 
 def copy_tree(fs: Any, path: str, into: Path) -> Path:

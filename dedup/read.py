@@ -37,7 +37,7 @@ import operator
 import os
 import re
 import stat
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 
@@ -53,7 +53,9 @@ __all__ = ["list_folder", "walk"]
 _FileKey = tuple[int, int]  # (st_dev, st_ino): what makes a file or folder "the same"
 
 
-def walk(paths: Sequence[Path], config: ScanConfig) -> Iterator[SourceFile | Skipped]:
+def walk(
+    paths: Sequence[Path], config: ScanConfig, names: Mapping[Path, str] | None = None
+) -> Iterator[SourceFile | Skipped]:
     """Find every file to read under ``paths``, sorted by ``rel``.
 
     The whole walk happens in this call (sorting needs it; only small records are held),
@@ -62,6 +64,8 @@ def walk(paths: Sequence[Path], config: ScanConfig) -> Iterator[SourceFile | Ski
     Args:
         paths: folders (walked recursively) and files, as the user gave them.
         config: ``include``, ``exclude``, ``hidden`` and ``max_bytes`` are used.
+        names: a folder's name for its files' rels when several are walked, instead of its
+            path (an s3:// input's local copy: its URL, not the temporary folder).
 
     Returns:
         An iterator of ``SourceFile`` and ``Skipped`` records in ``rel`` order.
@@ -87,7 +91,7 @@ def walk(paths: Sequence[Path], config: ScanConfig) -> Iterator[SourceFile | Ski
         if str(root) == STDIN:
             walker.add_stdin()
         elif root.is_dir():
-            prefix = "" if len(roots) == 1 else _folder_prefix(root)
+            prefix = "" if len(roots) == 1 else (names or {}).get(root) or _folder_prefix(root)
             walker.walk_folder(root, prefix)
         else:
             walker.add_root_file(root)

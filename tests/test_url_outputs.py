@@ -49,6 +49,7 @@ def bucket(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         for p in sorted(base.rglob("*")):
             if p.is_file():
                 client.put_object(Bucket=BUCKET, Key=p.relative_to(base).as_posix(), Body=p.read_bytes())
+        client.put_object(Bucket=BUCKET, Key="c/broken.jsonl.gz", Body=b"not gzip at all\n")  # a skipped file
         try:
             yield BUCKET
         finally:
@@ -85,6 +86,7 @@ def test_every_output_of_a_bucket_folder_names_its_urls(bucket: str, tmp_path: P
 
     rows = json.loads((out / "r.json").read_text())["documents"]
     docs = [r for r in rows if r["decision"] != "skipped"]
+    assert any(r["decision"] == "skipped" and r["path"] == "broken.jsonl.gz" for r in rows)
     assert len(docs) > 20 and any(r["decision"] == "dropped" for r in docs)
     for r in rows:  # root: the URL as given; absolute: the file's own URL in the bucket
         assert r["root"] == url
@@ -120,3 +122,22 @@ def test_apply_refuses_an_export_of_bucket_files(bucket: str, tmp_path: Path) ->
         assert result.output.startswith("Error: ") and result.output.count("\n") == 1, result.output
         assert f"s3://{bucket}/c" in result.output and "bucket" in result.output
     assert export.read_bytes() == before and not (tmp_path / "q").exists()
+
+
+def test_several_roots_name_their_files_by_url_in_ids_too(bucket: str, tmp_path: Path) -> None:
+    """Several roots prefix their files' ids with the root: a URL's copy with its URL, so ids
+    are the same from run to run and name no temporary folder."""
+    roots = [f"s3://{bucket}/c/*.jsonl", f"s3://{bucket}/c/site1", f"s3://{bucket}/c/site2"]
+    report = _scan([*roots, "-o", str(tmp_path / "a.json"), "--drop-list", str(tmp_path / "drop.txt")])
+    _scan([*roots, "-q", "-o", str(tmp_path / "b.json")])
+    _no_temp(report)
+    first, second = (json.loads((tmp_path / n).read_text()) for n in ("a.json", "b.json"))
+    assert first["clusters"] == second["clusters"] and first["documents"] == second["documents"]
+    rows = first["documents"]
+    assert any(r["decision"] == "skipped" for r in rows) and any(r["cluster"] for r in rows)
+    for r in rows:  # the path (and so the id) is the file's own URL
+        assert r["absolute"] == r["path"] and r["id"].startswith(r["path"]), r
+        assert r["root"] in roots and r["path"].startswith(f"s3://{bucket}/c/"), r
+        assert r["root"] == roots[0] if r["path"].count("/") == 4 else r["path"].startswith(f"{r['root']}/"), r
+    dropped = (tmp_path / "drop.txt").read_text().splitlines()
+    assert dropped and all(line.startswith(f"s3://{bucket}/c/") for line in dropped)
