@@ -389,7 +389,7 @@ def _with_truncation(texts: Sequence[str], feats: list[Features]) -> list[Featur
     part-way through a longer line that another copy has. (An ellipsis alone is not
     enough: teasers of other posts end with one too.)
     """
-    norm_lines = [[_norm_line(ln) for ln in t.split("\n") if ln.strip()] for t in texts]
+    norm_lines = [_norm_lines(t) for t in texts]
     index = _LineIndex(norm_lines)
     out: list[Features] = []
     for i, f in enumerate(feats):
@@ -463,6 +463,17 @@ class _LineIndex:
         """Copies other than the one whose last line is ``last`` that end on ``tail`` or on ``last``."""
         both = self._last[tail] + (self._last[last] if last != tail else 0)
         return both - 1  # the copy itself ends on ``last``
+
+
+def _norm_lines(text: str) -> list[str]:
+    """``_norm_line`` of each line of a text that is not blank."""
+    if text.isascii() and _ASCII_NORMAL:  # normalising ASCII is lower-casing: the whole text at once
+        return [n.strip() for ln, n in zip(text.split("\n"), text.lower().split("\n"), strict=True) if ln.strip()]
+    return [_norm_line(ln) for ln in text.split("\n") if ln.strip()]
+
+
+#: ``normalize`` of ASCII text is its lower case (no ASCII quote or dash is replaced).
+_ASCII_NORMAL = normalize("".join(map(chr, range(128)))) == "".join(map(chr, range(128))).lower()
 
 
 @functools.lru_cache(maxsize=4096)  # the copies of a group repeat each other's lines

@@ -176,3 +176,18 @@ def test_odd_words_are_the_short_gaps_only_one_copy_has(seed: int) -> None:
     # Gaps at the ends are extra text, not odd words.
     ends = features([" ".join(base), " ".join(["zzq", *base[2:-1], "zzr"])], lambda h: 0, ScanConfig())
     assert ends[1].novel_words == 0 and ends[1].extra_words == 2
+
+
+@pytest.mark.parametrize("ascii_only", [True, False])
+def test_a_cut_is_found_whatever_the_case_of_its_lines(ascii_only: bool) -> None:
+    """The truncation test compares normalised lines (an ASCII text is lower-cased whole,
+    others line by line): a copy cut part-way through a line is cut, in upper or lower case."""
+    from dedup.cleanest import features
+
+    word = "word" if ascii_only else "wörd"
+    body = [f"Paragraph {i} has some {word}s in it, and then a few more {word}s to end." for i in range(6)]
+    last = "The Quick Brown Fox Jumps Over The Lazy Dog, and then it runs away into the woods again."
+    whole = "\n\n".join([*body, last])
+    cut = "\n\n".join([*(line.upper() for line in body), last[:45].upper()])
+    got = features([whole, cut, whole], lambda h: 0, ScanConfig())
+    assert [f.truncated for f in got] == [None, "mid-sentence", None]
