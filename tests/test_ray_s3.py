@@ -70,10 +70,12 @@ def bucket(local_folder: Path) -> Iterator[str]:
 
 
 def exported(result: ScanResult, out: Path) -> bytes:
-    """The CSV export (one row a cluster member). Not the JSON export: its decision table names
-    each file's local copy, a temporary folder whose name changes from run to run."""
+    """The JSON export, decision table included: it names each file by its URL, never the
+    local copy the scan read (a temporary folder whose name changes from run to run)."""
     export.write_export(result, out, version=__version__)
-    return out.read_bytes()
+    data = out.read_bytes()
+    assert b"dedup-inputs-" not in data and b'"absolute": "s3://' in data
+    return data
 
 
 def test_a_folder_in_a_bucket_scans_as_its_local_copy(bucket: str, local_folder: Path, tmp_path: Path) -> None:
@@ -85,7 +87,7 @@ def test_a_folder_in_a_bucket_scans_as_its_local_copy(bucket: str, local_folder:
     assert local.roots == on_ray.roots == (f"s3://{bucket}/c",)
     assert local.clusters == here.clusters and local.summary == here.summary
     assert on_ray.clusters == here.clusters and on_ray.matches == local.matches
-    assert exported(on_ray, tmp_path / "ray.csv") == exported(local, tmp_path / "local.csv")
+    assert exported(on_ray, tmp_path / "ray.json") == exported(local, tmp_path / "local.json")
     for p in (local_folder / "c").rglob("*"):  # the bucket's source files are untouched here too
         assert not p.is_file() or p.stat().st_size > 0
 
@@ -107,7 +109,7 @@ def test_a_pattern_of_parquet_shards_in_a_bucket(bucket: str, local_folder: Path
         [m.doc_id for m in c.members] for c in local.clusters
     ]
     assert local.summary.clusters > 0 and on_ray.clusters == local.clusters
-    assert exported(on_ray, tmp_path / "ray.csv") == exported(local, tmp_path / "local.csv")
+    assert exported(on_ray, tmp_path / "ray.json") == exported(local, tmp_path / "local.json")
 
 
 def test_one_file_in_a_bucket_is_named_by_its_name(bucket: str, local_folder: Path) -> None:
@@ -124,3 +126,16 @@ def test_a_key_that_names_nothing_is_one_error_line(bucket: str) -> None:
     result = CliRunner().invoke(main, ["scan", f"s3://{bucket}/missing", "-q", "--no-cache"])
     assert result.exit_code != 0
     assert result.output.startswith("Error: ") and result.output.count("\n") == 1, result.output
+
+
+def test_parquet_shards_of_a_bucket_name_its_urls(bucket: str, tmp_path: Path) -> None:
+    """``--engine ray -o DIR/``: the decision shards name each file by its URL."""
+    url = f"s3://{bucket}/c"
+    result = CliRunner().invoke(
+        main, ["scan", url, "-q", "-j", "2", "--no-cache", "--engine", "ray", "-o", f"{tmp_path / 'shards'}/"]
+    )
+    assert result.exit_code == 0, result.output
+    shards = sorted((tmp_path / "shards").rglob("*.parquet"))
+    assert shards and not any(b"dedup-inputs-" in p.read_bytes() for p in shards)
+    rows = pq.read_table(tmp_path / "shards" / "decisions").to_pylist()
+    assert len(rows) > 20 and all(r["root"] == url and r["absolute"] == f"{url}/{r['path']}" for r in rows)
