@@ -28,6 +28,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .lists import escape_name
+from .ray_input import is_url
 from .records import Cluster, Member, ScanResult, Skipped
 from .wording import count
 
@@ -414,7 +415,8 @@ def _closing(result: ScanResult, shown: int, written: Mapping[str, str]) -> list
     else:
         steps.append(("--html report.html", "a page to search the clusters and compare each copy with the kept one"))
     apply = f"dedup apply {shlex.quote(export) if export else 'scan.json'}"
-    steps.append((apply, "quarantine, link or delete the duplicates (shows the plan first)"))
+    if not any(is_url(r) for r in result.roots):  # apply refuses the copies of s3:// files
+        steps.append((apply, "quarantine, link or delete the duplicates (shows the plan first)"))
     steps.append(("dedup explain A B", "why two documents are, or are not, copies"))
     if shown < s.clusters:
         steps.append(("--top all", "every cluster here"))

@@ -74,6 +74,7 @@ def test_every_output_of_a_bucket_folder_names_its_urls(bucket: str, tmp_path: P
                     str(out / "keep.txt"), "--drop-list", str(out / "drop.txt"), "--html", str(out / "r.html"), "-v"])  # fmt: skip
     _no_temp(report)
     assert url in report
+    assert "Next:" in report and "dedup apply" not in report  # it would refuse (below)
     _scan([url, "-q", "-o", str(out / "r.jsonl"), "--decisions", str(out / "d.parquet"), "--absolute",
            "--keep-list", str(out / "keep-abs.txt"), "--drop-list", str(out / "drop-abs.txt")])  # fmt: skip
     _scan([url, "-q", "-o", str(out / "r.csv"), "--decisions", str(out / "d.jsonl")])
