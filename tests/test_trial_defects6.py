@@ -149,8 +149,8 @@ def test_a_ctrl_c_while_ray_works_never_crashes_on_the_way_out(tmp_path: Path) -
     from dedup.corpus import generate
 
     generate(tmp_path / "c", seed=1, articles=400)
-    outcomes = []
-    for run in range(12):
+    outcomes, raylets = [], []
+    for run in range(10):
         proc = subprocess.Popen(
             [sys.executable, "-m", "dedup", "scan", "c", "--engine", "ray", "--no-cache", "-q", "-o", "x.json"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path, env=_THIS_DEDUP,
@@ -159,9 +159,11 @@ def test_a_ctrl_c_while_ray_works_never_crashes_on_the_way_out(tmp_path: Path) -
         while time.monotonic() < deadline and proc.poll() is None and not _busy_ray_workers(proc.pid):
             time.sleep(0.05)
         assert proc.poll() is None, "the scan ended before its Ray workers were busy"
+        raylets += [c for c in _children(proc.pid) if Path(f"/proc/{c}/comm").read_text().strip() == "raylet"]
         time.sleep(0.15 * run)  # a different moment of the scan each time
         proc.send_signal(2)
         _, err = proc.communicate(timeout=120)
         outcomes.append((proc.returncode, err))
-    assert outcomes == [(130, "Error: stopped by SIGINT\n")] * 12
+    assert outcomes == [(130, "Error: stopped by SIGINT\n")] * 10
     assert not (tmp_path / "x.json").exists()
+    assert len(raylets) == 10 and not [pid for pid in raylets if Path(f"/proc/{pid}").exists()]  # Ray shut down
