@@ -426,20 +426,31 @@ class _LineIndex:
 
     def __init__(self, norm_lines: Sequence[Sequence[str]]) -> None:
         holders: dict[str, set[int]] = {}
-        inner: dict[str, set[int]] = {}  # a line -> the copies that have it before their last line
         self._last = Counter[str]()
         for j, lines in enumerate(norm_lines):
             if not lines:
                 continue
             self._last[lines[-1]] += 1
-            for pos, ln in enumerate(lines):
-                holders.setdefault(ln, set()).add(j)
-                if pos < len(lines) - 1:
-                    inner.setdefault(ln, set()).add(j)
+            for ln in lines:
+                have = holders.get(ln)
+                if have is None:
+                    holders[ln] = {j}
+                else:
+                    have.add(j)
+        self._lines = norm_lines
         self._holders = holders
-        self._inner = inner
         self._sorted = sorted(holders)  # lines that start with a tail are one run of this order
         self._going: dict[tuple[str, bool], frozenset[int]] = {}
+
+    @functools.cached_property
+    def _inner(self) -> dict[str, set[int]]:
+        """A line -> the copies that have it before their last line (made when a copy marked
+        as cut first asks: few are)."""
+        inner: dict[str, set[int]] = {}
+        for j, lines in enumerate(self._lines):
+            for ln in lines[:-1]:
+                inner.setdefault(ln, set()).add(j)
+        return inner
 
     def go_on(self, tail: str, marked: bool, me: int) -> int:
         """Copies other than ``me`` that go on past ``tail``: a longer line of theirs starts

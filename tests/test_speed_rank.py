@@ -191,3 +191,17 @@ def test_a_cut_is_found_whatever_the_case_of_its_lines(ascii_only: bool) -> None
     cut = "\n\n".join([*(line.upper() for line in body), last[:45].upper()])
     got = features([whole, cut, whole], lambda h: 0, ScanConfig())
     assert [f.truncated for f in got] == [None, "mid-sentence", None]
+
+
+def test_a_copy_cut_between_lines_with_a_marker_is_cut() -> None:
+    """A copy that ends on a whole line of the others and then "Read more" is cut between
+    lines (the other copies have that line before their last)."""
+    from dedup.cleanest import features
+
+    body = [f"Paragraph {i} has some words in it, and then a few more words to end it." for i in range(8)]
+    whole = "\n\n".join(body)
+    cut = "\n\n".join([*body[:5], "Read more"])
+    got = features([whole, cut, whole], lambda h: 0, ScanConfig())
+    assert [f.truncated for f in got] == [None, "read more", None]
+    alone = features([whole, "\n\n".join(body[:5])], lambda h: 0, ScanConfig())
+    assert alone[1].truncated is None  # no marker: ending on a whole line is no cut
