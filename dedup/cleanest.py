@@ -153,6 +153,12 @@ def is_chrome_phrase(norm_tokens: str) -> bool:
 
 def covered_tokens(shingles_in_core: NDArray[np.bool_], n_tokens: int, size: int) -> NDArray[np.bool_]:
     """Tokens covered by at least one shingle of the shared text."""
+    if size < 128 and len(shingles_in_core) > 0 and len(shingles_in_core) + size - 1 >= n_tokens:
+        # Token t is covered when one of shingles t-size+1 .. t is: a sum over that window
+        # (one NumPy call; the sum of at most 127 ones fits in int8).
+        window = np.ones(size, np.int8)
+        covered: NDArray[np.bool_] = np.convolve(shingles_in_core.view(np.int8), window)[:n_tokens] > 0
+        return covered
     starts = np.flatnonzero(shingles_in_core)
     # +1 where a covering shingle starts, -1 where it ends (bincount: ends can coincide).
     diff = np.bincount(starts, minlength=n_tokens + 1) - np.bincount(

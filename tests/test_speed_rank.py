@@ -205,3 +205,20 @@ def test_a_copy_cut_between_lines_with_a_marker_is_cut() -> None:
     assert [f.truncated for f in got] == [None, "read more", None]
     alone = features([whole, "\n\n".join(body[:5])], lambda h: 0, ScanConfig())
     assert alone[1].truncated is None  # no marker: ending on a whole line is no cut
+
+
+@given(st.lists(st.booleans(), max_size=60), st.integers(1, 9), st.integers(-3, 12))
+@settings(max_examples=400, deadline=None)
+def test_covered_tokens_are_the_tokens_of_shared_shingles(flags: list[bool], size: int, extra: int) -> None:
+    """``cleanest.covered_tokens`` (a windowed sum) marks token t when a shared shingle
+    j <= t < j + size covers it: n - size + 1 shingles of n tokens, one shingle of a text
+    shorter than size (or none of no text), and tokens past the last shingle's reach."""
+    from dedup.cleanest import covered_tokens
+
+    if len(flags) == 1 and extra < 0:
+        n_tokens = max(1, size + extra)  # a text shorter than a shingle: one shingle of all its tokens
+    else:
+        n_tokens = len(flags) + size - 1 + max(extra, 0) if flags else 0
+    got = covered_tokens(np.array(flags, bool), n_tokens, size).tolist()
+    want = [any(flags[j] for j in range(max(0, t - size + 1), min(t + 1, len(flags)))) for t in range(n_tokens)]
+    assert got == want
