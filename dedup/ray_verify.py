@@ -107,6 +107,18 @@ def make_block(shingles: ShingleSets, docs: I64, *, local_files: bool = False) -
     return Block(docs, sizes, file, at, hashes, paths)
 
 
+def passing_overlap(x: NDArray[np.uint64], y: NDArray[np.uint64], config: ScanConfig) -> int | None:
+    """The pair's shingle overlap when its sets pass a rule or need the texts' rule (judged
+    after the task, with the texts), else None."""
+    inter = overlap(x, y)
+    union = len(x) + len(y) - inter
+    small = min(len(x), len(y))
+    jac, con = (inter / union if union else 0.0), (inter / small if small else 0.0)
+    if judge(jac, con, len(x), len(y), config) is not None or needs_texts(jac, con, len(x), len(y), config):
+        return inter
+    return None
+
+
 def measure(pairs: I64, config: ScanConfig, *blocks: Block) -> tuple[I64, I64]:
     """Task: (positions in ``pairs`` of the pairs that pass a rule, their overlaps)."""
     readers = [b.reader() for b in blocks]
@@ -115,12 +127,8 @@ def measure(pairs: I64, config: ScanConfig, *blocks: Block) -> tuple[I64, I64]:
     inters: list[int] = []
     try:
         for pos, (a, b) in enumerate(pairs.tolist()):
-            x, y = owner[a](a), owner[b](b)
-            inter = overlap(x, y)
-            union = len(x) + len(y) - inter
-            small = min(len(x), len(y))
-            jac, con = (inter / union if union else 0.0), (inter / small if small else 0.0)
-            if judge(jac, con, len(x), len(y), config) is not None or needs_texts(jac, con, len(x), len(y), config):
+            inter = passing_overlap(owner[a](a), owner[b](b), config)
+            if inter is not None:
                 passed.append(pos)
                 inters.append(inter)
     finally:
@@ -234,12 +242,8 @@ def measure_codes(codes: I64, n: int, config: ScanConfig, places: Places) -> tup
         for code, a, b in zip(codes.tolist(), (codes // n).tolist(), (codes % n).tolist(), strict=True):
             if a != last:  # sorted codes: a document's pairs come together
                 last, x = a, read(a)
-            y = read(b)
-            inter = overlap(x, y)
-            union = len(x) + len(y) - inter
-            small = min(len(x), len(y))
-            jac, con = (inter / union if union else 0.0), (inter / small if small else 0.0)
-            if judge(jac, con, len(x), len(y), config) is not None or needs_texts(jac, con, len(x), len(y), config):
+            inter = passing_overlap(x, read(b), config)
+            if inter is not None:
                 passed.append(code)
                 inters.append(inter)
     finally:

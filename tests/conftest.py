@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import settings
@@ -62,3 +65,45 @@ def started_ray(object_store_mb: int = 256) -> Iterator[None]:
         yield
     finally:
         ray.shutdown()
+
+
+def child_pids(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (Linux's /proc)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                ppid = int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            if ppid == pid:
+                found.append(int(entry))
+    return found
+
+
+@contextlib.contextmanager
+def s3_bucket(bucket: str, files: dict[str, bytes]) -> Iterator[Any]:
+    """An S3 endpoint on 127.0.0.1 (moto's server) holding ``files`` (key -> bytes) in
+    ``bucket``; the environment points pyarrow and boto3 at it while the context lasts.
+    Yields the boto3 client. Needs the s3test extra: callers skip without it."""
+    import boto3
+    from moto import server as moto_server
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the server's line a request
+    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    try:
+        with pytest.MonkeyPatch.context() as env:
+            for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
+                                ("AWS_DEFAULT_REGION", "us-east-1"), ("AWS_ENDPOINT_URL", endpoint),
+                                ("AWS_EC2_METADATA_DISABLED", "true")):  # fmt: skip
+                env.setenv(name, value)
+            client: Any = boto3.client("s3", endpoint_url=endpoint)
+            client.create_bucket(Bucket=bucket)
+            for key, body in files.items():
+                client.put_object(Bucket=bucket, Key=key, Body=body)
+            yield client
+    finally:
+        server.stop()

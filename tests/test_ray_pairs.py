@@ -13,13 +13,12 @@ import numpy as np
 import pytest
 from conftest import started_ray
 from test_ray_faults import Killer, raylet_pid
-from test_ray_stages import corpus
+from test_ray_stages import corpus, spilled
 
 from dedup import verify as local_verify
 from dedup.candidates import MAX_BUCKET, candidate_pairs, select_anchors
 from dedup.config import ScanConfig
 from dedup.kept import KeptPairs, as_array
-from dedup.sets import Shingles
 from dedup.shingle import shingle_batch
 from dedup.signature import signatures
 from dedup.spill import ShingleStore, SpilledShingles
@@ -32,19 +31,6 @@ from dedup import ray_candidates, ray_verify  # noqa: E402  (needs ray)
 def local_ray() -> Iterator[None]:
     with started_ray():
         yield
-
-
-def spilled(sh: Shingles, folder: Path) -> SpilledShingles:
-    """The sets of ``sh`` in two named files, as two hashing workers leave them."""
-    half = len(sh) // 2
-    store = ShingleStore(spill_hashes=1 << 30)
-    for k, part in enumerate((sh.slice(0, half), sh.slice(half, len(sh)))):
-        path = folder / f"part-{k}.hashes"
-        path.write_bytes(b"\0" * 16 + np.ascontiguousarray(part.hashes, np.uint64).tobytes())
-        store.add(part, (str(path), 16))
-    out = store.finish()
-    assert isinstance(out, SpilledShingles)
-    return out
 
 
 @pytest.mark.parametrize("partitions", [2, 3])

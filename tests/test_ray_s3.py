@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from conftest import started_ray
+from conftest import s3_bucket, started_ray
 
 from dedup import ScanResult, __version__, export, scan
 from dedup.cli import main
@@ -23,8 +22,8 @@ from dedup.corpus import generate
 ray = pytest.importorskip("ray", reason="ray is not installed (pip install 'dedup[ray]')")
 pa = pytest.importorskip("pyarrow", reason="pyarrow is not installed (pip install 'dedup[parquet]')")
 pq = pytest.importorskip("pyarrow.parquet")
-moto_server = pytest.importorskip("moto.server", reason="moto is not installed (pip install 'dedup[s3test]')")
-boto3 = pytest.importorskip("boto3", reason="boto3 is not installed (pip install 'dedup[s3test]')")
+pytest.importorskip("moto.server", reason="moto is not installed (pip install 'dedup[s3test]')")
+pytest.importorskip("boto3", reason="boto3 is not installed (pip install 'dedup[s3test]')")
 
 BUCKET = "crawl-bucket"
 
@@ -48,25 +47,11 @@ def local_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def bucket(local_folder: Path) -> Iterator[str]:
     """An S3 endpoint on 127.0.0.1 holding the files of ``local_folder`` under the same keys;
     the environment points pyarrow (and boto3) at it for the module."""
-    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    with pytest.MonkeyPatch.context() as env:
-        for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
-                            ("AWS_DEFAULT_REGION", "us-east-1"), ("AWS_ENDPOINT_URL", endpoint),
-                            ("AWS_EC2_METADATA_DISABLED", "true")):  # fmt: skip
-            env.setenv(name, value)
-        client: Any = boto3.client("s3", endpoint_url=endpoint)
-        client.create_bucket(Bucket=BUCKET)
-        for p in sorted(local_folder.rglob("*")):
-            if p.is_file():
-                client.put_object(Bucket=BUCKET, Key=p.relative_to(local_folder).as_posix(), Body=p.read_bytes())
-        try:
-            with started_ray():
-                yield BUCKET
-        finally:
-            server.stop()
+    files = {
+        p.relative_to(local_folder).as_posix(): p.read_bytes() for p in sorted(local_folder.rglob("*")) if p.is_file()
+    }
+    with s3_bucket(BUCKET, files), started_ray():
+        yield BUCKET
 
 
 def exported(result: ScanResult, out: Path) -> bytes:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import started_ray
+from conftest import child_pids, started_ray
 
 from dedup import ScanResult, __version__, export, scan
 from dedup.cli import main
@@ -192,19 +192,6 @@ def test_a_worker_killed_mid_scan_is_retried_and_the_result_is_unchanged(tmp_pat
     assert on_ray.summary == local.summary
 
 
-def children(pid: int) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                ppid = int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, ValueError, IndexError):
-                continue
-            if ppid == pid:
-                found.append(int(entry))
-    return found
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize(("sig", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
 def test_a_signal_while_ray_works_stops_the_run_cleanly(tmp_path: Path, sig: signal.Signals, code: int) -> None:
@@ -223,7 +210,7 @@ def test_a_signal_while_ray_works_stops_the_run_cleanly(tmp_path: Path, sig: sig
     deadline = time.monotonic() + 120
     raylets: list[int] = []
     while time.monotonic() < deadline and proc.poll() is None:
-        raylets = [c for c in children(proc.pid) if Path(f"/proc/{c}/comm").read_text().strip() == "raylet"]
+        raylets = [c for c in child_pids(proc.pid) if Path(f"/proc/{c}/comm").read_text().strip() == "raylet"]
         if raylets and running_task_workers(raylets[0]):
             break
         time.sleep(0.2)

@@ -103,33 +103,39 @@ def test_verify_on_ray_gives_verifys_matches_in_order() -> None:
     assert ray_verify.verify(ray, pairs[:0], sh, config, None, ahead=2) == []
 
 
+def spilled(sh: Shingles, folder: Path) -> SpilledShingles:
+    """The sets of ``sh`` in two named files, as two hashing workers leave them."""
+    half = len(sh) // 2
+    store = ShingleStore(spill_hashes=1 << 30)
+    for k, part in enumerate((sh.slice(0, half), sh.slice(half, len(sh)))):
+        path = folder / f"part-{k}.hashes"
+        path.write_bytes(b"\0" * 16 + np.ascontiguousarray(part.hashes, np.uint64).tobytes())
+        store.add(part, (str(path), 16))
+    out = store.finish()
+    assert isinstance(out, SpilledShingles)
+    return out
+
+
 def test_verify_on_ray_reads_spilled_sets_where_they_lie(tmp_path: Path) -> None:
     """Sets in named spill files (as the hashing workers leave them) go to the tasks as places,
     not copies, and the tasks' reads give verify's matches."""
     texts = corpus(3)
     sh: Shingles = shingle_batch(texts)
-    half = len(sh) // 2
-    store = ShingleStore(spill_hashes=1 << 30)
-    for k, part in enumerate((sh.slice(0, half), sh.slice(half, len(sh)))):
-        path = tmp_path / f"part-{k}.hashes"
-        path.write_bytes(b"\0" * 8 + np.ascontiguousarray(part.hashes, np.uint64).tobytes())
-        store.add(part, (str(path), 8))
-    spilled = store.finish()
-    assert isinstance(spilled, SpilledShingles)
+    sets = spilled(sh, tmp_path)
     config = ScanConfig()
     pairs = candidate_pairs(signatures(sh), select_anchors(sh, config.anchor_bits), sh.sizes(), config)
     docs = np.unique(pairs)
-    block = ray_verify.make_block(spilled, docs, local_files=True)
+    block = ray_verify.make_block(sets, docs, local_files=True)
     assert len(block.hashes) == 0 and set(block.file.tolist()) == {0, 1}  # places only
     reader = block.reader()
     assert all(np.array_equal(reader(int(d)), sh.get(int(d))) for d in docs.tolist())
     reader.close()
-    copied = ray_verify.make_block(spilled, docs, local_files=False)
+    copied = ray_verify.make_block(sets, docs, local_files=False)
     assert len(copied.hashes) == int(sh.sizes()[docs].sum()) and (copied.file == -1).all()
     layouts = local_verify.Layouts(lambda i: texts[i], config)
     local = local_verify.verify(pairs, sh, config, layouts)
     on_ray = ray_verify.verify(
-        ray, pairs, spilled, config, local_verify.Layouts(lambda i: texts[i], config), ahead=2, local_files=True
+        ray, pairs, sets, config, local_verify.Layouts(lambda i: texts[i], config), ahead=2, local_files=True
     )
     assert on_ray == local and len(local) > 0
 

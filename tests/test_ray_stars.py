@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 from test_evidence import prose
-from test_ray_pairs import spilled
+from test_ray_stages import spilled
 
 from dedup import cluster, extract, verify
 from dedup.candidates import candidate_pairs, select_anchors

@@ -35,19 +35,24 @@ def _alone(line: str) -> tuple[int, str, str, int] | None:
     return None if h is None else (h, " ".join(line.split()), " ".join(toks), len(toks))
 
 
+def _each_alone(split: list[str]) -> dict[str, tuple[int, str, str, int]]:
+    """Each short line's entry, the line tokenised alone, in first-seen order."""
+    expected: dict[str, tuple[int, str, str, int]] = {}
+    for line in split:
+        entry = _alone(line)
+        if entry is not None and line not in expected:
+            expected[line] = entry
+    return expected
+
+
 @given(_LINES, _LINES)
 @settings(max_examples=150, deadline=None)
 def test_short_lines_are_each_line_tokenised_alone(first: list[str], second: list[str]) -> None:
     for lines in (first, second + first):  # the second call finds some lines known already
         text = "\n".join(lines)
         split = text.split("\n")
-        expected = {}
-        for line in split:
-            entry = _alone(line)
-            if entry is not None and line not in expected:
-                expected[line] = entry
         got = short_lines(split, line_counts(text))
-        assert list(got.items()) == list(expected.items())
+        assert list(got.items()) == list(_each_alone(split).items())
 
 
 @given(_LINES, st.integers(0, 2**32))
@@ -57,13 +62,8 @@ def test_short_lines_hashed_from_the_text_tokens_are_each_line_hashed_alone(line
     lines = [f"{line} n{salt}x{i}" for i, line in enumerate(lines * 6)] + ["w " * 13, ""]
     text = "\n".join(lines)
     split = text.split("\n")
-    expected = {}
-    for line in split:
-        entry = _alone(line)
-        if entry is not None and line not in expected:
-            expected[line] = entry
     tok = None if MOJIBAKE.search(text) else sequence(text)[0]
-    assert list(short_lines(split, line_counts(text), tok).items()) == list(expected.items())
+    assert list(short_lines(split, line_counts(text), tok).items()) == list(_each_alone(split).items())
 
 
 _WORDS = st.text(alphabet="abcxyz019éßñ", min_size=1, max_size=4)  # one token each, no mojibake

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import PLAIN, SAMPLES
+from conftest import PLAIN, SAMPLES, child_pids
 
 import dedup
 
@@ -84,20 +84,6 @@ def test_a_dropped_link_or_standard_input_saves_nothing(tmp_path: Path) -> None:
 #    the signal's number): exit 15 and no Error line.
 
 
-def _children(pid: int) -> list[int]:
-    """The processes whose parent is ``pid`` (Linux's /proc)."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                ppid = int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, ValueError, IndexError):
-                continue
-            if ppid == pid:
-                found.append(int(entry))
-    return found
-
-
 @pytest.mark.slow
 def test_a_sigterm_while_ray_starts_is_the_interrupted_exit(tmp_path: Path) -> None:
     pytest.importorskip("ray", reason="ray is not installed (pip install 'dedup[ray]')")
@@ -108,7 +94,7 @@ def test_a_sigterm_while_ray_starts_is_the_interrupted_exit(tmp_path: Path) -> N
     deadline = time.monotonic() + 60
     started: list[int] = []
     while time.monotonic() < deadline and proc.poll() is None and not started:
-        started = _children(proc.pid)  # Ray's first process (its GCS): ray.init is under way
+        started = child_pids(proc.pid)  # Ray's first process (its GCS): ray.init is under way
         time.sleep(0.02)
     assert started and proc.poll() is None, "the scan ended before it started Ray"
     proc.send_signal(15)
@@ -128,13 +114,13 @@ def test_a_sigterm_while_ray_starts_is_the_interrupted_exit(tmp_path: Path) -> N
 
 def _busy_ray_workers(pid: int) -> bool:
     """Does the run ``pid`` have a Ray worker running a batch (titled ``ray::_call``)?"""
-    for raylet in _children(pid):
+    for raylet in child_pids(pid):
         try:
             if Path(f"/proc/{raylet}/comm").read_text().strip() != "raylet":
                 continue
         except OSError:
             continue
-        for worker in _children(raylet):
+        for worker in child_pids(raylet):
             try:
                 if Path(f"/proc/{worker}/cmdline").read_bytes().startswith(b"ray::_call"):
                     return True
@@ -159,7 +145,7 @@ def test_a_ctrl_c_while_ray_works_never_crashes_on_the_way_out(tmp_path: Path) -
         while time.monotonic() < deadline and proc.poll() is None and not _busy_ray_workers(proc.pid):
             time.sleep(0.05)
         assert proc.poll() is None, "the scan ended before its Ray workers were busy"
-        raylets += [c for c in _children(proc.pid) if Path(f"/proc/{c}/comm").read_text().strip() == "raylet"]
+        raylets += [c for c in child_pids(proc.pid) if Path(f"/proc/{c}/comm").read_text().strip() == "raylet"]
         time.sleep(0.15 * run)  # a different moment of the scan each time
         proc.send_signal(2)
         _, err = proc.communicate(timeout=120)

@@ -10,21 +10,20 @@ from __future__ import annotations
 
 import csv
 import json
-import logging
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from conftest import s3_bucket
 
 from dedup.cli import main
 from dedup.corpus import generate
 
 pa = pytest.importorskip("pyarrow", reason="pyarrow is not installed (pip install 'dedup[parquet]')")
 pq = pytest.importorskip("pyarrow.parquet")
-moto_server = pytest.importorskip("moto.server", reason="moto is not installed (pip install 'dedup[s3test]')")
-boto3 = pytest.importorskip("boto3", reason="boto3 is not installed (pip install 'dedup[s3test]')")
+pytest.importorskip("moto.server", reason="moto is not installed (pip install 'dedup[s3test]')")
+pytest.importorskip("boto3", reason="boto3 is not installed (pip install 'dedup[s3test]')")
 
 BUCKET = "url-outputs"
 
@@ -34,26 +33,10 @@ def bucket(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """An S3 endpoint on 127.0.0.1 holding the synthetic corpus under ``c/``."""
     base = tmp_path_factory.mktemp("urlsrc")
     generate(base / "c", seed=7)
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the server's line a request
-    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    with pytest.MonkeyPatch.context() as env:
-        for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
-                            ("AWS_DEFAULT_REGION", "us-east-1"), ("AWS_ENDPOINT_URL", endpoint),
-                            ("AWS_EC2_METADATA_DISABLED", "true")):  # fmt: skip
-            env.setenv(name, value)
-        client: Any = boto3.client("s3", endpoint_url=endpoint)
-        client.create_bucket(Bucket=BUCKET)
-        for p in sorted(base.rglob("*")):
-            if p.is_file():
-                client.put_object(Bucket=BUCKET, Key=p.relative_to(base).as_posix(), Body=p.read_bytes())
-        client.put_object(Bucket=BUCKET, Key="c/broken.jsonl.gz", Body=b"not gzip at all\n")  # a skipped file
-        try:
-            yield BUCKET
-        finally:
-            server.stop()
+    files = {p.relative_to(base).as_posix(): p.read_bytes() for p in sorted(base.rglob("*")) if p.is_file()}
+    files["c/broken.jsonl.gz"] = b"not gzip at all\n"  # a skipped file
+    with s3_bucket(BUCKET, files):
+        yield BUCKET
 
 
 def _scan(args: list[str]) -> str:
