@@ -20,6 +20,7 @@ import functools
 import logging
 import os
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from types import ModuleType, TracebackType
@@ -337,13 +338,35 @@ class RayEngine:
             return
         self._closed = True
         if self._owned and self._ray.is_initialized():
-            self._ray.shutdown()
+            stopped = isinstance(sys.exc_info()[1], (Interrupted, KeyboardInterrupt))
+            with _stderr_silenced() if stopped else contextlib.nullcontext():
+                self._ray.shutdown()
 
     def __enter__(self) -> RayEngine:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         self.close()
+
+
+@contextlib.contextmanager
+def _stderr_silenced() -> Iterator[None]:
+    """Standard error (file descriptor 2) sent to /dev/null for a while: Ray's C++ core logs
+    the tasks a stopped run leaves in flight as errors while it shuts down ("Failed to push
+    error to driver"), lines that are noise before the run's own ``Error: stopped by …``."""
+    sys.stderr.flush()
+    try:
+        saved = os.dup(2)
+    except OSError:  # no standard error to save: nothing to silence
+        yield
+        return
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 _END = object()  # the end of an iterator, for next()
