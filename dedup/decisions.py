@@ -53,7 +53,7 @@ from .atomic import write_atomic
 from .errors import ConfigError
 from .extras import require_pyarrow
 from .lists import escape_name, export_text
-from .ray_input import is_url, url_base, url_below
+from .ray_input import absolute_path, is_url, url_base, url_below
 from .records import DocTable, ScanResult
 from .stdinput import STDIN, stdin_copies
 
@@ -150,25 +150,12 @@ def _placed(result: ScanResult) -> dict[str, _Place]:
     return placed
 
 
-def _absolute(path: str, cwd: str) -> str:
-    """``os.path.abspath(path)`` with the working directory asked once, not once a file; a
-    URL (a copy of an s3:// file, see ray_input.Fetched.renamed) as it is."""
-    if is_url(path):
-        return path
-    return os.path.normpath(path if os.path.isabs(path) else os.path.join(cwd, path))
-
-
-def _root_name(root: str) -> str:
-    """A root as the table names it: absolute, or a URL as given."""
-    return root if is_url(root) else os.path.abspath(root)
-
-
 def _doc_values(result: ScanResult) -> Iterator[_DocValues]:
     """The documents' rows, in ``result.docs`` order, as tuples (no dict a row)."""
     placed = _placed(result)
     roots = result.roots
-    root_abs = {r: _root_name(r) for r in roots}
-    one_root = _root_name(roots[0]) if len(roots) == 1 else None
+    root_abs = {r: absolute_path(r) for r in roots}
+    one_root = absolute_path(roots[0]) if len(roots) == 1 else None
     docs = result.docs
     cols = docs.columns() if isinstance(docs, DocTable) else DocTable.of(docs).columns()  # no object a row
     absolutes: dict[str, str] = {}  # a file's records share its path
@@ -180,7 +167,7 @@ def _doc_values(result: ScanResult) -> Iterator[_DocValues]:
         place = placed.get(doc_id, _UNIQUE)
         absolute = absolutes.get(path)
         if absolute is None:  # standard input is "-": its temporary copy is gone after the run
-            absolute = absolutes[path] = STDIN if path in stdin else _absolute(path, cwd)
+            absolute = absolutes[path] = STDIN if path in stdin else absolute_path(path, cwd)
         root = (
             STDIN
             if absolute == STDIN
@@ -206,7 +193,7 @@ def _skipped_rows(result: ScanResult) -> Iterator[dict[str, Any]]:
             "kept": None,
             "digest": None,
             "bytes": 0,
-            "root": STDIN if piped else _root_name(_root_for(k.rel, roots)),
+            "root": STDIN if piped else absolute_path(_root_for(k.rel, roots)),
             "absolute": STDIN if piped else _absolute_of_skipped(k.rel, roots),
             "detail": k.detail,
         }

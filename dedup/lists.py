@@ -23,7 +23,7 @@ from typing import IO, Any
 
 from .atomic import write_atomic
 from .errors import ExportError
-from .ray_input import is_url
+from .ray_input import absolute_path
 from .records import DocInfo, ScanResult
 from .stdinput import STDIN, is_stdin_copy, stdin_copies
 
@@ -126,7 +126,7 @@ def absolute_id(doc: DocInfo) -> str:
     for a whole file, ``/abs/file.jsonl:id`` for a record (never a file's name alone)."""
     if is_stdin_copy(doc.locator.path):  # standard input is "-", not its temporary copy
         return doc.doc_id
-    path = doc.locator.path if is_url(doc.locator.path) else os.path.abspath(doc.locator.path)  # s3:// copies
+    path = absolute_path(doc.locator.path)  # an s3:// copy: its URL
     return path if doc.record is None else path + doc.doc_id[len(doc.rel) :]
 
 

@@ -9,7 +9,6 @@ Out: ``records.Cluster``: per member its Jaccard and containment against the cle
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -17,9 +16,9 @@ from numpy.typing import NDArray
 
 from . import evidence, extract, verify
 from .config import ScanConfig
+from .prefer import no_file
 from .records import Cluster, DocInfo, Match, Member, MemberRule, Pick
 from .sets import ShingleSets
-from .stdinput import is_stdin_copy
 
 
 def text_loader(infos: Sequence[DocInfo], config: ScanConfig) -> Callable[[int], str]:
@@ -108,7 +107,7 @@ def make_cluster(
                 own_words=ev.own_words,
                 boilerplate_words=ev.boilerplate_words,
                 decision=ev.decision,
-                no_file=is_stdin_copy(info.locator.path) or os.path.islink(info.locator.path),
+                no_file=no_file(info.locator.path),
             )
         )
     return Cluster(cluster_id, tuple(members))

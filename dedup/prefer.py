@@ -30,7 +30,7 @@ from collections.abc import Callable, Sequence
 from .records import Cluster, DocInfo, Pick
 from .stdinput import is_stdin_copy
 
-__all__ = ["LINK_RULE", "NAMED_RULES", "Preferred", "choose", "mark", "prefer_groups", "unmatched"]
+__all__ = ["LINK_RULE", "NAMED_RULES", "Preferred", "choose", "mark", "no_file", "prefer_groups", "unmatched"]
 
 NAMED_RULES = ("newest", "oldest", "shortest-path")
 #: The rule that runs first on every group, asked or not: regular files over symbolic links.
@@ -98,12 +98,16 @@ def _mtime(doc: DocInfo) -> int:
         return 0
 
 
+def no_file(path: str) -> bool:
+    """Is this path no file of the corpus's own: standard input's copy (gone when the run
+    ends) or a symbolic link (removing it frees nothing)?"""
+    return is_stdin_copy(path) or os.path.islink(path)
+
+
 def _is_link(doc: DocInfo) -> bool:
-    """Is this document no regular file of the corpus: standard input (its copy is gone when
-    the run ends), or a whole file whose name is a symbolic link?"""
-    if is_stdin_copy(doc.locator.path):
-        return True
-    return doc.record is None and os.path.islink(doc.locator.path)
+    """Is this document no regular file of the corpus: standard input, or a whole file whose
+    name is a symbolic link?"""
+    return no_file(doc.locator.path) if doc.record is None else is_stdin_copy(doc.locator.path)
 
 
 def _narrow(picks: list[Pick], infos: Sequence[DocInfo], rule: str) -> list[Pick]:

@@ -45,6 +45,17 @@ def is_url(path: str | Path) -> bool:
     return _URL.match(str(path)) is not None
 
 
+def absolute_path(path: str, cwd: str | None = None) -> str:
+    """``os.path.abspath(path)`` (against ``cwd`` when given: a caller naming many files asks
+    for the working directory once); a URL, a copy's name once the scan ends
+    (``Fetched.renamed``), as it is."""
+    if is_url(path):
+        return path
+    if cwd is None:
+        return os.path.abspath(path)
+    return os.path.normpath(path if os.path.isabs(path) else os.path.join(cwd, path))
+
+
 def normal_url(path: str | Path) -> str:
     """The URL with its slashes as pyarrow expects them: ``file:///abs``, ``s3://bucket/key``."""
     found = _URL.match(str(path))
